@@ -1,0 +1,37 @@
+import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { CONFIG, type Config } from '../config/config.js';
+import { sameSecret } from '../workspaces/tokens.js';
+import { WorkspacesService } from '../workspaces/workspaces.service.js';
+
+/** Who is calling the admin API: the instance operator (every workspace) or one workspace's admin. */
+export type AdminCaller = { operator: true } | { operator: false; workspace: string; userId: string };
+
+@Injectable()
+export class AdminGuard implements CanActivate {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly workspaces: WorkspacesService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & { admin?: AdminCaller }>();
+    const header = req.headers.authorization;
+    if (!header?.startsWith('Bearer ')) throw new UnauthorizedException('a bearer token is required');
+    const token = header.slice(7).trim();
+    if (this.config.ADMIN_TOKEN && sameSecret(token, this.config.ADMIN_TOKEN)) {
+      req.admin = { operator: true };
+      return true;
+    }
+    const caller = await this.workspaces.authenticate(token);
+    if (!caller) throw new UnauthorizedException('invalid token');
+    if (caller.user.role !== 'admin') throw new ForbiddenException('workspace admins only');
+    req.admin = { operator: false, workspace: caller.workspace, userId: caller.user.id };
+    return true;
+  }
+}
+
+/** Throws 403 unless the caller may administer `workspace`. */
+export function assertWorkspace(admin: AdminCaller, workspace: string): void {
+  if (!admin.operator && admin.workspace !== workspace) throw new ForbiddenException('not an admin of this workspace');
+}

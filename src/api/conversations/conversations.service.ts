@@ -1,0 +1,219 @@
+import { Injectable } from '@nestjs/common';
+import { channelNameError, toSlackChannel } from '../../domain/channel.js';
+import { newChannelId } from '../../domain/ids.js';
+import { toSlackMessage } from '../../domain/message.js';
+import { SlackError } from '../../domain/slack-error.js';
+import { requireTs } from '../../domain/ts.js';
+import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
+import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
+import { type ChannelRow, ChannelsRepository } from '../channels.repository.js';
+import { MessagesRepository } from '../messages.repository.js';
+import { decodeCursor, encodeCursor, pageSize } from '../slack-args.js';
+import type { CreateArgs, HistoryArgs, InviteArgs, KickArgs, ListArgs, MarkArgs, MembersArgs, RepliesArgs } from './conversations.dto.js';
+
+const NEWEST = 2n ** 63n - 1n;
+
+@Injectable()
+export class ConversationsService {
+  constructor(
+    private readonly events: EventStore,
+    private readonly channels: ChannelsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly workspaces: WorkspacesService,
+  ) {}
+
+  /** The channel if the caller may see it: public ones, or private ones they belong to. */
+  async visible(caller: Caller, id: string): Promise<ChannelRow> {
+    const channel = await this.channels.find(caller.workspace, id, caller.user.id);
+    if (!channel || (channel.is_private && !channel.is_member)) throw new SlackError('channel_not_found');
+    return channel;
+  }
+
+  async create(caller: Caller, args: CreateArgs) {
+    const invalid = channelNameError(args.name);
+    if (invalid) throw new SlackError(invalid);
+    const id = newChannelId();
+    return this.events.transaction(async (tx) => {
+      const inserted = await this.channels.insert(tx.db, {
+        id, workspace: caller.workspace, name: args.name, isPrivate: args.is_private ?? false, creator: caller.user.id,
+      });
+      if (!inserted) throw new SlackError('name_taken');
+      await tx.append(id, 'channel_created', caller.user.id, { name: args.name, is_private: args.is_private ?? false });
+      const joined = await tx.append(id, 'member_joined_channel', caller.user.id);
+      await this.channels.addMember(tx.db, id, caller.user.id, joined.seq);
+      return { channel: toSlackChannel((await this.channels.find(caller.workspace, id, caller.user.id, tx.db))!) };
+    });
+  }
+
+  async join(caller: Caller, channel: string) {
+    return this.events.transaction(async (tx) => {
+      const { member } = await this.lock(tx, caller, channel, { archived: 'refuse' });
+      const result: Record<string, unknown> = {};
+      if (member) {
+        Object.assign(result, { warning: 'already_in_channel', response_metadata: { warnings: ['already_in_channel'] } });
+      } else {
+        const joined = await tx.append(channel, 'member_joined_channel', caller.user.id);
+        await this.channels.addMember(tx.db, channel, caller.user.id, joined.seq);
+      }
+      return { channel: toSlackChannel((await this.channels.find(caller.workspace, channel, caller.user.id, tx.db))!), ...result };
+    });
+  }
+
+  async invite(caller: Caller, args: InviteArgs) {
+    const users = [...new Set(args.users.split(',').map((u) => u.trim()).filter(Boolean))];
+    if (!users.length) throw new SlackError('no_user');
+    if (users.length > 1000) throw new SlackError('too_many_users');
+    if (users.includes(caller.user.id)) throw new SlackError('cant_invite_self');
+    return this.events.transaction(async (tx) => {
+      await this.lock(tx, caller, args.channel, { archived: 'refuse', mustBeMember: true });
+      let added = 0;
+      for (const user of users) {
+        const target = await this.workspaces.findUser(caller.workspace, user);
+        if (!target || target.deleted) throw new SlackError('user_not_found');
+        if (await this.channels.isMember(tx.db, args.channel, user)) continue;
+        const joined = await tx.append(args.channel, 'member_joined_channel', user, { inviter: caller.user.id });
+        await this.channels.addMember(tx.db, args.channel, user, joined.seq);
+        added++;
+      }
+      if (!added) throw new SlackError('already_in_channel');
+      return { channel: toSlackChannel((await this.channels.find(caller.workspace, args.channel, caller.user.id, tx.db))!) };
+    });
+  }
+
+  /** Workspace admins and the channel's creator may remove members. */
+  async kick(caller: Caller, args: KickArgs) {
+    if (args.user === caller.user.id) throw new SlackError('cant_kick_self');
+    return this.events.transaction(async (tx) => {
+      const { head } = await this.lock(tx, caller, args.channel, { archived: 'refuse', mustBeMember: true });
+      if (caller.user.role !== 'admin' && head.creator !== caller.user.id) throw new SlackError('restricted_action');
+      const target = await this.workspaces.findUser(caller.workspace, args.user);
+      if (!target) throw new SlackError('user_not_found');
+      if (!(await this.channels.isMember(tx.db, args.channel, args.user))) throw new SlackError('not_in_channel');
+      await tx.append(args.channel, 'member_left_channel', args.user, { kicked_by: caller.user.id });
+      await this.channels.removeMember(tx.db, args.channel, args.user);
+      return {};
+    });
+  }
+
+  async leave(caller: Caller, channel: string) {
+    return this.events.transaction(async (tx) => {
+      const { member } = await this.lock(tx, caller, channel, { archived: 'refuse' });
+      if (!member) return { not_in_channel: true };
+      await tx.append(channel, 'member_left_channel', caller.user.id);
+      await this.channels.removeMember(tx.db, channel, caller.user.id);
+      return {};
+    });
+  }
+
+  async archive(caller: Caller, channel: string) {
+    return this.events.transaction(async (tx) => {
+      const { head } = await this.lock(tx, caller, channel, { archived: 'allow', mustBeMember: true });
+      if (head.is_archived) throw new SlackError('already_archived');
+      await tx.append(channel, 'channel_archive', caller.user.id);
+      await this.channels.archive(tx.db, channel);
+      return {};
+    });
+  }
+
+  async info(caller: Caller, channel: string) {
+    return { channel: toSlackChannel(await this.visible(caller, channel)) };
+  }
+
+  async list(caller: Caller, args: ListArgs) {
+    const types = new Set((args.types ?? 'public_channel').split(',').map((t) => t.trim()));
+    const limit = pageSize(args.limit, 100, 1000);
+    const rows = await this.channels.list(caller.workspace, caller.user.id, {
+      publicChannels: types.has('public_channel'),
+      privateChannels: types.has('private_channel'),
+      excludeArchived: args.exclude_archived ?? false,
+      afterId: decodeCursor(args.cursor, 'id') ?? '',
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      channels: page.map(toSlackChannel),
+      response_metadata: { next_cursor: rows.length > limit ? encodeCursor('id', page[page.length - 1].id) : '' },
+    };
+  }
+
+  async members(caller: Caller, args: MembersArgs) {
+    await this.visible(caller, args.channel);
+    const limit = pageSize(args.limit, 100, 1000);
+    const ids = await this.channels.memberIds(args.channel, decodeCursor(args.cursor, 'user') ?? '', limit + 1);
+    const page = ids.slice(0, limit);
+    return {
+      members: page,
+      response_metadata: { next_cursor: ids.length > limit ? encodeCursor('user', page[page.length - 1]) : '' },
+    };
+  }
+
+  /** Newest first, between oldest and latest (exclusive unless `inclusive`); the cursor continues below the last ts. */
+  async history(caller: Caller, args: HistoryArgs) {
+    await this.visible(caller, args.channel);
+    const oldest = args.oldest === undefined ? 0n : requireTs(args.oldest, 'invalid_ts_oldest');
+    const latest = args.latest === undefined ? NEWEST : requireTs(args.latest, 'invalid_ts_latest');
+    const before = decodeCursor(args.cursor, 'next_ts');
+    if (before !== undefined && !/^\d+$/.test(before)) throw new SlackError('invalid_cursor');
+    // ts are whole microseconds, so exclusive bounds are the inclusive ones moved by one.
+    const edge = args.inclusive ? 0n : 1n;
+    const limit = pageSize(args.limit, 100, 999);
+    const rows = await this.messages.history(
+      args.channel,
+      oldest + edge,
+      before !== undefined ? BigInt(before) - 1n : latest - edge,
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const hasMore = rows.length > limit;
+    return {
+      messages: page.map(toSlackMessage),
+      has_more: hasMore,
+      pin_count: 0,
+      response_metadata: { next_cursor: hasMore ? encodeCursor('next_ts', page[page.length - 1].ts) : '' },
+    };
+  }
+
+  /** The parent first, then its replies oldest first. */
+  async replies(caller: Caller, args: RepliesArgs) {
+    await this.visible(caller, args.channel);
+    const ts = requireTs(args.ts, 'thread_not_found');
+    const found = await this.messages.find(args.channel, ts);
+    if (!found) throw new SlackError('thread_not_found');
+    const root = found.thread_ts ? await this.messages.find(args.channel, BigInt(found.thread_ts)) : found;
+    if (!root) throw new SlackError('thread_not_found');
+    const after = decodeCursor(args.cursor, 'after_ts');
+    if (after !== undefined && !/^\d+$/.test(after)) throw new SlackError('invalid_cursor');
+    const limit = pageSize(args.limit, 1000, 1000);
+    const replyLimit = after === undefined ? Math.max(limit - 1, 1) : limit;
+    const rows = await this.messages.replies(args.channel, BigInt(root.ts), after === undefined ? 0n : BigInt(after), replyLimit + 1);
+    const page = rows.slice(0, replyLimit);
+    const hasMore = rows.length > replyLimit;
+    return {
+      messages: [...(after === undefined ? [root] : []), ...page].map(toSlackMessage),
+      has_more: hasMore,
+      response_metadata: { next_cursor: hasMore ? encodeCursor('after_ts', page[page.length - 1].ts) : '' },
+    };
+  }
+
+  async mark(caller: Caller, args: MarkArgs) {
+    const channel = await this.visible(caller, args.channel);
+    const ts = requireTs(args.ts, 'invalid_timestamp');
+    if (!channel.is_member || !(await this.channels.markRead(args.channel, caller.user.id, ts))) throw new SlackError('not_in_channel');
+    return {};
+  }
+
+  /**
+   * Locks the channel for a membership or state change and applies the checks every such change
+   * shares: it must exist in the workspace and be visible, and (as asked) not archived, and the
+   * caller a member.
+   */
+  private async lock(tx: StreamTransaction, caller: Caller, channel: string, rules: { archived: 'refuse' | 'allow'; mustBeMember?: boolean }) {
+    const head = await tx.lockChannel(channel, caller.workspace);
+    if (!head) throw new SlackError('channel_not_found');
+    const member = await this.channels.isMember(tx.db, channel, caller.user.id);
+    if (head.is_private && !member) throw new SlackError('channel_not_found');
+    if (rules.archived === 'refuse' && head.is_archived) throw new SlackError('is_archived');
+    if (rules.mustBeMember && !member) throw new SlackError('not_in_channel');
+    return { head, member };
+  }
+}

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { PG_POOL } from '../db/database.module.js';
+import type { Queryable } from '../db/database.js';
+import { MESSAGE_COLUMNS, type MessageRow } from '../domain/message.js';
+
+@Injectable()
+export class MessagesRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  /** A live (not deleted) message by ts; lock it when called inside the channel's append transaction. */
+  async find(channel: string, ts: bigint, db: Queryable = this.pool): Promise<MessageRow | undefined> {
+    const { rows } = await db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND ts = $2 AND NOT deleted`,
+      [channel, ts.toString()],
+    );
+    return rows[0];
+  }
+
+  async edit(db: Queryable, channel: string, ts: bigint, text: string, editedTs: string, editor: string): Promise<MessageRow> {
+    const { rows } = await db.query<MessageRow>(
+      `UPDATE messages SET text = $3, edited_ts = $4, edited_by = $5 WHERE channel_id = $1 AND ts = $2 RETURNING ${MESSAGE_COLUMNS}`,
+      [channel, ts.toString(), text, editedTs, editor],
+    );
+    return rows[0];
+  }
+
+  /** Deletes the body (text is gone, not hidden) and keeps the parent's thread summary right. */
+  async delete(db: Queryable, msg: MessageRow): Promise<void> {
+    await db.query('UPDATE messages SET text = NULL, deleted = true WHERE channel_id = $1 AND seq = $2', [msg.channel_id, msg.seq]);
+    if (msg.thread_ts) {
+      await db.query(
+        `UPDATE messages p SET reply_count = greatest(p.reply_count - 1, 0),
+                latest_reply = (SELECT max(r.ts) FROM messages r
+                                 WHERE r.channel_id = p.channel_id AND r.thread_ts = p.ts AND NOT r.deleted)
+          WHERE p.channel_id = $1 AND p.ts = $2`,
+        [msg.channel_id, msg.thread_ts],
+      );
+    }
+  }
+
+  /** conversations.history: top-level messages and thread broadcasts with from <= ts <= to, newest first. */
+  async history(channel: string, from: bigint, to: bigint, limit: number): Promise<MessageRow[]> {
+    const { rows } = await this.pool.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+        WHERE channel_id = $1 AND ts BETWEEN $2 AND $3 AND NOT deleted AND (thread_ts IS NULL OR reply_broadcast)
+        ORDER BY ts DESC LIMIT $4`,
+      [channel, from.toString(), to.toString(), limit],
+    );
+    return rows;
+  }
+
+  /** conversations.replies: the thread's replies after `afterTs`, oldest first. */
+  async replies(channel: string, threadTs: bigint, afterTs: bigint, limit: number): Promise<MessageRow[]> {
+    const { rows } = await this.pool.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+        WHERE channel_id = $1 AND thread_ts = $2 AND NOT deleted AND ts > $3
+        ORDER BY ts LIMIT $4`,
+      [channel, threadTs.toString(), afterTs.toString(), limit],
+    );
+    return rows;
+  }
+}

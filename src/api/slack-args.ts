@@ -1,0 +1,65 @@
+import { createParamDecorator, type ExecutionContext, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import type { FastifyRequest } from 'fastify';
+import { SlackError } from '../domain/slack-error.js';
+import type { Caller } from '../workspaces/workspaces.service.js';
+
+/** A method's arguments: query string, form fields and JSON body merged, as Slack accepts them. */
+export const SlackArgs = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+  const body = req.body && typeof req.body === 'object' ? req.body : {};
+  return { ...(req.query as object), ...body };
+});
+
+export const CurrentCaller = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Caller => ctx.switchToHttp().getRequest<{ caller: Caller }>().caller,
+);
+
+/** The Slack error a failed constraint maps to: `@IsString(slack('no_text'))`; otherwise invalid_arguments. */
+export const slack = (error: string) => ({ context: { slack: error } });
+
+function firstSlackError(errors: ValidationError[]): string {
+  for (const error of errors) {
+    // class-validator evaluates a property's decorators bottom-up, so the last failed constraint is
+    // the first one written: write the type check first and its code wins (missing text: no_text).
+    const codes = Object.keys(error.constraints ?? {}).map((name) => error.contexts?.[name]?.slack as string | undefined);
+    const code = codes.reverse().find((c) => c !== undefined);
+    if (code) return code;
+    const nested = error.children?.length ? firstSlackError(error.children) : undefined;
+    if (nested && nested !== 'invalid_arguments') return nested;
+  }
+  return 'invalid_arguments';
+}
+
+export const slackValidation = new ValidationPipe({
+  transform: true,
+  whitelist: true,
+  validateCustomDecorators: true,
+  exceptionFactory: (errors) => new SlackError(firstSlackError(errors)),
+});
+
+/** Slack booleans arrive as true/false, "true"/"false" or "1"/"0". Anything else stays and fails @IsBoolean. */
+export const ToBoolean = () =>
+  Transform(({ value }) => {
+    if (value === true || value === 'true' || value === '1' || value === 1) return true;
+    if (value === false || value === 'false' || value === '0' || value === 0) return false;
+    return value;
+  });
+
+/** Numbers from form fields; anything that is not a plain integer stays and fails @IsInt. */
+export const ToInt = () => Transform(({ value }) => (typeof value === 'string' && /^-?\d{1,9}$/.test(value) ? Number(value) : value));
+
+/** Opaque page cursors, Slack-style: base64 of "<kind>:<value>". */
+export function encodeCursor(kind: string, value: string): string {
+  return Buffer.from(`${kind}:${value}`).toString('base64');
+}
+
+export function decodeCursor(cursor: string | undefined, kind: string): string | undefined {
+  if (!cursor) return undefined;
+  const text = Buffer.from(cursor, 'base64').toString();
+  if (!text.startsWith(`${kind}:`) || text.length === kind.length + 1) throw new SlackError('invalid_cursor');
+  return text.slice(kind.length + 1);
+}
+
+/** Slack caps page sizes silently rather than refusing them. */
+export const pageSize = (limit: number | undefined, fallback: number, max: number) => Math.min(limit ?? fallback, max);

@@ -1,0 +1,28 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { SlackError } from '../domain/slack-error.js';
+import { WorkspacesService } from '../workspaces/workspaces.service.js';
+
+/** The token of a request: `Authorization: Bearer`, else a `token` argument (query, form or JSON). */
+export function requestToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  const body = req.body as Record<string, unknown> | undefined;
+  const token = (body && typeof body === 'object' ? body.token : undefined) ?? (req.query as Record<string, unknown>).token;
+  return typeof token === 'string' && token ? token : undefined;
+}
+
+@Injectable()
+export class SlackAuthGuard implements CanActivate {
+  constructor(private readonly workspaces: WorkspacesService) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: unknown }>();
+    const token = requestToken(req);
+    if (!token) throw new SlackError('not_authed');
+    const caller = await this.workspaces.authenticate(token);
+    if (!caller) throw new SlackError('invalid_auth');
+    req.caller = caller;
+    return true;
+  }
+}

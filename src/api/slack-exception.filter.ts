@@ -1,0 +1,49 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SlackError } from '../domain/slack-error.js';
+
+const log = new Logger('Errors');
+
+/** What Slack answers for failures that happen before a method runs (Nest wraps Fastify's in `cause`). */
+function slackFailure(status: number, fastifyCode: string | undefined): { status: number; error: string } {
+  if (status === 413 || fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, error: 'request_too_large' };
+  if (status === 415 || fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 200, error: 'invalid_post_type' };
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 200, error: 'invalid_json' };
+  if (status === 404) return { status: 200, error: 'unknown_method' };
+  if (status < 500) return { status: 200, error: 'invalid_arguments' };
+  return { status: 200, error: 'internal_error' };
+}
+
+/**
+ * The answer to every failure. Under /api it is Slack's `{ok:false, error}`; elsewhere the HTTP
+ * error as Nest shapes it. Never a stack trace: unexpected errors are logged here and answered
+ * with a generic message.
+ */
+export function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof SlackError) {
+    if (err.status === 429) reply.header('Retry-After', String(err.extra.retry_after ?? 1));
+    const { retry_after: _, ...extra } = err.extra;
+    void reply.status(err.status).send({ ok: false, error: err.code, ...extra });
+    return;
+  }
+  const e = err as { statusCode?: number; code?: string; cause?: { code?: string } };
+  const status = err instanceof HttpException ? err.getStatus() : (e.statusCode ?? 500);
+  if (status >= 500) log.error({ err, url: req.url.split('?')[0] }, 'request failed');
+  if (req.url.startsWith('/api/')) {
+    const failure = slackFailure(status, e.cause?.code ?? e.code);
+    void reply.status(failure.status).send({ ok: false, error: failure.error });
+  } else if (err instanceof HttpException) {
+    const body = err.getResponse();
+    void reply.status(status).send(typeof body === 'string' ? { statusCode: status, message: body } : body);
+  } else {
+    void reply.status(status).send({ statusCode: status, message: status < 500 ? 'Bad request' : 'Internal server error' });
+  }
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  catch(err: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    answerError(err, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+}

@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import { AllExceptionsFilter } from './api/slack-exception.filter.js';
+import type { Config } from './config/config.js';
+
+/** Builds the HTTP application (Slack Web API, admin API, health) without listening. */
+export async function createApp(config: Config): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+
+  // The adapter parses JSON and application/x-www-form-urlencoded (what @slack/web-api sends), and
+  // hands body failures (malformed JSON, oversized bodies) to the filters like every other error.
+  app.useGlobalFilters(new AllExceptionsFilter());
+  // Admin DTOs; the Slack API has its own pipe that answers with Slack error codes.
+  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
+
+  const openapi = new DocumentBuilder()
+    .setTitle('atomcast admin API')
+    .setDescription('Workspaces, users and tokens. Bearer: the operator ADMIN_TOKEN or a workspace admin token.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('admin/docs', app, () => SwaggerModule.createDocument(app, openapi));
+  return app;
+}

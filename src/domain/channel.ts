@@ -1,0 +1,37 @@
+import type { ChannelRow } from '../api/channels.repository.js';
+import { formatTs } from './ts.js';
+
+/** Slack's channel name rule: lower case letters, digits, hyphens and underscores, at most 80. */
+export function channelNameError(name: string): string | undefined {
+  if (!name) return 'invalid_name_required';
+  if (name.length > 80) return 'invalid_name_maxlength';
+  if (!/^[a-z0-9_-]+$/.test(name)) return 'invalid_name_specials';
+  return undefined;
+}
+
+export function toSlackChannel(row: ChannelRow): Record<string, unknown> {
+  const created = Math.floor(row.created_at.getTime() / 1000);
+  return {
+    id: row.id,
+    name: row.name,
+    name_normalized: row.name,
+    is_channel: !row.is_private,
+    is_group: row.is_private,
+    is_im: false,
+    is_mpim: false,
+    is_private: row.is_private,
+    is_archived: row.is_archived,
+    is_general: false,
+    is_shared: false,
+    is_org_shared: false,
+    is_member: row.is_member,
+    created,
+    creator: row.creator,
+    context_team_id: row.workspace_id,
+    num_members: row.num_members,
+    topic: { value: row.topic, creator: '', last_set: 0 },
+    purpose: { value: row.purpose, creator: '', last_set: 0 },
+    ...(row.is_member ? { last_read: formatTs(row.last_read ?? 0) } : {}),
+    latest_seq: Number(row.head_seq),
+  };
+}

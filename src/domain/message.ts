@@ -1,0 +1,37 @@
+import { formatTs } from './ts.js';
+
+/** A row of the messages table (bodies and thread state), as selected by the repositories. */
+export interface MessageRow {
+  channel_id: string;
+  seq: string;
+  ts: string;
+  user_id: string;
+  text: string | null;
+  thread_ts: string | null;
+  reply_broadcast: boolean;
+  reply_count: number;
+  latest_reply: string | null;
+  edited_ts: string | null;
+  edited_by: string | null;
+  client_msg_id: string | null;
+  deleted: boolean;
+}
+
+export const MESSAGE_COLUMNS =
+  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted';
+
+/** Slack's message object. A deleted message keeps no text. */
+export function toSlackMessage(row: MessageRow): Record<string, unknown> {
+  const msg: Record<string, unknown> = { type: 'message', user: row.user_id, text: row.deleted ? '' : (row.text ?? ''), ts: formatTs(row.ts) };
+  if (row.client_msg_id) msg.client_msg_id = row.client_msg_id;
+  if (row.thread_ts) {
+    msg.thread_ts = formatTs(row.thread_ts);
+    if (row.reply_broadcast) msg.subtype = 'thread_broadcast';
+  } else if (row.reply_count > 0 || row.latest_reply) {
+    msg.thread_ts = msg.ts;
+    msg.reply_count = row.reply_count;
+    if (row.latest_reply) msg.latest_reply = formatTs(row.latest_reply);
+  }
+  if (row.edited_ts) msg.edited = { user: row.edited_by, ts: formatTs(row.edited_ts) };
+  return msg;
+}

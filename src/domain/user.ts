@@ -1,0 +1,17 @@
+import type { UserRow } from '../workspaces/workspaces.repository.js';
+
+export function toSlackUser(u: UserRow): Record<string, unknown> {
+  return {
+    id: u.id,
+    team_id: u.workspace_id,
+    name: u.name,
+    real_name: u.real_name,
+    deleted: u.deleted,
+    is_admin: u.role === 'admin',
+    is_owner: false,
+    is_bot: false,
+    is_app_user: false,
+    profile: { real_name: u.real_name, display_name: u.name, team: u.workspace_id },
+    updated: Math.floor(u.created_at.getTime() / 1000),
+  };
+}

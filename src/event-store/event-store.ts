@@ -1,0 +1,134 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type pg from 'pg';
+import { CONFIG, type Config } from '../config/config.js';
+import { inTransaction, type Queryable } from '../db/database.js';
+import { SlackError } from '../domain/slack-error.js';
+import { PG_POOL } from '../db/database.module.js';
+import { type ChannelEvent, type ChannelEventType, type GlobalCursor, START } from './events.js';
+import { FanoutHint } from './fanout-hint.js';
+import { readChannel, readGlobal } from './read-events.js';
+
+export interface ChannelHead {
+  id: string;
+  workspace_id: string;
+  name: string;
+  is_private: boolean;
+  is_archived: boolean;
+  creator: string;
+  head_seq: string;
+}
+
+export interface Appended {
+  seq: number;
+  ts: string; // microseconds
+}
+
+/** The one writer of a channel stream inside a transaction: the channel row lock orders every append. */
+export class StreamTransaction {
+  readonly appended: Array<{ channel: string; seq: number }> = [];
+
+  constructor(readonly db: pg.PoolClient) {}
+
+  /** Locks the channel's head row until commit; undefined if it is not in the workspace. */
+  async lockChannel(channel: string, workspace: string): Promise<ChannelHead | undefined> {
+    const { rows } = await this.db.query<ChannelHead>(
+      `SELECT id, workspace_id, name, is_private, is_archived, creator, head_seq
+         FROM channels WHERE id = $1 AND workspace_id = $2 FOR UPDATE`,
+      [channel, workspace],
+    );
+    return rows[0];
+  }
+
+  async append(channel: string, type: ChannelEventType, user: string, data: object = {}): Promise<Appended> {
+    const { rows } = await this.db.query<{ seq: string; ts: string }>(
+      'SELECT seq, ts FROM append_event($1, $2, $3, $4, NULL)',
+      [channel, type, user, data],
+    );
+    const seq = Number(rows[0].seq);
+    this.appended.push({ channel, seq });
+    return { seq, ts: rows[0].ts };
+  }
+}
+
+export interface PostMessage {
+  workspace: string;
+  channel: string;
+  user: string;
+  text: string;
+  threadTs?: bigint;
+  replyBroadcast?: boolean;
+  clientMsgId?: string;
+}
+
+export interface Posted extends Appended {
+  threadTs: string | null;
+  duplicate: boolean;
+}
+
+/** The only code that writes the events table: appends, reads by seq, and the global cursor. */
+@Injectable()
+export class EventStore implements OnModuleDestroy {
+  private readonly hint: FanoutHint;
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(CONFIG) config: Config,
+  ) {
+    this.hint = new FanoutHint(pool, config.NOTIFY_INTERVAL_MS);
+  }
+
+  /** chat.postMessage: one round trip; every check that must agree with the append runs under the channel lock. */
+  async postMessage(cmd: PostMessage): Promise<Posted> {
+    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>(
+      'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7)',
+      [cmd.workspace, cmd.channel, cmd.user, cmd.text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false, cmd.clientMsgId ?? null],
+    );
+    const r = rows[0];
+    if (r.error) throw new SlackError(r.error);
+    const seq = Number(r.seq);
+    if (!r.duplicate) this.hint.note(cmd.channel, seq);
+    return { seq, ts: r.ts, threadTs: r.thread_ts, duplicate: r.duplicate };
+  }
+
+  /** Runs `work` in one transaction; the events it appended are hinted to the relay after commit. */
+  async transaction<T>(work: (tx: StreamTransaction) => Promise<T>): Promise<T> {
+    let stream: StreamTransaction | undefined;
+    const result = await inTransaction(this.pool, (client) => work((stream = new StreamTransaction(client))));
+    for (const { channel, seq } of stream!.appended) this.hint.note(channel, seq);
+    return result;
+  }
+
+  readChannel(channel: string, afterSeq: number, limit: number, db: Queryable = this.pool): Promise<ChannelEvent[]> {
+    return readChannel(db, channel, afterSeq, limit);
+  }
+
+  readGlobal(cursor: GlobalCursor, limit: number, db: Queryable = this.pool) {
+    return readGlobal(db, cursor, limit);
+  }
+
+  async loadCheckpoint(name: string, db: Queryable = this.pool): Promise<GlobalCursor> {
+    const { rows } = await db.query<{ tx_id: string; position: string }>(
+      'SELECT tx_id::text, position FROM checkpoints WHERE name = $1',
+      [name],
+    );
+    return rows[0] ? { txId: rows[0].tx_id, position: rows[0].position } : START;
+  }
+
+  /** Store inside the same transaction as the consumer's own writes, so its effect is exactly-once. */
+  async storeCheckpoint(db: Queryable, name: string, cursor: GlobalCursor): Promise<void> {
+    await db.query(
+      `INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, $2::xid8, $3)
+       ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()`,
+      [name, cursor.txId, cursor.position],
+    );
+  }
+
+  /** Sends any hint still waiting (tests and shutdown). */
+  flushHints(): Promise<void> {
+    return this.hint.flush();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.hint.flush();
+  }
+}

@@ -1,0 +1,65 @@
+import type pg from 'pg';
+
+export const EVENTS_NOTIFY_CHANNEL = 'atomcast_events';
+const MAX_PAYLOAD = 7900; // NOTIFY payloads must stay under 8000 bytes
+
+/**
+ * The wake-up for the real-time relay. NOTIFY inside an append transaction would take PostgreSQL's
+ * database-wide notify lock at every commit, so committed (channel, seq) pairs are collected here
+ * and sent after commit, many per NOTIFY, every `intervalMs`. Delivery never depends on it: the
+ * relay reads the stream by seq, so a hint that is lost only delays delivery until the next one.
+ */
+export class FanoutHint {
+  private pending = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly intervalMs: number,
+  ) {}
+
+  note(channel: string, seq: number): void {
+    if ((this.pending.get(channel) ?? 0) < seq) this.pending.set(channel, seq);
+    this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.pending.size) return this.flushing;
+    const payloads = chunk([...this.pending].map(([channel, seq]) => `${channel}:${seq}`));
+    this.pending.clear();
+    this.flushing = this.flushing.then(async () => {
+      for (const payload of payloads) {
+        await this.pool.query('SELECT pg_notify($1, $2)', [EVENTS_NOTIFY_CHANNEL, payload]).catch(() => {
+          // The relay repairs a lost hint from the stream; nothing to retry here.
+        });
+      }
+    });
+    return this.flushing;
+  }
+}
+
+function chunk(pairs: string[]): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const pair of pairs) {
+    if (current && current.length + pair.length + 1 > MAX_PAYLOAD) {
+      out.push(current);
+      current = '';
+    }
+    current = current ? `${current},${pair}` : pair;
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+/** Parses a hint payload back into (channel, seq) pairs; malformed parts are ignored. */
+export function parseHint(payload: string): Array<{ channel: string; seq: number }> {
+  return payload
+    .split(',')
+    .map((part) => /^([A-Z0-9]+):(\d+)$/.exec(part))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ channel: m[1], seq: Number(m[2]) }));
+}

@@ -1,0 +1,18 @@
+import { ConfigError, loadConfig } from './config/config.js';
+import { ensureDatabase, migrate } from './db/database.js';
+import { createApp } from './app.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await ensureDatabase(config.DATABASE_URL);
+  await migrate(config.DATABASE_URL);
+  const app = await createApp(config);
+  await app.listen(config.PORT, config.HOST);
+}
+
+main().catch((err: unknown) => {
+  // One line, no stack, for the reasons an operator can fix: bad config or an unreachable database.
+  const reason = err instanceof ConfigError ? err.message : `cannot start: ${err instanceof Error ? err.message : String(err)}`;
+  process.stderr.write(`atomcast: ${reason}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { newUserId, newWorkspaceId } from '../domain/ids.js';
+import { issueToken, parseToken, secretMatches } from './tokens.js';
+import { type Role, type UserRow, WorkspacesRepository } from './workspaces.repository.js';
+
+export interface Caller {
+  user: UserRow;
+  workspace: string;
+  tokenId: string;
+}
+
+@Injectable()
+export class WorkspacesService {
+  constructor(private readonly repo: WorkspacesRepository) {}
+
+  createWorkspace(name: string) {
+    return this.repo.insertWorkspace(newWorkspaceId(), name);
+  }
+
+  findWorkspace(id: string) {
+    return this.repo.findWorkspace(id);
+  }
+
+  /** Creates a user and returns it with its token; the token is shown only here. */
+  async createUser(workspace: string, input: { name: string; real_name?: string; role: Role }) {
+    const token = issueToken();
+    const user = await this.repo.insertUserWithToken(
+      { id: newUserId(), workspace_id: workspace, name: input.name, real_name: input.real_name ?? '', role: input.role },
+      token,
+    );
+    return user && { user, token: token.token };
+  }
+
+  findUser(workspace: string, id: string) {
+    return this.repo.findUser(workspace, id);
+  }
+
+  listUsers(workspace: string, afterId: string, limit: number) {
+    return this.repo.listUsers(workspace, afterId, limit);
+  }
+
+  /** The caller a bearer token belongs to, or undefined for any unknown, revoked or malformed token. */
+  async authenticate(token: string): Promise<Caller | undefined> {
+    const parsed = parseToken(token);
+    if (!parsed) return undefined;
+    const row = await this.repo.findByToken(parsed.id);
+    if (!row || !secretMatches(parsed.secret, row.secret_hash)) return undefined;
+    const { secret_hash: _, ...user } = row;
+    return { user, workspace: user.workspace_id, tokenId: parsed.id };
+  }
+}
