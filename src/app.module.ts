@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
 import { ApiModule } from './api/api.module.js';
@@ -27,7 +26,6 @@ export class AppModule {
             },
           },
         }),
-        ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }]),
         DatabaseModule,
         EventStoreModule,
         WorkspacesModule,

@@ -1,17 +1,29 @@
-import { Injectable } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
-import type { ExecutionContext } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { CONFIG, type Config } from '../config/config.js';
 import { SlackError } from '../domain/slack-error.js';
 import type { Caller } from '../workspaces/workspaces.service.js';
 
-/** Per-token limit (runs after SlackAuthGuard). The throttler sets Retry-After; we answer Slack's way. */
+/**
+ * Per-token request budget on /api (runs after SlackAuthGuard). Counted per node, in memory: cheap
+ * on the hot path; with N nodes behind a balancer a token gets at most N times the budget.
+ */
 @Injectable()
-export class SlackRateLimitGuard extends ThrottlerGuard {
-  protected override async getTracker(req: { caller?: Caller; ip?: string }): Promise<string> {
-    return req.caller ? `token:${req.caller.tokenId}` : `ip:${req.ip}`;
+export class SlackRateLimitGuard implements CanActivate {
+  private readonly limiter: RateLimiterMemory;
+
+  constructor(@Inject(CONFIG) config: Config) {
+    this.limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 });
   }
 
-  protected override async throwThrottlingException(_ctx: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    throw new SlackError('ratelimited', 429, { retry_after: detail.timeToBlockExpire });
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const caller = ctx.switchToHttp().getRequest<{ caller: Caller }>().caller;
+    try {
+      await this.limiter.consume(caller.tokenId);
+      return true;
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      throw new SlackError('ratelimited', 429, { retry_after: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) });
+    }
   }
 }

@@ -1,0 +1,105 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
+
+export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
+
+export interface TestUser {
+  id: string;
+  token: string;
+  workspace: string;
+}
+
+/**
+ * A running app on a random port over its own throw-away database, plus small factories.
+ * Usage: `const t = await startTestApp(); ... await t.close();`
+ */
+export class TestApp {
+  private constructor(
+    readonly app: NestFastifyApplication,
+    readonly url: string,
+    readonly db: TestDatabase,
+    readonly pool: pg.Pool,
+    readonly config: Config,
+  ) {}
+
+  static async start(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+    const db = database ?? (await createTestDatabase());
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      ADMIN_TOKEN: OPERATOR_TOKEN,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      PORT: '0',
+      ...env,
+    });
+    const app = await createApp(config);
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    return new TestApp(app, `http://127.0.0.1:${address.port}`, db, new pg.Pool({ connectionString: db.url, max: 4 }), config);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.pool.end();
+    await this.db.drop();
+  }
+
+  /** Calls a Slack Web API method with a form body, as @slack/web-api does. */
+  async api(method: string, token: string | undefined, args: Record<string, string | number | boolean> = {}) {
+    const res = await fetch(`${this.url}/api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: new URLSearchParams(Object.entries(args).map(([k, v]) => [k, String(v)])),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  }
+
+  /** Calls the admin API with the operator token unless another is given. */
+  async admin(method: string, path: string, body?: unknown, token = OPERATOR_TOKEN) {
+    const res = await fetch(`${this.url}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  }
+
+  async newWorkspace(name = 'Acme'): Promise<string> {
+    const res = await this.admin('POST', '/workspaces', { name });
+    if (res.status !== 201) throw new Error(`workspace: ${JSON.stringify(res.body)}`);
+    return res.body.id;
+  }
+
+  private userCount = 0;
+
+  async newUser(workspace: string, role: 'member' | 'admin' | 'analyst' = 'member', name?: string): Promise<TestUser> {
+    const res = await this.admin('POST', `/workspaces/${workspace}/users`, { name: name ?? `user${++this.userCount}`, role });
+    if (res.status !== 201) throw new Error(`user: ${JSON.stringify(res.body)}`);
+    return { id: res.body.user.id, token: res.body.token, workspace };
+  }
+
+  /** Creates a channel through the API and returns its id. */
+  async newChannel(owner: TestUser, name: string, isPrivate = false, members: TestUser[] = []): Promise<string> {
+    const res = await this.api('conversations.create', owner.token, { name, is_private: isPrivate });
+    if (!res.body.ok) throw new Error(`channel: ${JSON.stringify(res.body)}`);
+    const id = res.body.channel.id as string;
+    if (members.length) {
+      const inv = await this.api('conversations.invite', owner.token, { channel: id, users: members.map((m) => m.id).join(',') });
+      if (!inv.body.ok) throw new Error(`invite: ${JSON.stringify(inv.body)}`);
+    }
+    return id;
+  }
+
+  /** Row counts of the tables a write touches, to assert that a refused request wrote nothing. */
+  async tableCounts(): Promise<Record<string, number>> {
+    const { rows } = await this.pool.query<{ t: string; n: number }>(
+      `SELECT 'events' t, count(*)::int n FROM events UNION ALL SELECT 'messages', count(*)::int FROM messages
+       UNION ALL SELECT 'channels', count(*)::int FROM channels UNION ALL SELECT 'channel_members', count(*)::int FROM channel_members
+       UNION ALL SELECT 'users', count(*)::int FROM users UNION ALL SELECT 'workspaces', count(*)::int FROM workspaces`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.t, r.n]));
+  }
+}
