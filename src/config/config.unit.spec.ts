@@ -1,0 +1,30 @@
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('fills the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      PORT: 3000,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/atomcast',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^invalid configuration: PORT /],
+    [{ PORT: '70000' }, /^invalid configuration: PORT /],
+    [{ DATABASE_URL: 'mysql://x' }, /^invalid configuration: DATABASE_URL must be a postgres:\/\/ URL$/],
+    [{ REDIS_URL: 'nope' }, /^invalid configuration: REDIS_URL must be a redis:\/\/ URL$/],
+    [{ ADMIN_TOKEN: 'short' }, /^invalid configuration: ADMIN_TOKEN must be at least 16 characters$/],
+  ])('refuses %j with a one-line reason', (env, reason) => {
+    expect(() => loadConfig(env)).toThrow(reason);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('names every bad value at once', () => {
+    expect(() => loadConfig({ PORT: '-1', DATABASE_URL: 'x' })).toThrow(/PORT .*; DATABASE_URL /);
+  });
+});
