@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { ensureDatabase, migrate } from './db/database.js';
+import { Logger } from 'nestjs-pino';
 import { createApp } from './app.js';
 
 async function main(): Promise<void> {
@@ -8,6 +9,7 @@ async function main(): Promise<void> {
   await migrate(config.DATABASE_URL);
   const app = await createApp(config);
   await app.listen(config.PORT, config.HOST);
+  app.get(Logger).log(`atomcast listening on http://${config.HOST}:${config.PORT} (Slack API at /api, admin docs at /admin/docs)`);
 }
 
 main().catch((err: unknown) => {
