@@ -35,7 +35,7 @@ describe('16 concurrent writers x 500 posts to one channel', () => {
     const client = new WebClient(token, { slackApiUrl: `${t.url}/api/`, retryConfig: { retries: 0 } });
     const seen: string[] = [];
     for await (const page of client.paginate('conversations.history', { channel, limit: 999 })) {
-      for (const m of (page as { messages: Array<{ ts: string }> }).messages) seen.push(m.ts);
+      for (const m of (page as unknown as { messages: Array<{ ts: string }> }).messages) seen.push(m.ts);
     }
     const expected = [...rows].reverse().map((r) => `${r.ts.slice(0, -6)}.${r.ts.slice(-6)}`);
     expect(seen).toEqual(expected);
