@@ -8,6 +8,7 @@ const redisUrl = z
   .string()
   .refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// URL');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -23,6 +24,12 @@ const schema = z.object({
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** How long appended (channel, seq) hints are coalesced before one NOTIFY carries them all. */
   NOTIFY_INTERVAL_MS: int(0, 1000).default(3),
+  /** Run the read-model projector (unread counts) in this process; one node at a time leads it. */
+  PROJECTOR_ENABLED: bool.default(true),
+  /** How often the projector polls the global cursor besides waking on NOTIFY. */
+  PROJECTOR_INTERVAL_MS: int(10, 60_000).default(200),
+  /** Events applied per projector transaction. */
+  PROJECTOR_BATCH_SIZE: int(1, 100_000).default(1000),
 });
 
 export type Config = z.infer<typeof schema>;
