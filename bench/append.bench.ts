@@ -1,0 +1,139 @@
+// npm run bench:append [-- --quick | --seconds 4 --clients 1,16,64 --channels 1,100,1000 --variants abcd]
+// Append throughput of the event store against a plain INSERT, the HTTP API and Emmett, in one run
+// on one fresh database (issue 2, "Benchmark"). See bench/README.md.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { CellSpec } from './append/cell.js';
+import { type AppServer, children, runCellProcess, startAppServer } from './append/processes.js';
+import { describeMachine, failures, loadAverage, resultsTable, type Row, targets } from './append/report.js';
+import { createBenchDatabase, dropBenchDatabase, seed, settle } from './append/setup.js';
+import { type Variant, VARIANTS } from './append/workloads.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    'latency-seconds': { type: 'string' },
+    clients: { type: 'string', default: '1,16,64' },
+    channels: { type: 'string', default: '1,100,1000' },
+    variants: { type: 'string', default: 'abcd' },
+    'http-client': { type: 'string', default: 'http' },
+    'app-pool-size': { type: 'string' },
+    'database-server': { type: 'string', default: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432' },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(`Options (after "npm run bench:append --"):
+  --quick                 1 s cells, 0.3 s warm-up (checks the harness; the figures are rough)
+  --seconds N             measured seconds per cell (default 4; quick 1)
+  --warmup N              warm-up seconds per cell (default 1; quick 0.3)
+  --latency-seconds N     measured seconds of the (c) latency run (default 3; quick 1)
+  --clients 1,16,64       concurrent clients
+  --channels 1,100,1000   channels (= Emmett streams) the clients spread over
+  --variants abcd         a plain INSERT, b EventStore, c HTTP chat.postMessage, d Emmett
+  --http-client http      http (node:http keep-alive agent) or fetch (undici) for (c)
+  --app-pool-size N       PG_POOL_SIZE of the app in (c) (default: the app's default)
+  --database-server URL   PostgreSQL server (env BENCH_DATABASE_SERVER)
+  --json FILE             also write the raw results as JSON
+  --keep                  keep the atomcast_bench_* database
+`);
+  process.exit(0);
+}
+
+const list = (s: string) => s.split(',').map((v) => Number(v.trim())).filter((v) => Number.isInteger(v) && v > 0);
+const secs = (s: string | undefined, quick: number, normal: number) => Math.round(1000 * (s !== undefined ? Number(s) : args.quick ? quick : normal));
+const clientCounts = list(args.clients!);
+const channelCounts = list(args.channels!);
+const variants = [...args.variants!].filter((v): v is Variant => v in VARIANTS);
+const warmupMs = secs(args.warmup, 0.3, 1);
+const measureMs = secs(args.seconds, 1, 4);
+const latencyMs = secs(args['latency-seconds'], 1, 3);
+const httpClient = args['http-client'] === 'fetch' ? 'fetch' : 'http';
+if (!clientCounts.length || !channelCounts.length || !variants.length || !(measureMs > 0) || !(warmupMs >= 0) || !(latencyMs > 0)) {
+  process.stderr.write('bench: nothing to run; see --help\n');
+  process.exit(2);
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+let url: string | undefined;
+
+async function cleanUp(): Promise<void> {
+  for (const child of children) child.kill('SIGKILL');
+  if (url && !args.keep) await dropBenchDatabase(url).catch((err) => log(`could not drop the bench database: ${err}`));
+}
+
+process.once('SIGINT', () => {
+  log('interrupted; cleaning up');
+  void cleanUp().finally(() => process.exit(130));
+});
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  url = await createBenchDatabase(args['database-server']!);
+  log(`database ${new URL(url).pathname.slice(1)} migrated; seeding`);
+  const data = await seed(url, Math.max(...clientCounts), Math.max(...channelCounts));
+  const machine = await describeMachine(url);
+
+  const rows: Row[] = [];
+  const total = channelCounts.length * clientCounts.length * variants.length;
+  let done = 0;
+  for (const channels of channelCounts) {
+    for (const clients of clientCounts) {
+      const row: Row = { channels, clients, cells: {} };
+      rows.push(row);
+      for (const variant of variants) {
+        await settle(url);
+        const spec: CellSpec = { variant, data, clients, channels, warmupMs, measureMs, httpClient };
+        let app: AppServer | undefined;
+        if (variant === 'c') {
+          app = await startAppServer({
+            DATABASE_URL: url,
+            LOG_LEVEL: 'warn',
+            RATE_LIMIT_PER_MINUTE: '10000000',
+            PORT: '0',
+            ...(args['app-pool-size'] ? { PG_POOL_SIZE: args['app-pool-size'] } : {}),
+          });
+          spec.appUrl = app.url;
+          spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
+        }
+        try {
+          const cell = (row.cells[variant] = await runCellProcess(spec));
+          const lat = cell.latency ? `; p50 ${cell.latency.p50.toFixed(1)} ms, p99 ${cell.latency.p99.toFixed(1)} ms at ${Math.round(cell.latency.achievedRate)}/s` : '';
+          const failed = cell.throughput.failed ? ` (${cell.throughput.failed} failed)` : '';
+          log(`[${++done}/${total}] ${channels} channels x ${clients} clients (${variant}) ${VARIANTS[variant]}: ${Math.round(cell.throughput.rate)}/s${failed}${lat}`);
+        } finally {
+          await app?.stop();
+        }
+      }
+    }
+  }
+
+  const out = [
+    '',
+    `bench:append  ${new Date().toISOString()}  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    ...machine,
+    `load avg:   ${loadAverage()} (at end)`,
+    `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop; (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}`,
+    ...variants.map((v) => `(${v}) ${VARIANTS[v]}`),
+    '',
+    resultsTable(rows),
+    '',
+    ...failures(rows),
+    'Targets at 100 channels x 16 clients:',
+    ...targets(rows).map((t) => `  ${t}`),
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ machine, warmupMs, measureMs, latencyMs, httpClient, rows }, null, 2));
+}
+
+try {
+  await main();
+} finally {
+  await cleanUp();
+}

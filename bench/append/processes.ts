@@ -1,0 +1,67 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CellResult, CellSpec } from './cell.js';
+
+const CELL = fileURLToPath(new URL('./cell.js', import.meta.url));
+const APP_SERVER = fileURLToPath(new URL('./app-server.js', import.meta.url));
+
+/** Every child still running, so an interrupted run can stop them before dropping the database. */
+export const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Runs one cell in a fresh Node process and returns what it measured. */
+export function runCellProcess(spec: CellSpec): Promise<CellResult> {
+  const child = track(fork(CELL, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    child.once('message', (msg: { result?: CellResult; error?: string }) => {
+      settled = true;
+      if (msg.result) resolve(msg.result);
+      else reject(new Error(`cell ${spec.variant} failed: ${msg.error}`));
+    });
+    child.once('exit', (code) => {
+      if (!settled) reject(new Error(`cell ${spec.variant} exited with ${code} before reporting`));
+    });
+    child.send(spec);
+  });
+}
+
+export interface AppServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the real app (createApp from src/app.ts) in a child process on a random port. */
+export function startAppServer(env: Record<string, string>): Promise<AppServer> {
+  // The app logs to stdout with pino; keep the table on our stdout clean.
+  const child = track(fork(APP_SERVER, [], { env: { ...process.env, ...env }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  return new Promise((resolve, reject) => {
+    const timeout = setTimeout(() => {
+      void stop();
+      reject(new Error('app server did not start within 60 s'));
+    }, 60_000);
+    child.once('message', (msg: { port: number }) => {
+      clearTimeout(timeout);
+      resolve({ url: `http://127.0.0.1:${msg.port}`, stop });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timeout);
+      reject(new Error(`app server exited with ${code} during start-up`));
+    });
+  });
+}
