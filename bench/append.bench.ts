@@ -18,7 +18,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '1,16,64' },
     channels: { type: 'string', default: '1,100,1000' },
     variants: { type: 'string', default: 'abcd' },
-    'http-client': { type: 'string', default: 'http' },
+    'http-client': { type: 'string', default: 'undici' },
     'app-pool-size': { type: 'string' },
     'database-server': { type: 'string', default: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432' },
     json: { type: 'string' },
@@ -36,7 +36,8 @@ if (args.help) {
   --clients 1,16,64       concurrent clients
   --channels 1,100,1000   channels (= Emmett streams) the clients spread over
   --variants abcd         a plain INSERT, b EventStore, c HTTP chat.postMessage, d Emmett
-  --http-client http      http (node:http keep-alive agent) or fetch (undici) for (c)
+  --http-client undici    undici (a Pool of keep-alive connections, one per client), http
+                          (node:http keep-alive Agent) or fetch (global fetch) for (c)
   --app-pool-size N       PG_POOL_SIZE of the app in (c) (default: the app's default)
   --database-server URL   PostgreSQL server (env BENCH_DATABASE_SERVER)
   --json FILE             also write the raw results as JSON
@@ -53,8 +54,8 @@ const variants = [...args.variants!].filter((v): v is Variant => v in VARIANTS);
 const warmupMs = secs(args.warmup, 0.3, 1);
 const measureMs = secs(args.seconds, 1, 4);
 const latencyMs = secs(args['latency-seconds'], 1, 3);
-const httpClient = args['http-client'] === 'fetch' ? 'fetch' : 'http';
-if (!clientCounts.length || !channelCounts.length || !variants.length || !(measureMs > 0) || !(warmupMs >= 0) || !(latencyMs > 0)) {
+const httpClient = (['undici', 'http', 'fetch'] as const).find((c) => c === args['http-client']);
+if (!httpClient || !clientCounts.length || !channelCounts.length || !variants.length || !(measureMs > 0) || !(warmupMs >= 0) || !(latencyMs > 0)) {
   process.stderr.write('bench: nothing to run; see --help\n');
   process.exit(2);
 }

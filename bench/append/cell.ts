@@ -2,7 +2,7 @@
 // state, connection pools, and the global pg type parsers Emmett's driver installs).
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './load.js';
 import type { BenchData } from './setup.js';
-import { type Variant, workload } from './workloads.js';
+import { type HttpClient, type Variant, workload } from './workloads.js';
 
 export interface CellSpec {
   variant: Variant;
@@ -12,7 +12,7 @@ export interface CellSpec {
   warmupMs: number;
   measureMs: number;
   appUrl?: string;
-  httpClient?: 'http' | 'fetch';
+  httpClient?: HttpClient;
   /** Also measure latency, open loop at `fraction` of the closed-loop peak just measured. */
   latency?: { fraction: number; warmupMs: number; measureMs: number };
 }

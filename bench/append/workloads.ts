@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import pg from 'pg';
+import { Pool as UndiciPool } from 'undici';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { loadConfig } from '../../src/config/config.js';
 import { createPool } from '../../src/db/database.js';
@@ -28,8 +29,10 @@ export interface WorkloadOptions {
   channels: number;
   /** (c) only: where the app listens, and which client library drives it. */
   appUrl?: string;
-  httpClient?: 'http' | 'fetch';
+  httpClient?: HttpClient;
 }
+
+export type HttpClient = 'undici' | 'http' | 'fetch';
 
 const pick = (channels: number) => Math.floor(Math.random() * channels);
 let counter = 0;
@@ -42,7 +45,7 @@ export async function workload(variant: Variant, o: WorkloadOptions): Promise<Wo
     case 'b':
       return eventStore(o);
     case 'c':
-      return o.httpClient === 'fetch' ? httpFetch(o) : httpNode(o);
+      return o.httpClient === 'fetch' ? httpFetch(o) : o.httpClient === 'http' ? httpNode(o) : httpUndici(o);
     case 'd':
       return emmett(o);
   }
@@ -92,6 +95,20 @@ function postBody(o: WorkloadOptions, client: number) {
     authorization: `Bearer ${o.data.users[client % o.data.users.length].token}`,
   };
   return { body, headers };
+}
+
+/** (c) with an undici pool of `clients` keep-alive connections, no pipelining. */
+function httpUndici(o: WorkloadOptions): Workload {
+  const pool = new UndiciPool(new URL(o.appUrl!).origin, { connections: o.clients, pipelining: 1 });
+  return {
+    op: async (client) => {
+      const { body, headers } = postBody(o, client);
+      const res = await pool.request({ path: '/api/chat.postMessage', method: 'POST', headers, body });
+      const answer = await res.body.text();
+      return res.statusCode === 200 && answer.startsWith('{"ok":true');
+    },
+    close: () => pool.close(),
+  };
 }
 
 /** (c) with node:http and a keep-alive agent of `clients` sockets: the cheapest client Node has. */
