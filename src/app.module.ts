@@ -6,6 +6,7 @@ import { CONFIG, type Config } from './config/config.js';
 import { DatabaseModule } from './db/database.module.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { HealthController } from './health/health.controller.js';
+import { ProjectionsModule } from './projections/projections.module.js';
 import { WorkspacesModule } from './workspaces/workspaces.module.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         WorkspacesModule,
         ApiModule,
         AdminModule,
+        ProjectionsModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: CONFIG, useValue: config }],

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
 import { PG_POOL } from '../db/database.module.js';
+import { ProjectorService } from '../projections/projector.service.js';
 
 @Controller()
 export class HealthController implements OnModuleDestroy {
@@ -11,6 +12,7 @@ export class HealthController implements OnModuleDestroy {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(CONFIG) config: Config,
+    private readonly projector: ProjectorService,
   ) {
     // Fail fast instead of queueing: readiness must answer now.
     this.redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000 });
@@ -23,14 +25,15 @@ export class HealthController implements OnModuleDestroy {
     return { status: 'ok' };
   }
 
-  /** Readiness: PostgreSQL and Redis both answer. */
+  /** Readiness: PostgreSQL and Redis both answer. Projection lag is reported, never a reason to be unready. */
   @Get('readyz') @HttpCode(200)
   async readyz() {
-    const [db, redis] = await Promise.all([
+    const [db, redis, projections] = await Promise.all([
       this.pool.query('SELECT 1').then(() => 'ok', () => 'down'),
       this.pingRedis(),
+      this.projector.lag().catch(() => 'unknown' as const),
     ]);
-    const body = { status: db === 'ok' && redis === 'ok' ? 'ok' : 'unavailable', postgres: db, redis };
+    const body = { status: db === 'ok' && redis === 'ok' ? 'ok' : 'unavailable', postgres: db, redis, projections };
     if (body.status !== 'ok') throw new ServiceUnavailableException(body);
     return body;
   }

@@ -3,11 +3,12 @@ import { channelNameError, toSlackChannel } from '../../domain/channel.js';
 import { newChannelId } from '../../domain/ids.js';
 import { toSlackMessage } from '../../domain/message.js';
 import { SlackError } from '../../domain/slack-error.js';
-import { requireTs } from '../../domain/ts.js';
+import { formatTs, requireTs } from '../../domain/ts.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
 import { type ChannelRow, ChannelsRepository } from '../channels.repository.js';
 import { MessagesRepository } from '../messages.repository.js';
+import { UnreadCountsRepository } from '../../projections/unread/unread-counts.repository.js';
 import { decodeCursor, encodeCursor, pageSize } from '../slack-args.js';
 import type { CreateArgs, HistoryArgs, InviteArgs, KickArgs, ListArgs, MarkArgs, MembersArgs, RepliesArgs } from './conversations.dto.js';
 
@@ -20,6 +21,7 @@ export class ConversationsService {
     private readonly channels: ChannelsRepository,
     private readonly messages: MessagesRepository,
     private readonly workspaces: WorkspacesService,
+    private readonly unread: UnreadCountsRepository,
   ) {}
 
   /** The channel if the caller may see it: public ones, or private ones they belong to. */
@@ -116,7 +118,15 @@ export class ConversationsService {
   }
 
   async info(caller: Caller, channel: string) {
-    return { channel: toSlackChannel(await this.visible(caller, channel)) };
+    const row = await this.visible(caller, channel);
+    // Members also get their read marker and counts, from the unread projection.
+    const counts = row.is_member ? await this.unread.forChannel(caller.user.id, channel) : undefined;
+    return {
+      channel: {
+        ...toSlackChannel(row),
+        ...(counts && { last_read: formatTs(counts.lastRead), unread_count: counts.unread, unread_count_display: counts.unread }),
+      },
+    };
   }
 
   async list(caller: Caller, args: ListArgs) {

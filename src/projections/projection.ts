@@ -1,0 +1,19 @@
+import type { Queryable } from '../db/database.js';
+import type { ChannelEvent } from '../event-store/events.js';
+
+/** An event as the global cursor delivers it: the channel event plus its position in the log. */
+export type GlobalEvent = ChannelEvent & { cursor: string };
+
+/**
+ * A read model kept from the global event log. `apply` runs inside the projector's transaction,
+ * together with the checkpoint write, so a batch takes effect exactly once. It must be a pure
+ * function of the events (and of the bodies they carry), so that a rebuild from position 0
+ * produces the same rows as the live projection.
+ */
+export interface Projection {
+  /** Checkpoint name, advisory-lock key and the name the rebuild command takes. */
+  readonly name: string;
+  /** Every table the projection owns; a rebuild truncates them. */
+  readonly tables: readonly string[];
+  apply(db: Queryable, events: readonly GlobalEvent[]): Promise<void>;
+}

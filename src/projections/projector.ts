@@ -1,0 +1,232 @@
+import pg from 'pg';
+import type { Queryable } from '../db/database.js';
+import type { EventStore } from '../event-store/event-store.js';
+import { type GlobalCursor, parseCursor, START } from '../event-store/events.js';
+import { EVENTS_NOTIFY_CHANNEL } from '../event-store/fanout-hint.js';
+import type { Projection } from './projection.js';
+
+export interface ProjectorOptions {
+  /** For the dedicated leader connection (advisory lock + batches). */
+  databaseUrl: string;
+  /** For reads outside the batches: checkpoint, lag. */
+  pool: Queryable;
+  batchSize: number;
+  /** Poll period; NOTIFY wakes the projector sooner. */
+  intervalMs: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface ProjectionLag {
+  /** Committed events after the checkpoint (counted up to 10,000; `capped` when there are more). */
+  events_behind: number;
+  capped: boolean;
+  /** Age of the oldest event not applied yet, in seconds (0 when caught up). */
+  seconds_behind: number;
+  checkpoint: string;
+}
+
+const LAG_COUNT_CAP = 10_000;
+
+/**
+ * Applies the global log to one projection: each batch and its checkpoint in one transaction
+ * (at-least-once reads, exactly-once effect). One leader per projection across every node: the
+ * session advisory lock held by a dedicated connection, which also runs the batches, so losing the
+ * connection aborts the batch and frees the lead together. The checkpoint row is also locked
+ * (FOR UPDATE) by every batch, which serializes a batch with a concurrent rebuild reset.
+ */
+export class Projector {
+  private client: pg.Client | undefined;
+  private leading = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private queued = false;
+  private stopped = false;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly store: EventStore,
+    private readonly options: ProjectorOptions,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Polls every intervalMs and on each NOTIFY from the event store. */
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.wake(), this.options.intervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.chain.catch(() => {});
+    await this.disconnect();
+  }
+
+  /** Runs a pass unless one is already waiting to run. */
+  wake(): void {
+    if (this.queued || this.stopped) return;
+    this.queued = true;
+    void this.runOnce()
+      .catch((err) => this.options.onError?.(err))
+      .finally(() => (this.queued = false));
+  }
+
+  /** One pass: takes the lead if free, then applies batches until the log (below xmin) is exhausted. */
+  runOnce(): Promise<number> {
+    const pass = this.chain.catch(() => {}).then(() => this.pass());
+    this.chain = pass;
+    return pass;
+  }
+
+  /**
+   * Waits until every event committed before the call is applied, by this node or by the leader on
+   * another one. Used by the rebuild command and by tests; polls with a short back-off.
+   */
+  async catchUp(opts: { timeoutMs?: number; onProgress?: (applied: number) => void } = {}): Promise<number> {
+    const db = this.options.pool;
+    const target = await lastCommitted(db);
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    let applied = 0;
+    let pause = 5;
+    for (;;) {
+      const n = await this.runOnce();
+      applied += n;
+      if (n) opts.onProgress?.(applied);
+      if (!target || !before(await this.checkpoint(db), target)) return applied;
+      if (Date.now() > deadline) throw new Error(`projection ${this.projection.name}: not caught up after ${opts.timeoutMs ?? 30_000} ms`);
+      if (!n) {
+        // Waiting on a transaction that is still open somewhere (xmin), or on another node's leader.
+        await new Promise((r) => setTimeout(r, pause));
+        pause = Math.min(pause * 2, 200);
+      }
+    }
+  }
+
+  async checkpoint(db: Queryable = this.options.pool): Promise<GlobalCursor> {
+    return this.store.loadCheckpoint(this.projection.name, db);
+  }
+
+  async lag(db: Queryable = this.options.pool): Promise<ProjectionLag> {
+    const cp = await this.checkpoint(db);
+    const { rows } = await db.query<{ n: number; age: number | null }>(
+      `WITH behind AS (
+         SELECT created_at FROM events WHERE (tx_id, position) > ($1::xid8, $2::bigint) ORDER BY tx_id, position LIMIT ${LAG_COUNT_CAP + 1})
+       SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM behind`,
+      [cp.txId, cp.position],
+    );
+    const n = rows[0].n;
+    return {
+      events_behind: Math.min(n, LAG_COUNT_CAP),
+      capped: n > LAG_COUNT_CAP,
+      seconds_behind: Math.max(0, Math.round((rows[0].age ?? 0) * 1000) / 1000),
+      checkpoint: `${cp.txId}-${cp.position}`,
+    };
+  }
+
+  private async pass(): Promise<number> {
+    if (this.stopped) return 0;
+    let client: pg.Client;
+    try {
+      client = await this.lead();
+    } catch (err) {
+      await this.disconnect();
+      throw err;
+    }
+    if (!this.leading) return 0;
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await this.applyBatch(client);
+        total += n;
+        if (n < this.options.batchSize) return total;
+      }
+    } catch (err) {
+      // Nothing of the failed batch stays: its writes and its checkpoint roll back together.
+      // A connection that cannot even roll back is dropped, and the lead with it.
+      await client.query('ROLLBACK').catch(() => this.disconnect());
+      throw err;
+    }
+  }
+
+  /** One transaction: lock the checkpoint, read the next batch after it, apply, move the checkpoint. */
+  private async applyBatch(client: pg.Client): Promise<number> {
+    const name = this.projection.name;
+    await client.query('BEGIN');
+    const cursor = await lockCheckpoint(client, name);
+    const events = await this.store.readGlobal(cursor, this.options.batchSize, client);
+    if (!events.length) {
+      await client.query('COMMIT');
+      return 0;
+    }
+    await this.projection.apply(client, events);
+    await this.store.storeCheckpoint(client, name, parseCursor(events[events.length - 1].cursor)!);
+    await client.query('COMMIT');
+    return events.length;
+  }
+
+  /** The dedicated connection, holding the projection's advisory lock when this node leads. */
+  private async lead(): Promise<pg.Client> {
+    const client = await this.connection();
+    if (!this.leading) {
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey(this.projection.name)]);
+      this.leading = rows[0].ok;
+      if (this.leading) await client.query(`LISTEN ${EVENTS_NOTIFY_CHANNEL}`);
+    }
+    return client;
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: `projector:${this.projection.name}` });
+    client.on('error', (err) => {
+      // The lock went with the connection; the next pass reconnects and competes for it again.
+      if (this.client === client) {
+        this.client = undefined;
+        this.leading = false;
+      }
+      this.options.onError?.(err);
+    });
+    client.on('notification', () => this.wake());
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.leading = false;
+    await client?.end().catch(() => {});
+  }
+}
+
+export const lockKey = (projection: string) => `atomcast:projection:${projection}`;
+
+/** The checkpoint, row-locked for the rest of the transaction (created at START if missing). */
+export async function lockCheckpoint(db: Queryable, name: string): Promise<GlobalCursor> {
+  await db.query(`INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`, [name]);
+  const { rows } = await db.query<{ tx_id: string; position: string }>(
+    'SELECT tx_id::text, position FROM checkpoints WHERE name = $1 FOR UPDATE',
+    [name],
+  );
+  return rows[0] ? { txId: rows[0].tx_id, position: rows[0].position } : START;
+}
+
+/** The newest committed event visible now; undefined for an empty log. */
+async function lastCommitted(db: Queryable): Promise<GlobalCursor | undefined> {
+  const { rows } = await db.query<{ tx_id: string; position: string }>(
+    'SELECT tx_id::text, position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1',
+  );
+  return rows[0] && { txId: rows[0].tx_id, position: rows[0].position };
+}
+
+function before(a: GlobalCursor, b: GlobalCursor): boolean {
+  const ax = BigInt(a.txId);
+  const bx = BigInt(b.txId);
+  return ax < bx || (ax === bx && BigInt(a.position) < BigInt(b.position));
+}

@@ -1,0 +1,153 @@
+import type { Queryable } from '../../db/database.js';
+import { parseTs } from '../../domain/ts.js';
+import type { GlobalEvent, Projection } from '../projection.js';
+import { parseMentions } from './mentions.js';
+
+/** A full row of unread_messages, built from a `message` event. */
+interface MessageRow {
+  channel: string;
+  ts: string;
+  seq: number;
+  user: string;
+  counts: boolean;
+  mentions: string[];
+  mentionsChannel: boolean;
+  mentionsHere: boolean;
+  deleted: boolean;
+}
+
+/** A change to a row posted in an earlier batch: new mentions (an edit) or a delete. */
+interface RowChange {
+  channel: string;
+  ts: string;
+  mentions: string[];
+  mentionsChannel: boolean;
+  mentionsHere: boolean;
+  deleted: boolean;
+}
+
+const NO_MENTIONS = { mentions: [] as string[], mentionsChannel: false, mentionsHere: false };
+
+/**
+ * Unread and mention counts: one unread_messages row per posted message, O(1) writes per event
+ * whatever the member count. Per-user counts are computed at read time (unread-counts.repository).
+ *
+ * Mentions are read from the body the event carries. Bodies are joined in when the log is read, so
+ * a live projector may see an edit's text at the original `message` event; the `message_changed`
+ * event that follows recomputes the same mentions, so live and rebuilt rows agree. A deleted row is
+ * normalized (no mentions, not countable) for the same reason: a rebuild reads a deleted or expired
+ * message as a tombstone, without its text or its thread_broadcast subtype.
+ */
+export class UnreadProjection implements Projection {
+  readonly name = 'unread';
+  readonly tables = ['unread_messages'] as const;
+
+  async apply(db: Queryable, events: readonly GlobalEvent[]): Promise<void> {
+    // Fold the batch first: one upsert can touch a row only once, and a message edited or deleted
+    // in the same batch needs only its final state written.
+    const posted = new Map<string, MessageRow>();
+    const changed = new Map<string, RowChange>();
+    for (const event of events) {
+      switch (event.type) {
+        case 'message': {
+          const ts = micros(event.ts);
+          // A message whose body is already gone (deleted, expired) is read back as a tombstone.
+          const deleted = event.subtype === 'tombstone';
+          const m = parseMentions(deleted ? '' : (event.text as string | undefined));
+          posted.set(`${event.channel}:${ts}`, {
+            channel: event.channel,
+            ts,
+            seq: event.seq,
+            user: event.user ?? '',
+            counts: !deleted && (!event.thread_ts || event.subtype === 'thread_broadcast'),
+            mentions: m.users,
+            mentionsChannel: m.channel,
+            mentionsHere: m.here,
+            deleted,
+          });
+          break;
+        }
+        case 'message_changed': {
+          const message = event.message as { ts?: string; text?: string } | undefined;
+          if (!message?.ts) break; // body gone: nothing left to count
+          const m = parseMentions(message.text);
+          this.change(posted, changed, event.channel, micros(message.ts), {
+            mentions: m.users, mentionsChannel: m.channel, mentionsHere: m.here, deleted: false,
+          });
+          break;
+        }
+        case 'message_deleted':
+          if (typeof event.deleted_ts !== 'string') break;
+          this.change(posted, changed, event.channel, micros(event.deleted_ts), { ...NO_MENTIONS, deleted: true });
+          break;
+        default:
+          break;
+      }
+    }
+    if (posted.size) await upsertRows(db, [...posted.values()]);
+    if (changed.size) await updateRows(db, [...changed.values()]);
+  }
+
+  private change(
+    posted: Map<string, MessageRow>,
+    changed: Map<string, RowChange>,
+    channel: string,
+    ts: string,
+    next: Omit<RowChange, 'channel' | 'ts'>,
+  ): void {
+    const key = `${channel}:${ts}`;
+    const row = posted.get(key) ?? changed.get(key);
+    if (row) {
+      const deleted = row.deleted || next.deleted;
+      Object.assign(row, deleted ? { ...NO_MENTIONS, deleted, counts: false } : next);
+    } else {
+      changed.set(key, { channel, ts, ...next });
+    }
+  }
+}
+
+function micros(ts: string): string {
+  const value = parseTs(ts);
+  if (value === undefined) throw new Error(`unread projection: bad ts ${ts}`);
+  return value.toString();
+}
+
+// Mentions travel as comma-joined strings: unnest() cannot take a ragged array of arrays.
+const joined = (ids: string[]) => ids.join(',');
+
+async function upsertRows(db: Queryable, rows: MessageRow[]): Promise<void> {
+  await db.query(
+    `INSERT INTO unread_messages (channel_id, ts, seq, user_id, counts_as_unread, mentions, mentions_channel, mentions_here, deleted)
+     SELECT v.channel_id, v.ts, v.seq, v.user_id, v.counts, string_to_array(v.mentions, ','), v.mc, v.mh, v.deleted
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::boolean[], $6::text[], $7::boolean[], $8::boolean[], $9::boolean[])
+            AS v(channel_id, ts, seq, user_id, counts, mentions, mc, mh, deleted)
+     ON CONFLICT (channel_id, ts) DO UPDATE SET
+       seq = excluded.seq, user_id = excluded.user_id, counts_as_unread = excluded.counts_as_unread,
+       mentions = excluded.mentions, mentions_channel = excluded.mentions_channel,
+       mentions_here = excluded.mentions_here, deleted = excluded.deleted`,
+    [
+      rows.map((r) => r.channel), rows.map((r) => r.ts), rows.map((r) => r.seq), rows.map((r) => r.user),
+      rows.map((r) => r.counts), rows.map((r) => joined(r.mentions)), rows.map((r) => r.mentionsChannel),
+      rows.map((r) => r.mentionsHere), rows.map((r) => r.deleted),
+    ],
+  );
+}
+
+/** Edits and deletes of rows written by earlier batches; a deleted row stays deleted, uncounted, mentioning no one. */
+async function updateRows(db: Queryable, rows: RowChange[]): Promise<void> {
+  await db.query(
+    `UPDATE unread_messages u SET
+        deleted = u.deleted OR v.deleted,
+        counts_as_unread = u.counts_as_unread AND NOT (u.deleted OR v.deleted),
+        mentions = CASE WHEN u.deleted OR v.deleted THEN '{}' ELSE string_to_array(v.mentions, ',') END,
+        mentions_channel = NOT (u.deleted OR v.deleted) AND v.mc,
+        mentions_here = NOT (u.deleted OR v.deleted) AND v.mh
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::boolean[], $5::boolean[], $6::boolean[])
+            AS v(channel_id, ts, mentions, mc, mh, deleted)
+      WHERE u.channel_id = v.channel_id AND u.ts = v.ts`,
+    [
+      rows.map((r) => r.channel), rows.map((r) => r.ts), rows.map((r) => joined(r.mentions)),
+      rows.map((r) => r.mentionsChannel), rows.map((r) => r.mentionsHere), rows.map((r) => r.deleted),
+    ],
+  );
+}
