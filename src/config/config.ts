@@ -24,12 +24,39 @@ const schema = z.object({
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** How long appended (channel, seq) hints are coalesced before one NOTIFY carries them all. */
   NOTIFY_INTERVAL_MS: int(0, 1000).default(3),
+  /** Largest Socket.IO message a client may send, in bytes (the connection is closed above it). */
+  SOCKET_MAX_PAYLOAD_BYTES: int(1024, 64 * 1024 * 1024).default(256 * 1024),
+  /** The relay's safety poll of channel heads, which repairs any lost NOTIFY. */
+  RELAY_POLL_MS: int(10, 60_000).default(1000),
+  /** A user goes away this long after their last socket closes (a quick reconnect changes nothing). */
+  PRESENCE_AWAY_DELAY_MS: int(0, 600_000).default(5000),
+  /** At most one typing signal per user and channel in this window. */
+  TYPING_THROTTLE_MS: int(0, 60_000).default(3000),
+  /** A socket with more than this many bytes unsent gets no typing or presence signals. */
+  SOCKET_EPHEMERAL_DROP_BYTES: int(0, 64 * 1024 * 1024).default(64 * 1024),
+  /** A socket with more than this many bytes unsent (or 2,000 packets) is told to re-sync instead of buffering more. */
+  SOCKET_RESYNC_BYTES: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Run the read-model projector (unread counts) in this process; one node at a time leads it. */
   PROJECTOR_ENABLED: bool.default(true),
   /** How often the projector polls the global cursor besides waking on NOTIFY. */
   PROJECTOR_INTERVAL_MS: int(10, 60_000).default(200),
   /** Events applied per projector transaction. */
   PROJECTOR_BATCH_SIZE: int(1, 100_000).default(1000),
+  /** What this process does: `api` serves HTTP and sockets, `worker` runs the BullMQ workers. */
+  ROLES: z
+    .string()
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['api', 'worker'])).min(1, 'must name api and/or worker'))
+    .default(['api', 'worker']),
+  /** Run the job dispatcher (stream -> BullMQ) in this process; one node at a time leads it. */
+  JOBS_DISPATCHER_ENABLED: bool.default(true),
+  /** How often the job dispatcher polls the stream (it also wakes on NOTIFY). */
+  JOBS_DISPATCH_INTERVAL_MS: int(10, 60_000).default(250),
+  /** Retention sweeps run this often (BullMQ job scheduler). */
+  RETENTION_SWEEP_EVERY_MS: int(1000, 7 * 24 * 3600 * 1000).default(3600 * 1000),
+  /** Unfurler: allow fetching loopback / private addresses (off in production; tests turn loopback on). */
+  UNFURL_ALLOW_LOOPBACK: bool.default(false),
+  UNFURL_ALLOW_PRIVATE: bool.default(false),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -29,17 +29,18 @@ export class StreamTransaction {
 
   constructor(readonly db: pg.PoolClient) {}
 
-  /** Locks the channel's head row until commit; undefined if it is not in the workspace. */
-  async lockChannel(channel: string, workspace: string): Promise<ChannelHead | undefined> {
+  /** Locks the channel's head row until commit; undefined if it is not in the workspace (when given). */
+  async lockChannel(channel: string, workspace?: string): Promise<ChannelHead | undefined> {
     const { rows } = await this.db.query<ChannelHead>(
       `SELECT id, workspace_id, name, is_private, is_archived, creator, head_seq
-         FROM channels WHERE id = $1 AND workspace_id = $2 FOR UPDATE`,
-      [channel, workspace],
+         FROM channels WHERE id = $1 AND ($2::text IS NULL OR workspace_id = $2) FOR UPDATE`,
+      [channel, workspace ?? null],
     );
     return rows[0];
   }
 
-  async append(channel: string, type: ChannelEventType, user: string, data: object = {}): Promise<Appended> {
+  /** Appends one event; `user` is null for events the system records (retention redactions). */
+  async append(channel: string, type: ChannelEventType, user: string | null, data: object = {}): Promise<Appended> {
     const { rows } = await this.db.query<{ seq: string; ts: string }>(
       'SELECT seq, ts FROM append_event($1, $2, $3, $4, NULL)',
       [channel, type, user, data],

@@ -62,10 +62,12 @@ function toChannelEvent(row: EventRow): ChannelEvent {
   const data = row.data;
   switch (row.type) {
     case 'message': {
-      const body = row.body ? toSlackMessage(row.body) : { text: '' };
+      // A deleted or expired message keeps its place in the log as a tombstone without text.
+      const body = row.body && !row.body.deleted ? toSlackMessage(row.body) : { text: '', subtype: 'tombstone' };
       event.text = body.text;
       if (data.thread_ts) event.thread_ts = formatTs(data.thread_ts as number);
       if (data.reply_broadcast) event.subtype = 'thread_broadcast';
+      if (body.subtype === 'tombstone') event.subtype = 'tombstone';
       if (row.client_msg_id) event.client_msg_id = row.client_msg_id;
       break;
     }
@@ -74,6 +76,7 @@ function toChannelEvent(row: EventRow): ChannelEvent {
       break;
     case 'message_deleted':
       event.deleted_ts = formatTs(data.message_ts as number);
+      if (data.reason) event.reason = data.reason; // 'retention' for expiry; absent when a person deleted it
       break;
     default:
       for (const [key, value] of Object.entries(data)) event[key] = value;
