@@ -4,11 +4,25 @@ import type { FastifyRequest } from 'fastify';
 import { SlackError } from '../domain/slack-error.js';
 import type { Caller } from '../workspaces/workspaces.service.js';
 
+const FORM_OR_JSON = /^\s*application\/(json|x-www-form-urlencoded)\s*(;|$)/i;
+
+/** True when a string argument, or one inside an array or object argument, holds a NUL. */
+function holdsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > 4) return false;
+  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v, depth + 1));
+}
+
 /** A method's arguments: query string, form fields and JSON body merged, as Slack accepts them. */
 export const SlackArgs = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+  // Fastify parses text/plain by itself; Slack takes only form and JSON bodies.
+  if (req.body !== undefined && !FORM_OR_JSON.test(req.headers['content-type'] ?? '')) throw new SlackError('invalid_post_type');
   const body = req.body && typeof req.body === 'object' ? req.body : {};
-  return { ...(req.query as object), ...body };
+  const args = { ...(req.query as object), ...body };
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.
+  if (holdsNul(args)) throw new SlackError('invalid_arguments');
+  return args;
 });
 
 export const CurrentCaller = createParamDecorator(
@@ -54,11 +68,20 @@ export function encodeCursor(kind: string, value: string): string {
   return Buffer.from(`${kind}:${value}`).toString('base64');
 }
 
+/** The value of a cursor of `kind`; invalid_cursor unless it is one we made (ids and ts are alphanumeric). */
 export function decodeCursor(cursor: string | undefined, kind: string): string | undefined {
   if (!cursor) return undefined;
   const text = Buffer.from(cursor, 'base64').toString();
-  if (!text.startsWith(`${kind}:`) || text.length === kind.length + 1) throw new SlackError('invalid_cursor');
+  if (!text.startsWith(`${kind}:`) || !/^[0-9A-Za-z]{1,64}$/.test(text.slice(kind.length + 1))) throw new SlackError('invalid_cursor');
   return text.slice(kind.length + 1);
+}
+
+/** A ts cursor (microseconds): at most 18 digits, like any ts parseTs accepts, so it fits a bigint column. */
+export function decodeTsCursor(cursor: string | undefined, kind: string): bigint | undefined {
+  const value = decodeCursor(cursor, kind);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,18}$/.test(value)) throw new SlackError('invalid_cursor');
+  return BigInt(value);
 }
 
 /** Slack caps page sizes silently rather than refusing them. */

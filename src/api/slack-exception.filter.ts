@@ -14,6 +14,12 @@ function slackFailure(status: number, fastifyCode: string | undefined): { status
   return { status: 200, error: 'internal_error' };
 }
 
+/** PostgreSQL's class 22 "data exception" (SQLSTATE 22xxx), as raised through `pg`. */
+function isDataException(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown };
+  return typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && typeof e.severity === 'string';
+}
+
 /**
  * The answer to every failure. Under /api it is Slack's `{ok:false, error}`; elsewhere the HTTP
  * error as Nest shapes it. Never a stack trace: unexpected errors are logged here and answered
@@ -27,7 +33,13 @@ export function answerError(err: unknown, req: FastifyRequest, reply: FastifyRep
     return;
   }
   const e = err as { statusCode?: number; code?: string; cause?: { code?: string } };
-  const status = err instanceof HttpException ? err.getStatus() : (e.statusCode ?? 500);
+  let status = err instanceof HttpException ? err.getStatus() : (e.statusCode ?? 500);
+  if (isDataException(err)) {
+    // A value PostgreSQL refused (a NUL in a string, a number out of range) that validation let
+    // through: the statement failed, so nothing was written; it is the caller's input, not a crash.
+    log.warn({ code: e.code, url: req.url.split('?')[0] }, 'input refused by the database');
+    status = 400;
+  }
   if (status >= 500) log.error({ err, url: req.url.split('?')[0] }, 'request failed');
   if (req.url.startsWith('/api/')) {
     const failure = slackFailure(status, e.cause?.code ?? e.code);

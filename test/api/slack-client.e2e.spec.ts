@@ -1,4 +1,4 @@
-import { ErrorCode, WebClient } from '@slack/web-api';
+import { type ConversationsHistoryResponse, type ConversationsMembersResponse, ErrorCode, WebClient } from '@slack/web-api';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 // The official client, pointed at the server unchanged (DESIGN.md: "must work against it unchanged").
@@ -70,9 +70,9 @@ describe('@slack/web-api WebClient against atomcast', () => {
     const pages: number[] = [];
     const seen: string[] = [];
     for await (const page of client.paginate('conversations.history', { channel, limit: 100 })) {
-      const messages = page.messages as Array<{ ts: string; text: string }>;
+      const messages = (page as ConversationsHistoryResponse).messages!;
       pages.push(messages.length);
-      seen.push(...messages.map((m) => m.ts));
+      seen.push(...messages.map((m) => m.ts!));
     }
     expect(pages).toEqual([100, 100, 50]);
     expect(seen).toEqual([...posted].reverse());
@@ -89,7 +89,7 @@ describe('@slack/web-api WebClient against atomcast', () => {
 
     // Paged one at a time, the client follows the cursor to the end.
     const paged: string[] = [];
-    for await (const page of client.paginate('conversations.members', { channel, limit: 1 })) paged.push(...(page.members as string[]));
+    for await (const page of client.paginate('conversations.members', { channel, limit: 1 })) paged.push(...(page as ConversationsMembersResponse).members!);
     expect(paged.sort()).toEqual([ada.id, bob.id].sort());
   });
 

@@ -1,16 +1,34 @@
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID, ValidateBy, type ValidationOptions } from 'class-validator';
 import { slack, ToBoolean } from '../slack-args.js';
 
 export const MAX_TEXT = 40_000;
+
+/** At most `max` characters (code points): an emoji counts once, as in Slack, not as two UTF-16 units. */
+function MaxChars(max: number, options?: ValidationOptions) {
+  const fits = (value: string) => {
+    if (value.length <= max) return true;
+    let n = 0;
+    for (const _ of value) if (++n > max) return false;
+    return true;
+  };
+  return ValidateBy(
+    {
+      name: 'maxChars',
+      // A non-empty message matters: class-validator attaches the `slack` context only to failures with one.
+      validator: { validate: (value) => typeof value === 'string' && fits(value), defaultMessage: () => `longer than ${max} characters` },
+    },
+    options,
+  );
+}
 
 export class PostMessageArgs {
   @IsString(slack('channel_not_found')) @IsNotEmpty(slack('channel_not_found'))
   channel: string;
 
-  @IsString(slack('no_text')) @IsNotEmpty(slack('no_text')) @MaxLength(MAX_TEXT, slack('msg_too_long'))
+  @IsString(slack('no_text')) @IsNotEmpty(slack('no_text')) @MaxChars(MAX_TEXT, slack('msg_too_long'))
   text: string;
 
-  @IsOptional() @IsString(slack('invalid_thread_ts'))
+  @IsOptional() @IsString(slack('thread_not_found'))
   thread_ts?: string;
 
   @IsOptional() @ToBoolean() @IsBoolean()
@@ -27,7 +45,7 @@ export class UpdateMessageArgs {
   @IsString(slack('message_not_found')) @IsNotEmpty(slack('message_not_found'))
   ts: string;
 
-  @IsString(slack('no_text')) @IsNotEmpty(slack('no_text')) @MaxLength(MAX_TEXT, slack('msg_too_long'))
+  @IsString(slack('no_text')) @IsNotEmpty(slack('no_text')) @MaxChars(MAX_TEXT, slack('msg_too_long'))
   text: string;
 }
 

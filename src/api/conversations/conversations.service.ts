@@ -9,7 +9,7 @@ import { type Caller, WorkspacesService } from '../../workspaces/workspaces.serv
 import { type ChannelRow, ChannelsRepository } from '../channels.repository.js';
 import { MessagesRepository } from '../messages.repository.js';
 import { UnreadCountsRepository } from '../../projections/unread/unread-counts.repository.js';
-import { decodeCursor, encodeCursor, pageSize } from '../slack-args.js';
+import { decodeCursor, decodeTsCursor, encodeCursor, pageSize } from '../slack-args.js';
 import type { CreateArgs, HistoryArgs, InviteArgs, KickArgs, ListArgs, MarkArgs, MembersArgs, RepliesArgs } from './conversations.dto.js';
 
 const NEWEST = 2n ** 63n - 1n;
@@ -162,15 +162,14 @@ export class ConversationsService {
     await this.visible(caller, args.channel);
     const oldest = args.oldest === undefined ? 0n : requireTs(args.oldest, 'invalid_ts_oldest');
     const latest = args.latest === undefined ? NEWEST : requireTs(args.latest, 'invalid_ts_latest');
-    const before = decodeCursor(args.cursor, 'next_ts');
-    if (before !== undefined && !/^\d+$/.test(before)) throw new SlackError('invalid_cursor');
+    const before = decodeTsCursor(args.cursor, 'next_ts');
     // ts are whole microseconds, so exclusive bounds are the inclusive ones moved by one.
     const edge = args.inclusive ? 0n : 1n;
     const limit = pageSize(args.limit, 100, 999);
     const rows = await this.messages.history(
       args.channel,
       oldest + edge,
-      before !== undefined ? BigInt(before) - 1n : latest - edge,
+      before !== undefined ? before - 1n : latest - edge,
       limit + 1,
     );
     const page = rows.slice(0, limit);
@@ -191,11 +190,10 @@ export class ConversationsService {
     if (!found) throw new SlackError('thread_not_found');
     const root = found.thread_ts ? await this.messages.find(args.channel, BigInt(found.thread_ts)) : found;
     if (!root) throw new SlackError('thread_not_found');
-    const after = decodeCursor(args.cursor, 'after_ts');
-    if (after !== undefined && !/^\d+$/.test(after)) throw new SlackError('invalid_cursor');
+    const after = decodeTsCursor(args.cursor, 'after_ts');
     const limit = pageSize(args.limit, 1000, 1000);
     const replyLimit = after === undefined ? Math.max(limit - 1, 1) : limit;
-    const rows = await this.messages.replies(args.channel, BigInt(root.ts), after === undefined ? 0n : BigInt(after), replyLimit + 1);
+    const rows = await this.messages.replies(args.channel, BigInt(root.ts), after ?? 0n, replyLimit + 1);
     const page = rows.slice(0, replyLimit);
     const hasMore = rows.length > replyLimit;
     return {
