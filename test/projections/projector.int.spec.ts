@@ -1,0 +1,164 @@
+import pg from 'pg';
+import { loadConfig } from '../../src/config/config.js';
+import type { Queryable } from '../../src/db/database.js';
+import { EventStore } from '../../src/event-store/event-store.js';
+import { START } from '../../src/event-store/events.js';
+import type { GlobalEvent, Projection } from '../../src/projections/projection.js';
+import { Projector } from '../../src/projections/projector.js';
+import { UnreadCountsRepository } from '../../src/projections/unread/unread-counts.repository.js';
+import { UnreadProjection } from '../../src/projections/unread/unread.projection.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { seedChannel } from '../support/fixtures.js';
+
+// The projector against a real database: exactly-once effect across crashes, no skipped event
+// behind a slow writer, one leader at a time.
+describe('projector', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let store: EventStore;
+  let counts: UnreadCountsRepository;
+  const projectors: Projector[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 10 });
+    store = new EventStore(pool, loadConfig({ DATABASE_URL: db.url }));
+    counts = new UnreadCountsRepository(pool);
+  });
+  // Each test starts with no projector holding the lead.
+  afterEach(async () => {
+    await Promise.all(projectors.splice(0).map((p) => p.stop()));
+  });
+  afterAll(async () => {
+    await store.flushHints();
+    await pool.end();
+    await db.drop();
+  });
+
+  const projector = (projection: Projection, batchSize = 1000) => {
+    const p = new Projector(projection, store, { databaseUrl: db.url, pool, batchSize, intervalMs: 60_000 });
+    projectors.push(p);
+    return p;
+  };
+  const post = (channel: string, text: string, user = 'UPOSTER') => store.postMessage({ workspace: 'TSEED', channel, user, text });
+  const unread = async (user: string, channel: string) => (await counts.forChannel(user, channel))?.unread;
+  const rows = async (channel: string) =>
+    (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM unread_messages WHERE channel_id = $1', [channel])).rows[0].n;
+
+  let crashes = 0;
+
+  /** Fails its `failOnBatch`-th batch after applying half of it, the way a crash would interrupt it. */
+  class CrashingProjection implements Projection {
+    readonly name = 'unread';
+    readonly tables = ['unread_messages'];
+    batches = 0;
+    constructor(
+      private readonly failOnBatch: number,
+      private readonly crash: (db: Queryable) => Promise<void>,
+    ) {}
+    async apply(db: Queryable, events: readonly GlobalEvent[]) {
+      const real = new UnreadProjection();
+      if (++this.batches !== this.failOnBatch) return real.apply(db, events);
+      await real.apply(db, events.slice(0, Math.ceil(events.length / 2)));
+      await this.crash(db);
+    }
+  }
+
+  it.each([
+    ['the apply throws half-way through a batch', async () => {
+      throw new Error('crash in the middle of the batch');
+    }],
+    ['the connection is killed half-way through a batch', async (tx: Queryable) => {
+      const { rows: [{ pid }] } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      await tx.query('SELECT 1'); // the killed session fails here, as a dead process would
+    }],
+  ])('resumes without double counting or skipping when %s', async (_, crash) => {
+    const channel = `CCRASH${++crashes}`;
+    await seedChannel(pool, { channel, users: ['UPOSTER', 'UREADER'] });
+    const warmup = projector(new UnreadProjection());
+    await warmup.catchUp(); // earlier tests' events are out of the way
+    await warmup.stop();
+    const before = await store.loadCheckpoint('unread');
+    for (let i = 0; i < 10; i++) await post(channel, `message ${i}`);
+
+    const crashing = projector(new CrashingProjection(2, crash), 4);
+    await expect(crashing.runOnce()).rejects.toThrow();
+    // The first batch (4 events) committed with its checkpoint; nothing of the second one stayed.
+    expect(await rows(channel)).toBe(4);
+    const after = await store.loadCheckpoint('unread');
+    expect(after).not.toEqual(before);
+    const applied = await pool.query('SELECT count(*)::int AS n FROM events WHERE (tx_id, position) <= ($1::xid8, $2::bigint) AND channel_id = $3', [after.txId, after.position, channel]);
+    expect(applied.rows[0].n).toBe(4);
+    await crashing.stop();
+
+    // A restarted projector (a new process) resumes from the checkpoint.
+    await projector(new UnreadProjection(), 4).catchUp();
+    expect(await rows(channel)).toBe(10);
+    expect(await unread('UREADER', channel)).toBe(10);
+    expect(await unread('UPOSTER', channel)).toBe(0);
+    const seqs = await pool.query('SELECT seq FROM unread_messages WHERE channel_id = $1 ORDER BY seq', [channel]);
+    expect(seqs.rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('a slow append transaction holds the projector back instead of being skipped', async () => {
+    await seedChannel(pool, { channel: 'CSLOW', users: ['UPOSTER', 'UREADER'] });
+    await seedChannel(pool, { channel: 'CFAST', users: ['UPOSTER', 'UREADER'] });
+    const p = projector(new UnreadProjection(), 2);
+    await p.catchUp();
+
+    const slow = new pg.Client({ connectionString: db.url });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query(`SELECT * FROM post_message('TSEED', 'CSLOW', 'UPOSTER', 'slow', NULL, false, NULL)`);
+      const { rows: [{ xid }] } = await slow.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+      // Later transactions commit while the slow one is still open.
+      for (let i = 0; i < 3; i++) await post('CFAST', `fast ${i}`);
+      await p.runOnce();
+      // The checkpoint never moves past a transaction that is still open.
+      expect(BigInt((await store.loadCheckpoint('unread')).txId)).toBeLessThan(BigInt(xid));
+      expect(await unread('UREADER', 'CFAST')).toBe(0);
+      await slow.query('COMMIT');
+    } finally {
+      await slow.end();
+    }
+    await p.catchUp();
+    expect(await unread('UREADER', 'CSLOW')).toBe(1);
+    expect(await unread('UREADER', 'CFAST')).toBe(3);
+  });
+
+  it('one leader per projection: a second projector stays idle until the first one stops', async () => {
+    await seedChannel(pool, { channel: 'CLEADER', users: ['UPOSTER', 'UREADER'] });
+    const first = projector(new UnreadProjection());
+    const second = projector(new UnreadProjection());
+    await first.runOnce();
+    await post('CLEADER', 'one');
+    expect(await second.runOnce()).toBe(0);
+    expect([first.isLeader, second.isLeader]).toEqual([true, false]);
+    await second.catchUp(); // waits for the leader's progress, it does not apply anything itself
+    expect(await unread('UREADER', 'CLEADER')).toBe(1);
+
+    await first.stop();
+    await post('CLEADER', 'two');
+    expect(await second.runOnce()).toBeGreaterThanOrEqual(1);
+    expect(second.isLeader).toBe(true);
+    expect(await unread('UREADER', 'CLEADER')).toBe(2);
+  });
+
+  it('an empty log leaves the checkpoint at the start', async () => {
+    const other = await createTestDatabase();
+    const otherPool = new pg.Pool({ connectionString: other.url, max: 2 });
+    const otherStore = new EventStore(otherPool, loadConfig({ DATABASE_URL: other.url }));
+    const p = new Projector(new UnreadProjection(), otherStore, { databaseUrl: other.url, pool: otherPool, batchSize: 10, intervalMs: 60_000 });
+    try {
+      expect(await p.catchUp()).toBe(0);
+      expect(await otherStore.loadCheckpoint('unread')).toEqual(START);
+      expect(await p.lag()).toMatchObject({ events_behind: 0, seconds_behind: 0 });
+    } finally {
+      await p.stop();
+      await otherPool.end();
+      await other.drop();
+    }
+  });
+});
