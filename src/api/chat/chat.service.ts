@@ -27,6 +27,13 @@ export class ChatService {
       clientMsgId: args.client_msg_id,
     });
     const ts = formatTs(posted.ts);
+    if (posted.duplicate) {
+      // A retry answers with the message that was stored (the first attempt's text), not its own;
+      // only retries pay for this read. A message deleted since has no text to show.
+      const stored = await this.messages.find(args.channel, BigInt(posted.ts));
+      const message = stored ? toSlackMessage(stored) : { type: 'message', user: caller.user.id, text: '', ts, client_msg_id: args.client_msg_id };
+      return { channel: args.channel, ts, seq: posted.seq, message };
+    }
     const message: Record<string, unknown> = { type: 'message', user: caller.user.id, text: args.text, ts };
     if (posted.threadTs) message.thread_ts = formatTs(posted.threadTs);
     if (args.client_msg_id) message.client_msg_id = args.client_msg_id;
