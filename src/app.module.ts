@@ -7,6 +7,7 @@ import { DatabaseModule } from './db/database.module.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { HealthController } from './health/health.controller.js';
 import { ProjectionsModule } from './projections/projections.module.js';
+import { ReplayModule } from './replay/replay.module.js';
 import { WorkspacesModule } from './workspaces/workspaces.module.js';
 
 @Module({})
@@ -33,6 +34,7 @@ export class AppModule {
         ApiModule,
         AdminModule,
         ProjectionsModule,
+        ReplayModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: CONFIG, useValue: config }],

@@ -143,7 +143,7 @@ describe('unread and mention counts (client.counts, conversations.info)', () => 
     const ws = await t.newWorkspace('Counts');
     const dan = await t.newUser(ws);
     const eve = await t.newUser(ws);
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await t.newChannel(dan, `sidebar-${i}`, i === 2, [eve]));
     const posted = await ok('chat.postMessage', dan, { channel: ids[0], text: 'hi' });
     await projector.catchUp();

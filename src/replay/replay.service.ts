@@ -1,0 +1,121 @@
+import type { EventStore } from '../event-store/event-store.js';
+import { type ChannelEvent, formatCursor, type GlobalCursor, parseCursor } from '../event-store/events.js';
+import { parseTs } from '../domain/ts.js';
+import type { ReplayRepository } from './replay.repository.js';
+
+/** What to keep of a stream. Time bounds are inclusive, on the event's ts (microseconds). */
+export interface ReplayFilter {
+  types?: ReadonlySet<string>;
+  oldest?: bigint;
+  latest?: bigint;
+}
+
+export interface ReplayPage<E> {
+  events: E[];
+  /** Where to resume after this page: the last event read (kept or filtered out). */
+  resume: string;
+  /** Events read for this page, before filtering (progress). */
+  read: number;
+}
+
+export type GlobalReplayEvent = ChannelEvent & { cursor: string };
+
+const PAGE = 1000;
+const WORKSPACE_CACHE = 50_000;
+
+/**
+ * Streams of events for analysts, page by page: memory holds one page whatever the range, and the
+ * caller writes each page before the next is read. Used by the NDJSON endpoints and the CLI.
+ */
+export class ReplayService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly repo: ReplayRepository,
+  ) {}
+
+  /** The workspace a channel belongs to; undefined when there is no such channel. */
+  channelWorkspace(channel: string): Promise<string | undefined> {
+    return this.repo.channelWorkspace(channel);
+  }
+
+  /** One channel's events with seq > afterSeq, in seq order; `resume` is a seq. */
+  async *channel(channel: string, afterSeq: number, opts: { limit?: number; filter?: ReplayFilter; pageSize?: number } = {}): AsyncGenerator<ReplayPage<ChannelEvent>> {
+    const pageSize = opts.pageSize ?? PAGE;
+    let left = opts.limit ?? Infinity;
+    let after = afterSeq;
+    while (left > 0) {
+      const read = await this.store.readChannel(channel, after, pageSize);
+      if (!read.length) return;
+      const kept: ChannelEvent[] = [];
+      let done = read.length < pageSize;
+      for (const event of read) {
+        // ts grows with seq in a channel: past `latest`, nothing further can match.
+        if (opts.filter?.latest !== undefined && parseTs(event.ts)! > opts.filter.latest) {
+          done = true;
+          break;
+        }
+        after = event.seq;
+        if (!matches(event, opts.filter)) continue;
+        kept.push(event);
+        if (--left === 0) break;
+      }
+      yield { events: kept, resume: String(after), read: read.length };
+      if (done) return;
+    }
+  }
+
+  /**
+   * Events of every channel after `cursor`, in global-cursor order (commit-safe: read below every
+   * open transaction), optionally limited to a workspace or channel; `resume` is a global cursor.
+   */
+  async *global(
+    cursor: GlobalCursor,
+    opts: { workspace?: string; channel?: string; limit?: number; filter?: ReplayFilter; pageSize?: number } = {},
+  ): AsyncGenerator<ReplayPage<GlobalReplayEvent>> {
+    const pageSize = opts.pageSize ?? PAGE;
+    const workspaces = new Map<string, string>();
+    let left = opts.limit ?? Infinity;
+    let after = cursor;
+    while (left > 0) {
+      const read = await this.store.readGlobal(after, pageSize);
+      if (!read.length) return;
+      if (opts.workspace) await this.learnWorkspaces(read, workspaces);
+      const kept: GlobalReplayEvent[] = [];
+      for (const event of read) {
+        after = parseCursor(event.cursor)!;
+        if (opts.channel && event.channel !== opts.channel) continue;
+        if (opts.workspace && workspaces.get(event.channel) !== opts.workspace) continue;
+        if (!matches(event, opts.filter)) continue;
+        kept.push(event);
+        if (--left === 0) break;
+      }
+      yield { events: kept, resume: formatCursor(after), read: read.length };
+      if (read.length < pageSize) return;
+    }
+  }
+
+  private async learnWorkspaces(events: GlobalReplayEvent[], known: Map<string, string>): Promise<void> {
+    const unknown = [...new Set(events.map((e) => e.channel).filter((c) => !known.has(c)))];
+    if (!unknown.length) return;
+    if (known.size + unknown.length > WORKSPACE_CACHE) known.clear();
+    for (const [channel, workspace] of await this.repo.workspacesOf(unknown)) known.set(channel, workspace);
+  }
+}
+
+function matches(event: ChannelEvent, filter: ReplayFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.types && !filter.types.has(event.type)) return false;
+  if (filter.oldest !== undefined || filter.latest !== undefined) {
+    const ts = parseTs(event.ts)!;
+    if (filter.oldest !== undefined && ts < filter.oldest) return false;
+    if (filter.latest !== undefined && ts > filter.latest) return false;
+  }
+  return true;
+}
+
+/** NDJSON: one event a line; a page is written as one chunk. */
+export function toNdjson(events: readonly object[]): string {
+  let out = '';
+  for (const event of events) out += `${JSON.stringify(event)}\n`;
+  return out;
+}
