@@ -16,9 +16,9 @@ export class AdminGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { admin?: AdminCaller }>();
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer ')) throw new UnauthorizedException('a bearer token is required');
-    const token = header.slice(7).trim();
+    const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!bearer) throw new UnauthorizedException('a bearer token is required');
+    const token = bearer[1];
     if (this.config.ADMIN_TOKEN && sameSecret(token, this.config.ADMIN_TOKEN)) {
       req.admin = { operator: true };
       return true;

@@ -63,8 +63,8 @@ export class ChannelsRepository {
     return rows;
   }
 
-  async memberIds(channel: string, afterUser: string, limit: number): Promise<string[]> {
-    const { rows } = await this.pool.query<{ user_id: string }>(
+  async memberIds(channel: string, afterUser: string, limit: number, db: Queryable = this.pool): Promise<string[]> {
+    const { rows } = await db.query<{ user_id: string }>(
       'SELECT user_id FROM channel_members WHERE channel_id = $1 AND user_id > $2 ORDER BY user_id LIMIT $3',
       [channel, afterUser, limit],
     );

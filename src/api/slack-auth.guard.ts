@@ -5,8 +5,9 @@ import { WorkspacesService } from '../workspaces/workspaces.service.js';
 
 /** The token of a request: `Authorization: Bearer`, else a `token` argument (query, form or JSON). */
 export function requestToken(req: FastifyRequest): string | undefined {
-  const header = req.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  // The auth scheme is case-insensitive (RFC 9110), so "bearer xoxp-..." works too.
+  const bearer = /^bearer\s+(.*)$/i.exec(req.headers.authorization ?? '');
+  if (bearer) return bearer[1].trim();
   const body = req.body as Record<string, unknown> | undefined;
   const token = (body && typeof body === 'object' ? body.token : undefined) ?? (req.query as Record<string, unknown>).token;
   return typeof token === 'string' && token ? token : undefined;

@@ -31,6 +31,7 @@ interface World {
   bob: TestUser; // member of the workspace, not of `channel`
   stranger: TestUser; // another workspace
   channel: string;
+  solo: string; // private, ada its only member
   ts: string;
   deletedTs: string;
 }
@@ -92,11 +93,12 @@ describe('bad input', () => {
     const bob = await t.newUser(ws, 'member', 'bob');
     const stranger = await t.newUser(await t.newWorkspace('Other'), 'member', 'stranger');
     const channel = await t.newChannel(ada, 'general');
+    const solo = await t.newChannel(ada, 'solo', true);
     await t.newChannel(ada, 'taken-name');
     const ts = (await t.api('chat.postMessage', ada.token, { channel, text: 'a message' })).body.ts;
     const deletedTs = (await t.api('chat.postMessage', ada.token, { channel, text: 'doomed' })).body.ts;
     expect((await t.api('chat.delete', ada.token, { channel, ts: deletedTs })).body.ok).toBe(true);
-    w = { ada, bob, stranger, channel, ts, deletedTs };
+    w = { ada, bob, stranger, channel, solo, ts, deletedTs };
   });
   afterAll(() => t.close());
 
@@ -160,6 +162,7 @@ describe('bad input', () => {
     ['join: unknown channel', 'conversations.join', () => ({ channel: 'C0000000000' }), 'channel_not_found'],
     ['join: missing channel', 'conversations.join', () => ({}), 'channel_not_found'],
     ['leave: unknown channel', 'conversations.leave', () => ({ channel: 'C0000000000' }), 'channel_not_found'],
+    ['leave: the last member of a private channel', 'conversations.leave', (w) => ({ channel: w.solo }), 'last_member'],
     ['archive: by a non-member', 'conversations.archive', (w) => ({ channel: w.channel, token: w.bob.token }), 'not_in_channel'],
 
     // conversations.history / replies / info / list / members / mark
@@ -254,7 +257,6 @@ describe('bad input', () => {
     it.each([
       ['a truncated JSON body', '{"channel": "C1", "text": '],
       ['a JSON body that is not JSON at all', 'channel=C1&text=hi'],
-      ['an empty JSON body', ''],
       ['a JSON body poisoning __proto__', '{"__proto__": {"isAdmin": true}, "text": "hi"}'],
     ])('%s is invalid_json', async (_title, body) => {
       const res = await writesNothing(() => post({ body, contentType: 'application/json' }));
@@ -329,6 +331,15 @@ describe('bad input', () => {
       for (const req of requests) {
         const res = await writesNothing(() => post(req));
         expect(res.body).toEqual({ ok: false, error: 'invalid_auth' });
+      }
+    });
+
+    it('takes the bearer scheme in any case', async () => {
+      for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+        const res = await fetch(`${t.url}/api/auth.test`, { method: 'POST', headers: { authorization: `${scheme} ${w.ada.token}` } });
+        expect(await res.json()).toMatchObject({ ok: true, user_id: w.ada.id });
+        const admin = await fetch(`${t.url}/admin/v1/workspaces/${w.ada.workspace}`, { headers: { authorization: `${scheme} ${OPERATOR_TOKEN}` } });
+        expect(admin.status).toBe(200);
       }
     });
 

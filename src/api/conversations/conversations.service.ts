@@ -99,8 +99,10 @@ export class ConversationsService {
 
   async leave(caller: Caller, channel: string) {
     return this.events.transaction(async (tx) => {
-      const { member } = await this.lock(tx, caller, channel, { archived: 'refuse' });
+      const { head, member } = await this.lock(tx, caller, channel, { archived: 'refuse' });
       if (!member) return { not_in_channel: true };
+      // Nobody can join a private channel on their own, so its last member leaving would orphan it.
+      if (head.is_private && (await this.channels.memberIds(channel, '', 2, tx.db)).length === 1) throw new SlackError('last_member');
       await tx.append(channel, 'member_left_channel', caller.user.id);
       await this.channels.removeMember(tx.db, channel, caller.user.id);
       return {};
