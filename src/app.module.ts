@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
 import { ApiModule } from './api/api.module.js';
+import { CryptoModule } from './crypto/crypto.module.js';
 import { CONFIG, type Config } from './config/config.js';
 import { DatabaseModule } from './db/database.module.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
@@ -29,6 +30,7 @@ export class AppModule {
           },
         }),
         DatabaseModule,
+        CryptoModule,
         EventStoreModule,
         WorkspacesModule,
         ApiModule,

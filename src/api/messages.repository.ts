@@ -2,11 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../db/database.module.js';
 import type { Queryable } from '../db/database.js';
+import { BodyCipher, type SealedBody } from '../crypto/body-cipher.js';
 import { MESSAGE_COLUMNS, type MessageRow } from '../domain/message.js';
 
+/** Message bodies and thread state. Every row it returns has its body opened (EKM workspaces). */
 @Injectable()
 export class MessagesRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly cipher: BodyCipher,
+  ) {}
 
   /** A live (not deleted) message by ts; lock it when called inside the channel's append transaction. */
   async find(channel: string, ts: bigint, db: Queryable = this.pool): Promise<MessageRow | undefined> {
@@ -14,20 +19,24 @@ export class MessagesRepository {
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND ts = $2 AND NOT deleted`,
       [channel, ts.toString()],
     );
+    await this.cipher.openRows(rows);
     return rows[0];
   }
 
-  async edit(db: Queryable, channel: string, ts: bigint, text: string, editedTs: string, editor: string): Promise<MessageRow> {
+  /** The new body arrives sealed already when the workspace uses EKM. */
+  async edit(db: Queryable, channel: string, ts: bigint, body: SealedBody, editedTs: string, editor: string): Promise<MessageRow> {
     const { rows } = await db.query<MessageRow>(
-      `UPDATE messages SET text = $3, edited_ts = $4, edited_by = $5 WHERE channel_id = $1 AND ts = $2 RETURNING ${MESSAGE_COLUMNS}`,
-      [channel, ts.toString(), text, editedTs, editor],
+      `UPDATE messages SET text = $3, body_enc = $6, data_key_id = $7, edited_ts = $4, edited_by = $5
+        WHERE channel_id = $1 AND ts = $2 RETURNING ${MESSAGE_COLUMNS}`,
+      [channel, ts.toString(), body.text, editedTs, editor, body.bodyEnc, body.dataKeyId],
     );
+    await this.cipher.openRows(rows);
     return rows[0];
   }
 
   /** Deletes the body (text is gone, not hidden) and keeps the parent's thread summary right. */
   async delete(db: Queryable, msg: MessageRow): Promise<void> {
-    await db.query('UPDATE messages SET text = NULL, deleted = true WHERE channel_id = $1 AND seq = $2', [msg.channel_id, msg.seq]);
+    await db.query('UPDATE messages SET text = NULL, body_enc = NULL, attachments = NULL, deleted = true WHERE channel_id = $1 AND seq = $2', [msg.channel_id, msg.seq]);
     if (msg.thread_ts) {
       await db.query(
         `UPDATE messages p SET reply_count = greatest(p.reply_count - 1, 0),
@@ -47,6 +56,7 @@ export class MessagesRepository {
         ORDER BY ts DESC LIMIT $4`,
       [channel, from.toString(), to.toString(), limit],
     );
+    await this.cipher.openRows(rows);
     return rows;
   }
 
@@ -58,6 +68,7 @@ export class MessagesRepository {
         ORDER BY ts LIMIT $4`,
       [channel, threadTs.toString(), afterTs.toString(), limit],
     );
+    await this.cipher.openRows(rows);
     return rows;
   }
 }

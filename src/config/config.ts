@@ -57,6 +57,15 @@ const schema = z.object({
   /** Unfurler: allow fetching loopback / private addresses (off in production; tests turn loopback on). */
   UNFURL_ALLOW_LOOPBACK: bool.default(false),
   UNFURL_ALLOW_PRIVATE: bool.default(false),
+  /** EKM local provider: the 32-byte master key, base64 (or a file holding it). Never logged. */
+  EKM_LOCAL_MASTER_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  EKM_LOCAL_MASTER_KEY_FILE: z.string().min(1).optional(),
+  /** EKM AWS KMS provider: region, and an endpoint override (tests point it at a fake). */
+  AWS_KMS_REGION: z.string().min(1).optional(),
+  AWS_KMS_ENDPOINT: z.string().url().optional(),
 });
 
 export type Config = z.infer<typeof schema>;

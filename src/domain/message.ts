@@ -15,14 +15,38 @@ export interface MessageRow {
   edited_by: string | null;
   client_msg_id: string | null;
   deleted: boolean;
+  /** Link previews added by the unfurler; null until a link in the message was unfurled. */
+  attachments: MessageAttachment[] | null;
+  /** EKM: the sealed body and its data key (text is then null in the table until opened). */
+  body_enc?: Buffer | string | null;
+  data_key_id?: string | null;
+  /** Set when opening: the customer revoked access to this body. */
+  ekm_denied?: boolean;
+}
+
+/** A Slack link-preview attachment, as stored on the message row and sent to clients. */
+export interface MessageAttachment {
+  id: number;
+  from_url: string;
+  original_url: string;
+  fallback: string;
+  service_name: string;
+  title?: string;
+  title_link?: string;
+  text?: string;
+  image_url?: string;
 }
 
 export const MESSAGE_COLUMNS =
-  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted';
+  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, body_enc, data_key_id';
+
+/** What Slack shows in place of a body whose key the customer revoked (EKM). */
+export const EKM_DENIED_TEXT = "Your admins have suspended everyone's access to this content.";
 
 /** Slack's message object. A deleted message keeps no text. */
 export function toSlackMessage(row: MessageRow): Record<string, unknown> {
   const msg: Record<string, unknown> = { type: 'message', user: row.user_id, text: row.deleted ? '' : (row.text ?? ''), ts: formatTs(row.ts) };
+  if (row.ekm_denied && !row.deleted) Object.assign(msg, { subtype: 'ekm_access_denied', text: EKM_DENIED_TEXT });
   if (row.client_msg_id) msg.client_msg_id = row.client_msg_id;
   if (row.thread_ts) {
     msg.thread_ts = formatTs(row.thread_ts);
@@ -33,5 +57,6 @@ export function toSlackMessage(row: MessageRow): Record<string, unknown> {
     if (row.latest_reply) msg.latest_reply = formatTs(row.latest_reply);
   }
   if (row.edited_ts) msg.edited = { user: row.edited_by, ts: formatTs(row.edited_ts) };
+  if (!row.deleted && !row.ekm_denied && row.attachments?.length) msg.attachments = row.attachments;
   return msg;
 }

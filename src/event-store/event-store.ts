@@ -1,6 +1,7 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
+import { BodyCipher } from '../crypto/body-cipher.js';
 import { inTransaction, type Queryable } from '../db/database.js';
 import { SlackError } from '../domain/slack-error.js';
 import { PG_POOL } from '../db/database.module.js';
@@ -74,21 +75,35 @@ export class EventStore implements OnModuleDestroy {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(CONFIG) config: Config,
+    /** Seals and opens bodies of EKM workspaces; without it every body is plaintext (benchmarks). */
+    @Optional() private readonly cipher?: BodyCipher,
   ) {
     this.hint = new FanoutHint(pool, config.NOTIFY_INTERVAL_MS);
   }
 
   /** chat.postMessage: one round trip; every check that must agree with the append runs under the channel lock. */
   async postMessage(cmd: PostMessage): Promise<Posted> {
-    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>(
-      'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7)',
-      [cmd.workspace, cmd.channel, cmd.user, cmd.text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false, cmd.clientMsgId ?? null],
-    );
-    const r = rows[0];
+    let r = await this.callPostMessage(cmd, false);
+    // Our cached view said "no EKM" but the workspace has it now: seal with fresh settings, once.
+    if (r.error === 'ekm_required' && this.cipher) r = await this.callPostMessage(cmd, true);
     if (r.error) throw new SlackError(r.error);
     const seq = Number(r.seq);
     if (!r.duplicate) this.hint.note(cmd.channel, seq);
     return { seq, ts: r.ts, threadTs: r.thread_ts, duplicate: r.duplicate };
+  }
+
+  private async callPostMessage(cmd: PostMessage, freshSettings: boolean) {
+    const body = this.cipher
+      ? await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text, freshSettings)
+      : { text: cmd.text, bodyEnc: null, dataKeyId: null };
+    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>(
+      'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [
+        cmd.workspace, cmd.channel, cmd.user, body.text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
+        cmd.clientMsgId ?? null, body.bodyEnc, body.dataKeyId,
+      ],
+    );
+    return rows[0];
   }
 
   /** Runs `work` in one transaction; the events it appended are hinted to the relay after commit. */
@@ -100,11 +115,11 @@ export class EventStore implements OnModuleDestroy {
   }
 
   readChannel(channel: string, afterSeq: number, limit: number, db: Queryable = this.pool): Promise<ChannelEvent[]> {
-    return readChannel(db, channel, afterSeq, limit);
+    return readChannel(db, channel, afterSeq, limit, this.cipher);
   }
 
   readGlobal(cursor: GlobalCursor, limit: number, db: Queryable = this.pool) {
-    return readGlobal(db, cursor, limit);
+    return readGlobal(db, cursor, limit, this.cipher);
   }
 
   async loadCheckpoint(name: string, db: Queryable = this.pool): Promise<GlobalCursor> {

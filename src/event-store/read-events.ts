@@ -1,3 +1,4 @@
+import type { BodyCipher } from '../crypto/body-cipher.js';
 import type { Queryable } from '../db/database.js';
 import { MESSAGE_COLUMNS, toSlackMessage, type MessageRow } from '../domain/message.js';
 import { formatTs } from '../domain/ts.js';
@@ -28,11 +29,12 @@ const SELECT_EVENTS = `
     FROM events e`;
 
 /** Events of one channel with seq > afterSeq, in seq order. */
-export async function readChannel(db: Queryable, channel: string, afterSeq: number, limit: number): Promise<ChannelEvent[]> {
+export async function readChannel(db: Queryable, channel: string, afterSeq: number, limit: number, cipher?: BodyCipher): Promise<ChannelEvent[]> {
   const { rows } = await db.query<EventRow>(
     `${SELECT_EVENTS} WHERE e.channel_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`,
     [channel, afterSeq, limit],
   );
+  await cipher?.openRows(rows.map((r) => r.body));
   return rows.map(toChannelEvent);
 }
 
@@ -45,6 +47,7 @@ export async function readGlobal(
   db: Queryable,
   cursor: GlobalCursor,
   limit: number,
+  cipher?: BodyCipher,
 ): Promise<Array<ChannelEvent & { cursor: string }>> {
   const { rows } = await db.query<EventRow>(
     `${SELECT_EVENTS}
@@ -53,6 +56,7 @@ export async function readGlobal(
       ORDER BY e.tx_id, e.position LIMIT $3`,
     [cursor.txId, cursor.position, limit],
   );
+  await cipher?.openRows(rows.map((r) => r.body));
   return rows.map((row) => ({ ...toChannelEvent(row), cursor: formatCursor({ txId: row.tx_id, position: row.position }) }));
 }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BodyCipher } from '../../crypto/body-cipher.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { toSlackMessage } from '../../domain/message.js';
 import { SlackError } from '../../domain/slack-error.js';
@@ -14,6 +15,7 @@ export class ChatService {
     private readonly events: EventStore,
     private readonly channels: ChannelsRepository,
     private readonly messages: MessagesRepository,
+    private readonly cipher: BodyCipher,
   ) {}
 
   async postMessage(caller: Caller, args: PostMessageArgs) {
@@ -46,7 +48,8 @@ export class ChatService {
     return this.events.transaction(async (tx) => {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'cant_update_message');
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });
-      const row = await this.messages.edit(tx.db, args.channel, ts, args.text, appended.ts, caller.user.id);
+      const body = await this.cipher.seal(caller.workspace, args.channel, args.text);
+      const row = await this.messages.edit(tx.db, args.channel, ts, body, appended.ts, caller.user.id);
       return { channel: args.channel, ts: args.ts, text: args.text, seq: appended.seq, message: toSlackMessage(row) };
     });
   }

@@ -1,0 +1,139 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { MessageRow } from '../domain/message.js';
+import { open, newDataKey, seal } from './envelope.js';
+import { type DataKeyRow, EkmRepository, type EkmWorkspace, type Revocation } from './ekm.repository.js';
+import { KEY_PROVIDERS, type KeyProvider, type KeyProviders } from './key-provider.js';
+
+export interface SealedBody {
+  text: string | null;
+  bodyEnc: Buffer | null;
+  dataKeyId: string | null;
+}
+
+const SETTINGS_TTL_MS = 2000;
+const MAX_CACHED_KEYS = 10_000;
+
+/**
+ * Seals message bodies of EKM workspaces before they are stored, and opens them on every read.
+ * Unwrapped data keys are cached in memory only; revocations are read on every open, so revoking
+ * takes effect at once on every node.
+ */
+@Injectable()
+export class BodyCipher {
+  private readonly log = new Logger('BodyCipher');
+  private readonly settingsCache = new Map<string, { value: EkmWorkspace | undefined; at: number }>();
+  private readonly keys = new Map<string, { row: DataKeyRow; key: Buffer }>();
+
+  constructor(
+    private readonly repo: EkmRepository,
+    @Inject(KEY_PROVIDERS) private readonly providers: KeyProviders,
+  ) {}
+
+  /** The workspace's EKM settings, cached briefly; `fresh` skips the cache (post_message said ekm_required). */
+  async settings(workspace: string, fresh = false): Promise<EkmWorkspace | undefined> {
+    const hit = this.settingsCache.get(workspace);
+    if (!fresh && hit && Date.now() - hit.at < SETTINGS_TTL_MS) return hit.value;
+    const value = await this.repo.settings(workspace);
+    this.settingsCache.set(workspace, { value, at: Date.now() });
+    return value;
+  }
+
+  /** Plaintext stays plaintext outside EKM workspaces; inside, only the sealed box is stored. */
+  async seal(workspace: string, channel: string, text: string, fresh = false): Promise<SealedBody> {
+    const settings = await this.settings(workspace, fresh);
+    if (!settings) return { text, bodyEnc: null, dataKeyId: null };
+    const { row, key } = await this.dayKey(settings, channel);
+    return { text: null, bodyEnc: seal(key, text, aad(channel, row.id)), dataKeyId: row.id };
+  }
+
+  /** Fills in `text` of sealed rows, or marks them `ekm_denied` when access is revoked or the key is gone. */
+  async openRows(rows: Array<MessageRow | null | undefined>): Promise<void> {
+    const sealed = rows.filter((r): r is MessageRow => !!r?.body_enc && !!r.data_key_id);
+    if (!sealed.length) return;
+    const keyRows = new Map<string, { row: DataKeyRow; key: Buffer | undefined }>();
+    for (const id of new Set(sealed.map((r) => r.data_key_id!))) keyRows.set(id, await this.keyById(id));
+    const workspaces = [...new Set([...keyRows.values()].map((k) => k.row?.workspace_id).filter(Boolean))] as string[];
+    const revocations = workspaces.length ? await this.repo.activeRevocations(workspaces) : [];
+    for (const row of sealed) {
+      const entry = keyRows.get(row.data_key_id!)!;
+      const ts = BigInt(row.ts);
+      if (!entry.key || revocations.some((r) => r.workspace_id === entry.row.workspace_id && covers(r, row.channel_id, ts))) {
+        row.text = null;
+        row.ekm_denied = true;
+      } else {
+        try {
+          row.text = open(entry.key, toBuffer(row.body_enc!), aad(row.channel_id, row.data_key_id!)).toString();
+        } catch {
+          row.text = null;
+          row.ekm_denied = true;
+        }
+      }
+      delete row.body_enc;
+      delete row.data_key_id;
+    }
+  }
+
+  /** Forgets cached settings and keys of a workspace (after enable, rotate). */
+  forget(workspace: string): void {
+    this.settingsCache.delete(workspace);
+    for (const [id, entry] of this.keys) if (entry.row.workspace_id === workspace) this.keys.delete(id);
+  }
+
+  provider(name: EkmWorkspace['provider']): KeyProvider {
+    const provider = this.providers[name];
+    if (!provider) throw new Error(`EKM provider ${name} is not configured on this node`);
+    return provider;
+  }
+
+  private async dayKey(settings: EkmWorkspace, channel: string): Promise<{ row: DataKeyRow; key: Buffer }> {
+    const day = new Date().toISOString().slice(0, 10);
+    const existing = await this.repo.findDataKey(settings.workspace_id, channel, day);
+    if (existing) {
+      const cached = await this.keyById(existing.id);
+      if (cached.key) return { row: cached.row, key: cached.key };
+      throw new Error('the data key of this channel cannot be unwrapped');
+    }
+    const key = newDataKey();
+    const wrapped = await this.provider(settings.provider).wrap(settings.workspace_id, settings.key_ref, key);
+    const inserted = await this.repo.insertDataKey({
+      workspace_id: settings.workspace_id, channel_id: channel, window_start: day,
+      key_version: settings.key_version, key_ref: settings.key_ref, wrapped,
+    });
+    if (!inserted) return this.dayKey(settings, channel); // another writer made today's key first
+    this.remember(inserted, key);
+    return { row: inserted, key };
+  }
+
+  private async keyById(id: string): Promise<{ row: DataKeyRow; key: Buffer | undefined }> {
+    const hit = this.keys.get(id);
+    if (hit) return hit;
+    const row = await this.repo.dataKey(id);
+    if (!row) return { row: undefined as unknown as DataKeyRow, key: undefined };
+    const settings = await this.settings(row.workspace_id);
+    try {
+      const key = await this.provider(settings?.provider ?? 'local').unwrap(row.workspace_id, row.key_ref, row.wrapped);
+      this.remember(row, key);
+      return { row, key };
+    } catch (err) {
+      // A key the provider will not unwrap (revoked in KMS, wrong master key) denies access; it is not a crash.
+      this.log.warn(`data key ${id} of ${row.workspace_id} could not be unwrapped: ${(err as Error).name}`);
+      return { row, key: undefined };
+    }
+  }
+
+  private remember(row: DataKeyRow, key: Buffer): void {
+    if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
+    this.keys.set(row.id, { row, key });
+  }
+}
+
+const aad = (channel: string, dataKeyId: string) => `body:${channel}:${dataKeyId}`;
+
+/** bytea arrives as a Buffer from a column, or as "\\x…" hex from to_jsonb(). */
+function toBuffer(value: Buffer | string): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.replace(/^\\x/, ''), 'hex');
+}
+
+export function covers(r: Pick<Revocation, 'channel_id' | 'from_ts' | 'to_ts'>, channel: string, ts: bigint): boolean {
+  return (!r.channel_id || r.channel_id === channel) && (!r.from_ts || ts >= BigInt(r.from_ts)) && (!r.to_ts || ts <= BigInt(r.to_ts));
+}
