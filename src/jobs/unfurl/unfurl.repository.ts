@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { PG_POOL } from '../../db/database.module.js';
+import type { Queryable } from '../../db/database.js';
+import type { MessageAttachment } from '../../domain/message.js';
+
+/** What the unfurler needs of a posted message. */
+export interface UnfurlTarget {
+  workspace_id: string;
+  ts: string;
+  user_id: string;
+  text: string | null;
+  deleted: boolean;
+  attachments: MessageAttachment[] | null;
+}
+
+@Injectable()
+export class UnfurlRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  /** The message posted at (channel, seq); inside the append transaction, call it after lockChannel. */
+  async find(channel: string, seq: number, db: Queryable = this.pool): Promise<UnfurlTarget | undefined> {
+    const { rows } = await db.query<UnfurlTarget>(
+      `SELECT c.workspace_id, m.ts, m.user_id, m.text, m.deleted, m.attachments
+         FROM messages m JOIN channels c ON c.id = m.channel_id
+        WHERE m.channel_id = $1 AND m.seq = $2`,
+      [channel, seq],
+    );
+    return rows[0];
+  }
+
+  async storeAttachments(db: Queryable, channel: string, seq: number, attachments: MessageAttachment[]): Promise<void> {
+    await db.query('UPDATE messages SET attachments = $3 WHERE channel_id = $1 AND seq = $2', [channel, seq, JSON.stringify(attachments)]);
+  }
+}
