@@ -7,6 +7,7 @@ import { CONFIG, type Config } from './config/config.js';
 import { DatabaseModule } from './db/database.module.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { HealthController } from './health/health.controller.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { ReplayModule } from './replay/replay.module.js';
 import { WorkspacesModule } from './workspaces/workspaces.module.js';
@@ -35,6 +36,7 @@ export class AppModule {
         WorkspacesModule,
         ApiModule,
         AdminModule,
+        RealtimeModule,
         ProjectionsModule,
         ReplayModule,
       ],

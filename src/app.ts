@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './api/slack-exception.filter.js';
 import type { Config } from './config/config.js';
+import { RealtimeIoAdapter } from './realtime/io-adapter.js';
 
 /** Builds the HTTP application (Slack Web API, admin API, health) without listening. */
 export async function createApp(config: Config): Promise<NestFastifyApplication> {
@@ -14,6 +15,7 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  app.useWebSocketAdapter(new RealtimeIoAdapter(app, config));
 
   // The adapter parses JSON and application/x-www-form-urlencoded (what @slack/web-api sends), and
   // hands body failures (malformed JSON, oversized bodies) to the filters like every other error.

@@ -23,6 +23,8 @@ export class TestApp {
     readonly db: TestDatabase,
     readonly pool: pg.Pool,
     readonly config: Config,
+    /** False when the database was handed in (several nodes over one database): its owner drops it. */
+    private readonly ownsDatabase = true,
   ) {}
 
   static async start(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
@@ -33,18 +35,20 @@ export class TestApp {
       LOG_LEVEL: 'silent',
       RATE_LIMIT_PER_MINUTE: '1000000',
       PORT: '0',
+      // BullMQ keys are namespaced per database, so test files never run each other's jobs.
+      JOBS_PREFIX: db.name,
       ...env,
     });
     const app = await createApp(config);
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
-    return new TestApp(app, `http://127.0.0.1:${address.port}`, db, new pg.Pool({ connectionString: db.url, max: 4 }), config);
+    return new TestApp(app, `http://127.0.0.1:${address.port}`, db, new pg.Pool({ connectionString: db.url, max: 4 }), config, !database);
   }
 
   async close(): Promise<void> {
     await this.app.close();
     await this.pool.end();
-    await this.db.drop();
+    if (this.ownsDatabase) await this.db.drop();
   }
 
   /** Calls a Slack Web API method with a form body, as @slack/web-api does. */

@@ -1,0 +1,41 @@
+// Socket payloads arrive as arbitrary JSON; these checks turn anything unexpected into `undefined`,
+// which the gateway answers with an `invalid_arguments` ack.
+
+const CHANNEL_ID = /^[A-Z0-9]{1,40}$/;
+const USER_ID = /^[A-Z0-9]{1,40}$/;
+const MAX_CURSORS = 1000;
+const MAX_USERS = 500;
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `{<channel>: <last seen seq>}` with sane ids and non-negative integer seqs. */
+export function parseCursors(value: unknown): Record<string, number> | undefined {
+  if (!isObject(value)) return undefined;
+  const entries = Object.entries(value);
+  if (entries.length > MAX_CURSORS) return undefined;
+  const cursors: Record<string, number> = {};
+  for (const [channel, seq] of entries) {
+    if (!CHANNEL_ID.test(channel) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+    cursors[channel] = seq;
+  }
+  return cursors;
+}
+
+export function parseChannel(value: unknown): string | undefined {
+  return typeof value === 'string' && CHANNEL_ID.test(value) ? value : undefined;
+}
+
+export function parseUsers(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_USERS) return undefined;
+  if (!value.every((u): u is string => typeof u === 'string' && USER_ID.test(u))) return undefined;
+  return [...new Set(value)];
+}
+
+/** PostgreSQL text cannot hold NUL: such payloads are refused before they reach a query. */
+export function holdsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > 4) return false;
+  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v, depth + 1));
+}

@@ -1,0 +1,217 @@
+import { Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Server, Socket } from 'socket.io';
+import { PostMessageArgs } from '../api/chat/chat.dto.js';
+import { MarkArgs } from '../api/conversations/conversations.dto.js';
+import { ConversationsService } from '../api/conversations/conversations.service.js';
+import { slackValidation } from '../api/slack-args.js';
+import { SlackError } from '../domain/slack-error.js';
+import { formatTs, requireTs } from '../domain/ts.js';
+import { EventStore } from '../event-store/event-store.js';
+import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
+import { Delivery } from './delivery.js';
+import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './payloads.js';
+import { Presence, type PresenceState } from './presence.js';
+import { RealtimeRepository } from './realtime.repository.js';
+import { Relay } from './relay.js';
+import { Session } from './session.js';
+import { Typing } from './typing.js';
+
+type Ack = { ok: true; [key: string]: unknown } | { ok: false; error: string };
+
+interface SocketData {
+  caller?: Caller;
+  cursors?: Record<string, number>;
+  hold?: boolean;
+  session?: Session;
+}
+
+/**
+ * The Socket.IO face of real-time delivery (DESIGN.md §3): authenticates the handshake, opens a
+ * session per socket and maps client commands to services. It pushes and accepts; it holds no SQL.
+ */
+@WebSocketGateway()
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(RealtimeGateway.name);
+
+  constructor(
+    private readonly workspaces: WorkspacesService,
+    private readonly delivery: Delivery,
+    private readonly typing: Typing,
+    private readonly presence: Presence,
+    private readonly relay: Relay,
+    private readonly events: EventStore,
+    private readonly conversations: ConversationsService,
+    private readonly repo: RealtimeRepository,
+  ) {}
+
+  afterInit(server: Server): void {
+    this.delivery.bind(server);
+    this.delivery.onEphemeral = (payload) => this.ephemeral(payload);
+    // A missing or bad token is refused in the handshake: the client gets connect_error, no socket.
+    server.use((socket, next) => {
+      const auth: unknown = socket.handshake.auth;
+      const token = isObject(auth) ? auth.token : undefined;
+      if (typeof token !== 'string' || !token) return next(new Error('not_authed'));
+      let cursors: Record<string, number> | undefined;
+      if (isObject(auth) && auth.cursors !== undefined) {
+        cursors = parseCursors(auth.cursors);
+        if (!cursors) return next(new Error('invalid_cursors'));
+      }
+      // `sync: true`: the client sends `sync` first; nothing is delivered before it.
+      const hold = isObject(auth) && auth.sync === true;
+      this.workspaces.authenticate(token).then(
+        (caller) => {
+          if (!caller) return next(new Error('invalid_auth'));
+          Object.assign(socket.data as SocketData, { caller, cursors, hold });
+          next();
+        },
+        () => next(new Error('internal_error')),
+      );
+    });
+  }
+
+  handleConnection(socket: Socket): void {
+    const data = socket.data as SocketData;
+    if (!data.caller) {
+      socket.disconnect(true);
+      return;
+    }
+    const session = new Session(socket, data.caller);
+    data.session = session;
+    this.presence.connected(session.user);
+    this.delivery.open(session, data.cursors, data.hold).catch((err: Error) => {
+      this.logger.warn(`socket init: ${err.message}`);
+      socket.disconnect(true);
+    });
+  }
+
+  handleDisconnect(socket: Socket): void {
+    const session = (socket.data as SocketData).session;
+    if (!session || session.closed) return;
+    this.delivery.close(session);
+    this.typing.forget(session);
+    this.presence.unsubscribe(session);
+    this.presence.disconnected(session.user);
+  }
+
+  /** `sync {cursors}`: backlog after each cursor, then live; acked once the backlog is written. */
+  @SubscribeMessage('sync')
+  sync(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const cursors = isObject(body) ? parseCursors(body.cursors) : undefined;
+      if (!cursors) throw new SlackError('invalid_arguments');
+      const notMember = await this.delivery.sync(session, cursors);
+      return notMember.length ? { not_in_channel: notMember } : {};
+    });
+  }
+
+  /** `post {channel, text, client_msg_id, thread_ts?}`: chat.postMessage's rules and error codes. */
+  @SubscribeMessage('post')
+  post(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.command(socket, false, async (session) => {
+      if (!isObject(body) || holdsNul(body)) throw new SlackError('invalid_arguments');
+      const args = (await slackValidation.transform(body, { type: 'body', metatype: PostMessageArgs })) as PostMessageArgs;
+      const posted = await this.events.postMessage({
+        workspace: session.caller.workspace,
+        channel: args.channel,
+        user: session.user,
+        text: args.text,
+        threadTs: args.thread_ts === undefined ? undefined : requireTs(args.thread_ts, 'thread_not_found'),
+        replyBroadcast: args.reply_broadcast,
+        clientMsgId: args.client_msg_id,
+      });
+      return { channel: args.channel, ts: formatTs(posted.ts), seq: posted.seq };
+    });
+  }
+
+  /** `typing {channel}`: to sockets viewing the channel, at most once per throttle window. */
+  @SubscribeMessage('typing')
+  typed(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const channel = this.memberChannel(session, body);
+      return { sent: this.typing.typed(session, channel) };
+    });
+  }
+
+  /** `view {channel}` (or `{channel: null}`): which channel this socket shows, for typing signals. */
+  @SubscribeMessage('view')
+  view(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const channel = isObject(body) && body.channel === null ? undefined : this.memberChannel(session, body);
+      this.typing.view(session, channel);
+      return {};
+    });
+  }
+
+  /** `presence.subscribe {users}`: replaces the socket's subscriptions; the ack carries current states. */
+  @SubscribeMessage('presence.subscribe')
+  subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const users = isObject(body) ? parseUsers(body.users) : undefined;
+      if (!users) throw new SlackError('invalid_arguments');
+      const known = await this.repo.usersInWorkspace(session.caller.workspace, users);
+      const presence: Record<string, PresenceState> = this.presence.subscribe(session, known);
+      return { presence };
+    });
+  }
+
+  /** `mark {channel, ts}`: conversations.mark. */
+  @SubscribeMessage('mark')
+  mark(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.command(socket, false, async (session) => {
+      if (!isObject(body) || holdsNul(body)) throw new SlackError('invalid_arguments');
+      const args = (await slackValidation.transform(body, { type: 'body', metatype: MarkArgs })) as MarkArgs;
+      await this.conversations.mark(session.caller, args);
+      return {};
+    });
+  }
+
+  private memberChannel(session: Session, body: unknown): string {
+    const channel = isObject(body) ? parseChannel(body.channel) : undefined;
+    if (!channel) throw new SlackError('invalid_arguments');
+    if (!session.streams.has(channel)) throw new SlackError('not_in_channel');
+    return channel;
+  }
+
+  /**
+   * Runs a command and turns its outcome into an ack. Commands that depend on the socket's channels
+   * wait for its initialization (they run in its queue); failures never reach the client as a trace.
+   */
+  private async command(socket: Socket, ordered: boolean, work: (session: Session) => Promise<Record<string, unknown>>): Promise<Ack> {
+    const session = (socket.data as SocketData).session;
+    if (!session) return { ok: false, error: 'not_authed' };
+    try {
+      const result = ordered ? await session.run(() => work(session)) : await work(session);
+      return { ok: true, ...result };
+    } catch (err) {
+      if (err instanceof SlackError) return { ok: false, error: err.code };
+      this.logger.error(`socket command failed: ${(err as Error).message}`);
+      return { ok: false, error: 'internal_error' };
+    }
+  }
+
+  /** Typing and presence from any node, this one's own included (those were applied when sent). */
+  private ephemeral(payload: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (!isObject(msg) || msg.node === this.relay.nodeId || typeof msg.node !== 'string') return;
+    if (msg.kind === 'typing' && typeof msg.channel === 'string' && typeof msg.user === 'string') {
+      this.typing.deliver(msg.channel, msg.user);
+    } else if (msg.kind === 'presence' && typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')) {
+      this.presence.apply(msg.node, msg.user, msg.presence);
+    }
+  }
+}

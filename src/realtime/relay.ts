@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import pgListen, { type Subscriber } from 'pg-listen';
+import { CONFIG, type Config } from '../config/config.js';
+import { EventStore } from '../event-store/event-store.js';
+import type { ChannelEvent } from '../event-store/events.js';
+import { EVENTS_NOTIFY_CHANNEL, parseHint } from '../event-store/fanout-hint.js';
+import { RealtimeRepository } from './realtime.repository.js';
+
+/** Typing and presence travel between nodes on their own NOTIFY channel; they are never stored. */
+export const EPHEMERAL_NOTIFY_CHANNEL = 'atomcast_ephemeral';
+
+const PAGE = 500;
+
+/** What the relay hands its consumer (the socket delivery of this node). */
+export interface RelaySink {
+  /** Committed events of one channel, contiguous and in seq order, right after `delivered` moved past them. */
+  deliver(channel: string, events: ChannelEvent[]): void;
+  /** Hinted channels this node does not follow: a local user may have joined one. */
+  unfollowedActivity(channels: string[]): void;
+  /** The listener (re)connected: anything may have been missed while it was away. */
+  listenerConnected(): void;
+  /** Periodic housekeeping, on the safety-poll timer. */
+  tick(): void;
+  ephemeral(payload: string): void;
+}
+
+interface Feed {
+  /** Highest seq read from the store and handed to the sink. */
+  delivered: number;
+  /** Highest seq known to exist (hint or poll). */
+  wanted: number;
+  reading: boolean;
+}
+
+/**
+ * One LISTEN connection per node. A NOTIFY is only a wake-up: for every followed channel the relay
+ * reads the stream by seq from the last seq it delivered, so a burst of hints becomes one range read
+ * and a lost hint is repaired by the next one, by the reconnect catch-up, or by the safety poll.
+ */
+@Injectable()
+export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(Relay.name);
+  /** Tells this node's own ephemeral signals apart when they come back over LISTEN. */
+  readonly nodeId = randomUUID();
+  private readonly feeds = new Map<string, Feed>();
+  private readonly unfollowed = new Set<string>();
+  private unfollowedFlush: NodeJS.Immediate | undefined;
+  private subscriber: Subscriber | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private sink: RelaySink | undefined;
+  private closed = false;
+  private ready = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly repo: RealtimeRepository,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  attach(sink: RelaySink): void {
+    this.sink = sink;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const subscriber = pgListen.default(
+      { connectionString: this.config.DATABASE_URL },
+      // Hints are plain text, not JSON. A long retry window: the safety poll covers the outage.
+      { parse: (s: string) => s, retryTimeout: 3_600_000, retryInterval: (n: number) => Math.min(100 * 2 ** n, 2000), paranoidChecking: 10_000 },
+    );
+    this.subscriber = subscriber;
+    subscriber.events.on('error', (err: Error) => this.logger.warn(`listener: ${err.message}`));
+    subscriber.events.on('connected', () => {
+      if (!this.ready) return;
+      // Re-LISTENed after a loss: catch up every followed channel from what it delivered.
+      void this.checkHeads();
+      this.sink?.listenerConnected();
+    });
+    subscriber.notifications.on(EVENTS_NOTIFY_CHANNEL, (payload: string | undefined) => {
+      if (payload) for (const { channel, seq } of parseHint(payload)) this.hint(channel, seq);
+    });
+    subscriber.notifications.on(EPHEMERAL_NOTIFY_CHANNEL, (payload: string | undefined) => {
+      if (payload) this.sink?.ephemeral(payload);
+    });
+    await subscriber.connect();
+    await subscriber.listenTo(EVENTS_NOTIFY_CHANNEL);
+    await subscriber.listenTo(EPHEMERAL_NOTIFY_CHANNEL);
+    this.ready = true;
+    this.poll = setInterval(() => {
+      void this.checkHeads();
+      this.sink?.tick();
+    }, this.config.RELAY_POLL_MS);
+    this.poll.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.poll);
+    if (this.unfollowedFlush) clearImmediate(this.unfollowedFlush);
+    await this.subscriber?.close().catch(() => {});
+  }
+
+  /** Sends an ephemeral signal to every node (including this one). Lost signals are acceptable. */
+  async broadcastEphemeral(payload: string): Promise<void> {
+    await this.repo.notify(EPHEMERAL_NOTIFY_CHANNEL, payload).catch(() => {});
+  }
+
+  /** Starts following a channel from `from` (the seq this node's first socket starts after). */
+  follow(channel: string, from: number): void {
+    if (!this.feeds.has(channel)) this.feeds.set(channel, { delivered: from, wanted: from, reading: false });
+  }
+
+  unfollow(channel: string): void {
+    this.feeds.delete(channel);
+  }
+
+  /** The seq this node has delivered up to, or undefined when it does not follow the channel. */
+  delivered(channel: string): number | undefined {
+    return this.feeds.get(channel)?.delivered;
+  }
+
+  /** Something up to `seq` exists in `channel`: read it unless it was already delivered. */
+  hint(channel: string, seq: number): void {
+    const feed = this.feeds.get(channel);
+    if (!feed) {
+      this.noteUnfollowed(channel);
+      return;
+    }
+    if (seq > feed.wanted) feed.wanted = seq;
+    if (!feed.reading && feed.wanted > feed.delivered) void this.read(channel, feed);
+  }
+
+  get followed(): string[] {
+    return [...this.feeds.keys()];
+  }
+
+  private noteUnfollowed(channel: string): void {
+    this.unfollowed.add(channel);
+    this.unfollowedFlush ??= setImmediate(() => {
+      this.unfollowedFlush = undefined;
+      const channels = [...this.unfollowed];
+      this.unfollowed.clear();
+      this.sink?.unfollowedActivity(channels);
+    });
+  }
+
+  /** One reader per channel; hints that arrive meanwhile only raise `wanted`, read on the next lap. */
+  private async read(channel: string, feed: Feed): Promise<void> {
+    feed.reading = true;
+    try {
+      while (!this.closed && this.feeds.get(channel) === feed && feed.wanted > feed.delivered) {
+        const events = await this.store.readChannel(channel, feed.delivered, PAGE);
+        if (this.feeds.get(channel) !== feed) return;
+        const fresh = events.filter((e) => e.seq > feed.delivered);
+        if (!fresh.length) {
+          // The head said more exists but nothing is readable (it cannot be, committed heads only
+          // move with their events); trust the store and wait for the next hint or poll.
+          feed.wanted = feed.delivered;
+          break;
+        }
+        feed.delivered = fresh[fresh.length - 1].seq;
+        if (feed.delivered > feed.wanted) feed.wanted = feed.delivered;
+        this.sink?.deliver(channel, fresh);
+        if (events.length === PAGE && feed.wanted <= feed.delivered) feed.wanted = feed.delivered + 1;
+      }
+    } catch (err) {
+      // The pool may be briefly unavailable; the safety poll retries.
+      if (!this.closed) this.logger.warn(`relay read ${channel}: ${(err as Error).message}`);
+    } finally {
+      feed.reading = false;
+    }
+  }
+
+  /** The safety poll: compares every followed channel's committed head with what was delivered. */
+  private async checkHeads(): Promise<void> {
+    const channels = this.followed;
+    if (!channels.length || this.closed) return;
+    try {
+      const heads = await this.repo.heads(channels);
+      for (const [channel, head] of heads) this.hint(channel, head);
+    } catch (err) {
+      if (!this.closed) this.logger.warn(`relay poll: ${(err as Error).message}`);
+    }
+  }
+}
