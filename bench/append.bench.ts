@@ -20,8 +20,10 @@ const { values: args } = parseArgs({
     variants: { type: 'string', default: 'abcd' },
     'http-client': { type: 'string', default: 'undici' },
     'app-pool-size': { type: 'string' },
+    'app-env': { type: 'string', multiple: true, default: [] },
     'database-server': { type: 'string', default: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432' },
     json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -39,8 +41,13 @@ if (args.help) {
   --http-client undici    undici (a Pool of keep-alive connections, one per client), http
                           (node:http keep-alive Agent) or fetch (global fetch) for (c)
   --app-pool-size N       PG_POOL_SIZE of the app in (c) (default: the app's default)
+  --app-env KEY=VALUE     more environment for the app in (c), repeatable; by default it runs
+                          the API role alone (no projector, job dispatcher or BullMQ workers):
+                          --app-env PROJECTOR_ENABLED=true --app-env ROLES=api,worker ...
   --database-server URL   PostgreSQL server (env BENCH_DATABASE_SERVER)
   --json FILE             also write the raw results as JSON
+  --cpu-prof DIR          write a V8 CPU profile of every cell and app process into DIR
+                          (summarise one with: node dist-bench/bench/profile-summary.js FILE)
   --keep                  keep the atomcast_bench_* database
 `);
   process.exit(0);
@@ -73,6 +80,22 @@ process.once('SIGINT', () => {
   void cleanUp().finally(() => process.exit(130));
 });
 
+const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+
+// (c) measures the request path: the background consumers of the stream (projector, job dispatcher,
+// workers) are measured by their own benchmarks and would compete for the same cores here.
+const appEnv: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_PER_MINUTE: '10000000',
+  ROLES: 'api',
+  PROJECTOR_ENABLED: 'false',
+  JOBS_DISPATCHER_ENABLED: 'false',
+  ...(args['app-pool-size'] ? { PG_POOL_SIZE: args['app-pool-size'] } : {}),
+  ...Object.fromEntries(args['app-env']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+};
+
+const startApp = (database: string) => startAppServer({ ...appEnv, DATABASE_URL: database, PORT: '0' }, execArgv);
+
 async function main(): Promise<void> {
   const started = Date.now();
   url = await createBenchDatabase(args['database-server']!);
@@ -81,6 +104,7 @@ async function main(): Promise<void> {
   const machine = await describeMachine(url);
 
   const rows: Row[] = [];
+  const errors: string[] = [];
   const total = channelCounts.length * clientCounts.length * variants.length;
   let done = 0;
   for (const channels of channelCounts) {
@@ -91,22 +115,21 @@ async function main(): Promise<void> {
         await settle(url);
         const spec: CellSpec = { variant, data, clients, channels, warmupMs, measureMs, httpClient };
         let app: AppServer | undefined;
-        if (variant === 'c') {
-          app = await startAppServer({
-            DATABASE_URL: url,
-            LOG_LEVEL: 'warn',
-            RATE_LIMIT_PER_MINUTE: '10000000',
-            PORT: '0',
-            ...(args['app-pool-size'] ? { PG_POOL_SIZE: args['app-pool-size'] } : {}),
-          });
-          spec.appUrl = app.url;
-          spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
-        }
         try {
-          const cell = (row.cells[variant] = await runCellProcess(spec));
+          if (variant === 'c') app = await startApp(url);
+          if (app) {
+            spec.appUrl = app.url;
+            spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
+          }
+          const cell = (row.cells[variant] = await runCellProcess(spec, execArgv));
           const lat = cell.latency ? `; p50 ${cell.latency.p50.toFixed(1)} ms, p99 ${cell.latency.p99.toFixed(1)} ms at ${Math.round(cell.latency.achievedRate)}/s` : '';
           const failed = cell.throughput.failed ? ` (${cell.throughput.failed} failed)` : '';
           log(`[${++done}/${total}] ${channels} channels x ${clients} clients (${variant}) ${VARIANTS[variant]}: ${Math.round(cell.throughput.rate)}/s${failed}${lat}`);
+        } catch (err) {
+          // One broken variant (say, the app does not start) must not cost the rest of the table.
+          const reason = err instanceof Error ? err.message : String(err);
+          errors.push(`${channels} x ${clients} (${variant}): ${reason}`);
+          log(`[${++done}/${total}] ${channels} channels x ${clients} clients (${variant}) FAILED: ${reason}`);
         } finally {
           await app?.stop();
         }
@@ -120,11 +143,13 @@ async function main(): Promise<void> {
     ...machine,
     `load avg:   ${loadAverage()} (at end)`,
     `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop; (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}`,
+    `(c) app:    ${Object.entries(appEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...variants.map((v) => `(${v}) ${VARIANTS[v]}`),
     '',
     resultsTable(rows),
     '',
     ...failures(rows),
+    ...errors.map((e) => `not measured: ${e}`),
     'Targets at 100 channels x 16 clients:',
     ...targets(rows).map((t) => `  ${t}`),
     '',

@@ -15,8 +15,8 @@ function track(child: ChildProcess): ChildProcess {
 }
 
 /** Runs one cell in a fresh Node process and returns what it measured. */
-export function runCellProcess(spec: CellSpec): Promise<CellResult> {
-  const child = track(fork(CELL, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+export function runCellProcess(spec: CellSpec, execArgv: string[] = []): Promise<CellResult> {
+  const child = track(fork(CELL, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   return new Promise((resolve, reject) => {
     let settled = false;
     child.once('message', (msg: { result?: CellResult; error?: string }) => {
@@ -37,9 +37,9 @@ export interface AppServer {
 }
 
 /** Starts the real app (createApp from src/app.ts) in a child process on a random port. */
-export function startAppServer(env: Record<string, string>): Promise<AppServer> {
+export function startAppServer(env: Record<string, string>, execArgv: string[] = []): Promise<AppServer> {
   // The app logs to stdout with pino; keep the table on our stdout clean.
-  const child = track(fork(APP_SERVER, [], { env: { ...process.env, ...env }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
+  const child = track(fork(APP_SERVER, [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -48,7 +48,7 @@ export function startAppServer(env: Record<string, string>): Promise<AppServer> 
         clearTimeout(force);
         resolve();
       });
-      child.kill('SIGTERM');
+      child.send({ stop: true });
     });
   return new Promise((resolve, reject) => {
     const timeout = setTimeout(() => {
