@@ -222,6 +222,39 @@ describe('bad input', () => {
     },
   );
 
+  // Every argument of every method, given a value of each wrong kind: a Slack error or success,
+  // never a 500 (send() asserts that), and always the {ok, error?} shape.
+  const SWEEP: Record<string, string[]> = {
+    'chat.postMessage': ['channel', 'text', 'thread_ts', 'client_msg_id', 'reply_broadcast'],
+    'chat.update': ['channel', 'ts', 'text'],
+    'chat.delete': ['channel', 'ts'],
+    'conversations.create': ['name', 'is_private'],
+    'conversations.invite': ['channel', 'users'],
+    'conversations.kick': ['channel', 'user'],
+    'conversations.info': ['channel', 'include_num_members'],
+    'conversations.list': ['types', 'exclude_archived', 'limit', 'cursor'],
+    'conversations.members': ['channel', 'limit', 'cursor'],
+    'conversations.history': ['channel', 'oldest', 'latest', 'inclusive', 'limit', 'cursor'],
+    'conversations.replies': ['channel', 'ts', 'limit', 'cursor'],
+    'conversations.mark': ['channel', 'ts'],
+    'users.info': ['user'],
+    'users.list': ['limit', 'cursor'],
+  };
+  const ODD_VALUES: unknown[] = [null, 1.5, -1, true, [], ['a'], { $gt: '' }, 2 ** 64, '9'.repeat(40), '\u0000', '😀', "'; --"];
+
+  it.each(Object.entries(SWEEP))('%s: odd values in any argument never give a 500', async (method, args) => {
+    const valid: Record<string, unknown> = { channel: w.channel, ts: w.ts, text: 'sweep', name: 'sweep', users: w.bob.id, user: w.bob.id };
+    const base = Object.fromEntries(args.filter((a) => valid[a] !== undefined).map((a) => [a, valid[a]]));
+    for (const arg of args) {
+      const answers = await Promise.all(ODD_VALUES.map((value) => send({ path: `/api/${method}`, token: w.ada.token, json: { ...base, [arg]: value } })));
+      for (const res of answers) {
+        expect(res.status).toBe(200);
+        expect(typeof res.body.ok).toBe('boolean');
+        if (!res.body.ok) expect(res.body.error).toMatch(/^[a-z_]+$/);
+      }
+    }
+  });
+
   describe('limits at the edge', () => {
     it('accepts a text of exactly 40,000 characters', async () => {
       const exact = await api('chat.postMessage', w.ada.token, { channel: w.channel, text: longText(40_000) });
