@@ -94,9 +94,9 @@ describe('link unfurls', () => {
     await t.close();
   });
 
-  async function post(text: string) {
-    const channel = await t.newChannel(ada, `unfurl-${++channelCount}`);
-    const posted = await t.api('chat.postMessage', ada.token, { channel, text });
+  async function post(text: string, author = ada) {
+    const channel = await t.newChannel(author, `unfurl-${++channelCount}`);
+    const posted = await t.api('chat.postMessage', author.token, { channel, text });
     expect(posted.body.ok).toBe(true);
     return { channel, seq: posted.body.seq as number, ts: posted.body.ts as string };
   }
@@ -156,6 +156,17 @@ describe('link unfurls', () => {
     const { rows } = await t.pool.query('SELECT attachments FROM messages WHERE channel_id = $1 AND seq = $2', [channel, seq]);
     expect(rows).toEqual([{ attachments: null }]);
     expect(await unfurler().unfurlMessage(channel, seq)).toEqual({ status: 'gone' });
+  });
+
+  it('makes no preview in an EKM workspace, where it would store the link in clear', async () => {
+    const url = site.on('/ekm', html(ARTICLE));
+    const bob = await t.newUser(await t.newWorkspace('Regulated'));
+    // Posted before EKM was enabled, so the body is still plaintext until the encryption job reaches it.
+    const { channel, seq } = await post(url, bob);
+    await t.pool.query(`INSERT INTO ekm_workspaces (workspace_id, provider, key_ref) VALUES ($1, 'local', 'v1')`, [bob.workspace]);
+    expect(await unfurler().unfurlMessage(channel, seq)).toEqual({ status: 'encrypted' });
+    expect(site.hitsOf('/ekm')).toBe(0);
+    expect(await changedEvents(channel)).toEqual([]);
   });
 
   it('refuses a redirect to an address outside the allow rule without connecting to it', async () => {

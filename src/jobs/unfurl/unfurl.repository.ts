@@ -12,6 +12,8 @@ export interface UnfurlTarget {
   text: string | null;
   deleted: boolean;
   attachments: MessageAttachment[] | null;
+  /** The workspace uses EKM (or the body is sealed): a preview would store the linked page's text in clear. */
+  encrypted: boolean;
 }
 
 @Injectable()
@@ -21,7 +23,8 @@ export class UnfurlRepository {
   /** The message posted at (channel, seq); inside the append transaction, call it after lockChannel. */
   async find(channel: string, seq: number, db: Queryable = this.pool): Promise<UnfurlTarget | undefined> {
     const { rows } = await db.query<UnfurlTarget>(
-      `SELECT c.workspace_id, m.ts, m.user_id, m.text, m.deleted, m.attachments
+      `SELECT c.workspace_id, m.ts, m.user_id, m.text, m.deleted, m.attachments,
+              (m.body_enc IS NOT NULL OR EXISTS (SELECT 1 FROM ekm_workspaces w WHERE w.workspace_id = c.workspace_id)) AS encrypted
          FROM messages m JOIN channels c ON c.id = m.channel_id
         WHERE m.channel_id = $1 AND m.seq = $2`,
       [channel, seq],

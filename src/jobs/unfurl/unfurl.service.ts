@@ -19,6 +19,8 @@ export const DEFAULT_UNFURL_OPTIONS: UnfurlOptions = { timeoutMs: 5000, maxBytes
 export type UnfurlOutcome =
   /** The message is gone, deleted, or its channel archived: nothing to show it to. */
   | { status: 'gone' }
+  /** EKM workspace: previews are not stored, since they would keep the link and page text unencrypted. */
+  | { status: 'encrypted' }
   | { status: 'no_links' }
   /** Every link already has its preview, or no page had anything to show: nothing appended. */
   | { status: 'up_to_date' }
@@ -55,7 +57,9 @@ export class UnfurlService {
    */
   async unfurlMessage(channel: string, seq: number, opts: { lastAttempt?: boolean } = {}): Promise<UnfurlOutcome> {
     const target = await this.repository.find(channel, seq);
-    if (!target || target.deleted || target.text === null) return { status: 'gone' };
+    if (!target || target.deleted) return { status: 'gone' };
+    if (target.encrypted) return { status: 'encrypted' };
+    if (target.text === null) return { status: 'gone' };
     const urls = extractUrls(target.text, this.options.maxUrls);
     if (urls.length === 0) return { status: 'no_links' };
     const known = new Set((target.attachments ?? []).map((a) => a.original_url));
@@ -73,7 +77,9 @@ export class UnfurlService {
       if (!head || head.is_archived) return { status: 'gone' };
       // Under the channel lock nothing can edit or delete the message until commit: check it again.
       const current = await this.repository.find(channel, seq, tx.db);
-      if (!current || current.deleted || current.text === null) return { status: 'gone' };
+      if (!current || current.deleted) return { status: 'gone' };
+      if (current.encrypted) return { status: 'encrypted' };
+      if (current.text === null) return { status: 'gone' };
       const linked = extractUrls(current.text, this.options.maxUrls);
       const existing = (current.attachments ?? []).filter((a) => linked.includes(a.original_url));
       const added = fresh.filter((a) => linked.includes(a.original_url) && !existing.some((e) => e.original_url === a.original_url));
