@@ -7,6 +7,7 @@ import { CONFIG, type Config } from './config/config.js';
 import { DatabaseModule } from './db/database.module.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { HealthController } from './health/health.controller.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { ReplayModule } from './replay/replay.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         WorkspacesModule,
         ApiModule,
         AdminModule,
+        JobsModule,
         RealtimeModule,
         ProjectionsModule,
         ReplayModule,

@@ -48,6 +48,8 @@ const schema = z.object({
     .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['api', 'worker'])).min(1, 'must name api and/or worker'))
     .default(['api', 'worker']),
+  /** Redis key prefix of every queue: deployments (or test databases) sharing one Redis stay apart. */
+  JOBS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -').default('atomcast'),
   /** Run the job dispatcher (stream -> BullMQ) in this process; one node at a time leads it. */
   JOBS_DISPATCHER_ENABLED: bool.default(true),
   /** How often the job dispatcher polls the stream (it also wakes on NOTIFY). */

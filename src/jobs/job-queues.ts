@@ -10,7 +10,7 @@ export class JobQueues implements OnModuleDestroy {
   private readonly connection: Redis;
   private readonly queues = new Map<QueueName, Queue>();
 
-  constructor(@Inject(CONFIG) config: Config) {
+  constructor(@Inject(CONFIG) private readonly config: Config) {
     this.connection = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
     this.connection.on('error', () => {}); // reconnects by itself; dispatch retries meanwhile
   }
@@ -18,7 +18,7 @@ export class JobQueues implements OnModuleDestroy {
   get(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      queue = new Queue(name, { connection: this.connection, prefix: this.config.JOBS_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS });
       queue.on('error', () => {});
       this.queues.set(name, queue);
     }

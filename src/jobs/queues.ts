@@ -5,6 +5,7 @@ import type { JobsOptions } from 'bullmq';
 export const QUEUES = {
   unfurl: 'atomcast-unfurl',
   retention: 'atomcast-retention',
+  ekm: 'atomcast-ekm',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -20,12 +21,18 @@ export interface RetentionJob {
   runId?: number;
 }
 
+/** Carry out one recorded EKM run (seal existing bodies, re-wrap keys, announce a revocation). */
+export interface EkmJob {
+  runId: string;
+}
+
 /**
  * Job ids are derived from the stream position, so dispatching the same event twice is a no-op.
  * (BullMQ reserves ':' in ids.)
  */
 export const unfurlJobId = (channel: string, seq: number) => `unfurl-${channel}-${seq}`;
 export const retentionRunJobId = (runId: number) => `retention-run-${runId}`;
+export const ekmRunJobId = (runId: string) => `ekm-run-${runId}`;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,

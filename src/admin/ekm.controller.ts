@@ -1,0 +1,128 @@
+import {
+  BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query, Req, UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ChannelsRepository } from '../api/channels.repository.js';
+import { EkmService } from '../crypto/ekm.service.js';
+import { parseTs } from '../domain/ts.js';
+import { WorkspacesService } from '../workspaces/workspaces.service.js';
+import { type AdminCaller, AdminGuard, assertWorkspace } from './admin.guard.js';
+
+const SLACK_TS = /^\d{1,12}(\.\d{1,6})?$/;
+
+export class EnableEkmDto {
+  @ApiProperty({ enum: ['local', 'aws-kms'] })
+  @IsIn(['local', 'aws-kms'])
+  provider: 'local' | 'aws-kms';
+
+  @ApiPropertyOptional({ description: 'AWS KMS key id or ARN (aws-kms only)' })
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9:/_+=,.@-]{1,2048}$/)
+  key_id?: string;
+}
+
+export class RotateEkmDto {
+  @ApiPropertyOptional({ description: 'AWS KMS: move to this key; omitted: a new version of the current key' })
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9:/_+=,.@-]{1,2048}$/)
+  key_id?: string;
+}
+
+export class RevokeDto {
+  @ApiPropertyOptional({ description: 'Only this channel; omitted: the whole workspace' })
+  @IsOptional() @IsString()
+  channel?: string;
+
+  @ApiPropertyOptional({ description: 'Slack ts: messages from this one on' })
+  @IsOptional() @Matches(SLACK_TS, { message: 'from_ts must be a Slack ts' })
+  from_ts?: string;
+
+  @ApiPropertyOptional({ description: 'Slack ts: messages up to this one' })
+  @IsOptional() @Matches(SLACK_TS, { message: 'to_ts must be a Slack ts' })
+  to_ts?: string;
+}
+
+export class AuditQuery {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+
+  @IsOptional() @Matches(/^\d{1,18}$/)
+  after?: string;
+}
+
+/** Customer-managed keys. Workspace admins manage their own workspace; the operator any. */
+@ApiTags('encryption keys (EKM)')
+@ApiBearerAuth()
+@Controller('admin/v1/workspaces/:workspace/ekm')
+@UseGuards(AdminGuard)
+export class EkmController {
+  constructor(
+    private readonly ekm: EkmService,
+    private readonly workspaces: WorkspacesService,
+    private readonly channels: ChannelsRepository,
+  ) {}
+
+  @Get()
+  async status(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
+    await this.workspaceOf(req.admin, workspace);
+    return this.ekm.status(workspace);
+  }
+
+  /** Turns EKM on; a job seals every existing body (follow `run`). */
+  @Post() @HttpCode(202)
+  async enable(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: EnableEkmDto) {
+    await this.workspaceOf(req.admin, workspace);
+    try {
+      return { run: await this.ekm.enable(workspace, dto.provider, dto.key_id, actorOf(req.admin)) };
+    } catch (err) {
+      if (err instanceof Error && /not configured/.test(err.message)) throw new BadRequestException(err.message);
+      throw err;
+    }
+  }
+
+  @Post('rotate') @HttpCode(202)
+  async rotate(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RotateEkmDto) {
+    await this.workspaceOf(req.admin, workspace);
+    return { run: await this.ekm.rotate(workspace, dto.key_id, actorOf(req.admin)) };
+  }
+
+  /** Reads of covered messages answer ekm_access_denied at once; live clients get message_changed. */
+  @Post('revocations')
+  async revoke(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RevokeDto) {
+    await this.workspaceOf(req.admin, workspace);
+    if (dto.channel && !(await this.channels.find(workspace, dto.channel, ''))) throw new NotFoundException('channel not found');
+    const from = dto.from_ts ? parseTs(dto.from_ts)! : null;
+    const to = dto.to_ts ? parseTs(dto.to_ts)! : null;
+    if (from !== null && to !== null && from > to) throw new BadRequestException('from_ts is after to_ts');
+    return this.ekm.revoke(workspace, { channel: dto.channel ?? null, from, to }, actorOf(req.admin));
+  }
+
+  @Delete('revocations/:id')
+  async restore(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('id') id: string) {
+    await this.workspaceOf(req.admin, workspace);
+    if (!/^\d{1,18}$/.test(id)) throw new NotFoundException('no active revocation with this id');
+    return this.ekm.restore(workspace, id, actorOf(req.admin));
+  }
+
+  @Get('runs/:id')
+  async run(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('id') id: string) {
+    await this.workspaceOf(req.admin, workspace);
+    const run = /^\d{1,18}$/.test(id) ? await this.ekm.findRun(id) : undefined;
+    if (!run || run.workspace_id !== workspace) throw new NotFoundException('run not found');
+    return run;
+  }
+
+  /** Every key operation, oldest first. */
+  @Get('audit')
+  async audit(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Query() q: AuditQuery) {
+    await this.workspaceOf(req.admin, workspace);
+    return { entries: await this.ekm.auditLog(workspace, q.after ?? '0', q.limit ?? 100) };
+  }
+
+  private async workspaceOf(admin: AdminCaller, workspace: string) {
+    assertWorkspace(admin, workspace);
+    if (!(await this.workspaces.findWorkspace(workspace))) throw new NotFoundException('workspace not found');
+  }
+}
+
+const actorOf = (admin: AdminCaller) => (admin.operator ? 'operator' : admin.userId);
