@@ -200,6 +200,20 @@ describe('history and threads', () => {
       expect(flags.slice(0, -1).every(Boolean)).toBe(true);
     });
 
+    it('never returns more than limit messages, even with limit=1 (the parent alone, then one reply a page)', async () => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 20; i++) {
+        const res = await t.api('conversations.replies', bob.token, { channel, ts: parent, limit: 1, ...(cursor ? { cursor } : {}) });
+        expect(res.body.messages).toHaveLength(1);
+        seen.push(res.body.messages[0].ts);
+        cursor = res.body.response_metadata.next_cursor;
+        expect(res.body.has_more).toBe(cursor !== '');
+        if (!cursor) break;
+      }
+      expect(seen).toEqual([parent, ...replies, broadcast]);
+    });
+
     it('a reply to a reply joins the parent’s thread', async () => {
       const ch = await newChannel();
       const root = await post(ch, 'root');

@@ -194,14 +194,16 @@ export class ConversationsService {
     if (!root) throw new SlackError('thread_not_found');
     const after = decodeTsCursor(args.cursor, 'after_ts');
     const limit = pageSize(args.limit, 1000, 1000);
-    const replyLimit = after === undefined ? Math.max(limit - 1, 1) : limit;
+    // The parent takes one place of the first page (limit=1: the parent alone), so no page exceeds limit.
+    const replyLimit = after === undefined ? limit - 1 : limit;
     const rows = await this.messages.replies(args.channel, BigInt(root.ts), after ?? 0n, replyLimit + 1);
     const page = rows.slice(0, replyLimit);
     const hasMore = rows.length > replyLimit;
+    const lastTs = page.length ? page[page.length - 1].ts : root.ts;
     return {
       messages: [...(after === undefined ? [root] : []), ...page].map(toSlackMessage),
       has_more: hasMore,
-      response_metadata: { next_cursor: hasMore ? encodeCursor('after_ts', page[page.length - 1].ts) : '' },
+      response_metadata: { next_cursor: hasMore ? encodeCursor('after_ts', lastTs) : '' },
     };
   }
 
