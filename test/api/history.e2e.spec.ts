@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventStore } from '../../src/event-store/event-store.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 // conversations.history and conversations.replies as Slack defines them, and idempotent sends.
@@ -123,6 +124,16 @@ describe('history and threads', () => {
       expect(second.has_more).toBe(false);
     });
 
+    it('answers chat.update and chat.delete with the canonical ts, however it was written', async () => {
+      const ch = await newChannel();
+      const ts = await post(ch, 'to edit');
+      const padded = `0${ts}`; // the same instant, written differently
+      const edited = await t.api('chat.update', ada.token, { channel: ch, ts: padded, text: 'edited' });
+      expect(edited.body).toMatchObject({ ok: true, ts, message: { ts } });
+      const deleted = await t.api('chat.delete', ada.token, { channel: ch, ts: padded });
+      expect(deleted.body).toMatchObject({ ok: true, ts });
+    });
+
     it('shows edits and hides deletions', async () => {
       const ch = await newChannel();
       const a = await post(ch, 'first');
@@ -223,6 +234,15 @@ describe('history and threads', () => {
       const thread = await t.api('conversations.replies', bob.token, { channel: ch, ts: root });
       expect(thread.body.messages.map((m: Message) => m.text)).toEqual(['root', 'first reply', 'nested']);
       expect(thread.body.messages[0]).toMatchObject({ reply_count: 2, latest_reply: res.body.ts });
+    });
+
+    it('ignores reply_broadcast outside a thread', async () => {
+      const ch = await newChannel();
+      const ts = await post(ch, 'not a reply', { reply_broadcast: true });
+      const page = await history(ch);
+      expect(page.messages).toEqual([{ type: 'message', user: ada.id, text: 'not a reply', ts }]);
+      const events = await t.app.get(EventStore).readChannel(ch, 0, 100);
+      expect(events.find((e) => e.type === 'message')).not.toHaveProperty('subtype');
     });
 
     it('a message with no replies lists alone', async () => {

@@ -25,7 +25,8 @@ export class ChatService {
       user: caller.user.id,
       text: args.text,
       threadTs: args.thread_ts === undefined ? undefined : requireTs(args.thread_ts, 'thread_not_found'),
-      replyBroadcast: args.reply_broadcast,
+      // reply_broadcast means something only for a thread reply (Slack ignores it otherwise).
+      replyBroadcast: args.thread_ts === undefined ? undefined : args.reply_broadcast,
       clientMsgId: args.client_msg_id,
     });
     const ts = formatTs(posted.ts);
@@ -50,7 +51,7 @@ export class ChatService {
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });
       const body = await this.cipher.seal(caller.workspace, args.channel, args.text);
       const row = await this.messages.edit(tx.db, args.channel, ts, body, appended.ts, caller.user.id);
-      return { channel: args.channel, ts: args.ts, text: args.text, seq: appended.seq, message: toSlackMessage(row) };
+      return { channel: args.channel, ts: formatTs(ts), text: args.text, seq: appended.seq, message: toSlackMessage(row) };
     });
   }
 
@@ -60,7 +61,7 @@ export class ChatService {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'cant_delete_message');
       const appended = await tx.append(args.channel, 'message_deleted', caller.user.id, { message_ts: Number(target.ts) });
       await this.messages.delete(tx.db, target);
-      return { channel: args.channel, ts: args.ts, seq: appended.seq };
+      return { channel: args.channel, ts: formatTs(ts), seq: appended.seq };
     });
   }
 
