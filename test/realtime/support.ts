@@ -129,3 +129,18 @@ export async function heads(t: TestApp, channels: string[]): Promise<Map<string,
   const { rows } = await t.pool.query<{ id: string; head_seq: string }>('SELECT id, head_seq FROM channels WHERE id = ANY($1)', [channels]);
   return new Map(rows.map((r) => [r.id, Number(r.head_seq)]));
 }
+
+/** A small seeded PRNG, so a chaos schedule is the same on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Lets other I/O run for a moment (chaos schedules only; never used to wait for a result). */
+export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
