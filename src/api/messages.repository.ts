@@ -23,6 +23,16 @@ export class MessagesRepository {
     return rows[0];
   }
 
+  /** A message of a thread listing: a live one, or a deleted parent whose replies live on (its tombstone). */
+  async findListed(channel: string, ts: bigint): Promise<MessageRow | undefined> {
+    const { rows } = await this.pool.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND ts = $2 AND (NOT deleted OR reply_count > 0)`,
+      [channel, ts.toString()],
+    );
+    await this.cipher.openRows(rows);
+    return rows[0];
+  }
+
   /** The new body arrives sealed already when the workspace uses EKM. */
   async edit(db: Queryable, channel: string, ts: bigint, body: SealedBody, editedTs: string, editor: string): Promise<MessageRow> {
     const { rows } = await db.query<MessageRow>(
@@ -48,11 +58,14 @@ export class MessagesRepository {
     }
   }
 
-  /** conversations.history: top-level messages and thread broadcasts with from <= ts <= to, newest first. */
+  /**
+   * conversations.history: top-level messages and thread broadcasts with from <= ts <= to, newest
+   * first; a deleted parent stays (as a tombstone) while it has replies.
+   */
   async history(channel: string, from: bigint, to: bigint, limit: number): Promise<MessageRow[]> {
     const { rows } = await this.pool.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages
-        WHERE channel_id = $1 AND ts BETWEEN $2 AND $3 AND NOT deleted AND (thread_ts IS NULL OR reply_broadcast)
+        WHERE channel_id = $1 AND ts BETWEEN $2 AND $3 AND (NOT deleted OR reply_count > 0) AND (thread_ts IS NULL OR reply_broadcast)
         ORDER BY ts DESC LIMIT $4`,
       [channel, from.toString(), to.toString(), limit],
     );

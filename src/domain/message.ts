@@ -43,6 +43,23 @@ export const MESSAGE_COLUMNS =
 /** What Slack shows in place of a body whose key the customer revoked (EKM). */
 export const EKM_DENIED_TEXT = "Your admins have suspended everyone's access to this content.";
 
+/**
+ * What stands in for a deleted thread parent while replies remain, as Slack shows it: no text, no
+ * author, only the thread summary, so the replies stay reachable.
+ */
+export function toSlackTombstone(row: MessageRow): Record<string, unknown> {
+  const ts = formatTs(row.ts);
+  const msg: Record<string, unknown> = {
+    type: 'message', subtype: 'tombstone', hidden: true, user: 'USLACKBOT', text: 'This message was deleted.', ts, thread_ts: ts,
+    reply_count: row.reply_count,
+  };
+  if (row.latest_reply) msg.latest_reply = formatTs(row.latest_reply);
+  return msg;
+}
+
+/** A message as the history and replies listings show it: deleted parents become tombstones. */
+export const toListedMessage = (row: MessageRow) => (row.deleted ? toSlackTombstone(row) : toSlackMessage(row));
+
 /** Slack's message object. A deleted message keeps no text. */
 export function toSlackMessage(row: MessageRow): Record<string, unknown> {
   const msg: Record<string, unknown> = { type: 'message', user: row.user_id, text: row.deleted ? '' : (row.text ?? ''), ts: formatTs(row.ts) };

@@ -236,6 +236,32 @@ describe('history and threads', () => {
       expect(thread.body.messages[0]).toMatchObject({ reply_count: 2, latest_reply: res.body.ts });
     });
 
+    it('deleting a parent keeps its replies reachable behind a tombstone, until the last reply goes', async () => {
+      const ch = await newChannel();
+      const root = await post(ch, 'secret parent');
+      const r1 = await post(ch, 'reply one', { thread_ts: root }, bob);
+      const r2 = await post(ch, 'reply two', { thread_ts: root }, bob);
+      expect((await t.api('chat.delete', ada.token, { channel: ch, ts: root })).body.ok).toBe(true);
+
+      const tombstone = { type: 'message', subtype: 'tombstone', hidden: true, user: 'USLACKBOT', text: 'This message was deleted.', ts: root, thread_ts: root };
+      const page = await history(ch);
+      expect(page.messages).toEqual([{ ...tombstone, reply_count: 2, latest_reply: r2 }]);
+      for (const ts of [root, r1]) {
+        const thread = await t.api('conversations.replies', bob.token, { channel: ch, ts });
+        expect(thread.body.messages.map((m: Message) => m.text)).toEqual(['This message was deleted.', 'reply one', 'reply two']);
+        expect(JSON.stringify(thread.body)).not.toContain('secret parent');
+      }
+      // The tombstone is not a message: it cannot be edited or deleted again.
+      expect((await t.api('chat.update', ada.token, { channel: ch, ts: root, text: 'back' })).body.error).toBe('message_not_found');
+      expect((await t.api('chat.delete', ada.token, { channel: ch, ts: root })).body.error).toBe('message_not_found');
+
+      expect((await t.api('chat.delete', bob.token, { channel: ch, ts: r2 })).body.ok).toBe(true);
+      expect((await history(ch)).messages).toEqual([{ ...tombstone, reply_count: 1, latest_reply: r1 }]);
+      expect((await t.api('chat.delete', bob.token, { channel: ch, ts: r1 })).body.ok).toBe(true);
+      expect((await history(ch)).messages).toEqual([]);
+      expect((await t.api('conversations.replies', bob.token, { channel: ch, ts: root })).body.error).toBe('thread_not_found');
+    });
+
     it('ignores reply_broadcast outside a thread', async () => {
       const ch = await newChannel();
       const ts = await post(ch, 'not a reply', { reply_broadcast: true });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { channelNameError, toSlackChannel } from '../../domain/channel.js';
 import { newChannelId } from '../../domain/ids.js';
-import { toSlackMessage } from '../../domain/message.js';
+import { toListedMessage } from '../../domain/message.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
@@ -177,7 +177,7 @@ export class ConversationsService {
     const page = rows.slice(0, limit);
     const hasMore = rows.length > limit;
     return {
-      messages: page.map(toSlackMessage),
+      messages: page.map(toListedMessage),
       has_more: hasMore,
       pin_count: 0,
       response_metadata: { next_cursor: hasMore ? encodeCursor('next_ts', page[page.length - 1].ts) : '' },
@@ -188,9 +188,9 @@ export class ConversationsService {
   async replies(caller: Caller, args: RepliesArgs) {
     await this.visible(caller, args.channel);
     const ts = requireTs(args.ts, 'thread_not_found');
-    const found = await this.messages.find(args.channel, ts);
+    const found = await this.messages.findListed(args.channel, ts);
     if (!found) throw new SlackError('thread_not_found');
-    const root = found.thread_ts ? await this.messages.find(args.channel, BigInt(found.thread_ts)) : found;
+    const root = found.thread_ts ? await this.messages.findListed(args.channel, BigInt(found.thread_ts)) : found;
     if (!root) throw new SlackError('thread_not_found');
     const after = decodeTsCursor(args.cursor, 'after_ts');
     const limit = pageSize(args.limit, 1000, 1000);
@@ -201,7 +201,7 @@ export class ConversationsService {
     const hasMore = rows.length > replyLimit;
     const lastTs = page.length ? page[page.length - 1].ts : root.ts;
     return {
-      messages: [...(after === undefined ? [root] : []), ...page].map(toSlackMessage),
+      messages: [...(after === undefined ? [root] : []), ...page].map(toListedMessage),
       has_more: hasMore,
       response_metadata: { next_cursor: hasMore ? encodeCursor('after_ts', lastTs) : '' },
     };
