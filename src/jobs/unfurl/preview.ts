@@ -10,7 +10,7 @@ const MAX_TEXT = 700;
  * fetched by safeFetch, so open-graph-scraper never makes a request of its own.
  */
 export async function buildAttachment(originalUrl: string, page: { url: URL; html: string }, id: number): Promise<MessageAttachment | undefined> {
-  const { result } = await ogs({ html: page.html });
+  const { result } = await ogs({ html: headOf(page.html) });
   const title = clean(result.ogTitle ?? result.twitterTitle ?? result.dcTitle, MAX_TITLE);
   const text = clean(result.ogDescription ?? result.twitterDescription ?? result.dcDescription, MAX_TEXT);
   if (!title && !text) return undefined;
@@ -30,6 +30,12 @@ export async function buildAttachment(originalUrl: string, page: { url: URL; htm
   if (text) attachment.text = text;
   if (imageUrl) attachment.image_url = imageUrl;
   return attachment;
+}
+
+// Metadata lives in <head>; parsing the body as well made a 20 KB page ~10x slower to read.
+function headOf(html: string): string {
+  const end = html.search(/<\/head\s*>/i);
+  return end === -1 ? html : html.slice(0, end);
 }
 
 function clean(value: string | undefined, max: number): string | undefined {
