@@ -1,0 +1,72 @@
+import type { Socket as NetSocket } from 'node:net';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { TestApp, type TestUser } from '../support/test-app.js';
+import { TestClient, expectComplete, heads, waitFor } from './support.js';
+
+// Nodes share only the database: each LISTENs once and serves its own sockets.
+describe('two nodes over one database', () => {
+  let db: TestDatabase;
+  let n1: TestApp;
+  let n2: TestApp;
+  const n2Connections = new Set<NetSocket>();
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    n1 = await TestApp.start({}, db);
+    n2 = await TestApp.start({}, db);
+    n2.app.getHttpServer().on('connection', (s: NetSocket) => n2Connections.add(s));
+  });
+  afterAll(async () => {
+    await n1.close();
+    await n2.close().catch(() => {});
+    await db.drop();
+  });
+
+  it('delivers across nodes, and clients of a killed node resume on the other with nothing missed or doubled', async () => {
+    const ws = await n1.newWorkspace();
+    const owner = await n1.newUser(ws);
+    const users: TestUser[] = [];
+    for (let i = 0; i < 6; i++) users.push(await n1.newUser(ws));
+    const channels = [await n1.newChannel(owner, 'nodes-a', false, users), await n1.newChannel(owner, 'nodes-b', true, users)];
+    const from0 = Object.fromEntries(channels.map((c) => [c, 0]));
+    // Half the clients on each node.
+    const clients = await Promise.all(users.map((u, i) => new TestClient(u, (i % 2 ? n2 : n1).url).connect({ cursors: from0 })));
+
+    // Cross-node: posted through node 1 (REST) and node 2 (socket), seen everywhere.
+    const viaN1 = await n1.api('chat.postMessage', owner.token, { channel: channels[0], text: 'via node 1' });
+    const viaN2 = await clients[1].ack('post', { channel: channels[1], text: 'via node 2' });
+    expect(viaN2.ok).toBe(true);
+    for (const c of clients) {
+      await waitFor(() => c.seqs(channels[0]).includes(viaN1.body.seq) && c.seqs(channels[1]).includes(viaN2.seq as number), 10_000, 'cross-node');
+    }
+
+    // Traffic through both nodes; node 2 dies abruptly in the middle (its TCP connections are cut,
+    // no goodbye to the clients), and its clients come back on node 1 with their cursors.
+    let sent = 0;
+    const writer = async (t: TestApp) => {
+      while (sent < 80) {
+        sent++;
+        await t.api('chat.postMessage', owner.token, { channel: channels[sent % 2], text: `m${sent}` }).catch(() => undefined);
+      }
+    };
+    const writing = Promise.all([writer(n1), writer(n1)]);
+    const n2Writing = writer(n2);
+    await waitFor(() => sent >= 30, 10_000, 'traffic');
+    const orphans = clients.filter((c) => c.url === n2.url);
+    const dropped = orphans.map((c) => new Promise((resolve) => c.socket!.once('disconnect', resolve)));
+    for (const s of n2Connections) s.destroy();
+    await Promise.all(dropped);
+    const closing = n2.close().catch(() => undefined);
+    for (const c of orphans) {
+      c.url = n1.url;
+      await c.connect({ sync: c.cursors() });
+    }
+    await Promise.all([writing, n2Writing, closing]);
+
+    const head = await heads(n1, channels);
+    for (const c of clients) await waitFor(() => channels.every((ch) => c.last(ch) >= head.get(ch)!), 15_000, `${c.user.id} caught up`);
+    for (const c of clients) {
+      expectComplete(c, head);
+      c.disconnect();
+    }
+  });
+});
