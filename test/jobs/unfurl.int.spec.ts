@@ -1,11 +1,13 @@
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { safeFetch, UnfurlRefused, type SafeFetchOptions } from '../../src/jobs/unfurl/safe-fetch.js';
 import { UnfurlRepository } from '../../src/jobs/unfurl/unfurl.repository.js';
 import { UnfurlRetryable, UnfurlService, type UnfurlOptions } from '../../src/jobs/unfurl/unfurl.service.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
+import { SITE_TEST_CERT, SITE_TEST_KEY, TEST_CA } from './unfurl-tls-fixture.js';
 
 const ARTICLE = `<!doctype html><html><head>
   <title>Plain title</title>
@@ -220,6 +222,26 @@ describe('link unfurls', () => {
     expect(page.html).toContain('Launch day');
     expect(lookups).toBe(1);
     expect(site.hitsOf('/rebind')).toBe(1);
+  });
+
+  it('over https, verifies the certificate against the hostname while connecting to the pinned address', async () => {
+    const server = https.createServer({ cert: SITE_TEST_CERT, key: SITE_TEST_KEY }, (_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end(ARTICLE),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const page = await safeFetch(`https://site.test:${port}/`, { ...loopbackOptions, ca: [TEST_CA] });
+      expect(page.html).toContain('Launch day');
+      // An untrusted certificate, or one for another name, is a final refusal.
+      await expect(safeFetch(`https://site.test:${port}/`, loopbackOptions)).rejects.toMatchObject({ reason: 'tls_failed', retryable: false });
+      dnsTable['other.test'] = ['127.0.0.1'];
+      await expect(safeFetch(`https://other.test:${port}/`, { ...loopbackOptions, ca: [TEST_CA] })).rejects.toMatchObject({ reason: 'tls_failed' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('times out on a slow server and asks for a retry', async () => {

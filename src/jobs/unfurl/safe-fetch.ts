@@ -1,5 +1,6 @@
 import { promises as dns, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { classifyAddress, type AddressPolicy } from './address-policy.js';
 
@@ -9,6 +10,8 @@ export interface SafeFetchOptions extends AddressPolicy {
   /** Largest body read; reading stops past it. */
   maxBytes: number;
   maxRedirects: number;
+  /** Extra trusted CA certificates (PEM), besides the public roots: an internal site behind a private CA. */
+  ca?: string[];
   /** DNS resolution (tests map names to addresses); defaults to the system resolver. */
   resolve?: (hostname: string) => Promise<LookupAddress[]>;
 }
@@ -56,7 +59,8 @@ export async function safeFetch(input: string | URL, options: SafeFetchOptions):
   const signal = AbortSignal.timeout(options.timeoutMs);
   const vetted = new Map<string, { address: string; family: 4 | 6 }>();
   const agent = new Agent({
-    connect: { lookup: pinnedLookup(vetted), timeout: options.timeoutMs },
+    // TLS still verifies the certificate against the URL's hostname (SNI), not the pinned address.
+    connect: { lookup: pinnedLookup(vetted), timeout: options.timeoutMs, ...(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {}) },
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     connections: 1,
