@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventStore } from '../../src/event-store/event-store.js';
+import { TestApp, type TestUser } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** A Redis of this test's own, so stopping it disturbs no other test file. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await waitFor(async () => {
+    const probe = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    probe.stdout!.on('data', (d) => (out += d));
+    await new Promise((r) => probe.on('close', r));
+    return out.includes('PONG');
+  }, 10_000, 'redis-server to answer');
+  return child;
+}
+
+function stopRedis(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.on('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('Redis down while messages are posted', () => {
+  let redis: ChildProcess;
+  let port: number;
+  let site: Server;
+  let siteUrl: string;
+  let t: TestApp;
+  let ada: TestUser;
+
+  beforeAll(async () => {
+    port = 20000 + Math.floor(Math.random() * 20000);
+    redis = await startRedis(port);
+    site = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<html><head><meta property="og:title" content="Atomcast docs"><meta property="og:site_name" content="Docs"></head></html>');
+    });
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    t = await TestApp.start({ REDIS_URL: `redis://127.0.0.1:${port}`, UNFURL_ALLOW_LOOPBACK: 'true', JOBS_DISPATCH_INTERVAL_MS: '50' });
+    const ws = await t.newWorkspace();
+    ada = await t.newUser(ws);
+  });
+  afterAll(async () => {
+    await t.close();
+    await stopRedis(redis);
+    await new Promise((r) => site.close(r));
+  });
+
+  it('posting still works, and the unfurl jobs run once Redis is back', async () => {
+    const channel = await t.newChannel(ada, 'links');
+    await stopRedis(redis);
+
+    const posted: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await t.api('chat.postMessage', ada.token, { channel, text: `see ${siteUrl}/page/${i}` });
+      expect(res.body).toMatchObject({ ok: true });
+      posted.push(res.body.ts);
+    }
+    const store = t.app.get(EventStore);
+    const unfurled = async () => (await store.readChannel(channel, 0, 100)).filter((e) => e.type === 'message_changed');
+    expect(await unfurled()).toEqual([]);
+
+    redis = await startRedis(port);
+    await waitFor(async () => (await unfurled()).length === 3, 30_000, 'three unfurls after Redis returned');
+    const changed = await unfurled();
+    expect(changed.map((e) => (e.message as { ts: string }).ts).sort()).toEqual([...posted].sort());
+    expect(changed.every((e) => (e.message as { attachments: Array<{ title: string }> }).attachments[0].title === 'Atomcast docs')).toBe(true);
+  });
+});
