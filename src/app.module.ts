@@ -16,6 +16,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module.js';
 @Module({})
 export class AppModule {
   static forRoot(config: Config): DynamicModule {
+    const serves = config.ROLES.includes('api');
     return {
       module: AppModule,
       global: true,
@@ -35,14 +36,12 @@ export class AppModule {
         CryptoModule,
         EventStoreModule,
         WorkspacesModule,
-        ApiModule,
-        AdminModule,
         JobsModule,
-        RealtimeModule,
         ProjectionsModule,
-        ReplayModule,
+        // The `api` role serves HTTP and sockets; a worker-only process (`npm run worker`) skips them.
+        ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule] : []),
       ],
-      controllers: [HealthController],
+      controllers: serves ? [HealthController] : [],
       providers: [{ provide: CONFIG, useValue: config }],
       exports: [CONFIG],
     };

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
+import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -30,5 +30,13 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
     .addBearerAuth()
     .build();
   SwaggerModule.setup('admin/docs', app, () => SwaggerModule.createDocument(app, openapi));
+  return app;
+}
+
+/** A process with the `worker` role only: BullMQ workers, the job dispatcher and projectors, no HTTP. */
+export async function createWorker(config: Config): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
   return app;
 }

@@ -1,15 +1,22 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { ensureDatabase, migrate } from './db/database.js';
 import { Logger } from 'nestjs-pino';
-import { createApp } from './app.js';
+import { createApp, createWorker } from './app.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   await ensureDatabase(config.DATABASE_URL);
   await migrate(config.DATABASE_URL);
+  if (!config.ROLES.includes('api')) {
+    const worker = await createWorker(config);
+    worker.get(Logger).log(`atomcast worker running (roles: ${config.ROLES.join(',')})`);
+    return;
+  }
   const app = await createApp(config);
   await app.listen(config.PORT, config.HOST);
-  app.get(Logger).log(`atomcast listening on http://${config.HOST}:${config.PORT} (Slack API at /api, admin docs at /admin/docs)`);
+  app.get(Logger).log(
+    `atomcast listening on http://${config.HOST}:${config.PORT} (roles: ${config.ROLES.join(',')}; Slack API at /api, admin docs at /admin/docs)`,
+  );
 }
 
 main().catch((err: unknown) => {
