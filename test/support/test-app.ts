@@ -68,7 +68,8 @@ export class TestApp {
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    const text = await res.text(); // 204 has no body
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
   }
 
   async newWorkspace(name = 'Acme'): Promise<string> {
