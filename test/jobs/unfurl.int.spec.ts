@@ -319,7 +319,8 @@ describe('link unfurls', () => {
 
   it('appends nothing for a page without metadata, a deleted message, or one deleted during the fetch', async () => {
     const bare = site.on('/bare', html('<html><body>no head</body></html>'));
-    const a = await post(bare);
+    const empty = site.on('/empty', html(''));
+    const a = await post(`${bare} ${empty}`);
     expect(await unfurler().unfurlMessage(a.channel, a.seq)).toEqual({ status: 'up_to_date' });
 
     const article = site.on('/deleted', html(ARTICLE));

@@ -10,7 +10,11 @@ const MAX_TEXT = 700;
  * fetched by safeFetch, so open-graph-scraper never makes a request of its own.
  */
 export async function buildAttachment(originalUrl: string, page: { url: URL; html: string }, id: number): Promise<MessageAttachment | undefined> {
-  const { result } = await ogs({ html: headOf(page.html) });
+  const head = headOf(page.html);
+  // open-graph-scraper rejects (rather than returns) on some input, e.g. an empty page: no preview then.
+  const parsed = head.trim() ? await ogs({ html: head }).catch(() => undefined) : undefined;
+  if (!parsed) return undefined;
+  const { result } = parsed;
   const title = clean(result.ogTitle ?? result.twitterTitle ?? result.dcTitle, MAX_TITLE);
   const text = clean(result.ogDescription ?? result.twitterDescription ?? result.dcDescription, MAX_TEXT);
   if (!title && !text) return undefined;
