@@ -185,7 +185,10 @@ export class EkmRepository {
   }
 
   async storeSealed(db: Queryable, channel: string, seq: string, bodyEnc: Buffer, dataKeyId: string): Promise<void> {
-    await db.query('UPDATE messages SET text = NULL, body_enc = $3, data_key_id = $4 WHERE channel_id = $1 AND seq = $2', [channel, seq, bodyEnc, dataKeyId]);
+    // Link previews quote the page a message linked to; they go with the plaintext.
+    await db.query('UPDATE messages SET text = NULL, attachments = NULL, body_enc = $3, data_key_id = $4 WHERE channel_id = $1 AND seq = $2', [
+      channel, seq, bodyEnc, dataKeyId,
+    ]);
   }
 
   /** Live messages a revocation covers, after (channel, seq), for announcing the change to clients. */
