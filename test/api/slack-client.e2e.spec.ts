@@ -1,4 +1,11 @@
-import { type ConversationsHistoryResponse, type ConversationsMembersResponse, ErrorCode, WebClient } from '@slack/web-api';
+import {
+  type ConversationsHistoryResponse,
+  type ConversationsListResponse,
+  type ConversationsMembersResponse,
+  ErrorCode,
+  type UsersListResponse,
+  WebClient,
+} from '@slack/web-api';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 // The official client, pointed at the server unchanged (DESIGN.md: "must work against it unchanged").
@@ -91,6 +98,36 @@ describe('@slack/web-api WebClient against atomcast', () => {
     const paged: string[] = [];
     for await (const page of client.paginate('conversations.members', { channel, limit: 1 })) paged.push(...(page as ConversationsMembersResponse).members!);
     expect(paged.sort()).toEqual([ada.id, bob.id].sort());
+  });
+
+  it('drives the other methods: join, info, list, mark, kick, leave, archive, users', async () => {
+    const bobClient = clientFor(bob);
+    const channel = (await client.conversations.create({ name: 'the-rest' })).channel!.id!;
+    expect((await bobClient.conversations.join({ channel })).channel).toMatchObject({ id: channel, is_member: true });
+    const info = await bobClient.conversations.info({ channel, include_num_members: true });
+    expect(info.channel).toMatchObject({ id: channel, name: 'the-rest', num_members: 2, is_archived: false });
+
+    const listed: string[] = [];
+    for await (const page of client.paginate('conversations.list', { types: 'public_channel,private_channel', limit: 2 })) {
+      listed.push(...(page as ConversationsListResponse).channels!.map((c) => c.id!));
+    }
+    expect(listed).toContain(channel);
+    expect(new Set(listed).size).toBe(listed.length);
+
+    const ts = (await bobClient.chat.postMessage({ channel, text: 'read me' })).ts!;
+    expect((await client.conversations.mark({ channel, ts })).ok).toBe(true);
+
+    expect((await client.conversations.kick({ channel, user: bob.id })).ok).toBe(true);
+    expect((await bobClient.conversations.join({ channel })).ok).toBe(true);
+    expect((await bobClient.conversations.leave({ channel })).ok).toBe(true);
+    expect((await client.conversations.archive({ channel })).ok).toBe(true);
+    const archived = await client.chat.postMessage({ channel, text: 'too late' }).catch((e) => e);
+    expect(archived.data.error).toBe('is_archived');
+
+    expect((await client.users.info({ user: bob.id })).user).toMatchObject({ id: bob.id, name: 'bob', team_id: bob.workspace });
+    const users: string[] = [];
+    for await (const page of client.paginate('users.list', { limit: 1 })) users.push(...(page as UsersListResponse).members!.map((u) => u.id!));
+    expect(users.sort()).toEqual([ada.id, bob.id].sort());
   });
 
   it('surfaces a refusal as a platform error carrying the Slack code', async () => {
