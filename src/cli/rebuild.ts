@@ -9,7 +9,7 @@ import { rebuildProjection } from '../projections/rebuild.js';
 const program = new Command('rebuild')
   .description('Rebuild projections from position 0: truncate their tables, reset their checkpoints, replay the log.')
   .argument('[projections...]', `projection names (${allProjections().map((p) => p.name).join(', ')}); default: all`)
-  .option('--batch-size <n>', 'events per transaction', (v) => Number(v), 5000)
+  .option('--batch-size <n>', 'events per transaction', (v) => Number(v), 1000)
   .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
   .showHelpAfterError();
 

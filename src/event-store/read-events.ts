@@ -21,11 +21,13 @@ interface EventRow {
 // message it changed. Deleted or expired bodies therefore never leave the store.
 const SELECT_EVENTS = `
   SELECT e.channel_id, e.seq, e.ts, e.type, e.user_id, e.data, e.client_msg_id, e.tx_id::text, e.position,
-         (SELECT to_jsonb(b) FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m
-            WHERE m.channel_id = e.channel_id
-              AND CASE WHEN e.type = 'message' THEN m.seq = e.seq
-                       ELSE m.ts = (e.data->>'message_ts')::bigint END) b
-           WHERE e.type IN ('message', 'message_changed')) AS body
+         -- Two branches, each one index probe (a CASE in one WHERE scanned the channel's bodies per event).
+         (SELECT to_jsonb(b) FROM (
+            SELECT ${MESSAGE_COLUMNS} FROM messages m
+             WHERE e.type = 'message' AND m.channel_id = e.channel_id AND m.seq = e.seq
+            UNION ALL
+            SELECT ${MESSAGE_COLUMNS} FROM messages m
+             WHERE e.type = 'message_changed' AND m.channel_id = e.channel_id AND m.ts = (e.data->>'message_ts')::bigint) b) AS body
     FROM events e`;
 
 /** Events of one channel with seq > afterSeq, in seq order. */

@@ -35,7 +35,7 @@ export async function rebuildProjection(
   const projector = new Projector(projection, store, {
     databaseUrl,
     pool,
-    batchSize: opts.batchSize ?? 5000,
+    batchSize: opts.batchSize ?? 1000,
     intervalMs: 1000,
   });
   try {
