@@ -5,6 +5,7 @@ import { SlackError } from '../domain/slack-error.js';
 import type { Caller } from '../workspaces/workspaces.service.js';
 
 const FORM_OR_JSON = /^\s*application\/(json|x-www-form-urlencoded)\s*(;|$)/i;
+const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
 
 /** True when a string argument, or one inside an array or object argument, holds a NUL. */
 function holdsNul(value: unknown, depth = 0): boolean {
@@ -17,7 +18,11 @@ function holdsNul(value: unknown, depth = 0): boolean {
 export const SlackArgs = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<FastifyRequest>();
   // Fastify parses text/plain by itself; Slack takes only form and JSON bodies.
-  if (req.body !== undefined && !FORM_OR_JSON.test(req.headers['content-type'] ?? '')) throw new SlackError('invalid_post_type');
+  const type = req.headers['content-type'] ?? '';
+  if (req.body !== undefined && !FORM_OR_JSON.test(type)) throw new SlackError('invalid_post_type');
+  if (req.body !== undefined && JSON_TYPE.test(type) && (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body))) {
+    throw new SlackError('json_not_object');
+  }
   const body = req.body && typeof req.body === 'object' ? req.body : {};
   const args = { ...(req.query as object), ...body };
   // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.

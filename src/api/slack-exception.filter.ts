@@ -5,9 +5,11 @@ import { SlackError } from '../domain/slack-error.js';
 const log = new Logger('Errors');
 
 /** What Slack answers for failures that happen before a method runs (Nest wraps Fastify's in `cause`). */
-function slackFailure(status: number, fastifyCode: string | undefined): { status: number; error: string } {
+function slackFailure(status: number, fastifyCode: string | undefined, contentType: string | undefined): { status: number; error: string } {
   if (status === 413 || fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, error: 'request_too_large' };
-  if (status === 415 || fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 200, error: 'invalid_post_type' };
+  if (status === 415 || fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 200, error: contentType ? 'invalid_post_type' : 'missing_post_type' };
+  }
   if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 200, error: 'invalid_json' };
   if (status === 404) return { status: 200, error: 'unknown_method' };
   if (status < 500) return { status: 200, error: 'invalid_arguments' };
@@ -42,7 +44,7 @@ export function answerError(err: unknown, req: FastifyRequest, reply: FastifyRep
   }
   if (status >= 500) log.error({ err, url: req.url.split('?')[0] }, 'request failed');
   if (req.url.startsWith('/api/')) {
-    const failure = slackFailure(status, e.cause?.code ?? e.code);
+    const failure = slackFailure(status, e.cause?.code ?? e.code, req.headers['content-type']);
     void reply.status(failure.status).send({ ok: false, error: failure.error });
   } else if (err instanceof HttpException) {
     const body = err.getResponse();

@@ -6,6 +6,7 @@ export function channelNameError(name: string): string | undefined {
   if (!name) return 'invalid_name_required';
   if (name.length > 80) return 'invalid_name_maxlength';
   if (!/^[a-z0-9_-]+$/.test(name)) return 'invalid_name_specials';
+  if (!/[a-z0-9]/.test(name)) return 'invalid_name_punctuation';
   return undefined;
 }
 

@@ -143,6 +143,7 @@ describe('bad input', () => {
     ['create: empty name', 'conversations.create', () => ({ name: '' }), 'invalid_name_required'],
     ['create: upper case and spaces', 'conversations.create', () => ({ name: 'Team Chat' }), 'invalid_name_specials'],
     ['create: punctuation', 'conversations.create', () => ({ name: 'team.chat!' }), 'invalid_name_specials'],
+    ['create: only punctuation', 'conversations.create', () => ({ name: '--_-' }), 'invalid_name_punctuation'],
     ['create: name of 81 characters', 'conversations.create', () => ({ name: 'a'.repeat(81) }), 'invalid_name_maxlength'],
     ['create: name already taken', 'conversations.create', () => ({ name: 'taken-name' }), 'name_taken'],
     ['create: is_private not a boolean', 'conversations.create', () => ({ name: 'fresh', is_private: 'perhaps' }), 'invalid_arguments'],
@@ -406,9 +407,28 @@ describe('bad input', () => {
       ['an array', '[1, 2, 3]'],
       ['a string', '"hello"'],
       ['null', 'null'],
-    ])('a JSON body that is %s is treated as no arguments', async (_title, body) => {
+      ['a number', '42'],
+    ])('a JSON body that is %s is json_not_object', async (_title, body) => {
       const res = await writesNothing(() => post({ body, contentType: 'application/json' }));
-      expect(res.body).toEqual({ ok: false, error: 'channel_not_found' });
+      expect(res.body).toEqual({ ok: false, error: 'json_not_object' });
+    });
+
+    it('a GET carrying a content type but no body is fine', async () => {
+      const res = await send({ path: '/api/auth.test', httpMethod: 'GET', token: w.ada.token, contentType: 'application/json' });
+      expect(res.body).toMatchObject({ ok: true, user_id: w.ada.id });
+    });
+
+    it('a body without a content type is missing_post_type', async () => {
+      const res = await writesNothing(async () => {
+        // fetch labels a string body text/plain; a byte body goes out with no content type at all.
+        const r = await fetch(`${t.url}/api/chat.postMessage`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${w.ada.token}` },
+          body: new TextEncoder().encode(`channel=${w.channel}&text=hi`),
+        });
+        return { status: r.status, body: await r.json() };
+      });
+      expect(res).toEqual({ status: 200, body: { ok: false, error: 'missing_post_type' } });
     });
   });
 
