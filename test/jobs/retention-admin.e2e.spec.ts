@@ -27,7 +27,7 @@ describe('retention and job status over the admin API', () => {
     [{ keep_days: '30' }, 'a string'],
     [{ keep_days: 36501 }, 'over 100 years'],
     [{ keep_days: 30, extra: true }, 'an unknown field'],
-  ])('refuses %j (%s) with 400 and writes nothing', async (body) => {
+  ])('refuses %j (%s) with 400 and writes nothing', async (body, _reason) => {
     const res = await t.admin('PUT', `/workspaces/${ws}/retention`, body);
     expect(res.status).toBe(400);
     expect(await policies()).toEqual([]);
