@@ -159,7 +159,9 @@ export class Delivery implements RelaySink {
     // Joins to channels this node did not follow may have been announced while it was deaf.
     const users = this.localUsers;
     if (!users.length) return;
-    Promise.all(users.map((u) => this.repo.channelsOf(u))).then(
+    const batches: string[][] = [];
+    for (let i = 0; i < users.length; i += 1000) batches.push(users.slice(i, i + 1000));
+    Promise.all(batches.map((batch) => this.repo.channelsOfUsers(batch))).then(
       (all) => this.applyMemberships(all.flat()),
       (err: Error) => this.logger.warn(`membership reconcile: ${err.message}`),
     );

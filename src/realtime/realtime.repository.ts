@@ -26,6 +26,18 @@ export class RealtimeRepository {
     return rows.map((r) => ({ channel: r.channel_id, user, head: Number(r.head_seq), joinedSeq: Number(r.joined_seq) }));
   }
 
+  /** Every membership of the given users (the listener's reconnect reconciliation). */
+  async channelsOfUsers(users: string[]): Promise<Membership[]> {
+    if (!users.length) return [];
+    const { rows } = await this.pool.query<{ channel_id: string; user_id: string; head_seq: string; joined_seq: string }>(
+      `SELECT m.channel_id, m.user_id, c.head_seq, m.joined_seq
+         FROM channel_members m JOIN channels c ON c.id = m.channel_id
+        WHERE m.user_id = ANY($1)`,
+      [users],
+    );
+    return rows.map((r) => ({ channel: r.channel_id, user: r.user_id, head: Number(r.head_seq), joinedSeq: Number(r.joined_seq) }));
+  }
+
   /** Which of `users` are members of which of `channels` (to notice joins to channels this node does not follow). */
   async membersAmong(channels: string[], users: string[]): Promise<Membership[]> {
     if (!channels.length || !users.length) return [];
