@@ -154,10 +154,13 @@ describe('@slack/web-api WebClient against atomcast', () => {
     it('answers the 4th call in a minute with HTTP 429, Retry-After and ratelimited', async () => {
       const ws = await limited.newWorkspace();
       const user = await limited.newUser(ws);
-      for (let i = 0; i < 3; i++) expect((await limited.api('auth.test', user.token)).body.ok).toBe(true);
-      const fourth = await limited.api('auth.test', user.token);
+      // One budget per token across every method (and controller).
+      for (const method of ['auth.test', 'conversations.list', 'users.list']) expect((await limited.api(method, user.token)).body.ok).toBe(true);
+      const before = await limited.tableCounts();
+      const fourth = await limited.api('conversations.create', user.token, { name: 'over-budget' });
       expect(fourth.status).toBe(429);
       expect(fourth.body).toEqual({ ok: false, error: 'ratelimited' });
+      expect(await limited.tableCounts()).toEqual(before);
       const retryAfter = Number(fourth.headers.get('retry-after'));
       expect(Number.isInteger(retryAfter)).toBe(true);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
