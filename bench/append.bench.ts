@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CellSpec } from './append/cell.js';
 import { type AppServer, children, runCellProcess, startAppServer } from './append/processes.js';
-import { describeMachine, failures, loadAverage, resultsTable, type Row, targets } from './append/report.js';
+import { cpuTable, describeMachine, failures, loadAverage, resultsTable, type Row, targets } from './append/report.js';
 import { createBenchDatabase, dropBenchDatabase, seed, settle } from './append/setup.js';
 import { type Variant, VARIANTS } from './append/workloads.js';
 
@@ -37,7 +37,8 @@ if (args.help) {
   --latency-seconds N     measured seconds of the (c) latency run (default 3; quick 1)
   --clients 1,16,64       concurrent clients
   --channels 1,100,1000   channels (= Emmett streams) the clients spread over
-  --variants abcd         a plain INSERT, b EventStore, c HTTP chat.postMessage, d Emmett
+  --variants abcd         a plain INSERT, b EventStore, c HTTP chat.postMessage, d Emmett;
+                          e (opt-in) the bare append_event() the issue quotes at 0.79 of (a)
   --http-client undici    undici (a Pool of keep-alive connections, one per client), http
                           (node:http keep-alive Agent) or fetch (global fetch) for (c)
   --app-pool-size N       PG_POOL_SIZE of the app in (c) (default: the app's default)
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
           if (variant === 'c') app = await startApp(url);
           if (app) {
             spec.appUrl = app.url;
+            spec.appPid = app.pid;
             spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
           }
           const cell = (row.cells[variant] = await runCellProcess(spec, execArgv));
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
     '',
     resultsTable(rows),
     '',
+    ...cpuTable(rows),
     ...failures(rows),
     ...errors.map((e) => `not measured: ${e}`),
     'Targets at 100 channels x 16 clients:',

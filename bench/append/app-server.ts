@@ -1,9 +1,22 @@
 // The real app for (c), in its own process (its own event loop and core, as in production).
 // Reports its port over IPC and stops on a "stop" message, exiting normally so that a --cpu-prof
-// profile gets written.
+// profile gets written. With BENCH_COUNT_QUERIES=1 it prints, on stop, every SQL statement the app
+// sent and how often: round trips per request, seen from the driver.
 import 'reflect-metadata';
+import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+
+const queries = new Map<string, number>();
+if (process.env.BENCH_COUNT_QUERIES === '1') {
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string } | undefined;
+    const text = (typeof first === 'string' ? first : first?.text ?? '?').replace(/\s+/g, ' ').slice(0, 100);
+    queries.set(text, (queries.get(text) ?? 0) + 1);
+    return query.apply(this, args);
+  } as typeof pg.Client.prototype.query;
+}
 
 const config = loadConfig();
 const app = await createApp(config);
@@ -11,5 +24,10 @@ await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address() as { port: number };
 process.send?.({ port });
 process.on('message', (msg: { stop?: boolean }) => {
-  if (msg.stop) void app.close().finally(() => process.exit(0));
+  if (!msg.stop) return;
+  if (queries.size) {
+    const lines = [...queries].sort((a, b) => b[1] - a[1]).map(([text, n]) => `${String(n).padStart(9)}  ${text}`);
+    process.stderr.write(`app queries (count, statement):\n${lines.join('\n')}\n`);
+  }
+  void app.close().finally(() => process.exit(0));
 });

@@ -14,10 +14,20 @@ export interface ClosedLoopResult {
  * `clients` callers each issue the next operation as soon as the previous one returns (closed loop,
  * the throughput test). Operations that complete during the warm-up are not counted.
  */
-export async function closedLoop(clients: number, op: Operation, warmupMs: number, measureMs: number): Promise<ClosedLoopResult> {
+export async function closedLoop(
+  clients: number,
+  op: Operation,
+  warmupMs: number,
+  measureMs: number,
+  window?: { start(completed: () => number): unknown; end(completed: () => number): unknown },
+): Promise<ClosedLoopResult> {
   const start = performance.now();
   const from = start + warmupMs;
   const until = from + measureMs;
+  let completed = 0;
+  const count = () => completed;
+  const opened = setTimeout(() => window?.start(count), warmupMs);
+  const closed = setTimeout(() => window?.end(count), warmupMs + measureMs);
   let ok = 0;
   let failed = 0;
   const client = async (i: number) => {
@@ -28,6 +38,7 @@ export async function closedLoop(clients: number, op: Operation, warmupMs: numbe
       } catch {
         good = false;
       }
+      completed++;
       const now = performance.now();
       if (now < from || now > until) continue;
       if (good) ok++;
@@ -35,6 +46,8 @@ export async function closedLoop(clients: number, op: Operation, warmupMs: numbe
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
+  clearTimeout(opened);
+  clearTimeout(closed);
   const seconds = measureMs / 1000;
   return { rate: ok / seconds, ok, failed, seconds };
 }

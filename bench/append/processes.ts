@@ -33,6 +33,7 @@ export function runCellProcess(spec: CellSpec, execArgv: string[] = []): Promise
 
 export interface AppServer {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -57,7 +58,7 @@ export function startAppServer(env: Record<string, string>, execArgv: string[] =
     }, 60_000);
     child.once('message', (msg: { port: number }) => {
       clearTimeout(timeout);
-      resolve({ url: `http://127.0.0.1:${msg.port}`, stop });
+      resolve({ url: `http://127.0.0.1:${msg.port}`, pid: child.pid!, stop });
     });
     child.once('exit', (code) => {
       clearTimeout(timeout);

@@ -50,12 +50,14 @@ export function formatTable(header: string[], rows: string[][]): string {
 }
 
 export function resultsTable(rows: Row[]): string {
+  const bare = rows.some((row) => row.cells.e);
   const header = ['channels x clients', '(a) insert/s', '(b) store/s', '(c) http/s', '(d) emmett/s', 'b/a', 'b/d', 'c/a', 'c p50 ms', 'c p99 ms', 'c at /s'];
+  if (bare) header.push('(e) bare/s', 'e/a');
   return formatTable(
     header,
     rows.map((row) => {
       const lat = row.cells.c?.latency;
-      return [
+      const cells = [
         `${row.channels} x ${row.clients}`,
         n0(rate(row, 'a')),
         n0(rate(row, 'b')),
@@ -68,6 +70,8 @@ export function resultsTable(rows: Row[]): string {
         n1(lat?.p99),
         n0(lat?.achievedRate),
       ];
+      if (bare) cells.push(n0(rate(row, 'e')), ratio(rate(row, 'e'), rate(row, 'a')));
+      return cells;
     }),
   );
 }
@@ -100,5 +104,30 @@ export function targets(rows: Row[]): string[] {
     check('(b)/(d)', r('b', 'd'), (v) => v >= 3, '>= 3'),
     check('(c)/(a)', r('c', 'a'), (v) => v >= 0.35, '>= 0.35'),
     check('(c) p99 at half peak', row.cells.c?.latency?.p99, (v) => v <= 20, '<= 20 ms', 1),
+  ];
+}
+
+/**
+ * CPU microseconds per event by process (client, app, PostgreSQL backends) and the backends'
+ * run-queue wait: where each variant's cost goes, steadier than rates on a shared box.
+ */
+export function cpuTable(rows: Row[]): string[] {
+  const cells = rows.flatMap((row) =>
+    (Object.entries(row.cells) as Array<[Variant, CellResult]>)
+      .filter(([, cell]) => cell.cpu)
+      .map(([variant, cell]) => [
+        `${row.channels} x ${row.clients} (${variant})`,
+        n0(cell.cpu!.clientUs),
+        n0(cell.cpu!.appUs),
+        n0(cell.cpu!.dbUs),
+        n0(cell.cpu!.clientUs + (cell.cpu!.appUs ?? 0) + cell.cpu!.dbUs),
+        n0(cell.cpu!.dbWaitUs),
+      ]),
+  );
+  if (!cells.length) return [];
+  return [
+    'CPU per event, microseconds (client = the load process; db = its PostgreSQL backends; wait = their run-queue wait):',
+    formatTable(['cell', 'client', 'app', 'db', 'total', 'db wait'], cells),
+    '',
   ];
 }

@@ -9,13 +9,14 @@ import { EventStore } from '../../src/event-store/event-store.js';
 import type { Operation } from './load.js';
 import { type BenchData, PLAIN_TABLE } from './setup.js';
 
-export type Variant = 'a' | 'b' | 'c' | 'd';
+export type Variant = 'a' | 'b' | 'c' | 'd' | 'e';
 
 export const VARIANTS: Record<Variant, string> = {
   a: 'plain INSERT (pg)',
   b: 'EventStore.postMessage',
   c: 'chat.postMessage (HTTP)',
   d: 'Emmett appendToStream',
+  e: 'bare append_event() (opt-in)',
 };
 
 export interface Workload {
@@ -48,6 +49,8 @@ export async function workload(variant: Variant, o: WorkloadOptions): Promise<Wo
       return o.httpClient === 'fetch' ? httpFetch(o) : o.httpClient === 'http' ? httpNode(o) : httpUndici(o);
     case 'd':
       return emmett(o);
+    case 'e':
+      return bareAppend(o);
   }
 }
 
@@ -60,6 +63,25 @@ function plainInsert({ data, clients, channels }: WorkloadOptions): Workload {
       const user = data.users[client % data.users.length].id;
       await pool.query(sql, [data.channels[pick(channels)], Date.now() * 1000, user, { text: text(client) }]);
       return true;
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * (e) The bare gapless append (head row update + event insert, one statement) that issue 2 quotes
+ * at 0.79 of a plain INSERT: no membership or idempotency checks, no body row, no hint. Opt-in
+ * (`--variants abcde`); it tells the cost of the append from the cost of what post_message adds.
+ */
+function bareAppend({ data, clients, channels }: WorkloadOptions): Workload {
+  const pool = createPool(data.url, clients);
+  return {
+    op: async (client) => {
+      const user = data.users[client % data.users.length].id;
+      const { rows } = await pool.query('SELECT seq FROM append_event($1, $2, $3, $4, NULL)', [
+        data.channels[pick(channels)], 'message', user, { text: text(client) },
+      ]);
+      return rows.length === 1;
     },
     close: () => pool.end(),
   };

@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type pg from 'pg';
+
+// CPU time per event, split by process: unlike a rate, it barely moves when other work shares the
+// cores, so it says where an append's cost goes even on a busy box. Linux only (/proc); elsewhere
+// the figures are simply absent.
+
+export interface CpuSample {
+  client: Times;
+  app: Times;
+  db: Times;
+}
+
+/** Nanoseconds on a CPU and waiting in the run queue (the latter is what contention costs). */
+export interface Times {
+  runNs: number;
+  waitNs: number;
+}
+
+export interface CpuPerEvent {
+  clientUs: number;
+  appUs?: number;
+  dbUs: number;
+  /** Run-queue wait of the database backends per event: high means the cores were oversubscribed. */
+  dbWaitUs: number;
+}
+
+/** Sums /proc/<pid>/task/<tid>/schedstat over every thread of the given processes. */
+function times(pids: number[]): Times {
+  let runNs = 0;
+  let waitNs = 0;
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        runNs += run;
+        waitNs += wait;
+      } catch {
+        // the thread ended in between
+      }
+    }
+  }
+  return { runNs, waitNs };
+}
+
+export const cpuSupported = (() => {
+  try {
+    readFileSync(`/proc/${process.pid}/schedstat`);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** The server processes of every other connection to this database: the benchmark's backends. */
+export async function backendPids(db: pg.Client): Promise<number[]> {
+  const { rows } = await db.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  return rows.map((r) => r.pid);
+}
+
+export function sample(appPid: number | undefined, dbPids: number[]): CpuSample {
+  return {
+    client: times([process.pid]),
+    app: appPid ? times([appPid]) : { runNs: 0, waitNs: 0 },
+    db: times(dbPids),
+  };
+}
+
+export function perEvent(start: CpuSample, end: CpuSample, events: number, withApp: boolean): CpuPerEvent | undefined {
+  if (!events) return undefined;
+  const us = (a: number, b: number) => (b - a) / 1000 / events;
+  return {
+    clientUs: us(start.client.runNs, end.client.runNs),
+    appUs: withApp ? us(start.app.runNs, end.app.runNs) : undefined,
+    dbUs: us(start.db.runNs, end.db.runNs),
+    dbWaitUs: us(start.db.waitNs, end.db.waitNs),
+  };
+}
