@@ -1,4 +1,4 @@
-// npm run bench:jobs [-- --quick | --bodies 20000 --messages 20000 --links 2000 --only ekm,retention,unfurl]
+// npm run bench:jobs [-- --quick | --bodies 20000 --messages 10000 --links 1000 --only ekm,retention,unfurl]
 // Background jobs (issue 5, "Benchmark"): EKM re-encryption, retention sweep and link unfurls,
 // each beside a baseline measured in the same run on the same fresh database. See bench/README.md.
 import type { ChildProcess } from 'node:child_process';
@@ -14,7 +14,7 @@ import { profiled } from './jobs/profile.js';
 import { SEAL_BATCH, sealRaw, sealWithEkm } from './jobs/reencrypt.js';
 import { SWEEP_BATCH, sweepRaw, sweepWithRetention } from './jobs/retention.js';
 import { type SeededWorkspace, seedMessages } from './jobs/seed.js';
-import { fetchParts, getRaw, linkText, type PageServer, startPageServer, UNFURL_CONCURRENCY, unfurlWithService } from './jobs/unfurl.js';
+import { fetchParts, getRaw, linkText, type PageServer, startPageServer, UNFURL_CONCURRENCY, unfurlWithService, warmUpUnfurl } from './jobs/unfurl.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,8 +36,8 @@ if (args.help) {
   process.stdout.write(`Options (after "npm run bench:jobs --"):
   --quick                 small N (2,000 bodies, 2,000 messages, 200 links): checks the harness
   --bodies N              message bodies re-encrypted by EKM, and by the baseline (default 20,000)
-  --messages N            messages expired by the retention sweep, and by the baseline (default 20,000)
-  --links N               messages with one link each, unfurled (default 2,000)
+  --messages N            messages expired by the retention sweep, and by the baseline (default 10,000)
+  --links N               messages with one link each, unfurled (default 1,000)
   --channels N            channels per workspace the messages spread over (default 20)
   --only ekm,retention,unfurl   which measurements to run
   --database-server URL   PostgreSQL server (env BENCH_DATABASE_SERVER); Redis: env REDIS_URL
@@ -51,8 +51,8 @@ if (args.help) {
 
 const count = (s: string | undefined, quick: number, normal: number) => (s !== undefined ? Number(s) : args.quick ? quick : normal);
 const bodies = count(args.bodies, 2000, 20_000);
-const messages = count(args.messages, 2000, 20_000);
-const links = count(args.links, 200, 2000);
+const messages = count(args.messages, 2000, 10_000);
+const links = count(args.links, 200, 1000);
 const channels = Number(args.channels);
 const only = new Set(args.only!.split(',').map((s) => s.trim()));
 const valid = (n: number) => Number.isInteger(n) && n > 0;
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   if (only.has('unfurl')) ws.unfurl = await seedMessages(url, { channels, count: links, text: linkText(site!.origin) });
   await vacuum(url);
   const seeded = Object.values(ws).reduce((n, w) => n + w.count, 0);
-  log(`seeded ${seeded.toLocaleString('en-US')} messages through post_message() in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+  log(`seeded ${seeded.toLocaleString('en-US')} messages in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
 
   const machine = await describeMachine(url);
   app = await startJobsApp(url);
@@ -141,7 +141,8 @@ async function main(): Promise<void> {
     await step('retention', 'RetentionService.sweep', 'retention', () => sweepWithRetention(app!, ws.retention), raw);
   }
   if (only.has('unfurl')) {
-    const raw = await step('unfurl', `fetch GET, keep-alive, x${UNFURL_CONCURRENCY}`, 'unfurl-raw', () => getRaw(app!, site!, links));
+    await warmUpUnfurl(app, site!, Math.min(100, links));
+    const raw = await step('unfurl', `undici GET, keep-alive, x${UNFURL_CONCURRENCY}`, 'unfurl-raw', () => getRaw(app!, site!, links));
     await step('unfurl', `safeFetch only, x${UNFURL_CONCURRENCY}`, 'unfurl-fetch', () => fetchParts(app!, site!, links, false), raw);
     await step('unfurl', `safeFetch + OG parse, x${UNFURL_CONCURRENCY}`, 'unfurl-parse', () => fetchParts(app!, site!, links, true), raw);
     await step('unfurl', `UnfurlService.unfurlMessage, x${UNFURL_CONCURRENCY}`, 'unfurl', () => unfurlWithService(app!, ws.unfurl), raw);
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
     `bench:jobs  ${new Date().toISOString()}  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
     ...machine,
     `load avg:   ${loadAverage()} (at end)`,
-    `data:       ${channels} channels per workspace; a fresh workspace per row, seeded through post_message(); bodies 40-280 chars`,
+    `data:       ${channels} channels per workspace; a fresh workspace per row, seeded set-based as post_message() writes them; bodies 40-280 chars`,
     `app:        AppModule.forRoot in this process, ROLES=api PROJECTOR_ENABLED=false JOBS_DISPATCHER_ENABLED=false, EKM local provider`,
     `batches:    re-encryption ${SEAL_BATCH} rows per transaction (both rows); retention ${SWEEP_BATCH}; unfurl ${UNFURL_CONCURRENCY} in flight` +
       (site ? `, page ${site.bytes.toLocaleString('en-US')} bytes from ${site.origin}` : ''),
