@@ -8,12 +8,18 @@ import type { Caller } from '../workspaces/workspaces.service.js';
  * Per-token request budget on /api (runs after SlackAuthGuard). Counted per node, in memory: cheap
  * on the hot path; with N nodes behind a balancer a token gets at most N times the budget.
  */
+// Nest makes one guard instance per module that uses it (client.counts lives in another module than
+// chat.*), so the budget is kept per application (per Config) for a token to have a single one.
+const limiters = new WeakMap<Config, RateLimiterMemory>();
+
 @Injectable()
 export class SlackRateLimitGuard implements CanActivate {
   private readonly limiter: RateLimiterMemory;
 
   constructor(@Inject(CONFIG) config: Config) {
-    this.limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 });
+    let limiter = limiters.get(config);
+    if (!limiter) limiters.set(config, (limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 })));
+    this.limiter = limiter;
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
