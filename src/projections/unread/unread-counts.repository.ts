@@ -2,7 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../../db/database.module.js';
 
-/** Unread counts stop at this many per channel (clients show "999+"); mention counts are exact. */
+/**
+ * Counting scans at most this many messages past the read marker per channel: unread stops there
+ * (own messages in the window count toward the scan, so it can stop a little lower; clients show
+ * "999+"). Mention counts are exact.
+ */
 export const UNREAD_DISPLAY_CAP = 1000;
 
 export interface ChannelCounts {
@@ -19,29 +23,41 @@ export interface ChannelCounts {
 // Per membership of the user: a message counts when it is after the read marker and after the user
 // joined (a joiner does not inherit the channel's history as unread), is not the user's own, is not
 // deleted, and is top-level or a thread reply broadcast to the channel. Mentions: the same messages
-// that name the user, <!channel>/<!everyone> or <!here>. Each lateral query is an index range scan
-// of one channel from the marker on; unread stops at the display cap so the work per channel is
-// bounded, mentions scan only the partial index of messages that mention anyone.
+// that name the user, <!channel>/<!everyone> or <!here>.
+//
+// Work per channel is bounded: one index-only range scan of the countable index from the marker,
+// at most $3 rows, gives unread, mentions and the newest ts together. Only when it stops at the cap
+// are mentions counted separately (the partial index of messages that mention anyone), and only
+// when nothing is after the marker is the newest ts probed from the end of the index. (CASE runs a
+// sub-select only when its branch is taken; OFFSET 0 keeps `since` computed once per channel.)
 const COUNTS = `
-  SELECT m.channel_id, m.last_read::text, c.head_seq::text, b.since::text,
-         (SELECT max(r.ts) FROM unread_messages r
-           WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted)::text AS latest,
-         (SELECT count(*) FROM (
-            SELECT 1 FROM unread_messages r
-             WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted
-               AND r.ts > b.since AND r.user_id <> $1
-             LIMIT $3) x)::int AS unread,
-         (SELECT count(*) FROM unread_messages r
-           WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted
-             AND (r.mentions_channel OR r.mentions_here OR r.mentions <> '{}')
-             AND r.ts > b.since AND r.user_id <> $1
-             AND (r.mentions_channel OR r.mentions_here OR $1 = ANY (r.mentions)))::int AS mentions
+  SELECT m.channel_id, m.last_read::text, c.head_seq::text,
+         (CASE WHEN s.scanned > 0 AND s.scanned < $3 THEN s.latest_after
+               ELSE (SELECT max(r.ts) FROM unread_messages r
+                      WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted) END)::text AS latest,
+         s.unread::int AS unread,
+         (CASE WHEN s.scanned < $3 THEN s.mentions
+               ELSE (SELECT count(*) FROM unread_messages r
+                      WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted
+                        AND (r.mentions_channel OR r.mentions_here OR r.mentions <> '{}')
+                        AND r.ts > b.since AND r.user_id <> $1
+                        AND (r.mentions_channel OR r.mentions_here OR $1 = ANY (r.mentions))) END)::int AS mentions
     FROM channel_members m
     JOIN channels c ON c.id = m.channel_id
     CROSS JOIN LATERAL (
       SELECT greatest(m.last_read, coalesce(
                (SELECT e.ts FROM events e WHERE e.channel_id = m.channel_id AND e.seq = m.joined_seq), 0)) AS since
+      OFFSET 0
     ) b
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS scanned,
+             count(*) FILTER (WHERE x.user_id <> $1) AS unread,
+             count(*) FILTER (WHERE x.user_id <> $1 AND (x.mentions_channel OR x.mentions_here OR $1 = ANY (x.mentions))) AS mentions,
+             max(x.ts) AS latest_after
+        FROM (SELECT r.ts, r.user_id, r.mentions, r.mentions_channel, r.mentions_here FROM unread_messages r
+               WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since
+               ORDER BY r.ts LIMIT $3) x
+    ) s
    WHERE m.user_id = $1 AND ($2::text IS NULL OR m.channel_id = $2)
    ORDER BY m.channel_id`;
 
@@ -49,7 +65,6 @@ interface CountsRow {
   channel_id: string;
   last_read: string;
   head_seq: string;
-  since: string;
   latest: string | null;
   unread: number;
   mentions: number;
@@ -61,14 +76,14 @@ export class UnreadCountsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   /** Every channel the user belongs to, ordered by id. */
-  async forUser(user: string): Promise<ChannelCounts[]> {
-    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, null, UNREAD_DISPLAY_CAP]);
+  async forUser(user: string, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts[]> {
+    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, null, cap]);
     return rows.map(toCounts);
   }
 
   /** One channel; undefined when the user is not a member. */
-  async forChannel(user: string, channel: string): Promise<ChannelCounts | undefined> {
-    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, channel, UNREAD_DISPLAY_CAP]);
+  async forChannel(user: string, channel: string, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts | undefined> {
+    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, channel, cap]);
     return rows[0] && toCounts(rows[0]);
   }
 }

@@ -1,0 +1,230 @@
+// npm run bench:projections [-- --quick | --events 100000 --big-members 100000 --sidebar 1000]
+// Issue 4's benchmark, in one run on one fresh database: projection rebuild vs a raw read of the
+// log, append cost into a huge channel vs a tiny one, client.counts latency for a user in 1,000
+// channels, NDJSON replay vs COPY. Prints ratios against baselines measured in the same run.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { parseArgs, promisify } from 'node:util';
+import pg from 'pg';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config/config.js';
+import { migrate } from '../src/db/database.js';
+import { EventStore } from '../src/event-store/event-store.js';
+import { Projector } from '../src/projections/projector.js';
+import { rebuildProjection } from '../src/projections/rebuild.js';
+import { UnreadProjection } from '../src/projections/unread/unread.projection.js';
+import { issueToken } from '../src/workspaces/tokens.js';
+import { seedChannels, seedMessages, seedWorkspace, userId } from './projections/seed.js';
+
+const run = promisify(execFile);
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    events: { type: 'string' },
+    'big-members': { type: 'string' },
+    sidebar: { type: 'string', default: '1000' },
+    posts: { type: 'string' },
+    requests: { type: 'string' },
+    'database-server': { type: 'string', default: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick;
+const EVENTS = Number(args.events ?? (quick ? 20_000 : 100_000));
+const BIG = Number(args['big-members'] ?? (quick ? 20_000 : 100_000));
+const SIDEBAR = Number(args.sidebar);
+const POSTS = Number(args.posts ?? (quick ? 300 : 1000));
+const REQUESTS = Number(args.requests ?? (quick ? 50 : 200));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const WS = 'TBENCH0001';
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const name = `atomcast_bench_${randomBytes(4).toString('hex')}`;
+  const server = new URL(args['database-server']!);
+  const adminUrl = Object.assign(new URL(server), { pathname: '/postgres' }).toString();
+  const url = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const rows: string[][] = [];
+  try {
+    await migrate(url);
+    const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', PROJECTOR_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '10000000', PORT: '0' });
+    const store = new EventStore(pool, config);
+    const machine = await describe(pool);
+
+    // ---- data: a big workspace --------------------------------------------------------------
+    log(`seeding ${fmt(BIG)} users, a ${fmt(BIG)}-member channel, a 2-member channel, ${SIDEBAR} sidebar channels, ~${fmt(EVENTS)} events`);
+    await seedWorkspace(pool, WS, BIG);
+    const [big] = await seedChannels(pool, WS, 'BIG', 1, { from: 0, to: BIG });
+    const [small] = await seedChannels(pool, WS, 'SML', 1, { from: 0, to: 2 });
+    // The sidebar user (U000000000) in SIDEBAR channels with one other member; 100 busy channels for the log.
+    const sidebar = await seedChannels(pool, WS, 'SB', SIDEBAR, { from: 0, to: 2 });
+    const busy = await seedChannels(pool, WS, 'LOG', 100, { from: 1, to: 60 });
+    const logEvents = await seedMessages(pool, WS, busy, Math.ceil(EVENTS / 100), { from: 1, to: 60 });
+    // The sidebar: 20 messages per channel from the other member, read up to the 10th in half of them.
+    const sidebarEvents = await seedMessages(pool, WS, sidebar, 20, { from: 1, to: 2 });
+    await pool.query(
+      `UPDATE channel_members m SET last_read = (SELECT ts FROM messages WHERE channel_id = m.channel_id AND seq = 10)
+        WHERE user_id = $1 AND channel_id = ANY($2) AND right(channel_id, 1) IN ('0', '2', '4', '6', '8')`,
+      [userId(0), sidebar],
+    );
+    await pool.query('VACUUM ANALYZE');
+    const total = Number((await pool.query('SELECT count(*) AS n FROM events')).rows[0].n);
+
+    // ---- 1. rebuild rate vs a raw sequential read of the same events --------------------------
+    log('1/4 rebuild vs raw read');
+    const raw = await rawRead(pool, 1000);
+    await rebuildProjection(pool, url, store, new UnreadProjection(), { batchSize: 1000 }); // warm
+    const rebuilt = await rebuildProjection(pool, url, store, new UnreadProjection(), { batchSize: 1000 });
+    const rebuildRate = rebuilt.events / rebuilt.seconds;
+    rows.push(['rebuild `unread` from 0 (events/s)', fmt(rebuildRate), `raw paged read of events: ${fmt(raw)}/s`, (rebuildRate / raw).toFixed(2), '>= 0.3']);
+
+    // ---- 2. append into a 100,000-member channel vs a 2-member one ----------------------------
+    log('2/4 append cost, big vs small channel');
+    const projector = new Projector(new UnreadProjection(), store, { databaseUrl: url, pool, batchSize: 1000, intervalMs: 50 });
+    projector.start();
+    const cost = { [big]: [] as number[], [small]: [] as number[] };
+    for (let round = 0; round < 6; round++) {
+      for (const channel of round % 2 ? [small, big] : [big, small]) {
+        const started = performance.now();
+        for (let i = 0; i < POSTS / 6; i++) {
+          await store.postMessage({ workspace: WS, channel, user: userId(1), text: i % 10 ? `post ${i}` : `<!channel> post ${i}` });
+        }
+        await projector.catchUp(); // the projection's write is part of the cost of a post
+        cost[channel].push((performance.now() - started) / (POSTS / 6));
+      }
+    }
+    await projector.stop();
+    const perPost = (c: string) => cost[c].slice(1).reduce((a, b) => a + b, 0) / (cost[c].length - 1); // first round is warm-up
+    rows.push([
+      `post + project, ${fmt(BIG)}-member channel (ms/post)`, perPost(big).toFixed(3), `2-member channel: ${perPost(small).toFixed(3)} ms`,
+      (perPost(big) / perPost(small)).toFixed(2), '<= 1.2',
+    ]);
+    const projectionRows = Number((await pool.query('SELECT count(*) AS n FROM unread_messages WHERE channel_id = $1', [big])).rows[0].n);
+
+    // ---- 3 and 4 need the HTTP app -------------------------------------------------------------
+    const app = await createApp(config);
+    await app.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    try {
+      const token = issueToken();
+      await pool.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [token.id, userId(0), token.secretHash]);
+
+      log(`3/4 client.counts for a user in ${SIDEBAR} channels`);
+      // Steady state: autovacuum keeps the visibility map of a live table mostly set, which the
+      // index-only count scans rely on; the rebuild above has just rewritten every row.
+      await pool.query('VACUUM ANALYZE unread_messages');
+      const times: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < REQUESTS + 10; i++) {
+        const started = performance.now();
+        const res = await fetch(`${base}/api/client.counts`, { method: 'POST', headers: { authorization: `Bearer ${token.token}` } });
+        const body = await res.text();
+        if (i >= 10) times.push(performance.now() - started);
+        bytes = body.length;
+        if (i === 0) {
+          const parsed = JSON.parse(body) as { channels: Array<{ unread_count: number }> };
+          if (parsed.channels.length < SIDEBAR) throw new Error(`client.counts returned ${parsed.channels.length} channels`);
+        }
+      }
+      times.sort((a, b) => a - b);
+      const sqlTimes = await countsSql(pool, userId(0), REQUESTS);
+      rows.push([
+        `client.counts, user in ${fmt(SIDEBAR)} channels, p99 ms (HTTP)`, percentile(times, 99).toFixed(1),
+        `p50 ${percentile(times, 50).toFixed(1)} ms; its SQL alone p50/p99 ${percentile(sqlTimes, 50).toFixed(1)}/${percentile(sqlTimes, 99).toFixed(1)} ms; ${fmt(bytes / 1024, 0)} KiB`,
+        '', '<= 20 ms',
+      ]);
+
+      log('4/4 NDJSON replay vs COPY');
+      const adminToken = issueToken();
+      await pool.query(`UPDATE users SET role = 'analyst' WHERE id = $1`, [userId(2)]);
+      await pool.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [adminToken.id, userId(2), adminToken.secretHash]);
+      const replay = await timed(() => run('curl', ['-s', '-o', '/dev/null', '-w', '%{size_download}', '-H', `Authorization: Bearer ${adminToken.token}`, `${base}/admin/v1/events`], { maxBuffer: 1 << 20 }));
+      const copy = await timed(() => run('psql', [url, '-qAtc', `COPY (SELECT e.channel_id, e.seq, e.ts, e.type, e.user_id, e.data, e.client_msg_id, e.tx_id, e.position, m.text
+                                                                       FROM events e LEFT JOIN messages m ON m.channel_id = e.channel_id AND m.seq = e.seq
+                                                                      ORDER BY e.tx_id, e.position) TO STDOUT`], { maxBuffer: 1 << 30 }));
+      const replayRate = total / replay.seconds;
+      const copyRate = total / copy.seconds;
+      rows.push([
+        'NDJSON replay of the whole log (events/s)', fmt(replayRate), `COPY of the same rows (with text) to psql: ${fmt(copyRate)}/s`,
+        (replayRate / copyRate).toFixed(2), '>= 0.5',
+      ]);
+      log(`   replay: ${fmt(total)} events, ${fmt(Number(replay.result.stdout) / 2 ** 20, 1)} MiB in ${replay.seconds.toFixed(2)} s`);
+    } finally {
+      await app.close();
+    }
+
+    process.stdout.write(`\nnpm run bench:projections${quick ? ' -- --quick' : ''}\n`);
+    for (const line of machine) process.stdout.write(`${line}\n`);
+    process.stdout.write(`data: ${fmt(total)} events in the log (${fmt(logEvents)} in 100 busy channels, ${fmt(sidebarEvents)} in the sidebar channels), ${fmt(BIG)} users\n`);
+    process.stdout.write(`      the ${fmt(BIG)}-member channel holds ${fmt(projectionRows)} unread_messages rows after ${fmt(POSTS)} posts: one per message, none per member\n\n`);
+    process.stdout.write('| measure | value | baseline (same run) | ratio | target |\n| --- | ---: | --- | ---: | --- |\n');
+    for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+  } finally {
+    await pool.end().catch(() => {});
+    if (!args.keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    await admin.end();
+  }
+}
+
+/** The baseline for the rebuild: the same events read in the same global order, pages of `page`, no body join and no writes. */
+async function rawRead(pool: pg.Pool, page: number): Promise<number> {
+  let best = 0;
+  for (let round = 0; round < 2; round++) {
+    const started = performance.now();
+    let tx = '0';
+    let pos = '0';
+    let n = 0;
+    for (;;) {
+      const { rows } = await pool.query<{ tx_id: string; position: string }>(
+        `SELECT channel_id, seq, ts, type, user_id, data, client_msg_id, tx_id::text, position FROM events
+          WHERE (tx_id, position) > ($1::xid8, $2::bigint) ORDER BY tx_id, position LIMIT $3`,
+        [tx, pos, page],
+      );
+      if (!rows.length) break;
+      n += rows.length;
+      ({ tx_id: tx, position: pos } = rows[rows.length - 1]);
+    }
+    best = Math.max(best, n / ((performance.now() - started) / 1000));
+  }
+  return best;
+}
+
+async function countsSql(pool: pg.Pool, user: string, n: number): Promise<number[]> {
+  const { UnreadCountsRepository } = await import('../src/projections/unread/unread-counts.repository.js');
+  const repo = new UnreadCountsRepository(pool);
+  const times: number[] = [];
+  for (let i = 0; i < n + 5; i++) {
+    const started = performance.now();
+    await repo.forUser(user);
+    if (i >= 5) times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  await work(); // warm
+  const started = performance.now();
+  const result = await work();
+  return { result, seconds: (performance.now() - started) / 1000 };
+}
+
+async function describe(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ version: string }>('SELECT version()');
+  const cpus = os.cpus();
+  return [
+    `machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
+    `postgresql: ${rows[0].version.split(' on ')[0]}; load avg at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the box skews every figure)`,
+  ];
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
