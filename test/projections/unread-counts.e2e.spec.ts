@@ -153,6 +153,13 @@ describe('unread and mention counts (client.counts, conversations.info)', () => 
       id: ids[0], last_read: '0.000000', latest: posted.ts, latest_seq: 4, unread_count: 1, mention_count: 0, has_unreads: true,
     });
     expect(counts.channels.find((c: { id: string }) => c.id === ids[1])).toMatchObject({ latest: null, unread_count: 0 });
+    expect(counts.response_metadata).toEqual({ next_cursor: '' });
+    // A very large sidebar comes in pages.
+    const first = await ok('client.counts', eve, { limit: 2 });
+    const rest = await ok('client.counts', eve, { limit: 2, cursor: first.response_metadata.next_cursor });
+    expect([...first.channels, ...rest.channels]).toEqual(counts.channels);
+    expect([first.channels.length, rest.response_metadata.next_cursor]).toEqual([2, '']);
+    expect((await t.api('client.counts', eve.token, { cursor: 'bm90LWEtY3Vyc29y' })).body).toEqual({ ok: false, error: 'invalid_cursor' });
     const outsider = await t.newUser(ws);
     expect((await ok('client.counts', outsider, {})).channels).toEqual([]);
     expect((await t.api('client.counts', undefined)).body).toEqual({ ok: false, error: 'not_authed' });

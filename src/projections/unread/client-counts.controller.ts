@@ -1,10 +1,23 @@
-import { All, Controller, HttpCode, UseGuards } from '@nestjs/common';
+import { All, Controller, HttpCode, UseGuards, UsePipes } from '@nestjs/common';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { formatTs } from '../../domain/ts.js';
 import type { Caller } from '../../workspaces/workspaces.service.js';
-import { CurrentCaller } from '../../api/slack-args.js';
+import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs, slackValidation, ToInt } from '../../api/slack-args.js';
 import { SlackAuthGuard } from '../../api/slack-auth.guard.js';
 import { SlackRateLimitGuard } from '../../api/slack-rate-limit.guard.js';
 import { UnreadCountsRepository } from './unread-counts.repository.js';
+
+/** Slack's client.counts takes no page arguments; these only split a very large sidebar. */
+export class ClientCountsArgs {
+  @IsOptional() @ToInt() @IsInt() @Min(1) @Max(1_000_000)
+  limit?: number;
+
+  @IsOptional() @IsString(slack('invalid_cursor'))
+  cursor?: string;
+}
+
+/** Most channels in one answer; more come through response_metadata.next_cursor. */
+const MAX_CHANNELS = 1000;
 
 /**
  * client.counts: what a client needs to draw its sidebar at boot, per channel the caller belongs to
@@ -13,12 +26,15 @@ import { UnreadCountsRepository } from './unread-counts.repository.js';
  */
 @Controller('api')
 @UseGuards(SlackAuthGuard, SlackRateLimitGuard)
+@UsePipes(slackValidation)
 export class ClientCountsController {
   constructor(private readonly unread: UnreadCountsRepository) {}
 
   @All('client.counts') @HttpCode(200)
-  async counts(@CurrentCaller() caller: Caller) {
-    const rows = await this.unread.forUser(caller.user.id);
+  async counts(@CurrentCaller() caller: Caller, @SlackArgs() args: ClientCountsArgs) {
+    const limit = pageSize(args.limit, MAX_CHANNELS, MAX_CHANNELS);
+    const found = await this.unread.forUser(caller.user.id, { afterChannel: decodeCursor(args.cursor, 'channel'), limit: limit + 1 });
+    const rows = found.slice(0, limit);
     return {
       ok: true,
       channels: rows.map((c) => ({
@@ -32,6 +48,7 @@ export class ClientCountsController {
       })),
       mpims: [],
       ims: [],
+      response_metadata: { next_cursor: found.length > limit ? encodeCursor('channel', rows[rows.length - 1].channel) : '' },
     };
   }
 }

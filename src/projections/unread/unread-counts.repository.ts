@@ -58,8 +58,9 @@ const COUNTS = `
                WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since
                ORDER BY r.ts LIMIT $3) x
     ) s
-   WHERE m.user_id = $1 AND ($2::text IS NULL OR m.channel_id = $2)
-   ORDER BY m.channel_id`;
+   WHERE m.user_id = $1 AND ($2::text IS NULL OR m.channel_id = $2) AND m.channel_id > $4
+   ORDER BY m.channel_id
+   LIMIT $5`;
 
 interface CountsRow {
   channel_id: string;
@@ -75,15 +76,15 @@ interface CountsRow {
 export class UnreadCountsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
-  /** Every channel the user belongs to, ordered by id. */
-  async forUser(user: string, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts[]> {
-    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, null, cap]);
+  /** The channels the user belongs to, ordered by id, after `afterChannel` (keyset pages). */
+  async forUser(user: string, page: { afterChannel?: string; limit?: number } = {}, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts[]> {
+    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, null, cap, page.afterChannel ?? '', page.limit ?? null]);
     return rows.map(toCounts);
   }
 
   /** One channel; undefined when the user is not a member. */
   async forChannel(user: string, channel: string, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts | undefined> {
-    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, channel, cap]);
+    const { rows } = await this.pool.query<CountsRow>(COUNTS, [user, channel, cap, '', 1]);
     return rows[0] && toCounts(rows[0]);
   }
 }
