@@ -1,13 +1,5 @@
 import { Logger } from '@nestjs/common';
-import {
-  ConnectedSocket,
-  MessageBody,
-  type OnGatewayConnection,
-  type OnGatewayDisconnect,
-  type OnGatewayInit,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
+import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { PostMessageArgs } from '../api/chat/chat.dto.js';
 import { MarkArgs } from '../api/conversations/conversations.dto.js';
@@ -87,8 +79,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     }
     const session = new Session(socket, data.caller);
     data.session = session;
+    // One listener per socket instead of Nest's @SubscribeMessage binding, which builds an rxjs
+    // pipeline per handler per socket: measured, that was a third of the memory of an idle connection.
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
     this.presence.connected(session.user);
-    this.delivery.open(session, data.cursors, data.hold).catch((err: Error) => {
+    const { cursors, hold } = data;
+    data.cursors = undefined;
+    this.delivery.open(session, cursors, hold).catch((err: Error) => {
       this.logger.warn(`socket init: ${err.message}`);
       socket.disconnect(true);
     });
@@ -104,8 +101,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /** `sync {cursors}`: backlog after each cursor, then live; acked once the backlog is written. */
-  @SubscribeMessage('sync')
-  sync(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+  private sync(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, true, async (session) => {
       const cursors = isObject(body) ? parseCursors(body.cursors) : undefined;
       if (!cursors) throw new SlackError('invalid_arguments');
@@ -115,8 +111,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /** `post {channel, text, client_msg_id, thread_ts?}`: chat.postMessage's rules and error codes. */
-  @SubscribeMessage('post')
-  post(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+  private post(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, false, async (session) => {
       if (!isObject(body) || holdsNul(body)) throw new SlackError('invalid_arguments');
       const args = (await slackValidation.transform(body, { type: 'body', metatype: PostMessageArgs })) as PostMessageArgs;
@@ -134,8 +129,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /** `typing {channel}`: to sockets viewing the channel, at most once per throttle window. */
-  @SubscribeMessage('typing')
-  typed(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+  private typed(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, true, async (session) => {
       const channel = this.memberChannel(session, body);
       return { sent: this.typing.typed(session, channel) };
@@ -143,8 +137,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /** `view {channel}` (or `{channel: null}`): which channel this socket shows, for typing signals. */
-  @SubscribeMessage('view')
-  view(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+  private view(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, true, async (session) => {
       const channel = isObject(body) && body.channel === null ? undefined : this.memberChannel(session, body);
       this.typing.view(session, channel);
@@ -153,8 +146,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /** `presence.subscribe {users}`: replaces the socket's subscriptions; the ack carries current states. */
-  @SubscribeMessage('presence.subscribe')
-  subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+  private subscribe(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, true, async (session) => {
       const users = isObject(body) ? parseUsers(body.users) : undefined;
       if (!users) throw new SlackError('invalid_arguments');
@@ -165,8 +157,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /** `mark {channel, ts}`: conversations.mark. */
-  @SubscribeMessage('mark')
-  mark(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+  private mark(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, false, async (session) => {
       if (!isObject(body) || holdsNul(body)) throw new SlackError('invalid_arguments');
       const args = (await slackValidation.transform(body, { type: 'body', metatype: MarkArgs })) as MarkArgs;
@@ -174,6 +165,22 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       return {};
     });
   }
+
+  private dispatch(socket: Socket, event: string, args: unknown[]): void {
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (reply: Ack) => void) : undefined;
+    const command = Object.hasOwn(this.commands, event) ? this.commands[event] : undefined;
+    const reply = command ? command(socket, args[0]) : Promise.resolve<Ack>({ ok: false, error: 'unknown_command' });
+    void reply.then((r) => ack?.(r));
+  }
+
+  private readonly commands: Record<string, (socket: Socket, body: unknown) => Promise<Ack>> = {
+    sync: (s, b) => this.sync(s, b),
+    post: (s, b) => this.post(s, b),
+    typing: (s, b) => this.typed(s, b),
+    view: (s, b) => this.view(s, b),
+    'presence.subscribe': (s, b) => this.subscribe(s, b),
+    mark: (s, b) => this.mark(s, b),
+  };
 
   private memberChannel(session: Session, body: unknown): string {
     const channel = isObject(body) ? parseChannel(body.channel) : undefined;

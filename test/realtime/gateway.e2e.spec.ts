@@ -124,6 +124,7 @@ describe('socket gateway', () => {
       ['post', null], ['post', 42], ['post', { channel: ['x'], text: 'y' }], ['post', { channel, text: { $gt: 1 } }],
       ['post', { channel, text: 'nul \u0000' }], ['typing', {}], ['typing', { channel: 5 }], ['view', 'x'],
       ['presence.subscribe', { users: 'U1' }], ['presence.subscribe', { users: [1] }], ['mark', {}], ['mark', { channel, ts: 'soon' }],
+      ['toString', {}], ['constructor', {}], ['__proto__', {}], ['no.such.command', { channel }],
     ];
     for (const [event, payload] of bad) {
       const ack = await a.ack(event, payload);

@@ -1,0 +1,394 @@
+// bench:fanout (issue 3): post -> last receipt over Socket.IO, beside a plain Socket.IO broadcast to
+// the same number of sockets in the same run; many channels at a fixed post rate; server RSS per
+// idle connection; catch-up of 10,000 missed events. Server, baseline server and clients run in
+// separate processes. Prints figures, never passes or fails (DESIGN.md section 5).
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { newChannelId, newUserId, newWorkspaceId } from '../src/domain/ids.js';
+import { issueToken } from '../src/workspaces/tokens.js';
+import { children } from './append/processes.js';
+import { describeMachine, loadAverage } from './append/report.js';
+import { createBenchDatabase, dropBenchDatabase } from './append/setup.js';
+import type { ClientCommand, ClientReport } from './fanout/clients.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+if (flag('help')) {
+  process.stdout.write(`npm run bench:fanout -- [--quick] [--sizes 2000,10000] [--posts 30] [--rate 500] [--seconds 10]
+  [--catchup 10000] [--catchup-runs 20] [--workers 4] [--database-server postgres://...]\n`);
+  process.exit(0);
+}
+const quick = flag('quick');
+const SIZES = option('sizes', quick ? '500,2000' : '2000,10000').split(',').map(Number);
+const POSTS = Number(option('posts', quick ? '10' : '30'));
+const RATE = Number(option('rate', '500'));
+const SECONDS = Number(option('seconds', quick ? '3' : '10'));
+const CATCHUP = Number(option('catchup', '10000'));
+const CATCHUP_RUNS = Number(option('catchup-runs', quick ? '5' : '20'));
+const WORKERS = Number(option('workers', '4'));
+const SERVER = option('database-server', process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432');
+const BIG_USERS = 100;
+const MANY_CHANNELS = 200;
+const MANY_SOCKETS = 1000;
+
+const now = () => performance.timeOrigin + performance.now();
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function quantile(values: number[], q: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+// ---- client processes ----
+
+class Clients {
+  private readonly procs: ChildProcess[] = [];
+  private readonly waiting = new Map<string, { total: number; at: number; expected: number; resolve: (at: number) => void }>();
+
+  constructor(n: number) {
+    const file = fileURLToPath(new URL('./fanout/clients.js', import.meta.url));
+    for (let i = 0; i < n; i++) {
+      const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.add(child);
+      child.on('message', (r: ClientReport) => this.onReport(r));
+      this.procs.push(child);
+    }
+  }
+
+  private onReport(r: ClientReport): void {
+    if (r.type === 'done') {
+      const w = this.waiting.get(r.key);
+      if (!w) return;
+      w.total += r.count;
+      w.at = Math.max(w.at, r.at);
+      if (w.total >= w.expected) {
+        this.waiting.delete(r.key);
+        w.resolve(w.at);
+      }
+    }
+  }
+
+  /** Resolves with the time the last of `expected` sockets received `key`. */
+  expect(key: string, expected: number, timeoutMs = 60_000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        reject(new Error(`${key}: not delivered to all ${expected} sockets`));
+      }, timeoutMs);
+      this.waiting.set(key, { total: 0, at: 0, expected, resolve: (at) => (clearTimeout(timer), resolve(at)) });
+    });
+  }
+
+  /** Sends one command to each process and gathers one reply from each. */
+  private all(commands: ClientCommand[]): Promise<ClientReport[]> {
+    return Promise.all(
+      commands.map(
+        (cmd, i) =>
+          new Promise<ClientReport>((resolve) => {
+            const child = this.procs[i];
+            const handler = (r: ClientReport) => {
+              if (r.type === 'done') return;
+              child.off('message', handler);
+              resolve(r);
+            };
+            child.on('message', handler);
+            child.send(cmd);
+          }),
+      ),
+    );
+  }
+
+  async connect(url: string, sockets: Array<{ token?: string; channel: string }>): Promise<number> {
+    const parts = this.procs.map(() => [] as typeof sockets);
+    sockets.forEach((s, i) => parts[i % parts.length].push(s));
+    const replies = await this.all(parts.map((p) => ({ type: 'connect', url, sockets: p, concurrency: 50 })));
+    const failed = replies.reduce((n, r) => n + (r.type === 'connected' ? r.failed : 0), 0);
+    if (failed) log(`  ${failed} sockets failed to connect`);
+    return replies.reduce((n, r) => n + (r.type === 'connected' ? r.ok : 0), 0);
+  }
+
+  async close(): Promise<void> {
+    await this.all(this.procs.map(() => ({ type: 'close' })));
+  }
+
+  async catchUp(url: string, token: string, channel: string, count: number): Promise<number> {
+    const child = this.procs[0];
+    return new Promise((resolve) => {
+      const handler = (r: ClientReport) => {
+        if (r.type !== 'catchup') return;
+        child.off('message', handler);
+        resolve(r.ms);
+      };
+      child.on('message', handler);
+      child.send({ type: 'catchup', url, token, channel, count } satisfies ClientCommand);
+    });
+  }
+
+  stop(): void {
+    for (const p of this.procs) p.kill();
+  }
+}
+
+interface ServerProcess {
+  url: string;
+  send(msg: unknown): void;
+  rss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Forks a server script (ours or the baseline) with --expose-gc and waits for its port. */
+function startServer(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+    execArgv: ['--expose-gc'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 2, 'inherit', 'ipc'],
+  });
+  children.add(child);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.once('message', (msg: { port: number }) =>
+      resolve({
+        url: `http://127.0.0.1:${msg.port}`,
+        send: (m) => child.send(m as object),
+        rss: () =>
+          new Promise((done) => {
+            const handler = (r: { rss?: number }) => {
+              if (r.rss === undefined) return;
+              child.off('message', handler);
+              done(r.rss);
+            };
+            child.on('message', handler);
+            child.send({ rss: true });
+          }),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => (clearTimeout(force), done()));
+            child.send({ stop: true });
+          }),
+      }),
+    );
+  });
+}
+
+// ---- data ----
+
+interface Seeded {
+  workspace: string;
+  poster: { id: string; token: string };
+  big: { channel: string; users: Array<{ id: string; token: string }> };
+  many: Array<{ channel: string; user: { id: string; token: string } }>;
+  catchup: { channel: string; user: { id: string; token: string } };
+}
+
+async function seed(url: string): Promise<Seeded> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const workspace = newWorkspaceId();
+    await db.query('INSERT INTO workspaces (id, name) VALUES ($1, $2)', [workspace, 'bench-fanout']);
+    let n = 0;
+    const user = async () => {
+      const id = newUserId();
+      const token = issueToken();
+      await db.query('INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, $3, $4)', [id, workspace, `fan${n++}`, 'member']);
+      await db.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [token.id, id, token.secretHash]);
+      return { id, token: token.token };
+    };
+    const channel = async (members: string[]) => {
+      const id = newChannelId();
+      await db.query(`INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ($1, $2, $3, false, $4)`, [
+        id, workspace, `fan-${id.toLowerCase()}`, members[0],
+      ]);
+      await db.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) SELECT $1, u, 0 FROM unnest($2::text[]) u', [id, members]);
+      return id;
+    };
+    const poster = await user();
+    const bigUsers = [];
+    for (let i = 0; i < BIG_USERS; i++) bigUsers.push(await user());
+    const big = { channel: await channel([poster.id, ...bigUsers.map((u) => u.id)]), users: bigUsers };
+    const many = [];
+    for (let i = 0; i < MANY_CHANNELS; i++) {
+      const u = await user();
+      many.push({ channel: await channel([poster.id, u.id]), user: u });
+    }
+    const catchUser = await user();
+    const catchChannel = await channel([poster.id, catchUser.id]);
+    await db.query(`SELECT post_message($1, $2, $3, 'catch-up ' || i, NULL, false, NULL) FROM generate_series(1, $4::int) i`, [
+      workspace, catchChannel, poster.id, CATCHUP,
+    ]);
+    await db.query('ANALYZE');
+    return { workspace, poster, big, many, catchup: { channel: catchChannel, user: catchUser } };
+  } finally {
+    await db.end();
+  }
+}
+
+async function post(appUrl: string, token: string, channel: string, text: string): Promise<void> {
+  const res = await fetch(`${appUrl}/api/chat.postMessage`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ channel, text }),
+  });
+  const body = (await res.json()) as { ok: boolean; error?: string };
+  if (!body.ok) throw new Error(`chat.postMessage: ${body.error}`);
+}
+
+// ---- main ----
+
+const fmt = (v: number, digits = 1) => (Number.isNaN(v) ? '-' : v.toFixed(digits));
+
+async function main(): Promise<void> {
+  const url = await createBenchDatabase(SERVER);
+  const clients = new Clients(WORKERS);
+  let app: ServerProcess | undefined;
+  let plain: ServerProcess | undefined;
+  const stopAll = async () => {
+    clients.stop();
+    await plain?.stop();
+    await app?.stop();
+    await dropBenchDatabase(url).catch(() => {});
+  };
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  try {
+    const machine = await describeMachine(url);
+    log('seeding...');
+    const data = await seed(url);
+    app = await startServer('./fanout/app-server.js', {
+      DATABASE_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000', ROLES: 'api', PORT: '0',
+      PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'false',
+    });
+    plain = await startServer('./fanout/plain-server.js');
+    await pause(1000);
+
+    const rows: string[][] = [];
+    for (const size of SIZES) {
+      // ours
+      const appBefore = await app.rss();
+      const ours = await clients.connect(
+        app.url,
+        Array.from({ length: size }, (_, i) => ({ token: data.big.users[i % BIG_USERS].token, channel: data.big.channel })),
+      );
+      await pause(2000);
+      const appPerConn = ((await app.rss()) - appBefore) / ours / 1024;
+      const oursLat: number[] = [];
+      for (let k = 0; k < POSTS; k++) {
+        const key = `big-${size}-${k}`;
+        const arrived = clients.expect(key, ours);
+        const t0 = now();
+        await post(app.url, data.poster.token, data.big.channel, key);
+        oursLat.push((await arrived) - t0);
+        await pause(20);
+      }
+      await clients.close();
+      // plain Socket.IO broadcast to as many sockets
+      const plainBefore = await plain.rss();
+      const plainN = await clients.connect(plain.url, Array.from({ length: size }, () => ({ channel: 'plain' })));
+      await pause(2000);
+      const plainPerConn = ((await plain.rss()) - plainBefore) / plainN / 1024;
+      const plainLat: number[] = [];
+      for (let k = 0; k < POSTS; k++) {
+        const key = `plain-${size}-${k}`;
+        const arrived = clients.expect(key, plainN);
+        const t0 = now();
+        plain.send({ broadcast: { channel: 'plain', seq: k + 1, ts: '1764150000.000001', type: 'message', user: data.poster.id, text: key } });
+        plainLat.push((await arrived) - t0);
+        await pause(20);
+      }
+      await clients.close();
+      const p50 = quantile(oursLat, 0.5);
+      const p99 = quantile(oursLat, 0.99);
+      const b50 = quantile(plainLat, 0.5);
+      const b99 = quantile(plainLat, 0.99);
+      rows.push([
+        `1 channel x ${size.toLocaleString('en-US')} sockets`, fmt(p50), fmt(p99), fmt(b50), fmt(b99), fmt(p50 / b50, 2), fmt(p99 / b99, 2),
+        `${fmt(appPerConn)} / ${fmt(plainPerConn)}`,
+      ]);
+      log(`  ${rows.at(-1)!.join(' | ')}`);
+    }
+
+    // many channels at a fixed rate, open loop: latency counts from the scheduled send
+    const manySockets = Array.from({ length: MANY_SOCKETS }, (_, i) => {
+      const c = data.many[i % MANY_CHANNELS];
+      return { token: c.user.token, channel: c.channel };
+    });
+    const connected = await clients.connect(app.url, manySockets);
+    const perChannel = connected / MANY_CHANNELS;
+    const lat: number[] = [];
+    const sends: Array<Promise<void>> = [];
+    let failed = 0;
+    let undelivered = 0;
+    const total = RATE * SECONDS;
+    const start = now() + 100;
+    for (let i = 0; i < total; i++) {
+      const at = start + (i * 1000) / RATE;
+      const wait = at - now();
+      if (wait > 1) await pause(wait);
+      const c = data.many[i % MANY_CHANNELS];
+      const key = `many-${i}`;
+      const arrived = clients.expect(key, perChannel, 30_000).catch(() => NaN);
+      sends.push(
+        post(app.url, data.poster.token, c.channel, key).then(
+          async () => {
+            const last = await arrived;
+            if (Number.isNaN(last)) undelivered++;
+            else lat.push(last - at);
+          },
+          () => void failed++,
+        ),
+      );
+    }
+    await Promise.allSettled(sends);
+    await clients.close();
+    const manyRow = [`${MANY_CHANNELS} channels x ${perChannel} sockets, ${RATE} posts/s`, fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)), `${lat.length}/${total}`, `${failed}`, `${undelivered}`];
+    log(`  ${manyRow.join(' | ')}`);
+
+    // catch-up
+    const catchMs: number[] = [];
+    for (let r = 0; r < CATCHUP_RUNS; r++) catchMs.push(await clients.catchUp(app.url, data.catchup.user.token, data.catchup.channel, CATCHUP));
+    const c50 = quantile(catchMs, 0.5);
+    const c99 = quantile(catchMs, 0.99);
+
+    const out = [
+      '',
+      'bench:fanout — atomcast Socket.IO fan-out (issue 3)',
+      ...machine,
+      `load avg:   ${loadAverage()} (at the end)`,
+      `clients:    ${WORKERS} processes (socket.io-client, websocket transport); server and baseline in their own processes`,
+      '',
+      '| one channel | ours p50 ms | ours p99 ms | plain p50 ms | plain p99 ms | p50 ratio | p99 ratio | KB/conn ours / plain |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+      '',
+      '| many channels | p50 ms | p99 ms | delivered | failed posts | not delivered in 30 s |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| ${manyRow.join(' | ')} |`,
+      '',
+      '| catch-up | events | runs | p50 ms | p99 ms | events/s at p50 |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| one socket syncs from 0 | ${CATCHUP} | ${CATCHUP_RUNS} | ${fmt(c50)} | ${fmt(c99)} | ${fmt((CATCHUP / c50) * 1000, 0)} |`,
+      '',
+      `latency = post sent (chat.postMessage over HTTP; for the baseline, the broadcast command) -> the last socket's receipt; ${POSTS} posts per row, one at a time.`,
+      'targets: ratio <= 1.5; many-channel p99 <= 50 ms; <= 30 KB per idle connection; catch-up of 10,000 events p99 <= 1 s.',
+      '',
+    ];
+    process.stdout.write(out.join('\n'));
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:fanout failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  for (const c of children) c.kill('SIGKILL');
+  process.exit(1);
+});
