@@ -24,8 +24,8 @@ const PAGE = 1000;
 const WORKSPACE_CACHE = 50_000;
 
 /**
- * Streams of events for analysts, page by page: memory holds one page whatever the range, and the
- * caller writes each page before the next is read. Used by the NDJSON endpoints and the CLI.
+ * Streams of events for analysts, page by page: memory holds two pages whatever the range (the
+ * one being written and the next one being read). Used by the NDJSON endpoints and the CLI.
  */
 export class ReplayService {
   constructor(
@@ -43,9 +43,11 @@ export class ReplayService {
     const pageSize = opts.pageSize ?? PAGE;
     let left = opts.limit ?? Infinity;
     let after = afterSeq;
-    while (left > 0) {
-      const read = await this.store.readChannel(channel, after, pageSize);
+    let pending: Promise<ChannelEvent[]> | undefined = this.store.readChannel(channel, after, pageSize);
+    while (pending && left > 0) {
+      const read: ChannelEvent[] = await pending;
       if (!read.length) return;
+      pending = read.length < pageSize ? undefined : prefetch(this.store.readChannel(channel, read[read.length - 1].seq, pageSize));
       const kept: ChannelEvent[] = [];
       let done = read.length < pageSize;
       for (const event of read) {
@@ -76,9 +78,11 @@ export class ReplayService {
     const workspaces = new Map<string, string>();
     let left = opts.limit ?? Infinity;
     let after = cursor;
-    while (left > 0) {
-      const read = await this.store.readGlobal(after, pageSize);
+    let pending: Promise<GlobalReplayEvent[]> | undefined = this.store.readGlobal(after, pageSize);
+    while (pending && left > 0) {
+      const read: GlobalReplayEvent[] = await pending;
       if (!read.length) return;
+      pending = read.length < pageSize ? undefined : prefetch(this.store.readGlobal(parseCursor(read[read.length - 1].cursor)!, pageSize));
       if (opts.workspace) await this.learnWorkspaces(read, workspaces);
       const kept: GlobalReplayEvent[] = [];
       for (const event of read) {
@@ -90,7 +94,6 @@ export class ReplayService {
         if (--left === 0) break;
       }
       yield { events: kept, resume: formatCursor(after), read: read.length };
-      if (read.length < pageSize) return;
     }
   }
 
@@ -100,6 +103,16 @@ export class ReplayService {
     if (known.size + unknown.length > WORKSPACE_CACHE) known.clear();
     for (const [channel, workspace] of await this.repo.workspacesOf(unknown)) known.set(channel, workspace);
   }
+}
+
+/**
+ * The next page is read while the current one is filtered and written, so the database and Node
+ * work at the same time (two pages in memory at most). An abandoned read (limit reached, client
+ * gone) must not surface as an unhandled rejection; an awaited one still throws.
+ */
+function prefetch<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => {});
+  return read;
 }
 
 function matches(event: ChannelEvent, filter: ReplayFilter | undefined): boolean {
