@@ -67,13 +67,19 @@ export class Projector {
     await this.disconnect();
   }
 
-  /** Runs a pass unless one is already waiting to run. */
+  /**
+   * Runs a pass unless one is already waiting to start. A wake-up during a running pass queues
+   * another one: the running pass may have read before the woken-for events were readable.
+   */
   wake(): void {
     if (this.queued || this.stopped) return;
     this.queued = true;
-    void this.runOnce()
-      .catch((err) => this.options.onError?.(err))
-      .finally(() => (this.queued = false));
+    const pass = this.chain.catch(() => {}).then(() => {
+      this.queued = false;
+      return this.pass();
+    });
+    this.chain = pass;
+    pass.catch((err) => this.options.onError?.(err));
   }
 
   /** One pass: takes the lead if free, then applies batches until the log (below xmin) is exhausted. */
