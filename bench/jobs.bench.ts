@@ -9,7 +9,7 @@ import { describeMachine, formatTable, loadAverage } from './append/report.js';
 import { dropBenchDatabase, settle } from './append/setup.js';
 import { type JobsApp, startJobsApp } from './jobs/app.js';
 import { createJobsDatabase } from './jobs/database.js';
-import type { Measured } from './jobs/measure.js';
+import { countStatementTexts, type Measured } from './jobs/measure.js';
 import { profiled } from './jobs/profile.js';
 import { SEAL_BATCH, sealRaw, sealWithEkm } from './jobs/reencrypt.js';
 import { SWEEP_BATCH, sweepRaw, sweepWithRetention } from './jobs/retention.js';
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     'database-server': { type: 'string', default: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432' },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    statements: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -44,6 +45,7 @@ if (args.help) {
   --json FILE             also write the raw results as JSON
   --cpu-prof DIR          a V8 CPU profile of each timed phase, DIR/<phase>.cpuprofile
                           (summarise one with: node dist-bench/bench/profile-summary.js FILE)
+  --statements            under the table, every SQL statement each row sent, with counts
   --keep                  keep the atomcast_bench_* database
 `);
   process.exit(0);
@@ -62,6 +64,7 @@ if (![bodies, messages, links, channels].every(valid) || ![...only].every((o) =>
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+if (args.statements) countStatementTexts();
 const children = new Set<ChildProcess>();
 let url: string | undefined;
 let app: JobsApp | undefined;
@@ -150,15 +153,17 @@ async function main(): Promise<void> {
 
   const n0 = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
   const table = formatTable(
-    ['job  run', 'items', 's', 'items/s', 'vs baseline', 'node us/item', 'db us/item'],
+    ['job  run', 'items', 's', 'items/s', 'vs baseline', 'stmts/item', 'node us/item', 'db us/item', 'db wait'],
     lines.map((l) => [
       `${l.group.padEnd(15)}${l.what}`,
       n0(l.result.items),
       (l.result.ms / 1000).toFixed(2),
       n0(l.result.rate),
       l.baseline ? (l.result.rate / l.baseline.rate).toFixed(2) : 'baseline',
+      l.result.statementsPerItem.toFixed(2),
       n0(l.result.nodeUsPerItem),
       n0(l.result.dbUsPerItem),
+      n0(l.result.dbWaitUsPerItem),
     ]),
   );
   const ekm = lines.find((l) => l.group === 're-encryption' && l.baseline);
@@ -175,7 +180,14 @@ async function main(): Promise<void> {
     '',
     table,
     '',
-    'node us/item: CPU of this process (the services run in it); db us/item: CPU of the database backends.',
+    'stmts/item: SQL statements sent by this process per item (BEGIN and COMMIT count);',
+    'node us/item: CPU of this process (the services run in it); db us/item: CPU of the database backends;',
+    'db wait: their run-queue wait per item (high against db us/item: the cores were oversubscribed).',
+    ...(args.statements
+      ? lines
+          .filter((l) => l.result.statements?.length)
+          .flatMap((l) => [`statements of ${l.group} ${l.what} (count, text):`, ...l.result.statements!.map(([t, n]) => `${String(n).padStart(9)}  ${t}`), ''])
+      : []),
     ...(ratio === undefined
       ? []
       : [`Target: re-encryption / raw read + write >= 0.5: ${ratio.toFixed(2)} ${ratio >= 0.5 ? 'met' : 'MISSED'}`]),
