@@ -86,8 +86,11 @@ export class Delivery implements RelaySink {
 
   /**
    * `sync {cursors}`: each listed channel continues after the given seq. A stream that has not sent
-   * anything yet (or was told to re-sync) takes the client's cursor as is; one that already sent
-   * events only moves forward, so events in flight at the seam are never sent twice.
+   * anything yet (or was told to re-sync) takes the client's cursor as is. One that already sent
+   * events from `start` on only moves forward when the cursor is at or past `start` (the client's
+   * cursor lags behind what is in flight: nothing is sent twice); a cursor below `start` names
+   * events this socket never sent, so the stream restarts from it (the client asked for a full
+   * replay; events it got before the sync come again, in order).
    * Resolves when the backlog has been written; returns the channels the user is not in.
    */
   async sync(session: Session, cursors: Record<string, number>): Promise<string[]> {
@@ -100,7 +103,7 @@ export class Delivery implements RelaySink {
         continue;
       }
       const current = this.cursorOf(stream);
-      const fresh = stream.mode === 'stalled' || stream.mode === 'held' || current === stream.start;
+      const fresh = stream.mode === 'stalled' || stream.mode === 'held' || current === stream.start || seq < stream.start;
       if (fresh || seq > current) {
         this.setExplicit(stream, seq);
         if (fresh) stream.start = seq;

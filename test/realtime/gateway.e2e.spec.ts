@@ -86,6 +86,23 @@ describe('socket gateway', () => {
     expect(b.events.find((x) => x.seq === 3 && x.channel === secret)).toMatchObject({ type: 'member_joined_channel', user: bob.id, inviter: ada.id });
   });
 
+  it('sync below where a live socket started replays everything after the cursor, in order; at or past it, nothing twice', async () => {
+    const ws = await t.newWorkspace();
+    const ada = await t.newUser(ws);
+    const bob = await t.newUser(ws);
+    const channel = await t.newChannel(ada, 'replay', false, [bob]);
+    const b = await client(bob); // live from the head (3)
+    await t.api('chat.postMessage', ada.token, { channel, text: 'one' });
+    await waitFor(() => b.last(channel) === 4, 5000, 'seq 4');
+    expect(await b.ack('sync', { cursors: { [channel]: 4 } })).toEqual({ ok: true }); // what it has: nothing again
+    const mark = b.seqs(channel).length;
+    expect(await b.ack('sync', { cursors: { [channel]: 0 } })).toEqual({ ok: true });
+    await t.api('chat.postMessage', ada.token, { channel, text: 'two' });
+    await waitFor(() => b.last(channel) === 5, 5000, 'seq 5');
+    expect(b.seqs(channel).slice(mark)).toEqual([1, 2, 3, 4, 5]);
+    expect(await b.ack('sync', { cursors: { CNOTMINE: 0 } })).toEqual({ ok: true, not_in_channel: ['CNOTMINE'] });
+  });
+
   it('post: acks with ts and seq, applies chat.postMessage rules, and is idempotent by client_msg_id', async () => {
     const ws = await t.newWorkspace();
     const ada = await t.newUser(ws);
