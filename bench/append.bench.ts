@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { CellSpec } from './append/cell.js';
 import { type AppServer, children, runCellProcess, startAppServer } from './append/processes.js';
 import { cpuTable, describeMachine, failures, loadAverage, resultsTable, type Row, targets } from './append/report.js';
-import { createBenchDatabase, dropBenchDatabase, seed, settle } from './append/setup.js';
+import { createBenchDatabase, dropBenchDatabase, freeConnections, seed, settle } from './append/setup.js';
 import { type Variant, VARIANTS } from './append/workloads.js';
 
 const { values: args } = parseArgs({
@@ -103,6 +103,10 @@ async function main(): Promise<void> {
   log(`database ${new URL(url).pathname.slice(1)} migrated; seeding`);
   const data = await seed(url, Math.max(...clientCounts), Math.max(...channelCounts));
   const machine = await describeMachine(url);
+  // A cell holds its clients' connections, or for (c) the app's pool and its LISTEN connection.
+  const needed = Math.max(Math.max(...clientCounts), variants.includes('c') ? Number(appEnv.PG_POOL_SIZE ?? 20) + 2 : 0) + 2;
+  const free = await freeConnections(url);
+  if (free < needed) log(`warning: ${free} connections free on the server, the largest cells need about ${needed}`);
 
   const rows: Row[] = [];
   const errors: string[] = [];

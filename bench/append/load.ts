@@ -26,8 +26,13 @@ export async function closedLoop(
   const until = from + measureMs;
   let completed = 0;
   const count = () => completed;
+  let ended = false;
+  const end = () => {
+    if (!ended) window?.end(count);
+    ended = true;
+  };
   const opened = setTimeout(() => window?.start(count), warmupMs);
-  const closed = setTimeout(() => window?.end(count), warmupMs + measureMs);
+  const closed = setTimeout(end, warmupMs + measureMs);
   let ok = 0;
   let failed = 0;
   const client = async (i: number) => {
@@ -48,6 +53,7 @@ export async function closedLoop(
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
   clearTimeout(opened);
   clearTimeout(closed);
+  end(); // the last call can return just before the timer fires
   const seconds = measureMs / 1000;
   return { rate: ok / seconds, ok, failed, seconds };
 }

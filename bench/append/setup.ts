@@ -110,3 +110,18 @@ export async function settle(url: string): Promise<void> {
     await client.end();
   }
 }
+
+/** Connections still free on the server (max_connections minus sessions, minus the reserved ones). */
+export async function freeConnections(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ free: number }>(
+      `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+              - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS free`,
+    );
+    return rows[0].free;
+  } finally {
+    await client.end();
+  }
+}
