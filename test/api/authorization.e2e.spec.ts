@@ -300,6 +300,63 @@ describe('authorization', () => {
       expect((await adminCall('POST', `/workspaces/${created.body.id}/users`, OPERATOR_TOKEN, { name: 'first', role: 'admin' })).status).toBe(201);
     });
 
+    describe('every admin route', () => {
+      let channel: string;
+      beforeAll(async () => (channel = await t.newChannel(owner, 'admin-routes')));
+
+      // [method, path, body or null]; WS and CH stand for the workspace and a channel of it. Every row has
+      // all three: with a shorter row jest would hand its `done` callback to the test as `body`.
+      const routes: Array<[string, string, unknown]> = [
+        ['GET', '/workspaces/WS', null],
+        ['GET', '/workspaces/WS/users', null],
+        ['POST', '/workspaces/WS/users', { name: 'intruder', role: 'admin' }],
+        ['GET', '/workspaces/WS/retention', null],
+        ['PUT', '/workspaces/WS/retention', { keep_days: 1 }],
+        ['PUT', '/workspaces/WS/channels/CH/retention', { keep_days: 1 }],
+        ['DELETE', '/workspaces/WS/channels/CH/retention', null],
+        ['POST', '/workspaces/WS/retention/runs', null],
+        ['GET', '/workspaces/WS/retention/runs/1', null],
+        ['GET', '/workspaces/WS/ekm', null],
+        ['POST', '/workspaces/WS/ekm', { provider: 'local' }],
+        ['POST', '/workspaces/WS/ekm/rotate', {}],
+        ['POST', '/workspaces/WS/ekm/revocations', {}],
+        ['DELETE', '/workspaces/WS/ekm/revocations/1', null],
+        ['GET', '/workspaces/WS/ekm/runs/1', null],
+        ['GET', '/workspaces/WS/ekm/audit', null],
+      ];
+      const call = (method: string, path: string, token: string | undefined, body?: unknown) =>
+        adminCall(method, path.replace('WS', ws).replace('CH', channel), token, body);
+
+      it.each(routes)('%s %s: 401 without a token, 403 for a member and for another workspace’s admin', async (method, path, body) => {
+        const before = await t.tableCounts();
+        expect((await call(method, path, undefined, body)).status).toBe(401);
+        expect((await call(method, path, member.token, body)).status).toBe(403);
+        expect((await call(method, path, strangerAdmin.token, body)).status).toBe(403);
+        expect(await t.tableCounts()).toEqual(before);
+      });
+
+      it('refused writes changed no setting', async () => {
+        expect((await call('GET', '/workspaces/WS/retention', OPERATOR_TOKEN)).body).toEqual({ workspace: { keep_days: null }, channels: [] });
+        expect((await call('GET', '/workspaces/WS/ekm/audit', OPERATOR_TOKEN)).body).toEqual({ entries: [] });
+      });
+
+      it('the queue overview is the operator’s alone', async () => {
+        expect((await adminCall('GET', '/jobs', admin.token)).status).toBe(403);
+        expect((await adminCall('GET', '/jobs', member.token)).status).toBe(403);
+      });
+
+      it('replay: members are refused, another workspace’s admin sees neither its channels nor its events', async () => {
+        expect((await call('GET', '/channels/CH/events', undefined)).status).toBe(401);
+        expect((await call('GET', '/channels/CH/events', member.token)).status).toBe(403);
+        expect((await call('GET', '/events', member.token)).status).toBe(403);
+        expect((await call('GET', '/channels/CH/events', strangerAdmin.token)).status).toBe(404);
+        expect((await call('GET', '/events?workspace=WS', strangerAdmin.token)).status).toBe(403);
+        const res = await fetch(`${t.url}/admin/v1/events`, { headers: { authorization: `Bearer ${strangerAdmin.token}` } });
+        expect(res.status).toBe(200);
+        expect(await res.text()).not.toContain(channel);
+      });
+    });
+
     it('the operator token is not a Slack API token', async () => {
       expect((await t.api('auth.test', OPERATOR_TOKEN)).body).toEqual({ ok: false, error: 'invalid_auth' });
     });
