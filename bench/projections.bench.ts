@@ -9,7 +9,7 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
-import { migrate } from '../src/db/database.js';
+import { createPool, migrate } from '../src/db/database.js';
 import { EventStore } from '../src/event-store/event-store.js';
 import { Projector } from '../src/projections/projector.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
@@ -48,9 +48,10 @@ async function main(): Promise<void> {
   const adminUrl = Object.assign(new URL(server), { pathname: '/postgres' }).toString();
   const url = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
   const admin = new pg.Client({ connectionString: adminUrl });
+  admin.on('error', () => {});
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
-  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const pool = createPool(url, 8);
   const rows: string[][] = [];
   try {
     await migrate(url);
