@@ -76,10 +76,12 @@ async function cleanUp(): Promise<void> {
   if (url && !args.keep) await dropBenchDatabase(url).catch((err) => log(`could not drop the bench database: ${err}`));
 }
 
-process.once('SIGINT', () => {
-  log('interrupted; cleaning up');
-  void cleanUp().finally(() => process.exit(130));
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log('interrupted; cleaning up');
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
 
 const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
 

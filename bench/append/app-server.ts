@@ -23,11 +23,18 @@ const app = await createApp(config);
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address() as { port: number };
 process.send?.({ port });
-process.on('message', (msg: { stop?: boolean }) => {
-  if (!msg.stop) return;
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
   if (queries.size) {
     const lines = [...queries].sort((a, b) => b[1] - a[1]).map(([text, n]) => `${String(n).padStart(9)}  ${text}`);
     process.stderr.write(`app queries (count, statement):\n${lines.join('\n')}\n`);
   }
   void app.close().finally(() => process.exit(0));
+};
+process.on('message', (msg: { stop?: boolean }) => {
+  if (msg.stop) stop();
 });
+// The benchmark died without stopping us (killed, crashed): do not linger as an orphan.
+process.on('disconnect', stop);

@@ -84,6 +84,7 @@ async function cpuMeter(spec: CellSpec) {
 }
 
 if (process.send) {
+  process.once('disconnect', () => process.exit(1)); // the benchmark is gone: stop loading the database
   process.once('message', (spec: CellSpec) => {
     runCell(spec).then(
       (result) => process.send!({ result }, () => process.exit(0)),
