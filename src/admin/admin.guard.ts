@@ -1,4 +1,6 @@
-import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException,
+} from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CONFIG, type Config } from '../config/config.js';
 import { sameSecret } from '../workspaces/tokens.js';
@@ -21,13 +23,22 @@ export class AdminGuard implements CanActivate {
     const token = bearer[1];
     if (this.config.ADMIN_TOKEN && sameSecret(token, this.config.ADMIN_TOKEN)) {
       req.admin = { operator: true };
+      await this.checkWorkspaceParam(req.admin, req.params as Record<string, string | undefined>);
       return true;
     }
     const caller = await this.workspaces.authenticate(token);
     if (!caller) throw new UnauthorizedException('invalid token');
     if (caller.user.role !== 'admin') throw new ForbiddenException('workspace admins only');
     req.admin = { operator: false, workspace: caller.workspace, userId: caller.user.id };
+    await this.checkWorkspaceParam(req.admin, req.params as Record<string, string | undefined>);
     return true;
+  }
+
+  /** Every route under /workspaces/:workspace is the caller's own workspace (403) and exists (404). */
+  private async checkWorkspaceParam(admin: AdminCaller, params: Record<string, string | undefined>): Promise<void> {
+    if (!params.workspace) return;
+    assertWorkspace(admin, params.workspace);
+    if (!(await this.workspaces.findWorkspace(params.workspace))) throw new NotFoundException('workspace not found');
   }
 }
 

@@ -8,8 +8,7 @@ import { ChannelsRepository } from '../api/channels.repository.js';
 import { JobQueues } from '../jobs/job-queues.js';
 import { QUEUES, retentionRunJobId } from '../jobs/queues.js';
 import { RetentionService } from '../jobs/retention/retention.service.js';
-import { WorkspacesService } from '../workspaces/workspaces.service.js';
-import { type AdminCaller, AdminGuard, assertWorkspace } from './admin.guard.js';
+import { type AdminCaller, AdminGuard } from './admin.guard.js';
 
 export class RetentionPolicyDto {
   @ApiProperty({ nullable: true, minimum: 1, maximum: 36500, description: 'Delete messages older than this many days; null keeps forever' })
@@ -27,14 +26,12 @@ export class RetentionController {
   constructor(
     private readonly retention: RetentionService,
     private readonly queues: JobQueues,
-    private readonly workspaces: WorkspacesService,
     private readonly channels: ChannelsRepository,
   ) {}
 
   /** The workspace setting and every channel override. */
   @Get('workspaces/:workspace/retention')
   async get(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
-    await this.workspaceOf(req.admin, workspace);
     const rows = await this.retention.policies(workspace);
     return {
       workspace: { keep_days: rows.find((r) => r.channel_id === '')?.keep_days ?? null },
@@ -44,7 +41,6 @@ export class RetentionController {
 
   @Put('workspaces/:workspace/retention')
   async setWorkspace(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RetentionPolicyDto) {
-    await this.workspaceOf(req.admin, workspace);
     await this.retention.setPolicy(workspace, '', dto.keep_days);
     return { keep_days: dto.keep_days };
   }
@@ -57,7 +53,7 @@ export class RetentionController {
     @Param('channel') channel: string,
     @Body() dto: RetentionPolicyDto,
   ) {
-    await this.channelOf(req.admin, workspace, channel);
+    await this.channelOf(workspace, channel);
     await this.retention.setPolicy(workspace, channel, dto.keep_days);
     return { channel, keep_days: dto.keep_days };
   }
@@ -65,14 +61,13 @@ export class RetentionController {
   /** The channel follows its workspace's setting again. */
   @Delete('workspaces/:workspace/channels/:channel/retention') @HttpCode(204)
   async clearChannel(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('channel') channel: string) {
-    await this.channelOf(req.admin, workspace, channel);
+    await this.channelOf(workspace, channel);
     await this.retention.clearChannelPolicy(workspace, channel);
   }
 
   /** Starts a sweep of the workspace now; poll the run for progress. */
   @Post('workspaces/:workspace/retention/runs') @HttpCode(202)
   async run(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
-    await this.workspaceOf(req.admin, workspace);
     const run = await this.retention.createRun(workspace);
     try {
       await this.queues.get(QUEUES.retention).add('run', { runId: Number(run.id) }, { jobId: retentionRunJobId(Number(run.id)) });
@@ -85,7 +80,6 @@ export class RetentionController {
 
   @Get('workspaces/:workspace/retention/runs/:run')
   async runStatus(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('run') id: string) {
-    await this.workspaceOf(req.admin, workspace);
     const run = /^\d{1,18}$/.test(id) ? await this.retention.findRun(id) : undefined;
     if (!run || run.workspace_id !== workspace) throw new NotFoundException('run not found');
     return run;
@@ -102,13 +96,8 @@ export class RetentionController {
     }
   }
 
-  private async workspaceOf(admin: AdminCaller, workspace: string) {
-    assertWorkspace(admin, workspace);
-    if (!(await this.workspaces.findWorkspace(workspace))) throw new NotFoundException('workspace not found');
-  }
 
-  private async channelOf(admin: AdminCaller, workspace: string, channel: string) {
-    await this.workspaceOf(admin, workspace);
+  private async channelOf(workspace: string, channel: string) {
     if (!(await this.channels.find(workspace, channel, ''))) throw new NotFoundException('channel not found');
   }
 }
