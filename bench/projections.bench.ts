@@ -80,10 +80,14 @@ async function main(): Promise<void> {
 
     // ---- 1. rebuild rate vs a raw sequential read of the same events --------------------------
     log('1/4 rebuild vs raw read');
-    const raw = await rawRead(pool, 1000);
-    await rebuildProjection(pool, url, store, new UnreadProjection(), { batchSize: 1000 }); // warm
-    const rebuilt = await rebuildProjection(pool, url, store, new UnreadProjection(), { batchSize: 1000 });
-    const rebuildRate = rebuilt.events / rebuilt.seconds;
+    // Alternated, best of three each: load from elsewhere on the box hits both sides alike.
+    let raw = 0;
+    let rebuildRate = 0;
+    for (let round = 0; round < 3; round++) {
+      raw = Math.max(raw, await rawRead(pool, 1000));
+      const rebuilt = await rebuildProjection(pool, url, store, new UnreadProjection(), { batchSize: 1000 });
+      rebuildRate = Math.max(rebuildRate, rebuilt.events / rebuilt.seconds);
+    }
     rows.push(['rebuild `unread` from 0 (events/s)', fmt(rebuildRate), `raw paged read of events: ${fmt(raw)}/s`, (rebuildRate / raw).toFixed(2), '>= 0.3']);
 
     // ---- 2. append into a 100,000-member channel vs a 2-member one ----------------------------
@@ -91,14 +95,15 @@ async function main(): Promise<void> {
     const projector = new Projector(new UnreadProjection(), store, { databaseUrl: url, pool, batchSize: 1000, intervalMs: 50 });
     projector.start();
     const cost = { [big]: [] as number[], [small]: [] as number[] };
+    const perRound = Math.ceil(POSTS / 6);
     for (let round = 0; round < 6; round++) {
       for (const channel of round % 2 ? [small, big] : [big, small]) {
         const started = performance.now();
-        for (let i = 0; i < POSTS / 6; i++) {
+        for (let i = 0; i < perRound; i++) {
           await store.postMessage({ workspace: WS, channel, user: userId(1), text: i % 10 ? `post ${i}` : `<!channel> post ${i}` });
         }
         await projector.catchUp(); // the projection's write is part of the cost of a post
-        cost[channel].push((performance.now() - started) / (POSTS / 6));
+        cost[channel].push((performance.now() - started) / perRound);
       }
     }
     await projector.stop();
@@ -164,7 +169,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nnpm run bench:projections${quick ? ' -- --quick' : ''}\n`);
     for (const line of machine) process.stdout.write(`${line}\n`);
     process.stdout.write(`data: ${fmt(total)} events in the log (${fmt(logEvents)} in 100 busy channels, ${fmt(sidebarEvents)} in the sidebar channels), ${fmt(BIG)} users\n`);
-    process.stdout.write(`      the ${fmt(BIG)}-member channel holds ${fmt(projectionRows)} unread_messages rows after ${fmt(POSTS)} posts: one per message, none per member\n\n`);
+    process.stdout.write(`      the ${fmt(BIG)}-member channel holds ${fmt(projectionRows)} unread_messages rows after ${fmt(6 * perRound)} posts: one per message, none per member\n\n`);
     process.stdout.write('| measure | value | baseline (same run) | ratio | target |\n| --- | ---: | --- | ---: | --- |\n');
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
   } finally {
@@ -177,7 +182,7 @@ async function main(): Promise<void> {
 /** The baseline for the rebuild: the same events read in the same global order, pages of `page`, no body join and no writes. */
 async function rawRead(pool: pg.Pool, page: number): Promise<number> {
   let best = 0;
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 1; round++) {
     const started = performance.now();
     let tx = '0';
     let pos = '0';
