@@ -254,6 +254,9 @@ describe('history and threads', () => {
       // The tombstone is not a message: it cannot be edited or deleted again.
       expect((await t.api('chat.update', ada.token, { channel: ch, ts: root, text: 'back' })).body.error).toBe('message_not_found');
       expect((await t.api('chat.delete', ada.token, { channel: ch, ts: root })).body.error).toBe('message_not_found');
+      // The thread stays open: replying to the tombstone replies to its thread.
+      const r3 = await post(ch, 'reply three', { thread_ts: root }, bob);
+      expect((await t.api('chat.delete', bob.token, { channel: ch, ts: r3 })).body.ok).toBe(true);
 
       expect((await t.api('chat.delete', bob.token, { channel: ch, ts: r2 })).body.ok).toBe(true);
       expect((await history(ch)).messages).toEqual([{ ...tombstone, reply_count: 1, latest_reply: r1 }]);
