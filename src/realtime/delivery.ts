@@ -224,7 +224,9 @@ export class Delivery implements RelaySink {
 
   private addStream(session: Session, channel: string, cursor: number, head?: number, held = false): void {
     if (session.streams.has(channel) || session.closed) return;
-    this.relay.follow(channel, cursor);
+    // The relay starts at the head: a socket behind it reads its own backlog (and waits for its
+    // own buffer), instead of the relay broadcasting history into the room.
+    this.relay.follow(channel, head ?? cursor);
     const stream = this.register(session, channel, cursor);
     if (head !== undefined) this.relay.hint(channel, head);
     if (held) {
