@@ -1,29 +1,25 @@
-import { All, Controller, HttpCode, UseGuards, UsePipes } from '@nestjs/common';
 import type { Caller } from '../../workspaces/workspaces.service.js';
-import { CurrentCaller, SlackArgs, slackValidation } from '../slack-args.js';
-import { SlackAuthGuard } from '../slack-auth.guard.js';
-import { SlackRateLimitGuard } from '../slack-rate-limit.guard.js';
+import { CurrentCaller, SlackArgs } from '../slack-args.js';
+import { SlackMethod, SlackMethods } from '../slack-method.js';
 import { DeleteMessageArgs, PostMessageArgs, UpdateMessageArgs } from './chat.dto.js';
 import { ChatService } from './chat.service.js';
 
-@Controller('api')
-@UseGuards(SlackAuthGuard, SlackRateLimitGuard)
-@UsePipes(slackValidation)
+@SlackMethods()
 export class ChatController {
   constructor(private readonly chat: ChatService) {}
 
-  @All('chat.postMessage') @HttpCode(200)
+  @SlackMethod('chat.postMessage')
   async postMessage(@CurrentCaller() caller: Caller, @SlackArgs() args: PostMessageArgs) {
-    return { ok: true, ...(await this.chat.postMessage(caller, args)) };
+    return this.chat.postMessage(caller, args);
   }
 
-  @All('chat.update') @HttpCode(200)
+  @SlackMethod('chat.update')
   async update(@CurrentCaller() caller: Caller, @SlackArgs() args: UpdateMessageArgs) {
-    return { ok: true, ...(await this.chat.update(caller, args)) };
+    return this.chat.update(caller, args);
   }
 
-  @All('chat.delete') @HttpCode(200)
+  @SlackMethod('chat.delete')
   async delete(@CurrentCaller() caller: Caller, @SlackArgs() args: DeleteMessageArgs) {
-    return { ok: true, ...(await this.chat.delete(caller, args)) };
+    return this.chat.delete(caller, args);
   }
 }

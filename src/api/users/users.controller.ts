@@ -1,29 +1,24 @@
-import { All, Controller, HttpCode, UseGuards, UsePipes } from '@nestjs/common';
 import { IsNotEmpty, IsString } from 'class-validator';
 import { SlackError } from '../../domain/slack-error.js';
 import { toSlackUser } from '../../domain/user.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
 import { PageArgs } from '../conversations/conversations.dto.js';
-import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs, slackValidation } from '../slack-args.js';
-import { SlackAuthGuard } from '../slack-auth.guard.js';
-import { SlackRateLimitGuard } from '../slack-rate-limit.guard.js';
+import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs } from '../slack-args.js';
+import { SlackMethod, SlackMethods } from '../slack-method.js';
 
 class UserArgs {
   @IsString(slack('user_not_found')) @IsNotEmpty(slack('user_not_found'))
   user: string;
 }
 
-@Controller('api')
-@UseGuards(SlackAuthGuard, SlackRateLimitGuard)
-@UsePipes(slackValidation)
+@SlackMethods()
 export class UsersController {
   constructor(private readonly workspaces: WorkspacesService) {}
 
-  @All('auth.test') @HttpCode(200)
+  @SlackMethod('auth.test')
   async authTest(@CurrentCaller() caller: Caller) {
     const workspace = await this.workspaces.findWorkspace(caller.workspace);
     return {
-      ok: true,
       url: `https://${caller.workspace.toLowerCase()}.atomcast.local/`,
       team: workspace?.name,
       user: caller.user.name,
@@ -33,20 +28,19 @@ export class UsersController {
     };
   }
 
-  @All('users.info') @HttpCode(200)
+  @SlackMethod('users.info')
   async info(@CurrentCaller() caller: Caller, @SlackArgs() args: UserArgs) {
     const user = await this.workspaces.findUser(caller.workspace, args.user);
     if (!user) throw new SlackError('user_not_found');
-    return { ok: true, user: toSlackUser(user) };
+    return { user: toSlackUser(user) };
   }
 
-  @All('users.list') @HttpCode(200)
+  @SlackMethod('users.list')
   async list(@CurrentCaller() caller: Caller, @SlackArgs() args: PageArgs) {
     const limit = pageSize(args.limit, 200, 1000);
     const rows = await this.workspaces.listUsers(caller.workspace, decodeCursor(args.cursor, 'user') ?? '', limit + 1);
     const page = rows.slice(0, limit);
     return {
-      ok: true,
       members: page.map(toSlackUser),
       response_metadata: { next_cursor: rows.length > limit ? encodeCursor('user', page[page.length - 1].id) : '' },
     };
