@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
     channels: { type: 'string', default: '1,100,1000' },
     variants: { type: 'string', default: 'abcd' },
     'http-client': { type: 'string', default: 'undici' },
+    'named-baseline': { type: 'boolean', default: false },
     'app-pool-size': { type: 'string' },
     'app-env': { type: 'string', multiple: true, default: [] },
     'database-server': { type: 'string', default: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432' },
@@ -41,6 +42,8 @@ if (args.help) {
                           e (opt-in) the bare append_event() the issue quotes at 0.79 of (a)
   --http-client undici    undici (a Pool of keep-alive connections, one per client), http
                           (node:http keep-alive Agent) or fetch (global fetch) for (c)
+  --named-baseline        (a) as a named prepared statement (default: pg's unnamed one, which
+                          PostgreSQL parses and plans on every call, as for (b))
   --app-pool-size N       PG_POOL_SIZE of the app in (c) (default: the app's default)
   --app-env KEY=VALUE     more environment for the app in (c), repeatable; by default it runs
                           the API role alone (no projector, job dispatcher or BullMQ workers):
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
       rows.push(row);
       for (const variant of variants) {
         await settle(url);
-        const spec: CellSpec = { variant, data, clients, channels, warmupMs, measureMs, httpClient };
+        const spec: CellSpec = { variant, data, clients, channels, warmupMs, measureMs, httpClient, namedBaseline: args['named-baseline'] };
         let app: AppServer | undefined;
         try {
           if (variant === 'c') app = await startApp(url);
@@ -150,7 +153,7 @@ async function main(): Promise<void> {
     `bench:append  ${new Date().toISOString()}  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
     ...machine,
     `load avg:   ${loadAverage()} (at end)`,
-    `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop; (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}`,
+    `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop; (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement`,
     `(c) app:    ${Object.entries(appEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...variants.map((v) => `(${v}) ${VARIANTS[v]}`),
     '',

@@ -16,6 +16,7 @@ export interface CellSpec {
   appUrl?: string;
   appPid?: number;
   httpClient?: HttpClient;
+  namedBaseline?: boolean;
   /** Also measure latency, open loop at `fraction` of the closed-loop peak just measured. */
   latency?: { fraction: number; warmupMs: number; measureMs: number };
 }

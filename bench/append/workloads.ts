@@ -31,6 +31,8 @@ export interface WorkloadOptions {
   /** (c) only: where the app listens, and which client library drives it. */
   appUrl?: string;
   httpClient?: HttpClient;
+  /** (a) as a named prepared statement (parsed once per connection) instead of pg's default unnamed one. */
+  namedBaseline?: boolean;
 }
 
 export type HttpClient = 'undici' | 'http' | 'fetch';
@@ -55,13 +57,14 @@ export async function workload(variant: Variant, o: WorkloadOptions): Promise<Wo
 }
 
 /** (a) One autocommitted single-row INSERT per call: the best a writer can do through `pg`. */
-function plainInsert({ data, clients, channels }: WorkloadOptions): Workload {
+function plainInsert({ data, clients, channels, namedBaseline }: WorkloadOptions): Workload {
   const pool = createPool(data.url, clients);
   const sql = `INSERT INTO ${PLAIN_TABLE} (channel_id, ts, type, user_id, data) VALUES ($1, $2, 'message', $3, $4)`;
   return {
     op: async (client) => {
       const user = data.users[client % data.users.length].id;
-      await pool.query(sql, [data.channels[pick(channels)], Date.now() * 1000, user, { text: text(client) }]);
+      const values = [data.channels[pick(channels)], Date.now() * 1000, user, { text: text(client) }];
+      await pool.query(namedBaseline ? { name: 'bench_plain_insert', text: sql, values } : { text: sql, values });
       return true;
     },
     close: () => pool.end(),
