@@ -1,4 +1,6 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { CONFIG, type Config } from '../config/config.js';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { PostMessageArgs } from '../api/chat/chat.dto.js';
@@ -17,7 +19,7 @@ import { Relay } from './relay.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
 
-type Ack = { ok: true; [key: string]: unknown } | { ok: false; error: string };
+type Ack = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
 
 interface SocketData {
   caller?: Caller;
@@ -33,6 +35,8 @@ interface SocketData {
 @WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(RealtimeGateway.name);
+  /** Socket commands have their own per-token budget (per node), the size of the REST one. */
+  private readonly limiter: RateLimiterMemory;
 
   constructor(
     private readonly workspaces: WorkspacesService,
@@ -43,7 +47,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly events: EventStore,
     private readonly conversations: ConversationsService,
     private readonly repo: RealtimeRepository,
-  ) {}
+    @Inject(CONFIG) config: Config,
+  ) {
+    this.limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 });
+  }
 
   afterInit(server: Server): void {
     this.delivery.bind(server);
@@ -196,6 +203,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private async command(socket: Socket, ordered: boolean, work: (session: Session) => Promise<Record<string, unknown>>): Promise<Ack> {
     const session = (socket.data as SocketData).session;
     if (!session) return { ok: false, error: 'not_authed' };
+    try {
+      await this.limiter.consume(session.caller.tokenId);
+    } catch (res) {
+      if (res instanceof RateLimiterRes) return { ok: false, error: 'ratelimited', retry_after: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+      return { ok: false, error: 'internal_error' };
+    }
     try {
       const result = ordered ? await session.run(() => work(session)) : await work(session);
       return { ok: true, ...result };

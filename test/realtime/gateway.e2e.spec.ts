@@ -203,3 +203,23 @@ describe('socket gateway', () => {
     expect(await a.ack('presence.subscribe', { users: [bob.id] })).toEqual({ ok: true, presence: { [bob.id]: 'away' } });
   });
 });
+
+describe('socket command budget', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start({ RATE_LIMIT_PER_MINUTE: '5' })));
+  afterAll(() => t.close());
+
+  it('answers ratelimited with retry_after once a token spent its budget, and writes nothing more', async () => {
+    const ws = await t.newWorkspace();
+    const ada = await t.newUser(ws);
+    const channel = await t.newChannel(ada, 'budget');
+    const a = await new TestClient(ada, t.url).connect({ ready: false });
+    const acks = [];
+    for (let i = 0; i < 7; i++) acks.push(await a.ack('post', { channel, text: `m${i}` }));
+    expect(acks.slice(0, 5).every((x) => x.ok)).toBe(true);
+    expect(acks[5]).toEqual({ ok: false, error: 'ratelimited', retry_after: expect.any(Number) });
+    const { rows } = await t.pool.query("SELECT count(*)::int n FROM events WHERE channel_id = $1 AND type = 'message'", [channel]);
+    expect(rows[0].n).toBe(5);
+    a.disconnect();
+  });
+});
