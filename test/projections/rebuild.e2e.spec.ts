@@ -76,4 +76,18 @@ describe('projection rebuild', () => {
     expect(await checksums()).toEqual(live);
     expect((await ok('client.counts', cat, {})).channels).toEqual(countsBefore);
   });
+
+  it('/readyz reports each projection\'s lag, and this node as its leader', async () => {
+    const ws = await t.newWorkspace('Lag');
+    const ada = await t.newUser(ws);
+    const channel = await t.newChannel(ada, 'lag');
+    await t.api('chat.postMessage', ada.token, { channel, text: 'one' });
+    await projector.catchUp();
+    const res = await fetch(`${t.url}/readyz`);
+    const body = (await res.json()) as { projections: Record<string, { events_behind: number; seconds_behind: number; leader_here: boolean; checkpoint: string }> };
+    expect(res.status).toBe(200);
+    expect(body.projections.unread).toEqual({
+      events_behind: 0, capped: false, seconds_behind: 0, leader_here: true, checkpoint: expect.stringMatching(/^\d+-\d+$/),
+    });
+  });
 });
