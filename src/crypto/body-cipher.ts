@@ -12,6 +12,8 @@ export interface SealedBody {
 
 const SETTINGS_TTL_MS = 2000;
 const MAX_CACHED_KEYS = 10_000;
+/** Unwrapped keys are asked of the provider again after this, so a key disabled in KMS stops working here too. */
+const KEY_TTL_MS = 5 * 60_000;
 
 /**
  * Seals message bodies of EKM workspaces before they are stored, and opens them on every read.
@@ -22,7 +24,9 @@ const MAX_CACHED_KEYS = 10_000;
 export class BodyCipher {
   private readonly log = new Logger('BodyCipher');
   private readonly settingsCache = new Map<string, { value: EkmWorkspace | undefined; at: number }>();
-  private readonly keys = new Map<string, { row: DataKeyRow; key: Buffer }>();
+  private readonly keys = new Map<string, { row: DataKeyRow; key: Buffer; at: number }>();
+  /** Today's data key id per workspace:channel:day, so sealing a body costs no query. */
+  private readonly dayKeys = new Map<string, string>();
 
   constructor(
     private readonly repo: EkmRepository,
@@ -77,6 +81,7 @@ export class BodyCipher {
   forget(workspace: string): void {
     this.settingsCache.delete(workspace);
     for (const [id, entry] of this.keys) if (entry.row.workspace_id === workspace) this.keys.delete(id);
+    for (const slot of this.dayKeys.keys()) if (slot.startsWith(`${workspace}:`)) this.dayKeys.delete(slot);
   }
 
   provider(name: EkmWorkspace['provider']): KeyProvider {
@@ -87,9 +92,14 @@ export class BodyCipher {
 
   private async dayKey(settings: EkmWorkspace, channel: string): Promise<{ row: DataKeyRow; key: Buffer }> {
     const day = new Date().toISOString().slice(0, 10);
+    const slot = `${settings.workspace_id}:${channel}:${day}`;
+    const known = this.dayKeys.get(slot);
+    const hit = known ? this.fresh(known) : undefined;
+    if (hit) return hit;
     const existing = await this.repo.findDataKey(settings.workspace_id, channel, day);
     if (existing) {
       const cached = await this.keyById(existing.id);
+      this.dayKeys.set(slot, existing.id);
       if (cached.key) return { row: cached.row, key: cached.key };
       throw new Error('the data key of this channel cannot be unwrapped');
     }
@@ -101,11 +111,12 @@ export class BodyCipher {
     });
     if (!inserted) return this.dayKey(settings, channel); // another writer made today's key first
     this.remember(inserted, key);
+    this.dayKeys.set(slot, inserted.id);
     return { row: inserted, key };
   }
 
   private async keyById(id: string): Promise<{ row: DataKeyRow; key: Buffer | undefined }> {
-    const hit = this.keys.get(id);
+    const hit = this.fresh(id);
     if (hit) return hit;
     const row = await this.repo.dataKey(id);
     if (!row) return { row: undefined as unknown as DataKeyRow, key: undefined };
@@ -121,9 +132,17 @@ export class BodyCipher {
     }
   }
 
+  private fresh(id: string): { row: DataKeyRow; key: Buffer } | undefined {
+    const hit = this.keys.get(id);
+    return hit && Date.now() - hit.at < KEY_TTL_MS ? hit : undefined;
+  }
+
   private remember(row: DataKeyRow, key: Buffer): void {
-    if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
-    this.keys.set(row.id, { row, key });
+    if (this.keys.size >= MAX_CACHED_KEYS) {
+      this.keys.clear();
+      this.dayKeys.clear();
+    }
+    this.keys.set(row.id, { row, key, at: Date.now() });
   }
 }
 

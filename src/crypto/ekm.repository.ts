@@ -184,11 +184,15 @@ export class EkmRepository {
     return rows;
   }
 
-  async storeSealed(db: Queryable, channel: string, seq: string, bodyEnc: Buffer, dataKeyId: string): Promise<void> {
+  /** Replaces plaintext bodies with sealed ones, one statement per batch. */
+  async storeSealed(db: Queryable, bodies: Array<{ channel: string; seq: string; bodyEnc: Buffer; dataKeyId: string }>): Promise<void> {
     // Link previews quote the page a message linked to; they go with the plaintext.
-    await db.query('UPDATE messages SET text = NULL, attachments = NULL, body_enc = $3, data_key_id = $4 WHERE channel_id = $1 AND seq = $2', [
-      channel, seq, bodyEnc, dataKeyId,
-    ]);
+    await db.query(
+      `UPDATE messages m SET text = NULL, attachments = NULL, body_enc = u.body_enc, data_key_id = u.data_key_id
+         FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bigint[]) AS u(channel_id, seq, body_enc, data_key_id)
+        WHERE m.channel_id = u.channel_id AND m.seq = u.seq`,
+      [bodies.map((b) => b.channel), bodies.map((b) => b.seq), bodies.map((b) => b.bodyEnc), bodies.map((b) => b.dataKeyId)],
+    );
   }
 
   /** Live messages a revocation covers, after (channel, seq), for announcing the change to clients. */

@@ -126,16 +126,20 @@ export class EkmService {
     return this.queues.get(QUEUES.ekm).add('run', { runId }, { jobId: ekmRunJobId(runId) });
   }
 
-  /** Seals every plaintext body of the workspace, a batch per transaction. */
+  /** Seals every plaintext body of the workspace, a batch per transaction and one UPDATE per batch. */
   private async sealExisting(run: EkmRun): Promise<void> {
     for (;;) {
       const n = await inTransaction(this.pool, async (tx) => {
         const rows = await this.repo.plaintextBodies(tx, run.workspace_id, BATCH);
+        if (!rows.length) return 0;
+        await this.cipher.settings(run.workspace_id, true); // once per batch; rows below use the fresh view
+        const sealed = [];
         for (const row of rows) {
-          const sealed = await this.cipher.seal(run.workspace_id, row.channel_id, row.text, true);
-          if (!sealed.bodyEnc) throw new Error('EKM was turned off while sealing');
-          await this.repo.storeSealed(tx, row.channel_id, row.seq, sealed.bodyEnc, sealed.dataKeyId!);
+          const body = await this.cipher.seal(run.workspace_id, row.channel_id, row.text);
+          if (!body.bodyEnc) throw new Error('EKM was turned off while sealing');
+          sealed.push({ channel: row.channel_id, seq: row.seq, bodyEnc: body.bodyEnc, dataKeyId: body.dataKeyId! });
         }
+        await this.repo.storeSealed(tx, sealed);
         await this.repo.addProgress(tx, run.id, rows.length);
         return rows.length;
       });
@@ -172,7 +176,7 @@ export class EkmService {
         await this.events.transaction(async (tx) => {
           if (!(await tx.lockChannel(channel, run.workspace_id))) return;
           const mine = rows.filter((r) => r.channel_id === channel);
-          for (const m of mine) await tx.append(channel, 'message_changed', null, { message_ts: Number(m.ts), ekm: run.detail.change });
+          await tx.appendMany(channel, 'message_changed', null, mine.map((m) => ({ message_ts: Number(m.ts), ekm: run.detail.change })));
           await this.repo.addProgress(tx.db, run.id, mine.length);
         });
       }

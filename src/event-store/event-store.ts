@@ -50,6 +50,18 @@ export class StreamTransaction {
     this.appended.push({ channel, seq });
     return { seq, ts: rows[0].ts };
   }
+
+  /** Appends one event per `data`, in order, in one round trip. */
+  async appendMany(channel: string, type: ChannelEventType, user: string | null, data: object[]): Promise<Appended[]> {
+    if (!data.length) return [];
+    const { rows } = await this.db.query<{ seq: string; ts: string }>(
+      'SELECT seq, ts FROM append_events($1, $2, $3, $4::jsonb[]) ORDER BY seq',
+      [channel, type, user, data.map((d) => JSON.stringify(d))],
+    );
+    const appended = rows.map((r) => ({ seq: Number(r.seq), ts: r.ts }));
+    this.appended.push({ channel, seq: appended[appended.length - 1].seq });
+    return appended;
+  }
 }
 
 export interface PostMessage {

@@ -91,10 +91,9 @@ export class RetentionService {
       if (!(await tx.lockChannel(channel))) return 0;
       const rows = await this.repo.expired(tx.db, channel, before, limit);
       if (!rows.length) return 0;
-      for (const row of rows) {
-        // A message its author already deleted was announced then; only its row remains to go.
-        if (!row.deleted) await tx.append(channel, 'message_deleted', null, { message_ts: Number(row.ts), reason: 'retention' });
-      }
+      // A message its author already deleted was announced then; only its row remains to go.
+      const live = rows.filter((row) => !row.deleted);
+      await tx.appendMany(channel, 'message_deleted', null, live.map((row) => ({ message_ts: Number(row.ts), reason: 'retention' })));
       const parents = [...new Set(rows.map((r) => r.thread_ts).filter((t): t is string => t !== null))];
       await this.repo.deleteBodies(tx.db, channel, rows.map((r) => r.seq), parents);
       await this.repo.addProgress(tx.db, runId, rows.length);
