@@ -32,7 +32,7 @@ export async function sealWithEkm(app: JobsApp, ws: SeededWorkspace): Promise<Me
 /**
  * The baseline: the same rows of an identical workspace read and written in the same transaction
  * shape as EkmService.sealExisting (SELECT ... FOR UPDATE SKIP LOCKED of a batch of plaintext
- * rows, then one UPDATE per row writing a random bytea as long as the sealed box would be), on the
+ * rows, then one UPDATE of the whole batch writing random byteas as long as the sealed boxes), on the
  * app's own pool; no key lookups, no encryption, no progress row.
  */
 export async function sealRaw(app: JobsApp, ws: SeededWorkspace): Promise<Measured> {
@@ -47,9 +47,14 @@ export async function sealRaw(app: JobsApp, ws: SeededWorkspace): Promise<Measur
             ORDER BY m.channel_id, m.seq LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
           [ws.workspace, SEAL_BATCH],
         );
-        for (const row of rows) {
-          const box = randomBytes(Buffer.byteLength(row.text) + SEAL_OVERHEAD);
-          await tx.query('UPDATE messages SET text = NULL, body_enc = $3, data_key_id = $4 WHERE channel_id = $1 AND seq = $2', [row.channel_id, row.seq, box, 0]);
+        if (rows.length) {
+          const boxes = rows.map((row) => randomBytes(Buffer.byteLength(row.text) + SEAL_OVERHEAD));
+          await tx.query(
+            `UPDATE messages m SET text = NULL, attachments = NULL, body_enc = u.body_enc, data_key_id = 0
+               FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS u(channel_id, seq, body_enc)
+              WHERE m.channel_id = u.channel_id AND m.seq = u.seq`,
+            [rows.map((r) => r.channel_id), rows.map((r) => r.seq), boxes],
+          );
         }
         return rows.length;
       });
