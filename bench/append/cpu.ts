@@ -6,8 +6,10 @@ import type pg from 'pg';
 // the figures are simply absent.
 
 export interface CpuSample {
+  atNs: number;
   client: Times;
   app: Times;
+  appMain: Times;
   db: Times;
 }
 
@@ -23,6 +25,11 @@ export interface CpuPerEvent {
   dbUs: number;
   /** Run-queue wait of the database backends per event: high means the cores were oversubscribed. */
   dbWaitUs: number;
+  /**
+   * Share of the window the app's main (JavaScript) thread was running or waiting for a core:
+   * near 1, that one thread is what limits (c).
+   */
+  appBusy?: number;
 }
 
 /** Sums /proc/<pid>/task/<tid>/schedstat over every thread of the given processes. */
@@ -66,10 +73,22 @@ export async function backendPids(db: pg.Client): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
+/** The main thread of a process alone (the one running JavaScript in a Node process). */
+function mainThread(pid: number): Times {
+  try {
+    const [runNs, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { runNs, waitNs };
+  } catch {
+    return { runNs: 0, waitNs: 0 };
+  }
+}
+
 export function sample(appPid: number | undefined, dbPids: number[]): CpuSample {
   return {
+    atNs: Number(process.hrtime.bigint()),
     client: times([process.pid]),
     app: appPid ? times([appPid]) : { runNs: 0, waitNs: 0 },
+    appMain: appPid ? mainThread(appPid) : { runNs: 0, waitNs: 0 },
     db: times(dbPids),
   };
 }
@@ -82,5 +101,8 @@ export function perEvent(start: CpuSample, end: CpuSample, events: number, withA
     appUs: withApp ? us(start.app.runNs, end.app.runNs) : undefined,
     dbUs: us(start.db.runNs, end.db.runNs),
     dbWaitUs: us(start.db.waitNs, end.db.waitNs),
+    appBusy: withApp
+      ? (end.appMain.runNs + end.appMain.waitNs - start.appMain.runNs - start.appMain.waitNs) / (end.atNs - start.atNs)
+      : undefined,
   };
 }

@@ -122,12 +122,14 @@ export function cpuTable(rows: Row[]): string[] {
         n0(cell.cpu!.dbUs),
         n0(cell.cpu!.clientUs + (cell.cpu!.appUs ?? 0) + cell.cpu!.dbUs),
         n0(cell.cpu!.dbWaitUs),
+        cell.cpu!.appBusy === undefined ? '-' : `${Math.round(100 * cell.cpu!.appBusy)}%`,
       ]),
   );
   if (!cells.length) return [];
   return [
-    'CPU per event, microseconds (client = the load process; db = its PostgreSQL backends; wait = their run-queue wait):',
-    formatTable(['cell', 'client', 'app', 'db', 'total', 'db wait'], cells),
+    'CPU per event, microseconds (client = the load process; db = its PostgreSQL backends; db wait = their run-queue wait;',
+    'app busy = share of the window the app\'s JavaScript thread was running or waiting for a core):',
+    formatTable(['cell', 'client', 'app', 'db', 'total', 'db wait', 'app busy'], cells),
     '',
   ];
 }
