@@ -1,19 +1,25 @@
 import {
   type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { CONFIG, type Config } from '../config/config.js';
 import { sameSecret } from '../workspaces/tokens.js';
+import type { Role } from '../workspaces/workspaces.repository.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
 
-/** Who is calling the admin API: the instance operator (every workspace) or one workspace's admin. */
+/** Who is calling the admin API: the instance operator (every workspace) or one workspace's admin (or analyst, where allowed). */
 export type AdminCaller = { operator: true } | { operator: false; workspace: string; userId: string };
+
+/** Roles of workspace users a route admits besides the operator; workspace admins only unless set. */
+export const AdminRoles = Reflector.createDecorator<Role[]>();
 
 @Injectable()
 export class AdminGuard implements CanActivate {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly workspaces: WorkspacesService,
+    private readonly reflector: Reflector,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -28,7 +34,8 @@ export class AdminGuard implements CanActivate {
     }
     const caller = await this.workspaces.authenticate(token);
     if (!caller) throw new UnauthorizedException('invalid token');
-    if (caller.user.role !== 'admin') throw new ForbiddenException('workspace admins only');
+    const roles = this.reflector.getAllAndOverride(AdminRoles, [ctx.getHandler(), ctx.getClass()]) ?? ['admin'];
+    if (!roles.includes(caller.user.role)) throw new ForbiddenException(`only ${roles.join(' and ')} users`);
     req.admin = { operator: false, workspace: caller.workspace, userId: caller.user.id };
     await this.checkWorkspaceParam(req.admin, req.params as Record<string, string | undefined>);
     return true;

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { parseTs } from '../domain/ts.js';
 import { parseCursor, START } from '../event-store/events.js';
 import { ChannelEventsQuery, GlobalEventsQuery } from './replay.dto.js';
-import { type ReplayCaller, ReplayGuard } from './replay.guard.js';
+import { type AdminCaller, AdminGuard, AdminRoles } from '../admin/admin.guard.js';
 import { type ReplayFilter, type ReplayPage, ReplayService, toNdjson } from './replay.service.js';
 
 /**
@@ -15,27 +15,28 @@ import { type ReplayFilter, type ReplayPage, ReplayService, toNdjson } from './r
 @ApiTags('replay')
 @ApiBearerAuth()
 @Controller('admin/v1')
-@UseGuards(ReplayGuard)
+@UseGuards(AdminGuard)
+@AdminRoles(['admin', 'analyst'])
 export class ReplayController {
   constructor(private readonly replay: ReplayService) {}
 
   /** One channel's stream after `after_seq`. Private channels too: the roles allowed here see every channel of their workspace. */
   @Get('channels/:id/events')
   @ApiProduces('application/x-ndjson')
-  async channel(@Req() req: { replay: ReplayCaller }, @Param('id') id: string, @Query() q: ChannelEventsQuery, @Res() reply: FastifyReply) {
+  async channel(@Req() req: { admin: AdminCaller }, @Param('id') id: string, @Query() q: ChannelEventsQuery, @Res() reply: FastifyReply) {
     const workspace = await this.replay.channelWorkspace(id);
-    if (!workspace || (!req.replay.operator && req.replay.workspace !== workspace)) throw new NotFoundException('channel_not_found');
+    if (!workspace || (!req.admin.operator && req.admin.workspace !== workspace)) throw new NotFoundException('channel_not_found');
     return stream(reply, this.replay.channel(id, q.after_seq ?? 0, { limit: q.limit, filter: filterOf(q) }));
   }
 
   /** Every channel of the caller's workspace (operator: every workspace, or `workspace`), after the global cursor `after`. */
   @Get('events')
   @ApiProduces('application/x-ndjson')
-  async global(@Req() req: { replay: ReplayCaller }, @Query() q: GlobalEventsQuery, @Res() reply: FastifyReply) {
+  async global(@Req() req: { admin: AdminCaller }, @Query() q: GlobalEventsQuery, @Res() reply: FastifyReply) {
     let workspace = q.workspace;
-    if (!req.replay.operator) {
-      if (workspace && workspace !== req.replay.workspace) throw new ForbiddenException('not your workspace');
-      workspace = req.replay.workspace;
+    if (!req.admin.operator) {
+      if (workspace && workspace !== req.admin.workspace) throw new ForbiddenException('not your workspace');
+      workspace = req.admin.workspace;
     }
     const after = q.after ? parseCursor(q.after)! : START;
     return stream(reply, this.replay.global(after, { workspace, channel: q.channel, limit: q.limit, filter: filterOf(q) }));

@@ -3,14 +3,14 @@ import type pg from 'pg';
 import { PG_POOL } from '../db/database.module.js';
 import { EventStore } from '../event-store/event-store.js';
 import { ReplayController } from './replay.controller.js';
-import { ReplayGuard } from './replay.guard.js';
+import { AdminGuard } from '../admin/admin.guard.js';
 import { ReplayRepository } from './replay.repository.js';
 import { ReplayService } from './replay.service.js';
 
 @Module({
   controllers: [ReplayController],
   providers: [
-    ReplayGuard,
+    AdminGuard,
     { provide: ReplayRepository, inject: [PG_POOL], useFactory: (pool: pg.Pool) => new ReplayRepository(pool) },
     { provide: ReplayService, inject: [EventStore, ReplayRepository], useFactory: (store: EventStore, repo: ReplayRepository) => new ReplayService(store, repo) },
   ],

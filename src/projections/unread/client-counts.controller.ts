@@ -1,10 +1,8 @@
-import { All, Controller, HttpCode, UseGuards, UsePipes } from '@nestjs/common';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { formatTs } from '../../domain/ts.js';
 import type { Caller } from '../../workspaces/workspaces.service.js';
-import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs, slackValidation, ToInt } from '../../api/slack-args.js';
-import { SlackAuthGuard } from '../../api/slack-auth.guard.js';
-import { SlackRateLimitGuard } from '../../api/slack-rate-limit.guard.js';
+import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs, ToInt } from '../../api/slack-args.js';
+import { SlackMethod, SlackMethods } from '../../api/slack-method.js';
 import { UnreadCountsRepository } from './unread-counts.repository.js';
 
 /** Slack's client.counts takes no page arguments; these only split a very large sidebar. */
@@ -24,19 +22,16 @@ const MAX_CHANNELS = 1000;
  * (read marker, newest message, head seq, unread and mention counts). One row per membership and
  * no member lists, so a user in 1,000 channels gets ~1,000 short entries; details load lazily.
  */
-@Controller('api')
-@UseGuards(SlackAuthGuard, SlackRateLimitGuard)
-@UsePipes(slackValidation)
+@SlackMethods()
 export class ClientCountsController {
   constructor(private readonly unread: UnreadCountsRepository) {}
 
-  @All('client.counts') @HttpCode(200)
+  @SlackMethod('client.counts')
   async counts(@CurrentCaller() caller: Caller, @SlackArgs() args: ClientCountsArgs) {
     const limit = pageSize(args.limit, MAX_CHANNELS, MAX_CHANNELS);
     const found = await this.unread.forUser(caller.user.id, { afterChannel: decodeCursor(args.cursor, 'channel'), limit: limit + 1 });
     const rows = found.slice(0, limit);
     return {
-      ok: true,
       channels: rows.map((c) => ({
         id: c.channel,
         last_read: formatTs(c.lastRead),
