@@ -26,6 +26,8 @@ const schema = z.object({
   NOTIFY_INTERVAL_MS: int(0, 1000).default(3),
   /** Largest Socket.IO message a client may send, in bytes (the connection is closed above it). */
   SOCKET_MAX_PAYLOAD_BYTES: int(1024, 64 * 1024 * 1024).default(256 * 1024),
+  /** Connections the relay and socket catch-ups read the streams through, apart from PG_POOL_SIZE, so delivery never queues behind writes. */
+  RELAY_POOL_SIZE: int(1, 100).default(4),
   /** The relay's safety poll of channel heads, which repairs any lost NOTIFY. */
   RELAY_POLL_MS: int(10, 60_000).default(1000),
   /** A user goes away this long after their last socket closes (a quick reconnect changes nothing). */

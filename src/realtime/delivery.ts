@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import { CONFIG, type Config } from '../config/config.js';
-import { EventStore } from '../event-store/event-store.js';
 import type { ChannelEvent } from '../event-store/events.js';
 import { RealtimeRepository, type Membership } from './realtime.repository.js';
 import { Relay, type RelaySink } from './relay.js';
@@ -33,7 +32,6 @@ export class Delivery implements RelaySink {
 
   constructor(
     private readonly relay: Relay,
-    private readonly store: EventStore,
     private readonly repo: RealtimeRepository,
     @Inject(CONFIG) private readonly config: Config,
   ) {
@@ -303,7 +301,7 @@ export class Delivery implements RelaySink {
       while (current()) {
         await this.writable(session);
         if (!current()) return;
-        const events = await this.store.readChannel(channel, stream.cursor, PAGE);
+        const events = await this.relay.readChannel(channel, stream.cursor, PAGE);
         if (!current()) return;
         for (const event of events) {
           if (event.seq !== stream.cursor + 1) continue;

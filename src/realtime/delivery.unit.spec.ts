@@ -67,7 +67,7 @@ describe('Delivery backpressure', () => {
     append(2);
     const server = new FakeServer();
     const relay = new Relay(store, repo, config);
-    const delivery = new Delivery(relay, store, repo, config);
+    const delivery = new Delivery(relay, repo, config);
     delivery.bind(server as any);
     const [a, b] = [new FakeSocket(server), new FakeSocket(server)];
     const sa = new Session(a as any, caller('UA'));
@@ -106,5 +106,6 @@ describe('Delivery backpressure', () => {
     expect(b.seqs(channel)).toEqual([3, 4, 5, 6]);
     typing.deliver(channel, 'UB');
     expect(a.sent.at(-1)).toEqual(['typing', { channel, user: 'UB' }]);
+    await relay.reads.end();
   });
 });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type pg from 'pg';
 import pgListen, { type Subscriber } from 'pg-listen';
 import { CONFIG, type Config } from '../config/config.js';
+import { createPool } from '../db/database.js';
 import { EventStore } from '../event-store/event-store.js';
 import type { ChannelEvent } from '../event-store/events.js';
 import { EVENTS_NOTIFY_CHANNEL, parseHint } from '../event-store/fanout-hint.js';
@@ -51,12 +53,21 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
   private sink: RelaySink | undefined;
   private closed = false;
   private ready = false;
+  /** Stream reads for delivery (relay and socket catch-ups) do not wait behind the writers' pool. */
+  readonly reads: pg.Pool;
 
   constructor(
     private readonly store: EventStore,
     private readonly repo: RealtimeRepository,
     @Inject(CONFIG) private readonly config: Config,
-  ) {}
+  ) {
+    this.reads = createPool(config.DATABASE_URL, config.RELAY_POOL_SIZE);
+  }
+
+  /** Events of one channel after `afterSeq`, through the delivery pool. */
+  readChannel(channel: string, afterSeq: number, limit: number): Promise<ChannelEvent[]> {
+    return this.store.readChannel(channel, afterSeq, limit, this.reads);
+  }
 
   attach(sink: RelaySink): void {
     this.sink = sink;
@@ -98,6 +109,7 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.poll);
     if (this.unfollowedFlush) clearImmediate(this.unfollowedFlush);
     await this.subscriber?.close().catch(() => {});
+    await this.reads.end().catch(() => {});
   }
 
   /** Sends an ephemeral signal to every node (including this one). Lost signals are acceptable. */
@@ -149,7 +161,7 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     feed.reading = true;
     try {
       while (!this.closed && this.feeds.get(channel) === feed && feed.wanted > feed.delivered) {
-        const events = await this.store.readChannel(channel, feed.delivered, PAGE);
+        const events = await this.readChannel(channel, feed.delivered, PAGE);
         if (this.feeds.get(channel) !== feed) return;
         const fresh = events.filter((e) => e.seq > feed.delivered);
         if (!fresh.length) {
