@@ -44,12 +44,13 @@ function fakeKms() {
 describe('AWS KMS key provider (against a fake KMS)', () => {
   let kms: ReturnType<typeof fakeKms>;
   let provider: AwsKmsKeyProvider;
+  let client: KMSClient;
 
   beforeAll(async () => {
     kms = fakeKms();
     await new Promise<void>((r) => kms.server.listen(0, '127.0.0.1', r));
     const { port } = kms.server.address() as AddressInfo;
-    const client = new KMSClient({
+    client = new KMSClient({
       region: 'eu-west-1',
       endpoint: `http://127.0.0.1:${port}`,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -57,7 +58,11 @@ describe('AWS KMS key provider (against a fake KMS)', () => {
     });
     provider = new AwsKmsKeyProvider(client);
   });
-  afterAll(() => new Promise<void>((r) => (kms.server as Server).close(() => r())));
+  afterAll(async () => {
+    client.destroy(); // its keep-alive sockets would hold the worker open
+    kms.server.closeAllConnections();
+    await new Promise<void>((r) => (kms.server as Server).close(() => r()));
+  });
 
   it('wraps and unwraps a data key bound to the workspace', async () => {
     const key = newDataKey();
