@@ -32,6 +32,8 @@ const schema = z.object({
   RELAY_POLL_MS: int(10, 60_000).default(1000),
   /** A user goes away this long after their last socket closes (a quick reconnect changes nothing). */
   PRESENCE_AWAY_DELAY_MS: int(0, 600_000).default(5000),
+  /** A connected user goes away after this long without a post, typing, view or mark on any of their sockets. */
+  PRESENCE_IDLE_MS: int(100, 24 * 3600 * 1000).default(600_000),
   /** At most one typing signal per user and channel in this window. */
   TYPING_THROTTLE_MS: int(0, 60_000).default(3000),
   /** A socket with more than this many bytes unsent gets no typing or presence signals. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, type Config } from '../config/config.js';
 import { Relay } from './relay.js';
 import { type Session, unsent } from './session.js';
@@ -6,27 +6,40 @@ import { type Session, unsent } from './session.js';
 export type PresenceState = 'active' | 'away';
 
 /**
- * Presence is active while a user has a socket on any node, away a debounce after the last one
- * closes; changes go only to sockets that subscribed to that user. Nodes tell each other over
- * NOTIFY; nothing is stored.
+ * Presence is active while a user has a socket on any node that is not idle; away a debounce after
+ * the last one closes, or once every socket of the user has been idle (no post, typing, view or
+ * mark) for PRESENCE_IDLE_MS. Changes go only to sockets that subscribed to that user. Nodes tell
+ * each other over NOTIFY; nothing is stored.
  */
 @Injectable()
-export class Presence implements OnModuleDestroy {
-  private readonly sockets = new Map<string, number>();
+export class Presence implements OnModuleInit, OnModuleDestroy {
+  private readonly sessions = new Map<string, Set<Session>>();
   private readonly awayTimers = new Map<string, NodeJS.Timeout>();
+  /** Connected users this node announced away because all their sockets went idle. */
+  private readonly idle = new Set<string>();
   /** user -> nodes on which the user is active */
   private readonly activeOn = new Map<string, Set<string>>();
   private readonly subscribers = new Map<string, Set<Session>>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly relay: Relay,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  connected(user: string): void {
-    const count = (this.sockets.get(user) ?? 0) + 1;
-    this.sockets.set(user, count);
-    if (count > 1) return;
+  onModuleInit(): void {
+    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(1000, Math.max(10, this.config.PRESENCE_IDLE_MS / 4)));
+    this.sweeper.unref();
+  }
+
+  connected(session: Session): void {
+    const user = session.user;
+    session.lastActive = Date.now();
+    let set = this.sessions.get(user);
+    if (!set) this.sessions.set(user, (set = new Set()));
+    set.add(session);
+    if (this.idle.delete(user)) return this.announce(user, 'active');
+    if (set.size > 1) return;
     const pending = this.awayTimers.get(user);
     if (pending) {
       // Back before the debounce ran out: nobody saw them leave.
@@ -37,19 +50,37 @@ export class Presence implements OnModuleDestroy {
     this.announce(user, 'active');
   }
 
-  disconnected(user: string): void {
-    const count = (this.sockets.get(user) ?? 1) - 1;
-    if (count > 0) {
-      this.sockets.set(user, count);
-      return;
-    }
-    this.sockets.delete(user);
+  disconnected(session: Session): void {
+    const user = session.user;
+    const set = this.sessions.get(user);
+    set?.delete(session);
+    if (set?.size) return;
+    this.sessions.delete(user);
+    if (this.idle.delete(user)) return; // already away
     const timer = setTimeout(() => {
       this.awayTimers.delete(user);
-      if (!this.sockets.has(user)) this.announce(user, 'away');
+      if (!this.sessions.has(user)) this.announce(user, 'away');
     }, this.config.PRESENCE_AWAY_DELAY_MS);
     timer.unref();
     this.awayTimers.set(user, timer);
+  }
+
+  /** The user did something on this socket: an idle user is active again. */
+  activity(session: Session): void {
+    session.lastActive = Date.now();
+    if (this.idle.delete(session.user)) this.announce(session.user, 'active');
+  }
+
+  private sweep(now: number): void {
+    const limit = now - this.config.PRESENCE_IDLE_MS;
+    for (const [user, set] of this.sessions) {
+      if (this.idle.has(user)) continue;
+      let busy = false;
+      for (const session of set) if (session.lastActive > limit) busy = true;
+      if (busy) continue;
+      this.idle.add(user);
+      this.announce(user, 'away');
+    }
   }
 
   state(user: string): PresenceState {
@@ -103,6 +134,7 @@ export class Presence implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    clearInterval(this.sweeper);
     for (const timer of this.awayTimers.values()) clearTimeout(timer);
     this.awayTimers.clear();
   }

@@ -19,6 +19,9 @@ import { Relay } from './relay.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
 
+/** Commands that show a person at the keyboard (a reconnect's `sync` does not). */
+const USER_ACTIONS = new Set(['post', 'typing', 'view', 'mark']);
+
 type Ack = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
 
 interface SocketData {
@@ -89,7 +92,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     // One listener per socket instead of Nest's @SubscribeMessage binding, which builds an rxjs
     // pipeline per handler per socket: measured, that was a third of the memory of an idle connection.
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
-    this.presence.connected(session.user);
+    this.presence.connected(session);
     const { cursors, hold } = data;
     data.cursors = undefined;
     this.delivery.open(session, cursors, hold).catch((err: Error) => {
@@ -104,7 +107,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.delivery.close(session);
     this.typing.forget(session);
     this.presence.unsubscribe(session);
-    this.presence.disconnected(session.user);
+    this.presence.disconnected(session);
   }
 
   /** `sync {cursors}`: backlog after each cursor, then live; acked once the backlog is written. */
@@ -176,6 +179,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private dispatch(socket: Socket, event: string, args: unknown[]): void {
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (reply: Ack) => void) : undefined;
     const command = Object.hasOwn(this.commands, event) ? this.commands[event] : undefined;
+    const session = (socket.data as SocketData).session;
+    if (command && session && USER_ACTIONS.has(event)) this.presence.activity(session);
     const reply = command ? command(socket, args[0]) : Promise.resolve<Ack>({ ok: false, error: 'unknown_command' });
     void reply.then((r) => ack?.(r));
   }

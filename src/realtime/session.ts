@@ -28,6 +28,8 @@ export class Session {
   readonly pendingJoins = new Map<string, number>();
   readonly subscriptions = new Set<string>();
   viewing: string | undefined;
+  /** When the user last did something on this socket (presence goes away when all sockets idle). */
+  lastActive = 0;
   initializing = true;
   closed = false;
   private queue: Promise<unknown> = Promise.resolve();

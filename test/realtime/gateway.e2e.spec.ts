@@ -223,3 +223,30 @@ describe('socket command budget', () => {
     a.disconnect();
   });
 });
+
+describe('presence when idle', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start({ PRESENCE_IDLE_MS: '300', PRESENCE_AWAY_DELAY_MS: '50' })));
+  afterAll(() => t.close());
+
+  it('a connected user whose sockets all went idle is away, and active again on their next action', async () => {
+    const ws = await t.newWorkspace();
+    const ada = await t.newUser(ws);
+    const bob = await t.newUser(ws);
+    const channel = await t.newChannel(bob, 'idle');
+    const a = await new TestClient(ada, t.url).connect();
+    await a.ack('presence.subscribe', { users: [bob.id] });
+    const b = await new TestClient(bob, t.url).connect();
+    await waitFor(() => a.presence.length >= 2, 5000, 'active, then away when idle');
+    expect(await b.ack('view', { channel })).toEqual({ ok: true });
+    await waitFor(() => a.presence.length >= 3, 5000, 'active again');
+    // (it may go idle again after that: only the first three changes matter here)
+    expect(a.presence.slice(0, 3)).toEqual([
+      { user: bob.id, presence: 'active' },
+      { user: bob.id, presence: 'away' },
+      { user: bob.id, presence: 'active' },
+    ]);
+    a.disconnect();
+    b.disconnect();
+  });
+});
