@@ -34,6 +34,8 @@ const schema = z.object({
   PRESENCE_AWAY_DELAY_MS: int(0, 600_000).default(5000),
   /** A connected user goes away after this long without a post, typing, view or mark on any of their sockets. */
   PRESENCE_IDLE_MS: int(100, 24 * 3600 * 1000).default(600_000),
+  /** How often each node repeats who is active on it; a node silent for three beats no longer counts. */
+  PRESENCE_HEARTBEAT_MS: int(50, 600_000).default(15_000),
   /** At most one typing signal per user and channel in this window. */
   TYPING_THROTTLE_MS: int(0, 60_000).default(3000),
   /** A socket with more than this many bytes unsent gets no typing or presence signals. */

@@ -17,10 +17,11 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   private readonly awayTimers = new Map<string, NodeJS.Timeout>();
   /** Connected users this node announced away because all their sockets went idle. */
   private readonly idle = new Set<string>();
-  /** user -> nodes on which the user is active */
-  private readonly activeOn = new Map<string, Set<string>>();
+  /** user -> nodes on which the user is active -> when that claim expires without a heartbeat */
+  private readonly activeOn = new Map<string, Map<string, number>>();
   private readonly subscribers = new Map<string, Set<Session>>();
   private sweeper: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly relay: Relay,
@@ -30,6 +31,30 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(1000, Math.max(10, this.config.PRESENCE_IDLE_MS / 4)));
     this.sweeper.unref();
+    // Every node repeats who is active on it, so a node that starts learns the others' users and a
+    // node that dies without a word (kill -9) stops counting after three missed beats.
+    this.heartbeat = setInterval(() => this.beat(), this.config.PRESENCE_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  private get ttl(): number {
+    return 3 * this.config.PRESENCE_HEARTBEAT_MS;
+  }
+
+  private beat(): void {
+    const users = [...this.sessions.keys()].filter((u) => !this.idle.has(u));
+    const now = Date.now();
+    for (const user of users) this.apply(this.relay.nodeId, user, 'active', now);
+    // NOTIFY payloads stay under 8,000 bytes.
+    for (let i = 0; i < users.length; i += 400) {
+      void this.relay.broadcastEphemeral(JSON.stringify({ kind: 'presence-beat', node: this.relay.nodeId, users: users.slice(i, i + 400) }));
+    }
+  }
+
+  /** Another node's heartbeat. */
+  heard(node: string, users: string[]): void {
+    const now = Date.now();
+    for (const user of users) this.apply(node, user, 'active', now);
   }
 
   connected(session: Session): void {
@@ -72,6 +97,9 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   }
 
   private sweep(now: number): void {
+    for (const [user, nodes] of this.activeOn) {
+      for (const [node, expires] of nodes) if (expires < now) this.apply(node, user, 'away', now);
+    }
     const limit = now - this.config.PRESENCE_IDLE_MS;
     for (const [user, set] of this.sessions) {
       if (this.idle.has(user)) continue;
@@ -109,12 +137,12 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A presence change announced by any node (this one included). */
-  apply(node: string, user: string, presence: PresenceState): void {
+  apply(node: string, user: string, presence: PresenceState, now = Date.now()): void {
     const before = this.state(user);
     let nodes = this.activeOn.get(user);
     if (presence === 'active') {
-      if (!nodes) this.activeOn.set(user, (nodes = new Set()));
-      nodes.add(node);
+      if (!nodes) this.activeOn.set(user, (nodes = new Map()));
+      nodes.set(node, now + this.ttl);
     } else if (nodes) {
       nodes.delete(node);
       if (!nodes.size) this.activeOn.delete(user);
@@ -135,6 +163,7 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
+    clearInterval(this.heartbeat);
     for (const timer of this.awayTimers.values()) clearTimeout(timer);
     this.awayTimers.clear();
   }

@@ -237,6 +237,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       this.typing.deliver(msg.channel, msg.user);
     } else if (msg.kind === 'presence' && typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')) {
       this.presence.apply(msg.node, msg.user, msg.presence);
+    } else if (msg.kind === 'presence-beat' && Array.isArray(msg.users)) {
+      this.presence.heard(msg.node, msg.users.filter((u): u is string => typeof u === 'string'));
     }
   }
 }

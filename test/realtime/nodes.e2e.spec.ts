@@ -12,8 +12,9 @@ describe('two nodes over one database', () => {
   let n2Closing: Promise<unknown> | undefined;
   beforeAll(async () => {
     db = await createTestDatabase();
-    n1 = await TestApp.start({}, db);
-    n2 = await TestApp.start({}, db);
+    const env = { PRESENCE_HEARTBEAT_MS: '100', PRESENCE_AWAY_DELAY_MS: '50' };
+    n1 = await TestApp.start(env, db);
+    n2 = await TestApp.start(env, db);
     n2.app.getHttpServer().on('connection', (s: NetSocket) => n2Connections.add(s));
   });
   afterAll(async () => {
@@ -31,6 +32,14 @@ describe('two nodes over one database', () => {
     const from0 = Object.fromEntries(channels.map((c) => [c, 0]));
     // Half the clients on each node.
     const clients = await Promise.all(users.map((u, i) => new TestClient(u, (i % 2 ? n2 : n1).url).connect({ cursors: from0 })));
+    // Presence across nodes: zed is only ever on node 2; a client on node 1 watches him.
+    const zed = await n1.newUser(ws, 'member', 'zed');
+    const watcher = clients[0];
+    expect(watcher.url).toBe(n1.url);
+    await watcher.ack('presence.subscribe', { users: [zed.id] });
+    const z = await new TestClient(zed, n2.url).connect();
+    await waitFor(() => watcher.presence.length === 1, 10_000, 'zed active, seen from node 1');
+    expect(watcher.presence).toEqual([{ user: zed.id, presence: 'active' }]);
 
     // Cross-node: posted through node 1 (REST) and node 2 (socket), seen everywhere.
     const viaN1 = await n1.api('chat.postMessage', owner.token, { channel: channels[0], text: 'via node 1' });
@@ -63,6 +72,11 @@ describe('two nodes over one database', () => {
       await c.connect({ sync: c.cursors() });
     }
     await Promise.all([writing, n2Writing]);
+    // Zed's only socket died with node 2: node 1 reports him away (the heartbeat expiry that covers a
+    // node that cannot say so itself is checked in presence.unit.spec.ts).
+    await waitFor(() => watcher.presence.length === 2, 10_000, 'zed away after node 2 died');
+    expect(watcher.presence[1]).toEqual({ user: zed.id, presence: 'away' });
+    expect(z.connected).toBe(false);
 
     const head = await heads(n1, channels);
     for (const c of clients) await waitFor(() => channels.every((ch) => c.last(ch) >= head.get(ch)!), 15_000, `${c.user.id} caught up`);
