@@ -30,11 +30,14 @@ export class StreamTransaction {
 
   constructor(readonly db: pg.PoolClient) {}
 
-  /** Locks the channel's head row until commit; undefined if it is not in the workspace (when given). */
+  /**
+   * Locks the channel's head row until commit (appends exclude each other; foreign-key checks of
+   * membership rows do not wait); undefined if it is not in the workspace (when given).
+   */
   async lockChannel(channel: string, workspace?: string): Promise<ChannelHead | undefined> {
     const { rows } = await this.db.query<ChannelHead>(
       `SELECT id, workspace_id, name, is_private, is_archived, creator, head_seq
-         FROM channels WHERE id = $1 AND ($2::text IS NULL OR workspace_id = $2) FOR UPDATE`,
+         FROM channels WHERE id = $1 AND ($2::text IS NULL OR workspace_id = $2) FOR NO KEY UPDATE`,
       [channel, workspace ?? null],
     );
     return rows[0];
@@ -108,13 +111,14 @@ export class EventStore implements OnModuleDestroy {
     const body = this.cipher
       ? await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text, freshSettings)
       : { text: cmd.text, bodyEnc: null, dataKeyId: null };
-    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>(
-      'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [
+    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>({
+      name: 'post-message', // prepared once per connection: the hot path skips parse and plan
+      text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      values: [
         cmd.workspace, cmd.channel, cmd.user, body.text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
         cmd.clientMsgId ?? null, body.bodyEnc, body.dataKeyId,
       ],
-    );
+    });
     return rows[0];
   }
 

@@ -72,12 +72,13 @@ export class WorkspacesRepository {
   }
 
   async findByToken(tokenId: string): Promise<(UserRow & { secret_hash: Buffer }) | undefined> {
-    const { rows } = await this.pool.query<UserRow & { secret_hash: Buffer }>(
-      `SELECT u.id, u.workspace_id, u.name, u.real_name, u.role, u.deleted, u.created_at, t.secret_hash
-         FROM tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.id = $1 AND t.revoked_at IS NULL AND NOT u.deleted`,
-      [tokenId],
-    );
+    const { rows } = await this.pool.query<UserRow & { secret_hash: Buffer }>({
+      name: 'find-token', // every request runs it: prepared once per connection
+      text: `SELECT u.id, u.workspace_id, u.name, u.real_name, u.role, u.deleted, u.created_at, t.secret_hash
+               FROM tokens t JOIN users u ON u.id = t.user_id
+              WHERE t.id = $1 AND t.revoked_at IS NULL AND NOT u.deleted`,
+      values: [tokenId],
+    });
     return rows[0];
   }
 }

@@ -3,6 +3,8 @@ import { newUserId, newWorkspaceId } from '../domain/ids.js';
 import { issueToken, parseToken, secretMatches } from './tokens.js';
 import { type Role, type UserRow, WorkspacesRepository } from './workspaces.repository.js';
 
+const TOKEN_CACHE_MS = 5000;
+
 export interface Caller {
   user: UserRow;
   workspace: string;
@@ -11,6 +13,8 @@ export interface Caller {
 
 @Injectable()
 export class WorkspacesService {
+  private readonly tokenCache = new Map<string, { row: UserRow & { secret_hash: Buffer }; at: number }>();
+
   constructor(private readonly repo: WorkspacesRepository) {}
 
   createWorkspace(name: string) {
@@ -43,9 +47,23 @@ export class WorkspacesService {
   async authenticate(token: string): Promise<Caller | undefined> {
     const parsed = parseToken(token);
     if (!parsed) return undefined;
-    const row = await this.repo.findByToken(parsed.id);
+    const row = await this.tokenRow(parsed.id);
     if (!row || !secretMatches(parsed.secret, row.secret_hash)) return undefined;
     const { secret_hash: _, ...user } = row;
     return { user, workspace: user.workspace_id, tokenId: parsed.id };
+  }
+
+  /**
+   * Token rows are kept in memory for a few seconds: every API call authenticates, and this is the
+   * hot path's second query. The secret is still checked on every call; a revoked token or a
+   * deleted user stops working within TOKEN_CACHE_MS.
+   */
+  private async tokenRow(id: string) {
+    const hit = this.tokenCache.get(id);
+    if (hit && Date.now() - hit.at < TOKEN_CACHE_MS) return hit.row;
+    const row = await this.repo.findByToken(id);
+    if (this.tokenCache.size >= 100_000) this.tokenCache.clear();
+    if (row) this.tokenCache.set(id, { row, at: Date.now() });
+    return row;
   }
 }
