@@ -331,6 +331,7 @@ async function main(): Promise<void> {
       const sends: Array<Promise<void>> = [];
       let failed = 0;
       let undelivered = 0;
+      let failure: string | undefined;
       const total = RATE * SECONDS;
       const start = now() + 100;
       for (let i = 0; i < total; i++) {
@@ -348,12 +349,16 @@ async function main(): Promise<void> {
               if (Number.isNaN(last)) undelivered++;
               else lat.push(last - at);
             },
-            () => void failed++,
+            (err: Error) => {
+            failed++;
+            failure ??= err.message;
+          },
           ),
         );
       }
       await Promise.allSettled(sends);
       await clients.close();
+      if (failure) log(`  first failed post: ${failure}`);
       manyRow = [
         `${MANY_CHANNELS} channels x ${perChannel} sockets, ${RATE} posts/s`, fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)),
         fmt(quantile(acked, 0.5)), fmt(quantile(acked, 0.99)), `${lat.length}/${total}`, `${failed}`, `${undelivered}`,
