@@ -12,7 +12,7 @@ describe('two nodes over one database', () => {
   let n2Closing: Promise<unknown> | undefined;
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { PRESENCE_HEARTBEAT_MS: '100', PRESENCE_AWAY_DELAY_MS: '50' };
+    const env = { PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_AWAY_DELAY_MS: '50' };
     n1 = await TestApp.start(env, db);
     n2 = await TestApp.start(env, db);
     n2.app.getHttpServer().on('connection', (s: NetSocket) => n2Connections.add(s));
