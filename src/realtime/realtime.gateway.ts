@@ -10,6 +10,7 @@ import { slackValidation } from '../api/slack-args.js';
 import { SlackError } from '../domain/slack-error.js';
 import { formatTs, requireTs } from '../domain/ts.js';
 import { EventStore } from '../event-store/event-store.js';
+import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
 import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './payloads.js';
@@ -50,6 +51,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly events: EventStore,
     private readonly conversations: ConversationsService,
     private readonly repo: RealtimeRepository,
+    private readonly unread: UnreadCountsRepository,
     @Inject(CONFIG) config: Config,
   ) {
     this.limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 });
@@ -224,12 +226,26 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     }
   }
 
+  /** `counts {channel, unread_count, mention_count}` to this node's sockets of `user` (after a mark from any device). */
+  private async pushCounts(user: string, channel: string): Promise<void> {
+    const sessions = [...this.delivery.sessionsOf(user)];
+    if (!sessions.length) return;
+    const counts = await this.unread.forChannel(user, channel).catch(() => undefined);
+    if (!counts) return;
+    const payload = { channel, unread_count: counts.unread, mention_count: counts.mentions };
+    for (const session of sessions) session.socket.emit('counts', payload);
+  }
+
   /** Typing and presence from any node, this one's own included (those were applied when sent). */
   private ephemeral(payload: string): void {
     let msg: unknown;
     try {
       msg = JSON.parse(payload);
     } catch {
+      return;
+    }
+    if (isObject(msg) && msg.kind === 'counts' && typeof msg.user === 'string' && typeof msg.channel === 'string') {
+      void this.pushCounts(msg.user, msg.channel);
       return;
     }
     if (!isObject(msg) || msg.node === this.relay.nodeId || typeof msg.node !== 'string') return;

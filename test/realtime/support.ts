@@ -1,15 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { TestApp, TestUser } from '../support/test-app.js';
 
-/** Polls `predicate` until it holds; fails with `what` (and the last state) after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from '../support/wait-for.js';
 
 export interface ReceivedEvent {
   channel: string;
@@ -41,6 +33,7 @@ export class TestClient {
   readonly typing: Array<{ channel: string; user: string }> = [];
   readonly presence: Array<{ user: string; presence: string }> = [];
   readonly resyncs: Array<{ channel: string; seq: number }> = [];
+  readonly counts: Array<{ channel: string; unread_count: number; mention_count: number }> = [];
   socket: Socket | undefined;
 
   constructor(
@@ -77,6 +70,7 @@ export class TestClient {
     socket.on('typing', (t: { channel: string; user: string }) => this.typing.push(t));
     socket.on('presence', (p: { user: string; presence: string }) => this.presence.push(p));
     socket.on('resync', (r: { channel: string; seq: number }) => this.resyncs.push(r));
+    socket.on('counts', (c: { channel: string; unread_count: number; mention_count: number }) => this.counts.push(c));
     // Emitted before the connection completes: socket.io-client sends it right after the handshake.
     const synced = options.sync ? this.ack('sync', { cursors: options.sync }) : undefined;
     await new Promise<void>((resolve, reject) => {
