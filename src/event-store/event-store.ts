@@ -155,6 +155,11 @@ export class EventStore implements OnModuleDestroy {
     );
   }
 
+  /** Calls `listener` after every commit that appended (channel, seq) on this node. */
+  onAppended(listener: (channel: string, seq: number) => void): void {
+    this.hint.onNote(listener);
+  }
+
   /** Sends any hint still waiting (tests and shutdown). */
   flushHints(): Promise<void> {
     return this.hint.flush();

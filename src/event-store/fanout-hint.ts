@@ -13,13 +13,21 @@ export class FanoutHint {
   private pending = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** In-process readers (this node's relay): told at once, without waiting for the NOTIFY round trip. */
+  private readonly local: Array<(channel: string, seq: number) => void> = [];
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly intervalMs: number,
   ) {}
 
+  onNote(listener: (channel: string, seq: number) => void): void {
+    this.local.push(listener);
+  }
+
+  /** Called after commit only: nothing uncommitted is ever announced. */
   note(channel: string, seq: number): void {
+    for (const listener of this.local) listener(channel, seq);
     if ((this.pending.get(channel) ?? 0) < seq) this.pending.set(channel, seq);
     this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }

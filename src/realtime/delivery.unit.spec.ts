@@ -52,6 +52,7 @@ describe('Delivery backpressure', () => {
   };
   const store = {
     readChannel: async (ch: string, after: number, limit: number) => log.filter((e) => e.channel === ch && e.seq > after).slice(0, limit),
+    onAppended: () => {},
   } as unknown as EventStore;
   const repo = {
     channelsOf: async (user: string) => [{ channel, user, head: log.length, joinedSeq: 1 }],

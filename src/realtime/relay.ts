@@ -62,6 +62,9 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CONFIG) private readonly config: Config,
   ) {
     this.reads = createPool(config.DATABASE_URL, config.RELAY_POOL_SIZE);
+    // Appends made on this node reach its sockets without the NOTIFY round trip; other nodes still
+    // hear them through NOTIFY, and the read by seq makes the double hint harmless.
+    store.onAppended((channel, seq) => this.hint(channel, seq));
   }
 
   /** Events of one channel after `afterSeq`, through the delivery pool. */

@@ -43,6 +43,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     name,
     url: databaseUrl(name),
-    drop: () => withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
+}
+
+/**
+ * Drops a test database. Connections that are still closing get up to 3 s first: FORCE kills them,
+ * and a killed idle client of a pool without an error listener would fail whatever test the jest
+ * worker runs next. Connections still open after that are a leak, named on stderr.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  await withAdminClient(async (c) => {
+    const open = async () =>
+      (await c.query<{ app: string }>('SELECT application_name AS app FROM pg_stat_activity WHERE datname = $1', [name])).rows;
+    for (let i = 0; i < 60 && (await open()).length; i++) await new Promise((r) => setTimeout(r, 50));
+    const left = await open();
+    if (left.length) process.stderr.write(`test database ${name}: ${left.length} connection(s) left open (${left.map((r) => r.app || '?').join(', ')})\n`);
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
 }
