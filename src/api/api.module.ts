@@ -11,6 +11,6 @@ import { UsersController } from './users/users.controller.js';
 @Module({
   controllers: [ChatController, ConversationsController, UsersController, UnknownMethodController],
   providers: [ChatService, ConversationsService, ChannelsRepository, MessagesRepository],
-  exports: [ChannelsRepository, MessagesRepository, ConversationsService],
+  exports: [ChannelsRepository, MessagesRepository, ConversationsService, ChatService],
 })
 export class ApiModule {}

@@ -5,11 +5,10 @@ import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit,
 import type { Server, Socket } from 'socket.io';
 import { PostMessageArgs } from '../api/chat/chat.dto.js';
 import { MarkArgs } from '../api/conversations/conversations.dto.js';
+import { ChatService } from '../api/chat/chat.service.js';
 import { ConversationsService } from '../api/conversations/conversations.service.js';
 import { slackValidation } from '../api/slack-args.js';
 import { SlackError } from '../domain/slack-error.js';
-import { formatTs, requireTs } from '../domain/ts.js';
-import { EventStore } from '../event-store/event-store.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
@@ -48,8 +47,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly typing: Typing,
     private readonly presence: Presence,
     private readonly relay: Relay,
-    private readonly events: EventStore,
     private readonly conversations: ConversationsService,
+    private readonly chat: ChatService,
     private readonly repo: RealtimeRepository,
     private readonly unread: UnreadCountsRepository,
     @Inject(CONFIG) config: Config,
@@ -127,16 +126,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     return this.command(socket, false, async (session) => {
       if (!isObject(body) || holdsNul(body)) throw new SlackError('invalid_arguments');
       const args = (await slackValidation.transform(body, { type: 'body', metatype: PostMessageArgs })) as PostMessageArgs;
-      const posted = await this.events.postMessage({
-        workspace: session.caller.workspace,
-        channel: args.channel,
-        user: session.user,
-        text: args.text,
-        threadTs: args.thread_ts === undefined ? undefined : requireTs(args.thread_ts, 'thread_not_found'),
-        replyBroadcast: args.reply_broadcast,
-        clientMsgId: args.client_msg_id,
-      });
-      return { channel: args.channel, ts: formatTs(posted.ts), seq: posted.seq };
+      const { channel, ts, seq } = await this.chat.postMessage(session.caller, args);
+      return { channel, ts, seq };
     });
   }
 
