@@ -6,6 +6,8 @@
 -- * the channel, its EKM flag and the caller's membership come from one statement;
 -- * the head row is locked FOR NO KEY UPDATE: appends still exclude each other, but foreign-key
 --   checks (membership inserts) no longer wait behind an append.
+-- * a reply to a thread whose parent was deleted works while the thread has replies (the parent
+--   is a tombstone then, not gone).
 
 CREATE OR REPLACE FUNCTION append_event(p_channel text, p_type text, p_user text, p_data jsonb, p_client_msg_id uuid)
 RETURNS TABLE (seq bigint, ts bigint) LANGUAGE plpgsql AS $$
