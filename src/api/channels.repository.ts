@@ -16,15 +16,15 @@ export interface ChannelRow {
   created_at: Date;
   head_seq: string;
   is_member: boolean;
-  num_members: number;
+  /** Only when asked for (countMembers): counting is O(members). */
+  num_members?: number;
   last_read: string | null;
 }
 
 // Channel rows seen by one user: membership, member count and their read marker come along.
 const CHANNEL_FOR_USER = `
   SELECT c.id, c.workspace_id, c.name, c.is_private, c.is_archived, c.creator, c.topic, c.purpose,
-         c.created_at, c.head_seq, m.user_id IS NOT NULL AS is_member, m.last_read,
-         (SELECT count(*)::int FROM channel_members cm WHERE cm.channel_id = c.id) AS num_members
+         c.created_at, c.head_seq, m.user_id IS NOT NULL AS is_member, m.last_read
     FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2`;
 
 @Injectable()
@@ -62,6 +62,12 @@ export class ChannelsRepository {
       [workspace, user, opts.afterId, opts.publicChannels, opts.privateChannels, opts.excludeArchived, opts.limit],
     );
     return rows;
+  }
+
+  /** O(members): only for conversations.info with include_num_members, never on every read. */
+  async countMembers(channel: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM channel_members WHERE channel_id = $1', [channel]);
+    return rows[0].n;
   }
 
   async memberIds(channel: string, afterUser: string, limit: number, db: Queryable = this.pool): Promise<string[]> {

@@ -29,7 +29,7 @@ export function toSlackChannel(row: ChannelRow): Record<string, unknown> {
     created,
     creator: row.creator,
     context_team_id: row.workspace_id,
-    num_members: row.num_members,
+    ...(row.num_members !== undefined ? { num_members: row.num_members } : {}),
     topic: { value: row.topic, creator: '', last_set: 0 },
     purpose: { value: row.purpose, creator: '', last_set: 0 },
     ...(row.is_member ? { last_read: formatTs(row.last_read ?? 0) } : {}),

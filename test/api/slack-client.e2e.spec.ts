@@ -106,6 +106,8 @@ describe('@slack/web-api WebClient against atomcast', () => {
     expect((await bobClient.conversations.join({ channel })).channel).toMatchObject({ id: channel, is_member: true });
     const info = await bobClient.conversations.info({ channel, include_num_members: true });
     expect(info.channel).toMatchObject({ id: channel, name: 'the-rest', num_members: 2, is_archived: false });
+    // Counting members is O(members): only when asked for, as Slack's include_num_members.
+    expect((await bobClient.conversations.info({ channel })).channel).not.toHaveProperty('num_members');
 
     const listed: string[] = [];
     for await (const page of client.paginate('conversations.list', { types: 'public_channel,private_channel', limit: 2 })) {

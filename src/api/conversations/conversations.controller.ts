@@ -42,7 +42,7 @@ export class ConversationsController {
 
   @SlackMethod('conversations.info')
   async info(@CurrentCaller() caller: Caller, @SlackArgs() args: InfoArgs) {
-    return this.conversations.info(caller, args.channel);
+    return this.conversations.info(caller, args.channel, args.include_num_members);
   }
 
   @SlackMethod('conversations.list')

@@ -119,8 +119,9 @@ export class ConversationsService {
     });
   }
 
-  async info(caller: Caller, channel: string) {
+  async info(caller: Caller, channel: string, includeNumMembers = false) {
     const row = await this.visible(caller, channel);
+    if (includeNumMembers) row.num_members = await this.channels.countMembers(channel);
     // Members also get their read marker and counts, from the unread projection.
     const counts = row.is_member ? await this.unread.forChannel(caller.user.id, channel) : undefined;
     return {
