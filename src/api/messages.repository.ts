@@ -26,7 +26,7 @@ export class MessagesRepository {
   }
 
   /** A live message's place and author, without its body (what chat.update and chat.delete check and change). */
-  async target(db: Queryable, channel: string, ts: bigint): Promise<MessageTarget | undefined> {
+  async target(channel: string, ts: bigint, db: Queryable = this.pool): Promise<MessageTarget | undefined> {
     const { rows } = await db.query<MessageTarget>(
       'SELECT channel_id, seq, ts, user_id, thread_ts FROM messages WHERE channel_id = $1 AND ts = $2 AND NOT deleted',
       [channel, ts.toString()],

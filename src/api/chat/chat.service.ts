@@ -59,11 +59,14 @@ export class ChatService {
 
   /**
    * Author or workspace admin only; the edit is an event and the body changes in place. The body
-   * is sealed first (possibly a KMS round trip), so the channel stays locked only for the check,
-   * the append and the body update.
+   * is sealed first (possibly a KMS round trip, and it may create the channel's data key of the
+   * day), so the channel stays locked only for the check, the append and the body update. A caller
+   * the rules refuse is refused before the seal: nothing is written on bad input.
    */
   async update(caller: Caller, args: UpdateMessageArgs) {
     const ts = requireTs(args.ts, 'message_not_found');
+    const facts = await this.editFacts(caller, args.channel, ts);
+    enforce(channelPolicy('edit', facts));
     const body = await this.cipher.seal(caller.workspace, args.channel, args.text);
     return this.events.transaction(async (tx) => {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'edit');
@@ -88,8 +91,15 @@ export class ChatService {
     const head = await tx.lockChannel(channel, caller.workspace);
     const member = head ? await this.channels.isMember(tx.db, channel, caller.user.id) : false;
     // Read without its body: nothing is opened (EKM) for a caller the rules refuse.
-    const message = head ? await this.messages.target(tx.db, channel, ts) : undefined;
+    const message = head ? await this.messages.target(channel, ts, tx.db) : undefined;
     enforce(channelPolicy(action, { head, caller: caller.user, member, message }));
     return message!;
+  }
+
+  /** The facts channelPolicy('edit') needs, read without a lock (checked again under it). */
+  private async editFacts(caller: Caller, channel: string, ts: bigint) {
+    const head = await this.channels.find(caller.workspace, channel, caller.user.id);
+    const message = head ? await this.messages.target(channel, ts) : undefined;
+    return { head, caller: caller.user, member: head?.is_member ?? false, message };
   }
 }
