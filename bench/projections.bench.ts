@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
+import { ChatRepository } from '../src/api/chat/chat.repository.js';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { createPool, migrate } from '../src/db/database.js';
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
       for (const channel of round % 2 ? [small, big] : [big, small]) {
         const started = performance.now();
         for (let i = 0; i < perRound; i++) {
-          await store.postMessage({ workspace: WS, channel, user: userId(1), text: i % 10 ? `post ${i}` : `<!channel> post ${i}` });
+          await new ChatRepository(pool, store).postMessage({ workspace: WS, channel, user: userId(1), text: i % 10 ? `post ${i}` : `<!channel> post ${i}` });
         }
         await projector.catchUp(); // the projection's write is part of the cost of a post
         cost[channel].push((performance.now() - started) / perRound);

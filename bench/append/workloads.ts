@@ -4,6 +4,7 @@ import pg from 'pg';
 import { Pool as UndiciPool } from 'undici';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { loadConfig } from '../../src/config/config.js';
+import { ChatRepository } from '../../src/api/chat/chat.repository.js';
 import { createPool } from '../../src/db/database.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import type { Operation } from './load.js';
@@ -95,9 +96,10 @@ function eventStore({ data, clients, channels }: WorkloadOptions): Workload {
   const pool = createPool(data.url, clients);
   const config = loadConfig({ DATABASE_URL: data.url, LOG_LEVEL: 'warn' });
   const store = new EventStore(pool, config);
+  const chat = new ChatRepository(pool, store);
   return {
     op: async (client) => {
-      const posted = await store.postMessage({
+      const posted = await chat.postMessage({
         workspace: data.workspace,
         channel: data.channels[pick(channels)],
         user: data.users[client % data.users.length].id,

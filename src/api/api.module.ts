@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ChannelsRepository } from './channels.repository.js';
 import { ChatController } from './chat/chat.controller.js';
+import { ChatRepository } from './chat/chat.repository.js';
 import { ChatService } from './chat/chat.service.js';
 import { ConversationsController } from './conversations/conversations.controller.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -10,7 +11,7 @@ import { UsersController } from './users/users.controller.js';
 
 @Module({
   controllers: [ChatController, ConversationsController, UsersController, UnknownMethodController],
-  providers: [ChatService, ConversationsService, ChannelsRepository, MessagesRepository],
+  providers: [ChatService, ChatRepository, ConversationsService, ChannelsRepository, MessagesRepository],
   exports: [ChannelsRepository, MessagesRepository, ConversationsService, ChatService],
 })
 export class ApiModule {}

@@ -2,24 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../db/database.module.js';
 import type { Queryable } from '../db/database.js';
+import type { ChannelRow } from '../domain/channel.js';
 import { EPHEMERAL_NOTIFY_CHANNEL } from '../realtime/relay.js';
-
-export interface ChannelRow {
-  id: string;
-  workspace_id: string;
-  name: string;
-  is_private: boolean;
-  is_archived: boolean;
-  creator: string;
-  topic: string;
-  purpose: string;
-  created_at: Date;
-  head_seq: string;
-  is_member: boolean;
-  /** Only when asked for (countMembers): counting is O(members). */
-  num_members?: number;
-  last_read: string | null;
-}
 
 // Channel rows seen by one user: membership, member count and their read marker come along.
 const CHANNEL_FOR_USER = `

@@ -5,6 +5,8 @@ import type { Queryable } from '../db/database.js';
 import { BodyCipher, type SealedBody } from '../crypto/body-cipher.js';
 import { MESSAGE_COLUMNS, type MessageRow } from '../domain/message.js';
 
+export type MessageTarget = Pick<MessageRow, 'channel_id' | 'seq' | 'ts' | 'user_id' | 'thread_ts'>;
+
 /** Message bodies and thread state. Every row it returns has its body opened (EKM workspaces). */
 @Injectable()
 export class MessagesRepository {
@@ -20,6 +22,15 @@ export class MessagesRepository {
       [channel, ts.toString()],
     );
     await this.cipher.openRows(rows);
+    return rows[0];
+  }
+
+  /** A live message's place and author, without its body (what chat.update and chat.delete check and change). */
+  async target(channel: string, ts: bigint, db: Queryable = this.pool): Promise<MessageTarget | undefined> {
+    const { rows } = await db.query<MessageTarget>(
+      'SELECT channel_id, seq, ts, user_id, thread_ts FROM messages WHERE channel_id = $1 AND ts = $2 AND NOT deleted',
+      [channel, ts.toString()],
+    );
     return rows[0];
   }
 
@@ -45,7 +56,7 @@ export class MessagesRepository {
   }
 
   /** Deletes the body (text is gone, not hidden) and keeps the parent's thread summary right. */
-  async delete(db: Queryable, msg: MessageRow): Promise<void> {
+  async delete(db: Queryable, msg: MessageTarget): Promise<void> {
     await db.query('UPDATE messages SET text = NULL, body_enc = NULL, attachments = NULL, deleted = true WHERE channel_id = $1 AND seq = $2', [msg.channel_id, msg.seq]);
     if (msg.thread_ts) {
       await db.query(

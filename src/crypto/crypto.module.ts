@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Global, Module } from '@nestjs/common';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CONFIG, type Config } from '../config/config.js';
+import { BodyOpener } from '../event-store/body-opener.js';
 import { AwsKmsKeyProvider } from './aws-kms-key-provider.js';
 import { BodyCipher } from './body-cipher.js';
 import { EkmRepository } from './ekm.repository.js';
@@ -21,7 +22,10 @@ export function keyProviders(config: Config): KeyProviders {
 
 @Global()
 @Module({
-  providers: [EkmRepository, BodyCipher, { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders }],
-  exports: [EkmRepository, BodyCipher, KEY_PROVIDERS],
+  providers: [
+    EkmRepository, BodyCipher, { provide: BodyOpener, useExisting: BodyCipher },
+    { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders },
+  ],
+  exports: [EkmRepository, BodyCipher, BodyOpener, KEY_PROVIDERS],
 })
 export class CryptoModule {}

@@ -1,5 +1,26 @@
-import type { ChannelRow } from '../api/channels.repository.js';
 import { formatTs } from './ts.js';
+
+/** A channel's head row: what the channel rules and the append path look at. */
+export interface ChannelHead {
+  id: string;
+  workspace_id: string;
+  name: string;
+  is_private: boolean;
+  is_archived: boolean;
+  creator: string;
+  head_seq: string;
+}
+
+/** A channel as one user sees it: membership and their read marker come along. */
+export interface ChannelRow extends ChannelHead {
+  topic: string;
+  purpose: string;
+  created_at: Date;
+  is_member: boolean;
+  /** Only when asked for (countMembers): counting is O(members). */
+  num_members?: number;
+  last_read: string | null;
+}
 
 /** Slack's channel name rule: lower case letters, digits, hyphens and underscores, at most 80. */
 export function channelNameError(name: string): string | undefined {

@@ -40,6 +40,21 @@ export interface MessageAttachment {
 export const MESSAGE_COLUMNS =
   'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, body_enc, data_key_id';
 
+/** Slack's message object, as history, replies and `message_changed` events carry it. */
+export interface SlackMessage {
+  type: 'message';
+  user: string;
+  text: string;
+  ts: string;
+  subtype?: 'thread_broadcast' | 'ekm_access_denied';
+  client_msg_id?: string;
+  thread_ts?: string;
+  reply_count?: number;
+  latest_reply?: string;
+  edited?: { user: string | null; ts: string };
+  attachments?: MessageAttachment[];
+}
+
 /** What Slack shows in place of a body whose key the customer revoked (EKM). */
 export const EKM_DENIED_TEXT = "Your admins have suspended everyone's access to this content.";
 
@@ -61,8 +76,8 @@ export function toSlackTombstone(row: MessageRow): Record<string, unknown> {
 export const toListedMessage = (row: MessageRow) => (row.deleted ? toSlackTombstone(row) : toSlackMessage(row));
 
 /** Slack's message object. A deleted message keeps no text. */
-export function toSlackMessage(row: MessageRow): Record<string, unknown> {
-  const msg: Record<string, unknown> = { type: 'message', user: row.user_id, text: row.deleted ? '' : (row.text ?? ''), ts: formatTs(row.ts) };
+export function toSlackMessage(row: MessageRow): SlackMessage {
+  const msg: SlackMessage = { type: 'message', user: row.user_id, text: row.deleted ? '' : (row.text ?? ''), ts: formatTs(row.ts) };
   if (row.ekm_denied && !row.deleted) Object.assign(msg, { subtype: 'ekm_access_denied', text: EKM_DENIED_TEXT });
   if (row.client_msg_id) msg.client_msg_id = row.client_msg_id;
   if (row.thread_ts) {

@@ -1,4 +1,14 @@
-import type { UserRow } from '../workspaces/workspaces.repository.js';
+export type Role = 'member' | 'admin' | 'analyst';
+
+export interface UserRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  real_name: string;
+  role: Role;
+  deleted: boolean;
+  created_at: Date;
+}
 
 export function toSlackUser(u: UserRow): Record<string, unknown> {
   return {

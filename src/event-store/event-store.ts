@@ -1,28 +1,22 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
-import { BodyCipher } from '../crypto/body-cipher.js';
 import { inTransaction, type Queryable } from '../db/database.js';
-import { SlackError } from '../domain/slack-error.js';
 import { PG_POOL } from '../db/database.module.js';
-import { type ChannelEvent, type ChannelEventType, type GlobalCursor, START } from './events.js';
+import type { ChannelHead } from '../domain/channel.js';
+import type { ChannelEvent } from '../domain/events.js';
+import { BodyOpener } from './body-opener.js';
+import { type GlobalCursor, START, type StoredData } from './events.js';
 import { FanoutHint } from './fanout-hint.js';
 import { readChannel, readGlobal } from './read-events.js';
-
-export interface ChannelHead {
-  id: string;
-  workspace_id: string;
-  name: string;
-  is_private: boolean;
-  is_archived: boolean;
-  creator: string;
-  head_seq: string;
-}
 
 export interface Appended {
   seq: number;
   ts: string; // microseconds
 }
+
+/** Events without a payload take no data argument; the others must be given theirs. */
+type DataArg<T extends keyof StoredData> = Record<string, never> extends StoredData[T] ? [data?: StoredData[T]] : [data: StoredData[T]];
 
 /** The one writer of a channel stream inside a transaction: the channel row lock orders every append. */
 export class StreamTransaction {
@@ -44,10 +38,10 @@ export class StreamTransaction {
   }
 
   /** Appends one event; `user` is null for events the system records (retention redactions). */
-  async append(channel: string, type: ChannelEventType, user: string | null, data: object = {}): Promise<Appended> {
+  async append<T extends keyof StoredData>(channel: string, type: T, user: string | null, ...[data]: DataArg<T>): Promise<Appended> {
     const { rows } = await this.db.query<{ seq: string; ts: string }>(
       'SELECT seq, ts FROM append_event($1, $2, $3, $4, NULL)',
-      [channel, type, user, data],
+      [channel, type, user, data ?? {}],
     );
     const seq = Number(rows[0].seq);
     this.appended.push({ channel, seq });
@@ -55,7 +49,7 @@ export class StreamTransaction {
   }
 
   /** Appends one event per `data`, in order, in one round trip. */
-  async appendMany(channel: string, type: ChannelEventType, user: string | null, data: object[]): Promise<Appended[]> {
+  async appendMany<T extends keyof StoredData>(channel: string, type: T, user: string | null, data: Array<StoredData[T]>): Promise<Appended[]> {
     if (!data.length) return [];
     const { rows } = await this.db.query<{ seq: string; ts: string }>(
       'SELECT seq, ts FROM append_events($1, $2, $3, $4::jsonb[]) ORDER BY seq',
@@ -67,22 +61,11 @@ export class StreamTransaction {
   }
 }
 
-export interface PostMessage {
-  workspace: string;
-  channel: string;
-  user: string;
-  text: string;
-  threadTs?: bigint;
-  replyBroadcast?: boolean;
-  clientMsgId?: string;
-}
-
-export interface Posted extends Appended {
-  threadTs: string | null;
-  duplicate: boolean;
-}
-
-/** The only code that writes the events table: appends, reads by seq, and the global cursor. */
+/**
+ * The channel streams: appends, reads by seq, the global cursor and consumer checkpoints. It knows
+ * no Slack method; chat.postMessage's one-round-trip append (post_message()) lives with the chat
+ * use case and reports its commits here (`noteCommitted`).
+ */
 @Injectable()
 export class EventStore implements OnModuleDestroy {
   private readonly hint: FanoutHint;
@@ -90,36 +73,10 @@ export class EventStore implements OnModuleDestroy {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(CONFIG) config: Config,
-    /** Seals and opens bodies of EKM workspaces; without it every body is plaintext (benchmarks). */
-    @Optional() private readonly cipher?: BodyCipher,
+    /** Opens bodies of EKM workspaces; without it every body is read as stored (benchmarks). */
+    @Optional() private readonly opener?: BodyOpener,
   ) {
     this.hint = new FanoutHint(pool, config.NOTIFY_INTERVAL_MS);
-  }
-
-  /** chat.postMessage: one round trip; every check that must agree with the append runs under the channel lock. */
-  async postMessage(cmd: PostMessage): Promise<Posted> {
-    let r = await this.callPostMessage(cmd, false);
-    // Our cached view said "no EKM" but the workspace has it now: seal with fresh settings, once.
-    if (r.error === 'ekm_required' && this.cipher) r = await this.callPostMessage(cmd, true);
-    if (r.error) throw new SlackError(r.error);
-    const seq = Number(r.seq);
-    if (!r.duplicate) this.hint.note(cmd.channel, seq);
-    return { seq, ts: r.ts, threadTs: r.thread_ts, duplicate: r.duplicate };
-  }
-
-  private async callPostMessage(cmd: PostMessage, freshSettings: boolean) {
-    const body = this.cipher
-      ? await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text, freshSettings)
-      : { text: cmd.text, bodyEnc: null, dataKeyId: null };
-    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>({
-      name: 'post-message', // prepared once per connection: the hot path skips parse and plan
-      text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      values: [
-        cmd.workspace, cmd.channel, cmd.user, body.text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
-        cmd.clientMsgId ?? null, body.bodyEnc, body.dataKeyId,
-      ],
-    });
-    return rows[0];
   }
 
   /** Runs `work` in one transaction; the events it appended are hinted to the relay after commit. */
@@ -130,12 +87,17 @@ export class EventStore implements OnModuleDestroy {
     return result;
   }
 
+  /** An append committed outside `transaction` (post_message()): tells this node's relay and, by NOTIFY, the others. */
+  noteCommitted(channel: string, seq: number): void {
+    this.hint.note(channel, seq);
+  }
+
   readChannel(channel: string, afterSeq: number, limit: number, db: Queryable = this.pool): Promise<ChannelEvent[]> {
-    return readChannel(db, channel, afterSeq, limit, this.cipher);
+    return readChannel(db, channel, afterSeq, limit, this.opener);
   }
 
   readGlobal(cursor: GlobalCursor, limit: number, db: Queryable = this.pool) {
-    return readGlobal(db, cursor, limit, this.cipher);
+    return readGlobal(db, cursor, limit, this.opener);
   }
 
   async loadCheckpoint(name: string, db: Queryable = this.pool): Promise<GlobalCursor> {

@@ -1,21 +1,17 @@
-/** The kinds of event a channel stream holds, named in the past tense. */
-export type ChannelEventType =
-  | 'channel_created'
-  | 'member_joined_channel'
-  | 'member_left_channel'
-  | 'message'
-  | 'message_changed'
-  | 'message_deleted'
-  | 'channel_archive';
+export type { ChannelEvent, ChannelEventType } from '../domain/events.js';
 
-/** One event as it leaves the store: `{channel, seq, ts, type, ...}` (DESIGN.md, Socket.IO `event`). */
-export interface ChannelEvent {
-  channel: string;
-  seq: number;
-  ts: string;
-  type: ChannelEventType;
-  user?: string;
-  [field: string]: unknown;
+/**
+ * What each event type stores in `events.data` when appended (what readers get is the event union
+ * of domain/events.ts, with bodies joined in). `message` is appended only by post_message().
+ */
+export interface StoredData {
+  channel_created: { name: string; is_private: boolean };
+  member_joined_channel: { inviter?: string };
+  member_left_channel: { kicked_by?: string };
+  /** `unfurl`: previews were added; `ekm`: an EKM revocation change covered the body (neither is read back). */
+  message_changed: { message_ts: number; unfurl?: true; ekm?: unknown };
+  message_deleted: { message_ts: number; reason?: 'retention' };
+  channel_archive: Record<string, never>;
 }
 
 /** Position in the global log: the writer's transaction id, then the row's position within it. */

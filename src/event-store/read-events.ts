@@ -1,21 +1,27 @@
-import type { BodyCipher } from '../crypto/body-cipher.js';
 import type { Queryable } from '../db/database.js';
+import type { ChannelEvent } from '../domain/events.js';
 import { MESSAGE_COLUMNS, toSlackMessage, type MessageRow } from '../domain/message.js';
 import { formatTs } from '../domain/ts.js';
-import { formatCursor, type ChannelEvent, type GlobalCursor } from './events.js';
+import type { BodyOpener } from './body-opener.js';
+import { formatCursor, type GlobalCursor, type StoredData } from './events.js';
 
-interface EventRow {
+interface EventRowBase {
   channel_id: string;
   seq: string;
   ts: string;
-  type: ChannelEvent['type'];
   user_id: string | null;
-  data: Record<string, unknown>;
   client_msg_id: string | null;
   tx_id: string;
   position: string;
   body: MessageRow | null;
 }
+
+/** A row of events (and the body joined in); `data` is what its type stores (StoredData). */
+type EventRow = EventRowBase &
+  (
+    | { type: 'message'; data: { thread_ts?: number; reply_broadcast?: true } }
+    | { [T in keyof StoredData]: { type: T; data: StoredData[T] } }[keyof StoredData]
+  );
 
 // Bodies are joined in at read time: a message event carries its own body, an edit carries the
 // message it changed. Deleted or expired bodies therefore never leave the store.
@@ -31,12 +37,12 @@ const SELECT_EVENTS = `
     FROM events e`;
 
 /** Events of one channel with seq > afterSeq, in seq order. */
-export async function readChannel(db: Queryable, channel: string, afterSeq: number, limit: number, cipher?: BodyCipher): Promise<ChannelEvent[]> {
+export async function readChannel(db: Queryable, channel: string, afterSeq: number, limit: number, opener?: BodyOpener): Promise<ChannelEvent[]> {
   const { rows } = await db.query<EventRow>(
     `${SELECT_EVENTS} WHERE e.channel_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`,
     [channel, afterSeq, limit],
   );
-  await cipher?.openRows(rows.map((r) => r.body));
+  await opener?.openRows(rows.map((r) => r.body));
   return rows.map(toChannelEvent);
 }
 
@@ -49,7 +55,7 @@ export async function readGlobal(
   db: Queryable,
   cursor: GlobalCursor,
   limit: number,
-  cipher?: BodyCipher,
+  opener?: BodyOpener,
 ): Promise<Array<ChannelEvent & { cursor: string }>> {
   const { rows } = await db.query<EventRow>(
     `${SELECT_EVENTS}
@@ -58,34 +64,44 @@ export async function readGlobal(
       ORDER BY e.tx_id, e.position LIMIT $3`,
     [cursor.txId, cursor.position, limit],
   );
-  await cipher?.openRows(rows.map((r) => r.body));
+  await opener?.openRows(rows.map((r) => r.body));
   return rows.map((row) => ({ ...toChannelEvent(row), cursor: formatCursor({ txId: row.tx_id, position: row.position }) }));
 }
 
 function toChannelEvent(row: EventRow): ChannelEvent {
-  const event: ChannelEvent = { channel: row.channel_id, seq: Number(row.seq), ts: formatTs(row.ts), type: row.type };
-  if (row.user_id) event.user = row.user_id;
-  const data = row.data;
+  const base = { channel: row.channel_id, seq: Number(row.seq), ts: formatTs(row.ts) };
+  const user = row.user_id ? { user: row.user_id } : {};
   switch (row.type) {
     case 'message': {
       // A deleted or expired message keeps its place in the log as a tombstone without text.
-      const body = row.body && !row.body.deleted ? toSlackMessage(row.body) : { text: '', subtype: 'tombstone' };
-      event.text = body.text;
-      if (data.thread_ts) event.thread_ts = formatTs(data.thread_ts as number);
-      if (data.reply_broadcast) event.subtype = 'thread_broadcast';
-      if (body.subtype === 'tombstone') event.subtype = 'tombstone';
-      if (row.client_msg_id) event.client_msg_id = row.client_msg_id;
-      break;
+      const body = row.body && !row.body.deleted ? toSlackMessage(row.body) : { text: '', subtype: 'tombstone' as const };
+      return {
+        ...base, type: row.type, ...user,
+        text: body.text,
+        ...(row.data.thread_ts ? { thread_ts: formatTs(row.data.thread_ts) } : {}),
+        ...(body.subtype === 'tombstone' ? { subtype: 'tombstone' as const } : row.data.reply_broadcast ? { subtype: 'thread_broadcast' as const } : {}),
+        ...(row.client_msg_id ? { client_msg_id: row.client_msg_id } : {}),
+      };
     }
     case 'message_changed':
-      event.message = row.body ? toSlackMessage(row.body) : undefined;
-      break;
-    case 'message_deleted':
-      event.deleted_ts = formatTs(data.message_ts as number);
-      if (data.reason) event.reason = data.reason; // 'retention' for expiry; absent when a person deleted it
-      break;
-    default:
-      for (const [key, value] of Object.entries(data)) event[key] = value;
+      return { ...base, type: row.type, ...user, message: row.body ? toSlackMessage(row.body) : undefined };
+    case 'message_deleted': {
+      const { message_ts, reason } = row.data;
+      return { ...base, type: row.type, ...user, deleted_ts: formatTs(message_ts), ...(reason ? { reason } : {}) };
+    }
+    case 'channel_created': {
+      const { name, is_private } = row.data;
+      return { ...base, type: row.type, ...user, name, is_private };
+    }
+    case 'member_joined_channel': {
+      const { inviter } = row.data;
+      return { ...base, type: row.type, ...user, ...(inviter ? { inviter } : {}) };
+    }
+    case 'member_left_channel': {
+      const { kicked_by } = row.data;
+      return { ...base, type: row.type, ...user, ...(kicked_by ? { kicked_by } : {}) };
+    }
+    case 'channel_archive':
+      return { ...base, type: row.type, ...user };
   }
-  return event;
 }

@@ -19,7 +19,8 @@ export class JobDispatchProjection implements Projection {
 
   async apply(_db: Queryable, events: readonly GlobalEvent[]): Promise<void> {
     const unfurls = events
-      .filter((e) => e.type === 'message' && typeof e.text === 'string' && HAS_LINK.test(e.text))
+      .filter((e) => e.type === 'message')
+      .filter((e) => HAS_LINK.test(e.text))
       .map((e) => ({ name: 'unfurl', data: { channel: e.channel, seq: e.seq } satisfies UnfurlJob, opts: { jobId: unfurlJobId(e.channel, e.seq) } }));
     if (unfurls.length) await this.queues.get(QUEUES.unfurl).addBulk(unfurls);
   }

@@ -8,6 +8,7 @@ import { MarkArgs } from '../api/conversations/conversations.dto.js';
 import { ChatService } from '../api/chat/chat.service.js';
 import { ConversationsService } from '../api/conversations/conversations.service.js';
 import { slackValidation } from '../api/slack-args.js';
+import { enforce, signalPolicy } from '../domain/channel-policy.js';
 import { SlackError } from '../domain/slack-error.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
@@ -190,7 +191,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private memberChannel(session: Session, body: unknown): string {
     const channel = isObject(body) ? parseChannel(body.channel) : undefined;
     if (!channel) throw new SlackError('invalid_arguments');
-    if (!session.streams.has(channel)) throw new SlackError('not_in_channel');
+    enforce(signalPolicy(session.isMember(channel)));
     return channel;
   }
 

@@ -39,6 +39,11 @@ export class Session {
     readonly caller: Caller,
   ) {}
 
+  /** The session streams exactly the channels its user is a member of (delivery keeps it so). */
+  isMember(channel: string): boolean {
+    return this.streams.has(channel);
+  }
+
   get user(): string {
     return this.caller.user.id;
   }

@@ -2,17 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../db/database.module.js';
 
-export type Role = 'member' | 'admin' | 'analyst';
+import type { Role, UserRow } from '../domain/user.js';
 
-export interface UserRow {
-  id: string;
-  workspace_id: string;
-  name: string;
-  real_name: string;
-  role: Role;
-  deleted: boolean;
-  created_at: Date;
-}
+export type { Role, UserRow };
 
 export interface WorkspaceRow {
   id: string;

@@ -1,5 +1,5 @@
 import { WebClient } from '@slack/web-api';
-import { EventStore } from '../../src/event-store/event-store.js';
+import { ChatRepository } from '../../src/api/chat/chat.repository.js';
 import { issueToken } from '../../src/workspaces/tokens.js';
 import { seedChannel } from '../support/fixtures.js';
 import { TestApp } from '../support/test-app.js';
@@ -12,10 +12,10 @@ describe('16 concurrent writers x 500 posts to one channel', () => {
   it('gives seq exactly 1..8000, strictly increasing ts, and history pages return all 8000 in order', async () => {
     const writers = Array.from({ length: 16 }, (_, w) => `UW${w}`);
     const { channel, workspace } = await seedChannel(t.pool, { channel: 'CHOT', users: writers });
-    const store = t.app.get(EventStore);
+    const chat = t.app.get(ChatRepository);
     await Promise.all(
       writers.map(async (user, w) => {
-        for (let i = 0; i < 500; i++) await store.postMessage({ workspace, channel, user, text: `${w}:${i}` });
+        for (let i = 0; i < 500; i++) await chat.postMessage({ workspace, channel, user, text: `${w}:${i}` });
       }),
     );
 

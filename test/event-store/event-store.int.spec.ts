@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { ChatRepository } from '../../src/api/chat/chat.repository.js';
 import { loadConfig } from '../../src/config/config.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { START, type GlobalCursor } from '../../src/event-store/events.js';
@@ -24,7 +25,7 @@ describe('event store', () => {
   });
 
   const post = (channel: string, text: string, extra: { clientMsgId?: string; user?: string } = {}) =>
-    store.postMessage({ workspace: 'TSEED', channel, user: extra.user ?? 'USEED', text, clientMsgId: extra.clientMsgId });
+    new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel, user: extra.user ?? 'USEED', text, clientMsgId: extra.clientMsgId });
 
   const seqs = async (channel: string) =>
     (await pool.query<{ seq: string; ts: string }>('SELECT seq, ts FROM events WHERE channel_id = $1 ORDER BY seq', [channel])).rows;
@@ -46,7 +47,7 @@ describe('event store', () => {
     client.release();
     await post(channel, 'two');
     expect((await seqs(channel)).map((r) => Number(r.seq))).toEqual([1, 2]);
-    expect((await store.readChannel(channel, 0, 10)).map((e) => e.text)).toEqual(['one', 'two']);
+    expect((await store.readChannel(channel, 0, 10)).map((e) => e.type === 'message' && e.text)).toEqual(['one', 'two']);
   });
 
   it('the database refuses UPDATE, DELETE and TRUNCATE on events', async () => {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ChatRepository } from '../../src/api/chat/chat.repository.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Queryable } from '../../src/db/database.js';
 import { EventStore } from '../../src/event-store/event-store.js';
@@ -43,7 +44,7 @@ describe('projector', () => {
     projectors.push(p);
     return p;
   };
-  const post = (channel: string, text: string, user = 'UPOSTER') => store.postMessage({ workspace: 'TSEED', channel, user, text });
+  const post = (channel: string, text: string, user = 'UPOSTER') => new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel, user, text });
   const unread = async (user: string, channel: string) => (await counts.forChannel(user, channel))?.unread;
   const rows = async (channel: string) =>
     (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM unread_messages WHERE channel_id = $1', [channel])).rows[0].n;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ChatRepository } from '../../src/api/chat/chat.repository.js';
 import { loadConfig } from '../../src/config/config.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { Projector } from '../../src/projections/projector.js';
@@ -32,7 +33,7 @@ describe('unread counts past the display cap', () => {
     await seedChannel(pool, { channel: 'CCAP', users: ['UPOSTER', 'UREADER'] });
     const texts = ['<@UREADER> first', 'two', 'three', '<!here> four', 'five', '<@UOTHER> six', '<!channel> seven'];
     const posted = [];
-    for (const text of texts) posted.push(await store.postMessage({ workspace: 'TSEED', channel: 'CCAP', user: 'UPOSTER', text }));
+    for (const text of texts) posted.push(await new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel: 'CCAP', user: 'UPOSTER', text }));
     await projector.catchUp();
     const counts = new UnreadCountsRepository(pool);
 

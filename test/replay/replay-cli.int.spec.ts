@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { runReplay, UsageError } from '../../src/cli/replay-command.js';
+import { ChatRepository } from '../../src/api/chat/chat.repository.js';
 import { loadConfig } from '../../src/config/config.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -24,7 +25,7 @@ describe('npm run replay', () => {
     dir = mkdtempSync(join(tmpdir(), 'atomcast-replay-'));
     await seedChannel(pool, { channel: 'CONE' });
     await seedChannel(pool, { channel: 'CTWO' });
-    for (let i = 0; i < 25; i++) await store.postMessage({ workspace: 'TSEED', channel: i % 2 ? 'CONE' : 'CTWO', user: 'USEED', text: `m${i}` });
+    for (let i = 0; i < 25; i++) await new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel: i % 2 ? 'CONE' : 'CTWO', user: 'USEED', text: `m${i}` });
   });
   afterAll(async () => {
     await store.flushHints();

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BodyCipher } from '../../crypto/body-cipher.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
+import { channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { toSlackMessage } from '../../domain/message.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
@@ -8,18 +9,20 @@ import type { Caller } from '../../workspaces/workspaces.service.js';
 import { ChannelsRepository } from '../channels.repository.js';
 import { MessagesRepository } from '../messages.repository.js';
 import type { DeleteMessageArgs, PostMessageArgs, UpdateMessageArgs } from './chat.dto.js';
+import { ChatRepository, type PostMessage, type Posted } from './chat.repository.js';
 
 @Injectable()
 export class ChatService {
   constructor(
     private readonly events: EventStore,
+    private readonly chat: ChatRepository,
     private readonly channels: ChannelsRepository,
     private readonly messages: MessagesRepository,
     private readonly cipher: BodyCipher,
   ) {}
 
   async postMessage(caller: Caller, args: PostMessageArgs) {
-    const posted = await this.events.postMessage({
+    const posted = await this.post({
       workspace: caller.workspace,
       channel: args.channel,
       user: caller.user.id,
@@ -43,13 +46,31 @@ export class ChatService {
     return { channel: args.channel, ts, seq: posted.seq, message };
   }
 
-  /** Author or workspace admin only; the edit is an event and the body changes in place. */
+  /** Seals the body (EKM) outside any lock, then appends in one round trip. */
+  private async post(cmd: PostMessage): Promise<Posted> {
+    try {
+      return await this.chat.postMessage(cmd, await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text));
+    } catch (err) {
+      if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
+      // Our cached view said "no EKM" but the workspace has it now: seal with fresh settings, once.
+      return this.chat.postMessage(cmd, await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text, true));
+    }
+  }
+
+  /**
+   * Author or workspace admin only; the edit is an event and the body changes in place. The body
+   * is sealed first (possibly a KMS round trip, and it may create the channel's data key of the
+   * day), so the channel stays locked only for the check, the append and the body update. A caller
+   * the rules refuse is refused before the seal: nothing is written on bad input.
+   */
   async update(caller: Caller, args: UpdateMessageArgs) {
     const ts = requireTs(args.ts, 'message_not_found');
+    const facts = await this.editFacts(caller, args.channel, ts);
+    enforce(channelPolicy('edit', facts));
+    const body = await this.cipher.seal(caller.workspace, args.channel, args.text);
     return this.events.transaction(async (tx) => {
-      const target = await this.lockedMessage(tx, caller, args.channel, ts, 'cant_update_message');
+      const target = await this.lockedMessage(tx, caller, args.channel, ts, 'edit');
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });
-      const body = await this.cipher.seal(caller.workspace, args.channel, args.text);
       const row = await this.messages.edit(tx.db, args.channel, ts, body, appended.ts, caller.user.id);
       return { channel: args.channel, ts: formatTs(ts), text: args.text, seq: appended.seq, message: toSlackMessage(row) };
     });
@@ -58,22 +79,27 @@ export class ChatService {
   async delete(caller: Caller, args: DeleteMessageArgs) {
     const ts = requireTs(args.ts, 'message_not_found');
     return this.events.transaction(async (tx) => {
-      const target = await this.lockedMessage(tx, caller, args.channel, ts, 'cant_delete_message');
+      const target = await this.lockedMessage(tx, caller, args.channel, ts, 'delete');
       const appended = await tx.append(args.channel, 'message_deleted', caller.user.id, { message_ts: Number(target.ts) });
       await this.messages.delete(tx.db, target);
       return { channel: args.channel, ts: formatTs(ts), seq: appended.seq };
     });
   }
 
-  private async lockedMessage(tx: StreamTransaction, caller: Caller, channel: string, ts: bigint, forbidden: string) {
+  /** Locks the channel and returns the message `action` may change (channelPolicy decides). */
+  private async lockedMessage(tx: StreamTransaction, caller: Caller, channel: string, ts: bigint, action: 'edit' | 'delete') {
     const head = await tx.lockChannel(channel, caller.workspace);
-    if (!head) throw new SlackError('channel_not_found');
-    const member = await this.channels.isMember(tx.db, channel, caller.user.id);
-    if (head.is_private && !member) throw new SlackError('channel_not_found');
-    if (head.is_archived) throw new SlackError('is_archived');
-    const target = await this.messages.find(channel, ts, tx.db);
-    if (!target) throw new SlackError('message_not_found');
-    if (target.user_id !== caller.user.id && caller.user.role !== 'admin') throw new SlackError(forbidden);
-    return target;
+    const member = head ? await this.channels.isMember(tx.db, channel, caller.user.id) : false;
+    // Read without its body: nothing is opened (EKM) for a caller the rules refuse.
+    const message = head ? await this.messages.target(channel, ts, tx.db) : undefined;
+    enforce(channelPolicy(action, { head, caller: caller.user, member, message }));
+    return message!;
+  }
+
+  /** The facts channelPolicy('edit') needs, read without a lock (checked again under it). */
+  private async editFacts(caller: Caller, channel: string, ts: bigint) {
+    const head = await this.channels.find(caller.workspace, channel, caller.user.id);
+    const message = head ? await this.messages.target(channel, ts) : undefined;
+    return { head, caller: caller.user, member: head?.is_member ?? false, message };
   }
 }

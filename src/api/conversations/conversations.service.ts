@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { channelNameError, toSlackChannel } from '../../domain/channel.js';
+import { type ChannelRow, channelNameError, toSlackChannel } from '../../domain/channel.js';
+import { type ChannelAction, channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { newChannelId } from '../../domain/ids.js';
 import { toListedMessage } from '../../domain/message.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
-import { type ChannelRow, ChannelsRepository } from '../channels.repository.js';
+import { ChannelsRepository } from '../channels.repository.js';
 import { MessagesRepository } from '../messages.repository.js';
 import { UnreadCountsRepository } from '../../projections/unread/unread-counts.repository.js';
 import { decodeCursor, decodeTsCursor, encodeCursor, pageSize } from '../slack-args.js';
@@ -24,11 +25,11 @@ export class ConversationsService {
     private readonly unread: UnreadCountsRepository,
   ) {}
 
-  /** The channel if the caller may see it: public ones, or private ones they belong to. */
+  /** The channel if the caller may read it: public ones, or private ones they belong to. */
   async visible(caller: Caller, id: string): Promise<ChannelRow> {
     const channel = await this.channels.find(caller.workspace, id, caller.user.id);
-    if (!channel || (channel.is_private && !channel.is_member)) throw new SlackError('channel_not_found');
-    return channel;
+    enforce(channelPolicy('read', { head: channel, caller: caller.user, member: channel?.is_member ?? false }));
+    return channel!;
   }
 
   async create(caller: Caller, args: CreateArgs) {
@@ -49,7 +50,7 @@ export class ConversationsService {
 
   async join(caller: Caller, channel: string) {
     return this.events.transaction(async (tx) => {
-      const { member } = await this.lock(tx, caller, channel, { archived: 'refuse' });
+      const { member } = await this.lock(tx, caller, channel, 'join');
       const result: Record<string, unknown> = {};
       if (member) {
         Object.assign(result, { warning: 'already_in_channel', response_metadata: { warnings: ['already_in_channel'] } });
@@ -67,7 +68,7 @@ export class ConversationsService {
     if (users.length > 1000) throw new SlackError('too_many_users');
     if (users.includes(caller.user.id)) throw new SlackError('cant_invite_self');
     return this.events.transaction(async (tx) => {
-      await this.lock(tx, caller, args.channel, { archived: 'refuse', mustBeMember: true });
+      await this.lock(tx, caller, args.channel, 'invite');
       let added = 0;
       for (const user of users) {
         const target = await this.workspaces.findUser(caller.workspace, user);
@@ -86,8 +87,7 @@ export class ConversationsService {
   async kick(caller: Caller, args: KickArgs) {
     if (args.user === caller.user.id) throw new SlackError('cant_kick_self');
     return this.events.transaction(async (tx) => {
-      const { head } = await this.lock(tx, caller, args.channel, { archived: 'refuse', mustBeMember: true });
-      if (caller.user.role !== 'admin' && head.creator !== caller.user.id) throw new SlackError('restricted_action');
+      await this.lock(tx, caller, args.channel, 'kick');
       const target = await this.workspaces.findUser(caller.workspace, args.user);
       if (!target) throw new SlackError('user_not_found');
       if (!(await this.channels.isMember(tx.db, args.channel, args.user))) throw new SlackError('not_in_channel');
@@ -99,7 +99,7 @@ export class ConversationsService {
 
   async leave(caller: Caller, channel: string) {
     return this.events.transaction(async (tx) => {
-      const { head, member } = await this.lock(tx, caller, channel, { archived: 'refuse' });
+      const { head, member } = await this.lock(tx, caller, channel, 'leave');
       if (!member) return { not_in_channel: true };
       // Nobody can join a private channel on their own, so its last member leaving would orphan it.
       if (head.is_private && (await this.channels.memberIds(channel, '', 2, tx.db)).length === 1) throw new SlackError('last_member');
@@ -111,8 +111,7 @@ export class ConversationsService {
 
   async archive(caller: Caller, channel: string) {
     return this.events.transaction(async (tx) => {
-      const { head } = await this.lock(tx, caller, channel, { archived: 'allow', mustBeMember: true });
-      if (head.is_archived) throw new SlackError('already_archived');
+      await this.lock(tx, caller, channel, 'archive');
       await tx.append(channel, 'channel_archive', caller.user.id);
       await this.channels.archive(tx.db, channel);
       return {};
@@ -211,22 +210,17 @@ export class ConversationsService {
   async mark(caller: Caller, args: MarkArgs) {
     const channel = await this.visible(caller, args.channel);
     const ts = requireTs(args.ts, 'invalid_timestamp');
-    if (!channel.is_member || !(await this.channels.markRead(args.channel, caller.user.id, ts))) throw new SlackError('not_in_channel');
+    enforce(channelPolicy('mark', { head: channel, caller: caller.user, member: channel.is_member }));
+    // The membership may end between the check and the update.
+    if (!(await this.channels.markRead(args.channel, caller.user.id, ts))) throw new SlackError('not_in_channel');
     return {};
   }
 
-  /**
-   * Locks the channel for a membership or state change and applies the checks every such change
-   * shares: it must exist in the workspace and be visible, and (as asked) not archived, and the
-   * caller a member.
-   */
-  private async lock(tx: StreamTransaction, caller: Caller, channel: string, rules: { archived: 'refuse' | 'allow'; mustBeMember?: boolean }) {
+  /** Locks the channel for a membership or state change that channelPolicy allows `action`. */
+  private async lock(tx: StreamTransaction, caller: Caller, channel: string, action: ChannelAction) {
     const head = await tx.lockChannel(channel, caller.workspace);
-    if (!head) throw new SlackError('channel_not_found');
-    const member = await this.channels.isMember(tx.db, channel, caller.user.id);
-    if (head.is_private && !member) throw new SlackError('channel_not_found');
-    if (rules.archived === 'refuse' && head.is_archived) throw new SlackError('is_archived');
-    if (rules.mustBeMember && !member) throw new SlackError('not_in_channel');
-    return { head, member };
+    const member = head ? await this.channels.isMember(tx.db, channel, caller.user.id) : false;
+    enforce(channelPolicy(action, { head, caller: caller.user, member }));
+    return { head: head!, member };
   }
 }

@@ -53,7 +53,7 @@ export class UnreadProjection implements Projection {
           const ts = micros(event.ts);
           // A message whose body is already gone (deleted, expired) is read back as a tombstone.
           const deleted = event.subtype === 'tombstone';
-          const m = parseMentions(deleted ? '' : (event.text as string | undefined));
+          const m = parseMentions(deleted ? '' : event.text);
           posted.set(`${event.channel}:${ts}`, {
             channel: event.channel,
             ts,
@@ -68,8 +68,8 @@ export class UnreadProjection implements Projection {
           break;
         }
         case 'message_changed': {
-          const message = event.message as { ts?: string; text?: string } | undefined;
-          if (!message?.ts) break; // body gone: nothing left to count
+          const message = event.message;
+          if (!message) break; // body gone: nothing left to count
           const m = parseMentions(message.text);
           this.change(posted, changed, event.channel, micros(message.ts), {
             mentions: m.users, mentionsChannel: m.channel, mentionsHere: m.here, deleted: false,
@@ -77,7 +77,6 @@ export class UnreadProjection implements Projection {
           break;
         }
         case 'message_deleted':
-          if (typeof event.deleted_ts !== 'string') break;
           this.change(posted, changed, event.channel, micros(event.deleted_ts), { ...NO_MENTIONS, deleted: true });
           break;
         default:

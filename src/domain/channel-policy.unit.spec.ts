@@ -1,0 +1,137 @@
+import { type ChannelAction, type ChannelFacts, channelPolicy, signalPolicy } from './channel-policy.js';
+import type { Role } from './user.js';
+
+// given (channel head, membership, role[, message author]) when (action) then (allowed | Slack error).
+
+const ME = 'UME';
+type HeadName = 'none' | 'public' | 'private' | 'public-archived' | 'private-archived' | 'public-mine' | 'public-mine-archived';
+const HEADS: Record<HeadName, ChannelFacts['head']> = {
+  none: undefined,
+  public: { is_private: false, is_archived: false, creator: 'UOTHER' },
+  private: { is_private: true, is_archived: false, creator: 'UOTHER' },
+  'public-archived': { is_private: false, is_archived: true, creator: 'UOTHER' },
+  'private-archived': { is_private: true, is_archived: true, creator: 'UOTHER' },
+  'public-mine': { is_private: false, is_archived: false, creator: ME },
+  'public-mine-archived': { is_private: false, is_archived: true, creator: ME },
+};
+
+type Case = [head: HeadName, member: boolean, role: Role, outcome: string, author?: 'mine' | 'theirs' | 'gone'];
+const decide = (action: ChannelAction, [head, member, role, , author]: Case) =>
+  channelPolicy(action, {
+    head: HEADS[head],
+    caller: { id: ME, role },
+    member,
+    message: author === undefined || author === 'gone' ? undefined : { user_id: author === 'mine' ? ME : 'UOTHER' },
+  });
+const outcome = (d: ReturnType<typeof channelPolicy>) => (d.allowed ? 'allowed' : d.error);
+
+const table: Record<ChannelAction, Case[]> = {
+  read: [
+    ['none', false, 'admin', 'channel_not_found'],
+    ['public', false, 'member', 'allowed'],
+    ['public-archived', false, 'analyst', 'allowed'],
+    ['private', false, 'admin', 'channel_not_found'], // admins do not see private channels they are not in
+    ['private', true, 'member', 'allowed'],
+    ['private-archived', true, 'member', 'allowed'],
+  ],
+  mark: [
+    ['none', true, 'member', 'channel_not_found'],
+    ['public', false, 'member', 'not_in_channel'],
+    ['public', true, 'member', 'allowed'],
+    ['public-archived', true, 'member', 'allowed'],
+    ['private', false, 'member', 'channel_not_found'],
+  ],
+  post: [
+    ['none', false, 'member', 'channel_not_found'],
+    ['public', true, 'member', 'allowed'],
+    ['public', true, 'analyst', 'allowed'],
+    ['public', false, 'member', 'not_in_channel'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-archived', true, 'member', 'is_archived'],
+    ['public-archived', false, 'member', 'is_archived'], // archived is said before membership
+    ['private', true, 'member', 'allowed'],
+    ['private', false, 'admin', 'channel_not_found'],
+    ['private-archived', true, 'member', 'is_archived'],
+    ['private-archived', false, 'member', 'channel_not_found'],
+  ],
+  edit: [
+    ['none', true, 'member', 'channel_not_found', 'mine'],
+    ['public', true, 'member', 'allowed', 'mine'],
+    ['public', false, 'member', 'allowed', 'mine'], // an author who left may still edit (public channel)
+    ['public', true, 'member', 'cant_update_message', 'theirs'],
+    ['public', true, 'analyst', 'cant_update_message', 'theirs'],
+    ['public', false, 'admin', 'allowed', 'theirs'],
+    ['public', true, 'member', 'message_not_found', 'gone'],
+    ['public-archived', true, 'member', 'is_archived', 'mine'],
+    ['public-archived', true, 'member', 'is_archived', 'gone'],
+    ['private', false, 'admin', 'channel_not_found', 'theirs'],
+    ['private', true, 'admin', 'allowed', 'theirs'],
+  ],
+  delete: [
+    ['none', true, 'admin', 'channel_not_found', 'mine'],
+    ['public', true, 'member', 'allowed', 'mine'],
+    ['public', true, 'member', 'cant_delete_message', 'theirs'],
+    ['public', true, 'admin', 'allowed', 'theirs'],
+    ['public', true, 'member', 'message_not_found', 'gone'],
+    ['public-archived', true, 'admin', 'is_archived', 'theirs'],
+    ['private', false, 'member', 'channel_not_found', 'mine'],
+  ],
+  join: [
+    ['none', false, 'member', 'channel_not_found'],
+    ['public', false, 'member', 'allowed'],
+    ['public', true, 'member', 'allowed'], // answered with the already_in_channel warning
+    ['public-archived', false, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'], // private channels are joined by invitation only
+  ],
+  leave: [
+    ['none', true, 'member', 'channel_not_found'],
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'member', 'allowed'], // answered `not_in_channel: true`, not refused
+    ['public-archived', true, 'member', 'is_archived'],
+    ['private', false, 'member', 'channel_not_found'],
+  ],
+  invite: [
+    ['none', true, 'member', 'channel_not_found'],
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-archived', true, 'member', 'is_archived'],
+    ['private', true, 'member', 'allowed'],
+    ['private', false, 'member', 'channel_not_found'],
+  ],
+  kick: [
+    ['none', true, 'admin', 'channel_not_found'],
+    ['public', true, 'member', 'restricted_action'],
+    ['public', true, 'analyst', 'restricted_action'],
+    ['public', true, 'admin', 'allowed'],
+    ['public-mine', true, 'member', 'allowed'], // the channel's creator
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-mine-archived', true, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
+  ],
+  archive: [
+    ['none', true, 'member', 'channel_not_found'],
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-archived', true, 'member', 'already_archived'],
+    ['public-archived', false, 'member', 'not_in_channel'], // membership is said before the archive state
+    ['private', false, 'member', 'channel_not_found'],
+    ['private-archived', true, 'member', 'already_archived'],
+  ],
+};
+
+describe('channelPolicy', () => {
+  for (const [action, cases] of Object.entries(table) as Array<[ChannelAction, Case[]]>) {
+    describe(action, () => {
+      const title = ([head, member, role, then, author]: Case) =>
+        `${head} channel, ${member ? 'member' : 'not a member'}, ${role}${author ? `, message ${author}` : ''} → ${then}`;
+      it.each(cases.map((c) => [title(c), c] as const))('%s', (_, c) => {
+        expect(outcome(decide(action, c))).toBe(c[3]);
+      });
+    });
+  }
+
+  it('signals (typing, view) need membership and nothing else', () => {
+    expect(outcome(signalPolicy(true))).toBe('allowed');
+    expect(outcome(signalPolicy(false))).toBe('not_in_channel');
+  });
+});

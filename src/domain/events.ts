@@ -1,0 +1,56 @@
+import type { SlackMessage } from './message.js';
+
+// The events of a channel stream as they leave the store: `{channel, seq, ts, type, user?, ...payload}`
+// (DESIGN.md, Socket.IO `event`). One payload type per event type; consumers narrow on `type`.
+// The `type` strings are Slack's and on the wire; the interface names say what happened.
+
+interface EventOf<T extends string> {
+  channel: string;
+  seq: number;
+  /** Slack ts ("<seconds>.<6 digits>") of the event itself. */
+  ts: string;
+  type: T;
+  /** Who did it; absent for events the system records (retention redactions, EKM changes). */
+  user?: string;
+}
+
+export interface ChannelCreated extends EventOf<'channel_created'> {
+  name: string;
+  is_private: boolean;
+}
+
+export interface MemberJoinedChannel extends EventOf<'member_joined_channel'> {
+  /** Set when another member invited the user. */
+  inviter?: string;
+}
+
+export interface MemberLeftChannel extends EventOf<'member_left_channel'> {
+  /** Set when the user was removed by someone else. */
+  kicked_by?: string;
+}
+
+export interface MessagePosted extends EventOf<'message'> {
+  /** Empty for a tombstone (a deleted or expired body keeps its place in the log without text). */
+  text: string;
+  thread_ts?: string;
+  subtype?: 'thread_broadcast' | 'tombstone';
+  client_msg_id?: string;
+}
+
+export interface MessageChanged extends EventOf<'message_changed'> {
+  /** The message as it reads now; undefined when its body is gone (deleted or expired since). */
+  message: SlackMessage | undefined;
+}
+
+export interface MessageDeleted extends EventOf<'message_deleted'> {
+  deleted_ts: string;
+  /** 'retention' for expiry; absent when a person deleted it. */
+  reason?: 'retention';
+}
+
+export type ChannelArchived = EventOf<'channel_archive'>;
+
+export type ChannelEvent = ChannelCreated | MemberJoinedChannel | MemberLeftChannel | MessagePosted | MessageChanged | MessageDeleted | ChannelArchived;
+
+export type ChannelEventType = ChannelEvent['type'];
+
