@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { EkmService } from '../../src/crypto/ekm.service.js';
+import { EkmService } from '../../src/jobs/ekm/ekm.service.js';
+import { JobRunsService } from '../../src/jobs/runs/job-runs.service.js';
 import { newDataKey, seal } from '../../src/crypto/envelope.js';
 import { inTransaction } from '../../src/db/database.js';
 import { PG_POOL } from '../../src/db/database.module.js';
@@ -9,16 +10,16 @@ import type { JobsApp } from './app.js';
 import { type Measured, measure } from './measure.js';
 import { messageText, type SeededWorkspace } from './seed.js';
 
-/** What EkmService seals per transaction (its BATCH); the baseline uses the same. */
+/** What EkmRunner seals per transaction (its BATCH); the baseline uses the same. */
 export const SEAL_BATCH = 200;
 /** Bytes a sealed box adds to its plaintext (version, IV, tag), taken from the real envelope. */
 const SEAL_OVERHEAD = seal(newDataKey(), '', 'overhead').length;
 
-/** Ours: enable EKM (local provider) for the workspace, then time `EkmService.run` of the encrypt run. */
+/** Ours: enable EKM (local provider) for the workspace, then time the encrypt run (`JobRunsService.execute`). */
 export async function sealWithEkm(app: JobsApp, ws: SeededWorkspace): Promise<Measured> {
   const ekm = app.context.get(EkmService);
   const run = await ekm.enable(ws.workspace, 'local', undefined, 'bench');
-  const result = await measure(app.monitor, async () => Number((await ekm.run(run.id)).done));
+  const result = await measure(app.monitor, async () => Number((await app.context.get(JobRunsService).execute(run.id)).progress));
   const left = await bodies(app.context.get(PG_POOL), ws.workspace);
   if (left.plaintext !== 0 || left.sealed !== ws.count || result.items !== ws.count) {
     throw new Error(`EKM run sealed ${result.items} bodies; ${left.plaintext} plaintext and ${left.sealed} sealed remain of ${ws.count}`);
@@ -31,7 +32,7 @@ export async function sealWithEkm(app: JobsApp, ws: SeededWorkspace): Promise<Me
 
 /**
  * The baseline: the same rows of an identical workspace read and written in the same transaction
- * shape as EkmService.sealExisting (SELECT ... FOR UPDATE SKIP LOCKED of a batch of plaintext
+ * shape as EkmRunner.sealExisting (SELECT ... FOR UPDATE SKIP LOCKED of a batch of plaintext
  * rows, then one UPDATE of the whole batch writing random byteas as long as the sealed boxes), on the
  * app's own pool; no key lookups, no encryption, no progress row.
  */

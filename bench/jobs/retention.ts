@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { PG_POOL } from '../../src/db/database.module.js';
 import { RetentionService } from '../../src/jobs/retention/retention.service.js';
+import { JobRunsService } from '../../src/jobs/runs/job-runs.service.js';
 import type { JobsApp } from './app.js';
 import { type Measured, measure } from './measure.js';
 import type { SeededWorkspace } from './seed.js';
@@ -16,10 +17,10 @@ const DAY_MS = 86_400_000;
  */
 export async function sweepWithRetention(app: JobsApp, ws: SeededWorkspace): Promise<Measured> {
   const retention = app.context.get(RetentionService);
-  await retention.setPolicy(ws.workspace, '', 1);
+  await retention.setPolicy(ws.workspace, null, 1);
   const run = await retention.createRun(ws.workspace);
   const now = new Date(Date.now() + 2 * DAY_MS);
-  const result = await measure(app.monitor, async () => Number((await retention.sweep(run.id, { now })).deleted));
+  const result = await measure(app.monitor, async () => Number((await app.context.get(JobRunsService).execute(run.id, { now })).progress));
   const left = await remaining(app.context.get(PG_POOL), ws.workspace);
   const tombstones = await app.context.get<symbol, pg.Pool>(PG_POOL).query<{ n: number }>(
     `SELECT count(*)::int AS n FROM events e JOIN channels c ON c.id = e.channel_id

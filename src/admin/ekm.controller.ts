@@ -1,11 +1,16 @@
 import {
-  BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query, Req, UseGuards,
+  BadRequestException, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Query, Req,
+  UseFilters, UseGuards, type ArgumentsHost, Catch, type ExceptionFilter,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { answerError } from '../api/slack-exception.filter.js';
 import { ChannelsRepository } from '../api/channels.repository.js';
-import { EkmService } from '../crypto/ekm.service.js';
+import {
+  EkmAlreadyEnabled, EkmError, EkmKeyIdRequired, EkmNotEnabled, EkmProviderNotConfigured, RevocationNotFound,
+} from '../jobs/ekm/ekm.errors.js';
+import { EkmService } from '../jobs/ekm/ekm.service.js';
 import { parseTs } from '../domain/ts.js';
 import { type AdminCaller, AdminGuard } from './admin.guard.js';
 
@@ -49,11 +54,28 @@ export class AuditQuery {
   after?: string;
 }
 
+/** Each refusal of the EKM service as the HTTP error it answers with. */
+export function ekmHttpError(err: EkmError): HttpException {
+  if (err instanceof EkmProviderNotConfigured || err instanceof EkmKeyIdRequired) return new BadRequestException(err.message);
+  if (err instanceof EkmAlreadyEnabled) return new ConflictException(err.message);
+  if (err instanceof EkmNotEnabled || err instanceof RevocationNotFound) return new NotFoundException(err.message);
+  return new BadRequestException(err.message);
+}
+
+@Catch(EkmError)
+class EkmErrorFilter implements ExceptionFilter {
+  catch(err: EkmError, host: ArgumentsHost) {
+    const http = host.switchToHttp();
+    answerError(ekmHttpError(err), http.getRequest(), http.getResponse());
+  }
+}
+
 /** Customer-managed keys. Workspace admins manage their own workspace; the operator any. */
 @ApiTags('encryption keys (EKM)')
 @ApiBearerAuth()
 @Controller('admin/v1/workspaces/:workspace/ekm')
 @UseGuards(AdminGuard)
+@UseFilters(EkmErrorFilter)
 export class EkmController {
   constructor(
     private readonly ekm: EkmService,
@@ -68,12 +90,7 @@ export class EkmController {
   /** Turns EKM on; a job seals every existing body (follow `run`). */
   @Post() @HttpCode(202)
   async enable(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: EnableEkmDto) {
-    try {
-      return { run: await this.ekm.enable(workspace, dto.provider, dto.key_id, actorOf(req.admin)) };
-    } catch (err) {
-      if (err instanceof Error && /not configured/.test(err.message)) throw new BadRequestException(err.message);
-      throw err;
-    }
+    return { run: await this.ekm.enable(workspace, dto.provider, dto.key_id, actorOf(req.admin)) };
   }
 
   @Post('rotate') @HttpCode(202)
@@ -99,8 +116,8 @@ export class EkmController {
 
   @Get('runs/:id')
   async run(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('id') id: string) {
-    const run = /^\d{1,18}$/.test(id) ? await this.ekm.findRun(id) : undefined;
-    if (!run || run.workspace_id !== workspace) throw new NotFoundException('run not found');
+    const run = await this.ekm.findRun(workspace, id);
+    if (!run) throw new NotFoundException('run not found');
     return run;
   }
 

@@ -6,8 +6,7 @@ import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsDefined, IsInt, Max, Min, ValidateIf } from 'class-validator';
 import { ChannelsRepository } from '../api/channels.repository.js';
 import { JobQueues } from '../jobs/job-queues.js';
-import { QUEUES, retentionRunJobId } from '../jobs/queues.js';
-import { RetentionService } from '../jobs/retention/retention.service.js';
+import { RetentionService, retentionRunView } from '../jobs/retention/retention.service.js';
 import { type AdminCaller, AdminGuard } from './admin.guard.js';
 
 export class RetentionPolicyDto {
@@ -34,14 +33,14 @@ export class RetentionController {
   async get(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
     const rows = await this.retention.policies(workspace);
     return {
-      workspace: { keep_days: rows.find((r) => r.channel_id === '')?.keep_days ?? null },
-      channels: rows.filter((r) => r.channel_id !== '').map((r) => ({ channel: r.channel_id, keep_days: r.keep_days })),
+      workspace: { keep_days: rows.find((r) => r.channel_id === null)?.keep_days ?? null },
+      channels: rows.filter((r) => r.channel_id !== null).map((r) => ({ channel: r.channel_id, keep_days: r.keep_days })),
     };
   }
 
   @Put('workspaces/:workspace/retention')
   async setWorkspace(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RetentionPolicyDto) {
-    await this.retention.setPolicy(workspace, '', dto.keep_days);
+    await this.retention.setPolicy(workspace, null, dto.keep_days);
     return { keep_days: dto.keep_days };
   }
 
@@ -65,24 +64,20 @@ export class RetentionController {
     await this.retention.clearChannelPolicy(workspace, channel);
   }
 
-  /** Starts a sweep of the workspace now; poll the run for progress. */
+  /**
+   * Records a sweep of the workspace; the job dispatcher hands it to a worker, so this answers at
+   * once even while Redis is down (the run starts when it is back). Poll the run for progress.
+   */
   @Post('workspaces/:workspace/retention/runs') @HttpCode(202)
   async run(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
-    const run = await this.retention.createRun(workspace);
-    try {
-      await this.queues.get(QUEUES.retention).add('run', { runId: Number(run.id) }, { jobId: retentionRunJobId(Number(run.id)) });
-    } catch {
-      await this.retention.deleteRun(run.id); // nothing half-done: no run that will never start
-      throw new ServiceUnavailableException('the job queue is unavailable; try again');
-    }
-    return run;
+    return retentionRunView(await this.retention.createRun(workspace));
   }
 
   @Get('workspaces/:workspace/retention/runs/:run')
   async runStatus(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('run') id: string) {
-    const run = /^\d{1,18}$/.test(id) ? await this.retention.findRun(id) : undefined;
+    const run = await this.retention.findRun(id);
     if (!run || run.workspace_id !== workspace) throw new NotFoundException('run not found');
-    return run;
+    return retentionRunView(run);
   }
 
   /** Counts and recent failures of every queue: the operator's view across workspaces. */

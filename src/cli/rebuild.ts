@@ -1,10 +1,7 @@
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { createPool } from '../db/database.js';
-import { EventStore } from '../event-store/event-store.js';
-import { allProjections, findProjection } from '../projections/projections.js';
-import { rebuildProjection } from '../projections/rebuild.js';
+import { allProjections } from '../projections/projections.js';
+import { rebuildCommand } from './rebuild-command.js';
 
 const program = new Command('rebuild')
   .description('Rebuild projections from position 0: truncate their tables, reset their checkpoints, replay the log.')
@@ -16,33 +13,8 @@ const program = new Command('rebuild')
 async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<{ batchSize: number; databaseUrl?: string }>();
-  const names = program.args.length ? program.args : allProjections().map((p) => p.name);
-  const projections = names.map((name) => {
-    const projection = findProjection(name);
-    if (!projection) throw new ConfigError(`unknown projection "${name}" (known: ${allProjections().map((p) => p.name).join(', ')})`);
-    return projection;
-  });
   const config = opts.databaseUrl ? loadConfig({ DATABASE_URL: opts.databaseUrl }) : loadConfig();
-  const pool = createPool(config.DATABASE_URL, 4);
-  const store = new EventStore(pool, config);
-  try {
-    for (const projection of projections) {
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar({ stream: process.stderr, format: `${projection.name} | {value} events applied | {duration}s` }, cliProgress.Presets.shades_classic)
-        : undefined;
-      bar?.start(0, 0);
-      const result = await rebuildProjection(pool, config.DATABASE_URL, store, projection, {
-        batchSize: opts.batchSize,
-        onProgress: (n) => bar?.update(n),
-      }).finally(() => bar?.stop());
-      const how = result.replayedHere
-        ? `${result.events} events in ${result.seconds.toFixed(2)} s (${Math.round(result.events / Math.max(result.seconds, 1e-6))} events/s)`
-        : `replayed by the projector running on another node, caught up after ${result.seconds.toFixed(2)} s`;
-      process.stdout.write(`rebuilt ${projection.name}: ${how}\n`);
-    }
-  } finally {
-    await pool.end();
-  }
+  await rebuildCommand(config, program.args, { batchSize: opts.batchSize }, process.stdout, process.stderr);
 }
 
 main().catch((err: unknown) => {

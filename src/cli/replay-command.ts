@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { parseTs } from '../domain/ts.js';
-import { EventStore } from '../event-store/event-store.js';
 import { parseCursor, START } from '../event-store/events.js';
 import { ReplayRepository } from '../replay/replay.repository.js';
 import { type ReplayFilter, type ReplayPage, ReplayService, toNdjson } from '../replay/replay.service.js';
+import { createCliContext } from './cli.module.js';
 
 export interface ReplayOptions {
   channel?: string;
@@ -23,19 +22,32 @@ export interface ReplayOptions {
 
 export class UsageError extends Error {}
 
-/**
- * `npm run replay`: NDJSON on `out`, a progress bar on `err` when it is a TTY, and the position to
- * resume from at the end (on `err`, and in --cursor-file, which is also read at start).
- */
-export async function runReplay(
-  pool: pg.Pool,
+/** `npm run replay` as a whole: the application context (with the EKM body cipher), the replay, the context closed. */
+export async function replayCommand(
   config: Config,
   opts: ReplayOptions,
   out: Writable,
   err: Writable & { isTTY?: boolean },
 ): Promise<{ events: number; resume: string }> {
-  const replay = new ReplayService(new EventStore(pool, config), new ReplayRepository(pool));
-  const repo = new ReplayRepository(pool);
+  const app = await createCliContext(config);
+  try {
+    return await runReplay(app.get(ReplayService), app.get(ReplayRepository), opts, out, err);
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * The replay: NDJSON on `out`, a progress bar on `err` when it is a TTY, and the position to
+ * resume from at the end (on `err`, and in --cursor-file, which is also read at start).
+ */
+export async function runReplay(
+  replay: ReplayService,
+  repo: ReplayRepository,
+  opts: ReplayOptions,
+  out: Writable,
+  err: Writable & { isTTY?: boolean },
+): Promise<{ events: number; resume: string }> {
   const filter: ReplayFilter = {
     types: opts.types ? new Set(opts.types.split(',').map((s) => s.trim()).filter(Boolean)) : undefined,
     oldest: opts.since === undefined ? undefined : toMicros(opts.since, '--since'),

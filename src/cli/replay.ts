@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { createPool } from '../db/database.js';
-import { runReplay, UsageError } from './replay-command.js';
+import { replayCommand, UsageError } from './replay-command.js';
 
 const positive = (v: string) => {
   const n = Number(v);
@@ -26,16 +25,11 @@ async function main(): Promise<void> {
   program.parse();
   const opts = program.opts();
   const config = opts.databaseUrl ? loadConfig({ DATABASE_URL: opts.databaseUrl }) : loadConfig();
-  const pool = createPool(config.DATABASE_URL, 2);
   // `replay | head` closes stdout early: that is a normal way to stop.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
   });
-  try {
-    await runReplay(pool, config, opts, process.stdout, process.stderr);
-  } finally {
-    await pool.end();
-  }
+  await replayCommand(config, opts, process.stdout, process.stderr);
 }
 
 main().catch((err: unknown) => {

@@ -31,18 +31,6 @@ export interface Revocation {
   restored_at: Date | null;
 }
 
-export interface EkmRun {
-  id: string;
-  workspace_id: string;
-  kind: 'encrypt' | 'rewrap' | 'announce';
-  detail: Record<string, unknown>;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  done: string;
-  error: string | null;
-  created_at: Date;
-  finished_at: Date | null;
-}
-
 @Injectable()
 export class EkmRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
@@ -94,18 +82,6 @@ export class EkmRepository {
     return rows[0];
   }
 
-  async staleDataKeys(workspace: string, version: number, limit: number): Promise<DataKeyRow[]> {
-    const { rows } = await this.pool.query<DataKeyRow>(
-      'SELECT * FROM data_keys WHERE workspace_id = $1 AND key_version < $2 ORDER BY id LIMIT $3',
-      [workspace, version, limit],
-    );
-    return rows;
-  }
-
-  async rewrap(id: string, version: number, keyRef: string, wrapped: Buffer): Promise<void> {
-    await this.pool.query('UPDATE data_keys SET key_version = $2, key_ref = $3, wrapped = $4 WHERE id = $1', [id, version, keyRef, wrapped]);
-  }
-
   async activeRevocations(workspaces: string[]): Promise<Revocation[]> {
     const { rows } = await this.pool.query<Revocation>(
       'SELECT * FROM ekm_revocations WHERE workspace_id = ANY($1) AND restored_at IS NULL',
@@ -143,68 +119,6 @@ export class EkmRepository {
     const { rows } = await this.pool.query(
       'SELECT id, action, actor, detail, at FROM ekm_audit WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3',
       [workspace, afterId, limit],
-    );
-    return rows;
-  }
-
-  async createRun(db: Queryable, workspace: string, kind: EkmRun['kind'], detail: object = {}): Promise<EkmRun> {
-    const { rows } = await db.query<EkmRun>('INSERT INTO ekm_runs (workspace_id, kind, detail) VALUES ($1, $2, $3) RETURNING *', [workspace, kind, detail]);
-    return rows[0];
-  }
-
-  async findRun(id: string): Promise<EkmRun | undefined> {
-    const { rows } = await this.pool.query<EkmRun>('SELECT * FROM ekm_runs WHERE id = $1', [id]);
-    return rows[0];
-  }
-
-  async latestRuns(workspace: string, limit = 10): Promise<EkmRun[]> {
-    const { rows } = await this.pool.query<EkmRun>('SELECT * FROM ekm_runs WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2', [workspace, limit]);
-    return rows;
-  }
-
-  async markRun(id: string, status: EkmRun['status'], error: string | null = null): Promise<void> {
-    await this.pool.query(
-      `UPDATE ekm_runs SET status = $2, error = $3, finished_at = CASE WHEN $2 IN ('done', 'failed') THEN now() END WHERE id = $1`,
-      [id, status, error],
-    );
-  }
-
-  async addProgress(db: Queryable, id: string, n: number): Promise<void> {
-    await db.query('UPDATE ekm_runs SET done = done + $2 WHERE id = $1', [id, n]);
-  }
-
-  /** Plaintext bodies of the workspace still to seal, locked for this batch. */
-  async plaintextBodies(db: Queryable, workspace: string, limit: number) {
-    const { rows } = await db.query<{ channel_id: string; seq: string; text: string }>(
-      `SELECT m.channel_id, m.seq, m.text FROM messages m JOIN channels c ON c.id = m.channel_id
-        WHERE c.workspace_id = $1 AND m.text IS NOT NULL AND m.body_enc IS NULL
-        ORDER BY m.channel_id, m.seq LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
-      [workspace, limit],
-    );
-    return rows;
-  }
-
-  /** Replaces plaintext bodies with sealed ones, one statement per batch. */
-  async storeSealed(db: Queryable, bodies: Array<{ channel: string; seq: string; bodyEnc: Buffer; dataKeyId: string }>): Promise<void> {
-    // Link previews quote the page a message linked to; they go with the plaintext.
-    await db.query(
-      `UPDATE messages m SET text = NULL, attachments = NULL, body_enc = u.body_enc, data_key_id = u.data_key_id
-         FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bigint[]) AS u(channel_id, seq, body_enc, data_key_id)
-        WHERE m.channel_id = u.channel_id AND m.seq = u.seq`,
-      [bodies.map((b) => b.channel), bodies.map((b) => b.seq), bodies.map((b) => b.bodyEnc), bodies.map((b) => b.dataKeyId)],
-    );
-  }
-
-  /** Live messages a revocation covers, after (channel, seq), for announcing the change to clients. */
-  async coveredMessages(workspace: string, r: Pick<Revocation, 'channel_id' | 'from_ts' | 'to_ts'>, after: { channel: string; seq: string }, limit: number) {
-    const { rows } = await this.pool.query<{ channel_id: string; seq: string; ts: string }>(
-      `SELECT m.channel_id, m.seq, m.ts FROM messages m JOIN channels c ON c.id = m.channel_id
-        WHERE c.workspace_id = $1 AND NOT m.deleted AND m.body_enc IS NOT NULL
-          AND ($2::text IS NULL OR m.channel_id = $2)
-          AND ($3::bigint IS NULL OR m.ts >= $3) AND ($4::bigint IS NULL OR m.ts <= $4)
-          AND (m.channel_id, m.seq) > ($5, $6::bigint)
-        ORDER BY m.channel_id, m.seq LIMIT $7`,
-      [workspace, r.channel_id, r.from_ts, r.to_ts, after.channel, after.seq, limit],
     );
     return rows;
   }

@@ -1,17 +1,24 @@
 import { Global, Module } from '@nestjs/common';
-import { EkmService } from '../crypto/ekm.service.js';
+import { EkmRunsRepository } from './ekm/ekm-runs.repository.js';
+import { EkmRunner } from './ekm/ekm.runner.js';
+import { EkmService } from './ekm/ekm.service.js';
 import { JobDispatcher } from './job-dispatcher.service.js';
 import { JobQueues } from './job-queues.js';
 import { JobWorkers } from './job-workers.service.js';
 import { RetentionRepository } from './retention/retention.repository.js';
 import { RetentionService } from './retention/retention.service.js';
+import { JobRunsRepository } from './runs/job-runs.repository.js';
+import { JobRunsService } from './runs/job-runs.service.js';
 import { UnfurlModule } from './unfurl/unfurl.module.js';
 
 /** Background work: the stream -> queue dispatcher, the workers, and the services they call. */
 @Global()
 @Module({
   imports: [UnfurlModule],
-  providers: [JobQueues, JobDispatcher, JobWorkers, RetentionRepository, RetentionService, EkmService],
-  exports: [JobQueues, RetentionService, EkmService],
+  providers: [
+    JobQueues, JobDispatcher, JobWorkers, JobRunsRepository, JobRunsService, RetentionRepository, RetentionService, EkmService, EkmRunner,
+    EkmRunsRepository,
+  ],
+  exports: [JobQueues, RetentionService, EkmService, JobRunsService],
 })
 export class JobsModule {}

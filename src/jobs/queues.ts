@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import type { JobKind } from './runs/job-runs.repository.js';
 
 // Every queue name and payload type, declared once.
 
@@ -10,29 +11,27 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Fetch link previews for one posted message. */
+/** Fetch link previews for one message (`seq`: the message's own seq), after its post or an edit. */
 export interface UnfurlJob {
   channel: string;
   seq: number;
 }
 
-/** Sweep expired messages: one recorded run, or (from the scheduler) a new run over every workspace. */
-export interface RetentionJob {
-  runId?: number;
-}
-
-/** Carry out one recorded EKM run (seal existing bodies, re-wrap keys, announce a revocation). */
-export interface EkmJob {
+/** Carry out one recorded run of job_runs (a retention sweep or an EKM run). */
+export interface RunJob {
   runId: string;
 }
 
+/** The queue each kind of run is carried out on. */
+export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QUEUES.retention : QUEUES.ekm);
+
 /**
- * Job ids are derived from the stream position, so dispatching the same event twice is a no-op.
+ * Job ids are derived from what caused the job, so dispatching it twice is a no-op: the stream
+ * position of the post or edit event, or the run's uuid (unique across databases sharing a Redis).
  * (BullMQ reserves ':' in ids.)
  */
-export const unfurlJobId = (channel: string, seq: number) => `unfurl-${channel}-${seq}`;
-export const retentionRunJobId = (runId: number) => `retention-run-${runId}`;
-export const ekmRunJobId = (runId: string) => `ekm-run-${runId}`;
+export const unfurlJobId = (channel: string, eventSeq: number) => `unfurl-${channel}-${eventSeq}`;
+export const runJobId = (runId: string) => `run-${runId}`;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,

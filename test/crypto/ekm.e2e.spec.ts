@@ -50,7 +50,8 @@ describe('EKM: customer-managed keys for message bodies', () => {
     expect((await ekm('POST', '', { provider: 'local' }, member.token)).status).toBe(403);
     expect((await ekm('POST', '', { provider: 'vault' })).status).toBe(400);
     expect((await ekm('POST', '', { provider: 'aws-kms', key_id: 'alias/x' })).status).toBe(400); // no KMS region on this node
-    expect((await ekm('POST', '/revocations', {})).status).toBe(404); // not enabled yet
+    expect((await ekm('POST', '/revocations', {})).body).toMatchObject({ statusCode: 404, message: 'EKM is not enabled' }); // not enabled yet
+    expect((await ekm('POST', '/rotate', {})).status).toBe(404);
     expect((await ekm('GET')).body).toMatchObject({ enabled: false });
   });
 
@@ -65,6 +66,8 @@ describe('EKM: customer-managed keys for message bodies', () => {
     expect(res.status).toBe(202);
     const run = await finished(res.body.run);
     expect(Number(run.done)).toBe(3);
+    const again = await ekm('POST', '', { provider: 'local' });
+    expect(again).toEqual({ status: 409, body: expect.objectContaining({ message: 'EKM is already enabled' }) });
 
     expect(await plaintextHits(SECRET)).toBe(0);
     expect((await t.pool.query('SELECT count(*)::int AS n FROM messages WHERE text IS NOT NULL')).rows[0].n).toBe(0);

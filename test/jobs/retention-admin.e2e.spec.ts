@@ -45,8 +45,11 @@ describe('retention and job status over the admin API', () => {
   });
 
   it('sets, overrides and clears policies', async () => {
+    expect((await t.admin('PUT', `/workspaces/${ws}/retention`, { keep_days: 60 }, admin.token)).status).toBe(200);
     expect((await t.admin('PUT', `/workspaces/${ws}/retention`, { keep_days: 30 }, admin.token)).status).toBe(200);
     expect((await t.admin('PUT', `/workspaces/${ws}/channels/${channel}/retention`, { keep_days: null }, admin.token)).status).toBe(200);
+    // The workspace-wide setting is the one row with channel_id NULL (no magic '' channel).
+    expect(await policies()).toEqual([{ channel_id: channel, keep_days: null }, { channel_id: null, keep_days: 30 }]);
     expect((await t.admin('GET', `/workspaces/${ws}/retention`, undefined, admin.token)).body).toEqual({
       workspace: { keep_days: 30 },
       channels: [{ channel, keep_days: null }],
@@ -63,6 +66,11 @@ describe('retention and job status over the admin API', () => {
     await waitFor(async () => (await t.admin('GET', path, undefined, admin.token)).body.status === 'done', 20_000, 'the retention run');
     expect((await t.admin('GET', path, undefined, admin.token)).body).toMatchObject({ status: 'done', deleted: '0' });
     expect((await t.api('conversations.history', admin.token, { channel })).body.messages).toHaveLength(1);
+    // Run ids are uuids; another workspace's run, a number or garbage is not found.
+    expect(started.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await t.admin('GET', `/workspaces/${ws}/retention/runs/1`, undefined, admin.token)).status).toBe(404);
+    expect((await t.admin('GET', `/workspaces/${ws}/retention/runs/nope`, undefined, admin.token)).status).toBe(404);
+    expect((await t.admin('GET', `/workspaces/${ws}/ekm/runs/${started.body.id}`, undefined, admin.token)).status).toBe(404);
 
     const jobs = await t.admin('GET', '/jobs');
     expect(jobs.status).toBe(200);

@@ -1,6 +1,6 @@
 import { EventStore } from '../../src/event-store/event-store.js';
-import { RetentionRepository } from '../../src/jobs/retention/retention.repository.js';
-import { RetentionService } from '../../src/jobs/retention/retention.service.js';
+import { RetentionService, retentionRunView } from '../../src/jobs/retention/retention.service.js';
+import { JobRunsService } from '../../src/jobs/runs/job-runs.service.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 const DAY_MS = 86_400_000;
@@ -8,13 +8,15 @@ const DAY_MS = 86_400_000;
 describe('retention sweep', () => {
   let t: TestApp;
   let retention: RetentionService;
+  let runs: JobRunsService;
   let ada: TestUser;
   let ws: string;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    const repo = new RetentionRepository(t.pool);
-    retention = new RetentionService(repo, t.app.get(EventStore));
+    // No workers: the test runs the sweeps itself, with its own clock.
+    t = await TestApp.start({ ROLES: 'api', JOBS_DISPATCHER_ENABLED: 'false' });
+    retention = t.app.get(RetentionService);
+    runs = t.app.get(JobRunsService);
     ws = await t.newWorkspace();
     ada = await t.newUser(ws, 'admin');
   });
@@ -44,14 +46,14 @@ describe('retention sweep', () => {
     await post(general, 'new 1');
     await post(general, 'new 2');
 
-    await retention.setPolicy(ws, '', 30);
+    await retention.setPolicy(ws, null, 30);
     await retention.setPolicy(ws, keep, null); // channel override: keep forever
     const now = new Date(cutoff.getTime() + 30 * DAY_MS); // everything before the cutoff is 30 days old
 
     const run = await retention.createRun(ws);
     let batches = 0;
     await expect(
-      retention.sweep(run.id, {
+      runs.execute(run.id, {
         now,
         batchSize: 10,
         afterBatch: () => {
@@ -59,10 +61,10 @@ describe('retention sweep', () => {
         },
       }),
     ).rejects.toThrow('worker killed mid-sweep');
-    expect((await retention.findRun(run.id))!).toMatchObject({ status: 'failed', deleted: '10' });
+    expect(retentionRunView((await retention.findRun(run.id))!)).toMatchObject({ status: 'failed', deleted: '10' });
 
-    const finished = await retention.sweep(run.id, { now, batchSize: 10 });
-    expect(finished).toMatchObject({ status: 'done', deleted: '25' });
+    const finished = await runs.execute(run.id, { now, batchSize: 10 });
+    expect(retentionRunView(finished)).toMatchObject({ status: 'done', deleted: '25' });
 
     // Physically gone: no row, no text, in the bodies table.
     expect(await bodies(general)).toEqual(['new 1', 'new 2']);
@@ -87,8 +89,8 @@ describe('retention sweep', () => {
     expect(oldMessages.every((e) => e.text === '')).toBe(true);
 
     // Idempotent: sweeping again finds nothing.
-    const again = await retention.sweep((await retention.createRun(ws)).id, { now });
-    expect(again.deleted).toBe('0');
+    const again = await runs.execute((await retention.createRun(ws)).id, { now });
+    expect(again.progress).toBe('0');
     expect(await t.app.get(EventStore).readChannel(general, events.length, 10)).toEqual([]);
   });
 });

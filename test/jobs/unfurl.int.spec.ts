@@ -304,6 +304,30 @@ describe('link unfurls', () => {
     expect(await changedEvents(channel)).toEqual([]);
   });
 
+  it('after an edit, keeps the previews of links still there and drops the others, announcing the change', async () => {
+    const first = site.on('/first', html(ARTICLE));
+    const second = site.on('/second', html(ARTICLE));
+    const { channel, seq, ts } = await post(`${first} and ${second}`);
+    expect((await unfurler().unfurlMessage(channel, seq)).status).toBe('unfurled');
+    const fetched = site.hitsOf('/first') + site.hitsOf('/second');
+
+    expect((await t.api('chat.update', ada.token, { channel, ts, text: `only ${second} now` })).body.ok).toBe(true);
+    const pruned = await unfurler().unfurlMessage(channel, seq);
+    expect(pruned).toMatchObject({ status: 'unfurled', attachments: [{ id: 1, original_url: second }] });
+    expect(site.hitsOf('/first') + site.hitsOf('/second')).toBe(fetched); // the kept preview is not fetched again
+
+    expect((await t.api('chat.update', ada.token, { channel, ts, text: 'no links at all' })).body.ok).toBe(true);
+    expect(await unfurler().unfurlMessage(channel, seq)).toMatchObject({ status: 'unfurled', attachments: [] });
+    const [message] = (await t.api('conversations.history', ada.token, { channel })).body.messages;
+    expect(message.attachments).toBeUndefined();
+    expect(await unfurler().unfurlMessage(channel, seq)).toEqual({ status: 'no_links' });
+    // Two edits and three changes of previews (added, pruned, removed), each its own message_changed.
+    expect(await changedEvents(channel)).toHaveLength(5);
+    const last = (await changedEvents(channel)).at(-1)!;
+    expect(last.message).toEqual(expect.objectContaining({ text: 'no links at all' }));
+    expect(last.message).not.toHaveProperty('attachments');
+  });
+
   it('skips malformed URLs and unfurls the good one', async () => {
     const url = site.on('/good', html(ARTICLE));
     const { channel, seq } = await post(`broken http://[::1 and <https://:80/|x> and http://%%/y then ${url}`);

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
@@ -46,12 +47,23 @@ export class TestApp {
     // A client still closing when close() drops the database (WITH FORCE) gets a FATAL; without a
     // listener the pool would rethrow it as an unhandled 'error' into whichever test is running.
     pool.on('error', () => {});
+    TestApp.running.set(config.JOBS_PREFIX, (TestApp.running.get(config.JOBS_PREFIX) ?? 0) + 1);
     return new TestApp(app, `http://127.0.0.1:${address.port}`, db, pool, config, !database);
   }
 
+  /** Apps running per JOBS_PREFIX: nodes over one database share their queues until the last one closes. */
+  private static readonly running = new Map<string, number>();
+
+  /** The app, its pool, its BullMQ keys (once the last app of its prefix closed) and its database (if it made it). */
   async close(): Promise<void> {
     await this.app.close();
     await this.pool.end();
+    const left = (TestApp.running.get(this.config.JOBS_PREFIX) ?? 1) - 1;
+    if (left > 0) TestApp.running.set(this.config.JOBS_PREFIX, left);
+    else {
+      TestApp.running.delete(this.config.JOBS_PREFIX);
+      await removeJobKeys(this.config.REDIS_URL, this.config.JOBS_PREFIX);
+    }
     if (this.ownsDatabase) await this.db.drop();
   }
 
@@ -110,5 +122,27 @@ export class TestApp {
        UNION ALL SELECT 'users', count(*)::int FROM users UNION ALL SELECT 'workspaces', count(*)::int FROM workspaces`,
     );
     return Object.fromEntries(rows.map((r) => [r.t, r.n]));
+  }
+}
+
+/**
+ * Deletes every Redis key under `<prefix>:` (BullMQ's queues, jobs and locks of one test app). A
+ * Redis that does not answer within a second (a test that stopped its own) is left alone.
+ */
+export async function removeJobKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // Unreachable Redis: nothing to clean that this test could reach either.
+  } finally {
+    redis.disconnect();
   }
 }

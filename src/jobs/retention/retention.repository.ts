@@ -3,17 +3,6 @@ import type pg from 'pg';
 import { PG_POOL } from '../../db/database.module.js';
 import type { Queryable } from '../../db/database.js';
 
-export interface RetentionRun {
-  id: string;
-  workspace_id: string | null;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  deleted: string;
-  error: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
 export interface ExpiringChannel {
   id: string;
   keep_days: number;
@@ -23,11 +12,11 @@ export interface ExpiringChannel {
 export class RetentionRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
-  /** `channel` '' is the workspace-wide setting; keepDays null keeps forever. */
-  async setPolicy(workspace: string, channel: string, keepDays: number | null): Promise<void> {
+  /** `channel` null is the workspace-wide setting; keepDays null keeps forever. */
+  async setPolicy(workspace: string, channel: string | null, keepDays: number | null): Promise<void> {
     await this.pool.query(
       `INSERT INTO retention_policies (workspace_id, channel_id, keep_days) VALUES ($1, $2, $3)
-       ON CONFLICT (workspace_id, channel_id) DO UPDATE SET keep_days = excluded.keep_days, updated_at = now()`,
+       ON CONFLICT ON CONSTRAINT retention_policies_scope DO UPDATE SET keep_days = excluded.keep_days, updated_at = now()`,
       [workspace, channel, keepDays],
     );
   }
@@ -36,9 +25,10 @@ export class RetentionRepository {
     await this.pool.query('DELETE FROM retention_policies WHERE workspace_id = $1 AND channel_id = $2', [workspace, channel]);
   }
 
-  async policies(workspace: string): Promise<Array<{ channel_id: string; keep_days: number | null }>> {
-    const { rows } = await this.pool.query<{ channel_id: string; keep_days: number | null }>(
-      'SELECT channel_id, keep_days FROM retention_policies WHERE workspace_id = $1 ORDER BY channel_id',
+  /** The workspace-wide row (channel_id null) first, then the channel overrides. */
+  async policies(workspace: string): Promise<Array<{ channel_id: string | null; keep_days: number | null }>> {
+    const { rows } = await this.pool.query<{ channel_id: string | null; keep_days: number | null }>(
+      'SELECT channel_id, keep_days FROM retention_policies WHERE workspace_id = $1 ORDER BY channel_id NULLS FIRST',
       [workspace],
     );
     return rows;
@@ -50,7 +40,7 @@ export class RetentionRepository {
       `SELECT c.id, CASE WHEN cp.workspace_id IS NOT NULL THEN cp.keep_days ELSE wp.keep_days END AS keep_days
          FROM channels c
          LEFT JOIN retention_policies cp ON cp.workspace_id = c.workspace_id AND cp.channel_id = c.id
-         LEFT JOIN retention_policies wp ON wp.workspace_id = c.workspace_id AND wp.channel_id = ''
+         LEFT JOIN retention_policies wp ON wp.workspace_id = c.workspace_id AND wp.channel_id IS NULL
         WHERE ($1::text IS NULL OR c.workspace_id = $1)
           AND CASE WHEN cp.workspace_id IS NOT NULL THEN cp.keep_days ELSE wp.keep_days END IS NOT NULL
         ORDER BY c.id`,
@@ -79,34 +69,5 @@ export class RetentionRepository {
         WHERE p.channel_id = $1 AND p.ts = ANY($2::bigint[])`,
       [channel, parentTs],
     );
-  }
-
-  async createRun(workspace: string | null): Promise<RetentionRun> {
-    const { rows } = await this.pool.query<RetentionRun>('INSERT INTO retention_runs (workspace_id) VALUES ($1) RETURNING *', [workspace]);
-    return rows[0];
-  }
-
-  async findRun(id: number | string): Promise<RetentionRun | undefined> {
-    const { rows } = await this.pool.query<RetentionRun>('SELECT * FROM retention_runs WHERE id = $1', [id]);
-    return rows[0];
-  }
-
-  async deleteRun(id: number | string): Promise<void> {
-    await this.pool.query('DELETE FROM retention_runs WHERE id = $1', [id]);
-  }
-
-  async markRun(id: number | string, status: RetentionRun['status'], error: string | null = null): Promise<void> {
-    await this.pool.query(
-      `UPDATE retention_runs SET status = $2, error = $3,
-              started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-              finished_at = CASE WHEN $2 IN ('done', 'failed') THEN now() END
-        WHERE id = $1`,
-      [id, status, error],
-    );
-  }
-
-  /** Progress is counted in the batch's own transaction, so it is exact across crashes. */
-  async addProgress(db: Queryable, id: number | string, deleted: number): Promise<void> {
-    await db.query('UPDATE retention_runs SET deleted = deleted + $2 WHERE id = $1', [id, deleted]);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventStore } from '../../event-store/event-store.js';
-import { RetentionRepository, type RetentionRun } from './retention.repository.js';
+import { type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
+import { RetentionRepository } from './retention.repository.js';
 
 const DAY_US = 86_400_000_000n;
 
@@ -10,6 +11,20 @@ export interface SweepOptions {
   now?: Date;
   /** Called after each committed batch (tests use it to simulate a crash mid-sweep). */
   afterBatch?: (deletedSoFar: number) => void | Promise<void>;
+}
+
+/** A retention run as the admin API shows it (its progress is the number of bodies deleted). */
+export function retentionRunView(run: JobRun) {
+  return {
+    id: run.id,
+    workspace_id: run.workspace_id,
+    status: run.state,
+    deleted: run.progress,
+    error: run.error,
+    created_at: run.created_at,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+  };
 }
 
 /**
@@ -24,6 +39,7 @@ export class RetentionService {
 
   constructor(
     private readonly repo: RetentionRepository,
+    private readonly runs: JobRunsRepository,
     private readonly events: EventStore,
   ) {}
 
@@ -31,8 +47,8 @@ export class RetentionService {
     return this.repo.policies(workspace);
   }
 
-  /** keepDays null keeps forever; `channel` '' is the workspace-wide setting. */
-  setPolicy(workspace: string, channel: string, keepDays: number | null) {
+  /** keepDays null keeps forever; `channel` null is the workspace-wide setting. */
+  setPolicy(workspace: string, channel: string | null, keepDays: number | null) {
     return this.repo.setPolicy(workspace, channel, keepDays);
   }
 
@@ -41,49 +57,31 @@ export class RetentionService {
     return this.repo.clearPolicy(workspace, channel);
   }
 
-  createRun(workspace: string | null) {
-    return this.repo.createRun(workspace);
+  /** Records a sweep of the workspace; the job dispatcher hands it to a worker. */
+  createRun(workspace: string): Promise<JobRun> {
+    return this.runs.create(this.runs.pool, 'retention', workspace);
   }
 
-  findRun(id: string) {
-    return this.repo.findRun(id);
+  async findRun(id: string): Promise<JobRun | undefined> {
+    const run = await this.runs.find(id);
+    return run?.kind === 'retention' ? run : undefined;
   }
 
-  deleteRun(id: string) {
-    return this.repo.deleteRun(id);
-  }
-
-  /** A worker's entry: a recorded run, or a scheduled sweep of every workspace. */
-  async runJob(runId: number | undefined): Promise<RetentionRun> {
-    return this.sweep(runId ?? (await this.repo.createRun(null)).id);
-  }
-
-  /** Runs (or resumes) a recorded sweep to the end. */
-  async sweep(runId: number | string, opts: SweepOptions = {}): Promise<RetentionRun> {
-    const run = await this.repo.findRun(runId);
-    if (!run) throw new Error(`retention run ${runId} does not exist`);
-    if (run.status === 'done') return run;
-    await this.repo.markRun(runId, 'running');
+  /** Carries out (or resumes) a recorded sweep; the run's lifecycle is JobRunsService's. */
+  async sweep(run: JobRun, opts: SweepOptions = {}): Promise<void> {
     const batchSize = opts.batchSize ?? 500;
     const nowUs = BigInt((opts.now ?? new Date()).getTime()) * 1000n;
     let deleted = 0;
-    try {
-      for (const channel of await this.repo.expiringChannels(run.workspace_id)) {
-        const before = nowUs - BigInt(channel.keep_days) * DAY_US;
-        for (;;) {
-          const n = await this.sweepBatch(run.id, channel.id, before, batchSize);
-          if (!n) break;
-          deleted += n;
-          await opts.afterBatch?.(deleted);
-        }
+    for (const channel of await this.repo.expiringChannels(run.workspace_id)) {
+      const before = nowUs - BigInt(channel.keep_days) * DAY_US;
+      for (;;) {
+        const n = await this.sweepBatch(run.id, channel.id, before, batchSize);
+        if (!n) break;
+        deleted += n;
+        await opts.afterBatch?.(deleted);
       }
-    } catch (err) {
-      await this.repo.markRun(runId, 'failed', err instanceof Error ? err.message : String(err));
-      throw err;
     }
-    await this.repo.markRun(runId, 'done');
-    this.log.log(`retention run ${runId}: ${deleted} messages expired`);
-    return (await this.repo.findRun(runId))!;
+    this.log.log(`retention run ${run.id}: ${deleted} messages expired`);
   }
 
   private sweepBatch(runId: string, channel: string, before: bigint, limit: number): Promise<number> {
@@ -96,7 +94,7 @@ export class RetentionService {
       await tx.appendMany(channel, 'message_deleted', null, live.map((row) => ({ message_ts: Number(row.ts), reason: 'retention' })));
       const parents = [...new Set(rows.map((r) => r.thread_ts).filter((t): t is string => t !== null))];
       await this.repo.deleteBodies(tx.db, channel, rows.map((r) => r.seq), parents);
-      await this.repo.addProgress(tx.db, runId, rows.length);
+      await this.runs.addProgress(tx.db, runId, rows.length);
       return rows.length;
     });
   }

@@ -22,8 +22,9 @@ export type UnfurlOutcome =
   /** EKM workspace: previews are not stored, since they would keep the link and page text unencrypted. */
   | { status: 'encrypted' }
   | { status: 'no_links' }
-  /** Every link already has its preview, or no page had anything to show: nothing appended. */
+  /** Every link already has its preview (and every preview its link), or no page had anything to show: nothing appended. */
   | { status: 'up_to_date' }
+  /** The previews changed (added, or dropped after an edit removed their link), announced at `seq`. */
   | { status: 'unfurled'; seq: number; attachments: MessageAttachment[] };
 
 /** Some link failed in a way that may pass later (timeout, 5xx, connection): BullMQ retries the job with backoff. */
@@ -37,8 +38,9 @@ export class UnfurlRetryable extends Error {
 type Fetched = { url: string; attachment?: MessageAttachment; refusal?: UnfurlRefused };
 
 /**
- * Link previews for one posted message. The preview reaches clients as a `message_changed` event
- * appended to the channel stream, with the attachments stored on the message row.
+ * Link previews for one message, after its post and after each edit. A change of previews reaches
+ * clients as a `message_changed` event appended to the channel stream, with the attachments stored
+ * on the message row.
  */
 @Injectable()
 export class UnfurlService {
@@ -51,9 +53,10 @@ export class UnfurlService {
   ) {}
 
   /**
-   * Idempotent: links that already have a preview are not fetched again, and a run that finds
-   * nothing new appends nothing. Throws UnfurlRetryable when a link failed retryably, before
-   * writing anything, unless `lastAttempt` (then whatever did unfurl is kept).
+   * Brings the message's previews in line with its links: links without a preview are fetched, and
+   * previews of links an edit removed are dropped. Idempotent: a run that finds nothing to change
+   * appends nothing. Throws UnfurlRetryable when a link failed retryably, before writing anything,
+   * unless `lastAttempt` (then whatever did unfurl is kept).
    */
   async unfurlMessage(channel: string, seq: number, opts: { lastAttempt?: boolean } = {}): Promise<UnfurlOutcome> {
     const target = await this.repository.find(channel, seq);
@@ -61,16 +64,18 @@ export class UnfurlService {
     if (target.encrypted) return { status: 'encrypted' };
     if (target.text === null) return { status: 'gone' };
     const urls = extractUrls(target.text, this.options.maxUrls);
-    if (urls.length === 0) return { status: 'no_links' };
-    const known = new Set((target.attachments ?? []).map((a) => a.original_url));
+    const previews = target.attachments ?? [];
+    if (urls.length === 0 && previews.length === 0) return { status: 'no_links' };
+    const known = new Set(previews.map((a) => a.original_url));
     const missing = urls.filter((u) => !known.has(u));
-    if (missing.length === 0) return { status: 'up_to_date' };
+    const unlinked = previews.some((a) => !urls.includes(a.original_url));
+    if (missing.length === 0 && !unlinked) return { status: 'up_to_date' };
 
     const fetched = await Promise.all(missing.map((url) => this.preview(url)));
     const retryable = fetched.flatMap((f) => (f.refusal?.retryable ? [f.refusal.reason] : []));
     if (retryable.length > 0 && !opts.lastAttempt) throw new UnfurlRetryable(retryable);
     const fresh = fetched.flatMap((f) => (f.attachment ? [f.attachment] : []));
-    if (fresh.length === 0) return { status: 'up_to_date' };
+    if (fresh.length === 0 && !unlinked) return { status: 'up_to_date' };
 
     return this.events.transaction(async (tx): Promise<UnfurlOutcome> => {
       const head = await tx.lockChannel(channel, target.workspace_id);
@@ -81,14 +86,15 @@ export class UnfurlService {
       if (current.encrypted) return { status: 'encrypted' };
       if (current.text === null) return { status: 'gone' };
       const linked = extractUrls(current.text, this.options.maxUrls);
-      const existing = (current.attachments ?? []).filter((a) => linked.includes(a.original_url));
+      const stored = current.attachments ?? [];
+      const existing = stored.filter((a) => linked.includes(a.original_url));
       const added = fresh.filter((a) => linked.includes(a.original_url) && !existing.some((e) => e.original_url === a.original_url));
-      if (added.length === 0) return { status: 'up_to_date' };
+      if (added.length === 0 && existing.length === stored.length) return { status: 'up_to_date' };
       const attachments = [...existing, ...added]
         .sort((a, b) => linked.indexOf(a.original_url) - linked.indexOf(b.original_url))
         .map((a, i) => ({ ...a, id: i + 1 }));
       const appended = await tx.append(channel, 'message_changed', current.user_id, { message_ts: Number(current.ts), unfurl: true });
-      await this.repository.storeAttachments(tx.db, channel, seq, attachments);
+      await this.repository.storeAttachments(tx.db, channel, seq, attachments.length ? attachments : null);
       return { status: 'unfurled', seq: appended.seq, attachments };
     });
   }

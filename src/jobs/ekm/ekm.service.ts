@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { BodyCipher } from '../../crypto/body-cipher.js';
+import { EkmRepository } from '../../crypto/ekm.repository.js';
+import { KEY_PROVIDERS, type KeyProviders } from '../../crypto/key-provider.js';
+import { PG_POOL } from '../../db/database.module.js';
+import { inTransaction } from '../../db/database.js';
+import { type JobKind, type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
+import { EkmAlreadyEnabled, EkmKeyIdRequired, EkmNotEnabled, EkmProviderNotConfigured, RevocationNotFound } from './ekm.errors.js';
+
+export const EKM_KINDS: readonly JobKind[] = ['ekm-encrypt', 'ekm-rewrap', 'ekm-announce'];
+
+/** An EKM run as the admin API shows it: `kind` encrypt / rewrap / announce, `done` its progress. */
+export function ekmRunView(run: JobRun) {
+  return {
+    id: run.id,
+    workspace_id: run.workspace_id,
+    kind: run.kind.replace(/^ekm-/, ''),
+    detail: run.params,
+    status: run.state,
+    done: run.progress,
+    error: run.error,
+    created_at: run.created_at,
+    finished_at: run.finished_at,
+  };
+}
+
+/**
+ * Customer-managed keys for a workspace: enable (seal existing bodies), rotate (new KEK version,
+ * re-wrap data keys), revoke and restore access (workspace, channel or ts window). Every state
+ * change, its audit entry and the run that follows it up commit in one transaction; the run
+ * reaches a worker through the job dispatcher (EkmRunner carries it out), never from here.
+ */
+@Injectable()
+export class EkmService {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly repo: EkmRepository,
+    private readonly runs: JobRunsRepository,
+    private readonly cipher: BodyCipher,
+    @Inject(KEY_PROVIDERS) private readonly providers: KeyProviders,
+  ) {}
+
+  async status(workspace: string) {
+    const settings = await this.repo.settings(workspace);
+    return {
+      enabled: !!settings,
+      provider: settings?.provider ?? null,
+      key_version: settings?.key_version ?? null,
+      enabled_at: settings?.enabled_at ?? null,
+      revocations: await this.repo.revocations(workspace),
+      runs: (await this.runs.latest(workspace, EKM_KINDS)).map(ekmRunView),
+    };
+  }
+
+  async enable(workspace: string, provider: 'local' | 'aws-kms', keyId: string | undefined, actor: string) {
+    if (!this.providers[provider]) throw new EkmProviderNotConfigured(provider);
+    if (provider === 'aws-kms' && !keyId) throw new EkmKeyIdRequired();
+    const run = await inTransaction(this.pool, async (tx) => {
+      if (!(await this.repo.enable(tx, workspace, provider, provider === 'local' ? 'v1' : keyId!))) throw new EkmAlreadyEnabled();
+      await this.repo.audit(tx, workspace, 'enable', actor, { provider });
+      return this.runs.create(tx, 'ekm-encrypt', workspace);
+    });
+    return this.started(workspace, run);
+  }
+
+  /** A new KEK version; for AWS KMS optionally a new key. Data keys are re-wrapped by a run. */
+  async rotate(workspace: string, keyId: string | undefined, actor: string) {
+    const run = await inTransaction(this.pool, async (tx) => {
+      const current = await this.repo.settings(workspace);
+      if (!current) throw new EkmNotEnabled();
+      const next = await this.repo.rotate(tx, workspace, (v) => (current.provider === 'local' ? `v${v}` : (keyId ?? current.key_ref)));
+      await this.repo.audit(tx, workspace, 'rotate', actor, { key_version: next.key_version });
+      return this.runs.create(tx, 'ekm-rewrap', workspace);
+    });
+    return this.started(workspace, run);
+  }
+
+  async revoke(workspace: string, scope: { channel: string | null; from: bigint | null; to: bigint | null }, actor: string) {
+    if (!(await this.repo.settings(workspace))) throw new EkmNotEnabled();
+    const { revocation, run } = await inTransaction(this.pool, async (tx) => {
+      const revocation = await this.repo.revoke(tx, { workspace, ...scope, actor });
+      await this.repo.audit(tx, workspace, 'revoke', actor, { revocation: revocation.id, channel: scope.channel, from_ts: revocation.from_ts, to_ts: revocation.to_ts });
+      return { revocation, run: await this.runs.create(tx, 'ekm-announce', workspace, { revocation: revocation.id, change: 'revoked' }) };
+    });
+    return { revocation, run: this.started(workspace, run) };
+  }
+
+  async restore(workspace: string, revocationId: string, actor: string) {
+    const { revocation, run } = await inTransaction(this.pool, async (tx) => {
+      const revocation = await this.repo.restore(tx, workspace, revocationId);
+      if (!revocation) throw new RevocationNotFound();
+      await this.repo.audit(tx, workspace, 'restore', actor, { revocation: revocation.id });
+      return { revocation, run: await this.runs.create(tx, 'ekm-announce', workspace, { revocation: revocation.id, change: 'restored' }) };
+    });
+    return { revocation, run: this.started(workspace, run) };
+  }
+
+  async findRun(workspace: string, id: string) {
+    const run = await this.runs.find(id);
+    return run && run.workspace_id === workspace && EKM_KINDS.includes(run.kind) ? ekmRunView(run) : undefined;
+  }
+
+  auditLog(workspace: string, afterId: string, limit: number) {
+    return this.repo.auditLog(workspace, afterId, limit);
+  }
+
+  private started(workspace: string, run: JobRun) {
+    this.cipher.forget(workspace);
+    return ekmRunView(run);
+  }
+}
