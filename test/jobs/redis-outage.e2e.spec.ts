@@ -15,7 +15,7 @@ async function startRedis(port: number): Promise<ChildProcess> {
     probe.stdout!.on('data', (d) => (out += d));
     await new Promise((r) => probe.on('close', r));
     return out.includes('PONG');
-  }, 10_000, 'redis-server to answer');
+  }, 30_000, 'redis-server to answer'); // generous: a loaded 2-core box starts it slowly
   return child;
 }
 
