@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CONFIG, type Config } from '../config/config.js';
 import { AwsKmsKeyProvider } from './aws-kms-key-provider.js';
@@ -19,7 +19,7 @@ export function keyProviders(config: Config): KeyProviders {
   };
 }
 
-@Global()
+/** Envelope encryption of message bodies: the key providers, data keys and the body cipher. */
 @Module({
   providers: [EkmRepository, BodyCipher, { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders }],
   exports: [EkmRepository, BodyCipher, KEY_PROVIDERS],

@@ -12,10 +12,10 @@ import { SlackError } from '../domain/slack-error.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
+import { EphemeralBus } from './ephemeral-bus.js';
 import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './payloads.js';
 import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
-import { Relay } from './relay.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
 
@@ -46,7 +46,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly delivery: Delivery,
     private readonly typing: Typing,
     private readonly presence: Presence,
-    private readonly relay: Relay,
+    private readonly bus: EphemeralBus,
     private readonly conversations: ConversationsService,
     private readonly chat: ChatService,
     private readonly repo: RealtimeRepository,
@@ -54,11 +54,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     @Inject(CONFIG) config: Config,
   ) {
     this.limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 });
+    // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
+    conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
   }
 
   afterInit(server: Server): void {
     this.delivery.bind(server);
-    this.delivery.onEphemeral = (payload) => this.ephemeral(payload);
+    this.bus.subscribe((payload) => this.ephemeral(payload));
     // A missing or bad token is refused in the handshake: the client gets connect_error, no socket.
     server.use((socket, next) => {
       const auth: unknown = socket.handshake.auth;
@@ -227,7 +229,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     for (const session of sessions) session.socket.emit('counts', payload);
   }
 
-  /** Typing and presence from any node, this one's own included (those were applied when sent). */
+  /** Counts, typing and presence from any node, this one's own included (typing and presence were applied when sent). */
   private ephemeral(payload: string): void {
     let msg: unknown;
     try {
@@ -239,7 +241,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       void this.pushCounts(msg.user, msg.channel);
       return;
     }
-    if (!isObject(msg) || msg.node === this.relay.nodeId || typeof msg.node !== 'string') return;
+    if (!isObject(msg) || msg.node === this.bus.nodeId || typeof msg.node !== 'string') return;
     if (msg.kind === 'typing' && typeof msg.channel === 'string' && typeof msg.user === 'string') {
       this.typing.deliver(msg.channel, msg.user);
     } else if (msg.kind === 'presence' && typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')) {

@@ -16,6 +16,9 @@ const NEWEST = 2n ** 63n - 1n;
 
 @Injectable()
 export class ConversationsService {
+  /** Told when a read marker moved; real-time delivery pushes fresh counts (the api knows no sockets). */
+  private readonly markListeners: ((user: string, channel: string) => void)[] = [];
+
   constructor(
     private readonly events: EventStore,
     private readonly channels: ChannelsRepository,
@@ -211,8 +214,15 @@ export class ConversationsService {
   async mark(caller: Caller, args: MarkArgs) {
     const channel = await this.visible(caller, args.channel);
     const ts = requireTs(args.ts, 'invalid_timestamp');
-    if (!channel.is_member || !(await this.channels.markRead(args.channel, caller.user.id, ts))) throw new SlackError('not_in_channel');
+    const marked = channel.is_member ? await this.channels.markRead(args.channel, caller.user.id, ts) : undefined;
+    if (!marked) throw new SlackError('not_in_channel');
+    if (marked.moved) for (const listener of this.markListeners) listener(caller.user.id, args.channel);
     return {};
+  }
+
+  /** Calls `listener(user, channel)` after every mark that moved a read marker forward. */
+  onMarked(listener: (user: string, channel: string) => void): void {
+    this.markListeners.push(listener);
   }
 
   /**
