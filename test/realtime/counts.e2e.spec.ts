@@ -44,17 +44,17 @@ describe('counts pushed to sockets', () => {
   });
 
   it('a mark on one node reaches the sockets on another node, from REST and from a socket mark', async () => {
-    const node2 = await TestApp.start({}, t.db);
     const channel = await t.newChannel(ada, 'random', false, [bob]);
+    const post = async (text: string) => (await t.api('chat.postMessage', ada.token, { channel, text })).body.ts as string;
+    const first = await post('one');
+    const second = await post(`<@${bob.id}> two`);
+    await post('three');
+    await t.app.get(ProjectorService).catchUp(20_000);
+    // The second node starts once the counts are projected: it only has to deliver them.
+    const node2 = await TestApp.start({}, t.db);
     const there = await new TestClient(bob, node2.url).connect();
     const here = await new TestClient(bob, t.url).connect();
     try {
-      const post = async (text: string) => (await t.api('chat.postMessage', ada.token, { channel, text })).body.ts as string;
-      const first = await post('one');
-      const second = await post(`<@${bob.id}> two`);
-      await post('three');
-      await t.app.get(ProjectorService).catchUp(20_000);
-
       expect((await t.api('conversations.mark', bob.token, { channel, ts: first })).body.ok).toBe(true);
       await waitFor(() => there.counts.length === 1, 10_000, 'counts on node 2 after a REST mark on node 1');
       expect(there.counts).toEqual([{ channel, unread_count: 2, mention_count: 1 }]);
