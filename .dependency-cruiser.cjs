@@ -5,6 +5,7 @@
  * Bottom to top:
  *
  *   domain        plain TypeScript (ids, ts, events, channel policy): imports nothing of ours
+ *                 and no package (Node built-ins only)
  *   config        the one env schema
  *   db            the pool, migrations
  *   crypto        envelope encryption and key providers (no job code)
@@ -118,6 +119,13 @@ module.exports = {
       comment: 'A new folder of src/ gets its place in LAYERS first.',
       from: { path: '^src/' },
       to: { path: '^src/', pathNot: regexOf(LAYERS.flat().map(folderPath)) },
+    },
+    {
+      name: 'domain-is-plain',
+      severity: 'error',
+      comment: 'domain/ is plain TypeScript: Node built-ins only, no packages (no Nest, no pg).',
+      from: { path: '^src/domain/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'] },
     },
     ...layerRules(),
   ],
