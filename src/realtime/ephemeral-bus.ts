@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { isObject } from './payloads.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Relay } from './relay.js';
 
@@ -23,14 +24,15 @@ export type EphemeralSignal =
 export class EphemeralBus {
   /** Tells this node's own signals apart when they come back over LISTEN. */
   readonly nodeId = randomUUID();
-  private readonly subscribers: ((payload: string) => void)[] = [];
+  private readonly subscribers: ((signal: EphemeralSignal) => void)[] = [];
 
   constructor(
     relay: Relay,
     private readonly repo: RealtimeRepository,
   ) {
     relay.listen(EPHEMERAL_NOTIFY_CHANNEL, (payload) => {
-      for (const subscriber of this.subscribers) subscriber(payload);
+      const signal = parseSignal(payload);
+      if (signal) for (const subscriber of this.subscribers) subscriber(signal);
     });
   }
 
@@ -39,8 +41,33 @@ export class EphemeralBus {
     await this.repo.notify(EPHEMERAL_NOTIFY_CHANNEL, JSON.stringify(signal)).catch(() => {});
   }
 
-  /** Hears every signal as sent (JSON text, from any node and any version: parse defensively). */
-  subscribe(subscriber: (payload: string) => void): void {
+  /** Hears every well-formed signal from every node, this one's own included. */
+  subscribe(subscriber: (signal: EphemeralSignal) => void): void {
     this.subscribers.push(subscriber);
+  }
+}
+
+/** A signal from the wire (any node, any version), or undefined when it is not one this node knows. */
+function parseSignal(payload: string): EphemeralSignal | undefined {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(msg) || typeof msg.node !== 'string') return undefined;
+  const { node } = msg;
+  switch (msg.kind) {
+    case 'counts':
+    case 'typing':
+      return typeof msg.user === 'string' && typeof msg.channel === 'string' ? { kind: msg.kind, node, user: msg.user, channel: msg.channel } : undefined;
+    case 'presence':
+      return typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')
+        ? { kind: 'presence', node, user: msg.user, presence: msg.presence }
+        : undefined;
+    case 'presence-beat':
+      return Array.isArray(msg.users) ? { kind: 'presence-beat', node, users: msg.users.filter((u): u is string => typeof u === 'string') } : undefined;
+    default:
+      return undefined;
   }
 }
