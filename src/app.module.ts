@@ -2,16 +2,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
 import { ApiModule } from './api/api.module.js';
-import { CryptoModule } from './crypto/crypto.module.js';
-import { CONFIG, type Config } from './config/config.js';
+import { type Config } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './db/database.module.js';
-import { EventStoreModule } from './event-store/event-store.module.js';
-import { HealthController } from './health/health.controller.js';
+import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { ReplayModule } from './replay/replay.module.js';
-import { WorkspacesModule } from './workspaces/workspaces.module.js';
 
 @Module({})
 export class AppModule {
@@ -19,7 +17,6 @@ export class AppModule {
     const serves = config.ROLES.includes('api');
     return {
       module: AppModule,
-      global: true,
       imports: [
         LoggerModule.forRoot({
           pinoHttp: {
@@ -32,18 +29,15 @@ export class AppModule {
             },
           },
         }),
+        // The two global modules; every other module imports what it uses.
+        ConfigModule.forRoot(config),
         DatabaseModule,
-        CryptoModule,
-        EventStoreModule,
-        WorkspacesModule,
+        // Every role runs the job dispatcher and workers and keeps the read models.
         JobsModule,
         ProjectionsModule,
         // The `api` role serves HTTP and sockets; a worker-only process (`npm run worker`) skips them.
-        ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule] : []),
+        ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule, HealthModule] : []),
       ],
-      controllers: serves ? [HealthController] : [],
-      providers: [{ provide: CONFIG, useValue: config }],
-      exports: [CONFIG],
     };
   }
 }

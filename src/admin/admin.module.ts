@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
 import { ApiModule } from '../api/api.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { AdminController } from './admin.controller.js';
 import { AdminGuard } from './admin.guard.js';
 import { EkmController } from './ekm.controller.js';
 import { RetentionController } from './retention.controller.js';
 
-@Module({ imports: [ApiModule], controllers: [AdminController, RetentionController, EkmController], providers: [AdminGuard] })
+/** Operator and workspace-admin REST; channel lookups through the api's repository, runs through jobs. */
+@Module({
+  imports: [WorkspacesModule, ApiModule, JobsModule],
+  controllers: [AdminController, RetentionController, EkmController],
+  providers: [AdminGuard],
+})
 export class AdminModule {}

@@ -3,7 +3,6 @@ import type pg from 'pg';
 import { PG_POOL } from '../db/database.module.js';
 import type { Queryable } from '../db/database.js';
 import type { ChannelRow } from '../domain/channel.js';
-import { EPHEMERAL_NOTIFY_CHANNEL } from '../realtime/relay.js';
 
 // Channel rows seen by one user: membership, member count and their read marker come along.
 const CHANNEL_FOR_USER = `
@@ -80,21 +79,17 @@ export class ChannelsRepository {
   }
 
   /**
-   * Moves the user's read marker forward only (a late mark never un-reads), and tells every node
-   * so the user's sockets get fresh `counts` (all their devices agree on what is read).
+   * Moves the user's read marker forward only (a late mark never un-reads). Undefined when the user
+   * is not a member; otherwise whether the marker moved.
    */
-  async markRead(channel: string, user: string, ts: bigint): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `WITH marked AS (
-         UPDATE channel_members m SET last_read = greatest(m.last_read, $3)
-           FROM channel_members before
-          WHERE m.channel_id = $1 AND m.user_id = $2 AND before.channel_id = $1 AND before.user_id = $2
-         RETURNING before.last_read < m.last_read AS moved
-       )
-       SELECT CASE WHEN moved THEN pg_notify($4, json_build_object('kind', 'counts', 'node', 'database', 'user', $2::text, 'channel', $1::text)::text) END
-         FROM marked`,
-      [channel, user, ts.toString(), EPHEMERAL_NOTIFY_CHANNEL],
+  async markRead(channel: string, user: string, ts: bigint): Promise<{ moved: boolean } | undefined> {
+    const { rows } = await this.pool.query<{ moved: boolean }>(
+      `UPDATE channel_members m SET last_read = greatest(m.last_read, $3)
+         FROM channel_members before
+        WHERE m.channel_id = $1 AND m.user_id = $2 AND before.channel_id = $1 AND before.user_id = $2
+       RETURNING before.last_read < m.last_read AS moved`,
+      [channel, user, ts.toString()],
     );
-    return rowCount === 1;
+    return rows[0];
   }
 }

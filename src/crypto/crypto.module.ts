@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CONFIG, type Config } from '../config/config.js';
 import { BodyOpener } from '../event-store/body-opener.js';
@@ -20,7 +20,7 @@ export function keyProviders(config: Config): KeyProviders {
   };
 }
 
-@Global()
+/** Envelope encryption of message bodies: the key providers, data keys and the body cipher. */
 @Module({
   providers: [
     EkmRepository, BodyCipher, { provide: BodyOpener, useExisting: BodyCipher },

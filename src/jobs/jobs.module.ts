@@ -1,4 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { CryptoModule } from '../crypto/crypto.module.js';
+import { EventStoreModule } from '../event-store/event-store.module.js';
 import { EkmRunsRepository } from './ekm/ekm-runs.repository.js';
 import { EkmRunner } from './ekm/ekm.runner.js';
 import { EkmService } from './ekm/ekm.service.js';
@@ -12,9 +14,8 @@ import { JobRunsService } from './runs/job-runs.service.js';
 import { UnfurlModule } from './unfurl/unfurl.module.js';
 
 /** Background work: the stream -> queue dispatcher, the workers, and the services they call. */
-@Global()
 @Module({
-  imports: [UnfurlModule],
+  imports: [EventStoreModule, CryptoModule, UnfurlModule],
   providers: [
     JobQueues, JobDispatcher, JobWorkers, JobRunsRepository, JobRunsService, RetentionRepository, RetentionService, EkmService, EkmRunner,
     EkmRunsRepository,

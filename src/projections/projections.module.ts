@@ -1,12 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { EventStoreModule } from '../event-store/event-store.module.js';
 import { ProjectorService } from './projector.service.js';
-import { ClientCountsController } from './unread/client-counts.controller.js';
 import { UnreadCountsRepository } from './unread/unread-counts.repository.js';
 
-/** Read models kept from the global log, the projector that keeps them, and the methods that read them. */
-@Global()
+/** Read models kept from the global log, and the projector that keeps them. The Slack methods that read them live in api/. */
 @Module({
-  controllers: [ClientCountsController],
+  imports: [EventStoreModule],
   providers: [ProjectorService, UnreadCountsRepository],
   exports: [ProjectorService, UnreadCountsRepository],
 })

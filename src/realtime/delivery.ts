@@ -27,8 +27,6 @@ export class Delivery implements RelaySink {
   private server: Server | undefined;
   private readonly byUser = new Map<string, Set<Session>>();
   private readonly byChannel = new Map<string, ChannelStreams>();
-  /** Typing and presence signals from any node. */
-  onEphemeral: (payload: string) => void = () => {};
 
   constructor(
     private readonly relay: Relay,
@@ -178,10 +176,6 @@ export class Delivery implements RelaySink {
       for (const stream of streams.explicit) if (!stream.reading) this.advance(stream);
     }
     this.sweepBackpressure();
-  }
-
-  ephemeral(payload: string): void {
-    this.onEphemeral(payload);
   }
 
   // ---- membership ----

@@ -4,6 +4,7 @@ import type { ChannelEvent } from '../event-store/events.js';
 import type { Caller } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
 import type { RealtimeRepository } from './realtime.repository.js';
+import { EphemeralBus } from './ephemeral-bus.js';
 import { Relay } from './relay.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
@@ -94,7 +95,7 @@ describe('Delivery backpressure', () => {
     expect(b.seqs(channel)).toEqual([3, 4, 5]); // the others do not wait for it
 
     // Typing and presence are the first things a congested socket goes without.
-    const typing = new Typing(relay, config);
+    const typing = new Typing(new EphemeralBus(relay, repo), config);
     typing.view(sa, channel);
     typing.deliver(channel, 'UB');
     expect(a.sent.filter(([e]) => e === 'typing')).toEqual([]);

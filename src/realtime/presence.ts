@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, type Config } from '../config/config.js';
-import { Relay } from './relay.js';
+import { EphemeralBus } from './ephemeral-bus.js';
 import { type Session, unsent } from './session.js';
 
 export type PresenceState = 'active' | 'away';
@@ -24,7 +24,7 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly relay: Relay,
+    private readonly bus: EphemeralBus,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -44,10 +44,10 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   private beat(): void {
     const users = [...this.sessions.keys()].filter((u) => !this.idle.has(u));
     const now = Date.now();
-    for (const user of users) this.apply(this.relay.nodeId, user, 'active', now);
+    for (const user of users) this.apply(this.bus.nodeId, user, 'active', now);
     // NOTIFY payloads stay under 8,000 bytes.
     for (let i = 0; i < users.length; i += 400) {
-      void this.relay.broadcastEphemeral(JSON.stringify({ kind: 'presence-beat', node: this.relay.nodeId, users: users.slice(i, i + 400) }));
+      void this.bus.publish({ kind: 'presence-beat', node: this.bus.nodeId, users: users.slice(i, i + 400) });
     }
   }
 
@@ -157,8 +157,8 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   }
 
   private announce(user: string, presence: PresenceState): void {
-    this.apply(this.relay.nodeId, user, presence);
-    void this.relay.broadcastEphemeral(JSON.stringify({ kind: 'presence', node: this.relay.nodeId, user, presence }));
+    this.apply(this.bus.nodeId, user, presence);
+    void this.bus.publish({ kind: 'presence', node: this.bus.nodeId, user, presence });
   }
 
   onModuleDestroy(): void {

@@ -1,17 +1,17 @@
 import { loadConfig } from '../config/config.js';
 import type { Caller } from '../workspaces/workspaces.service.js';
 import { Presence } from './presence.js';
-import type { Relay } from './relay.js';
+import type { EphemeralBus } from './ephemeral-bus.js';
 import { Session } from './session.js';
 
 describe('Presence across nodes', () => {
   const config = loadConfig({ PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_AWAY_DELAY_MS: '0' });
-  const relay = { nodeId: 'here', broadcastEphemeral: async () => {} } as unknown as Relay;
+  const bus = { nodeId: 'here', publish: async () => {} } as unknown as EphemeralBus;
   const watcherSocket = { sent: [] as unknown[], emit(e: string, d: unknown) { this.sent.push([e, d]); }, conn: {} };
   const watcher = new Session(watcherSocket as never, { user: { id: 'UW' }, workspace: 'T1', tokenId: 't' } as unknown as Caller);
 
   it('forgets a node that stopped its heartbeat (kill -9): its users turn away after three missed beats', () => {
-    const presence = new Presence(relay, config);
+    const presence = new Presence(bus, config);
     presence.subscribe(watcher, ['UZ']);
     const sweep = (now: number) => (presence as unknown as { sweep(now: number): void }).sweep(now);
     const t0 = Date.now();

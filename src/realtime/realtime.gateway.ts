@@ -13,10 +13,10 @@ import { SlackError } from '../domain/slack-error.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
+import { EphemeralBus, type EphemeralSignal } from './ephemeral-bus.js';
 import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './payloads.js';
 import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
-import { Relay } from './relay.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
 
@@ -47,7 +47,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly delivery: Delivery,
     private readonly typing: Typing,
     private readonly presence: Presence,
-    private readonly relay: Relay,
+    private readonly bus: EphemeralBus,
     private readonly conversations: ConversationsService,
     private readonly chat: ChatService,
     private readonly repo: RealtimeRepository,
@@ -55,11 +55,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     @Inject(CONFIG) config: Config,
   ) {
     this.limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 });
+    // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
+    conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
   }
 
   afterInit(server: Server): void {
     this.delivery.bind(server);
-    this.delivery.onEphemeral = (payload) => this.ephemeral(payload);
+    this.bus.subscribe((signal) => this.ephemeral(signal));
     // A missing or bad token is refused in the handshake: the client gets connect_error, no socket.
     server.use((socket, next) => {
       const auth: unknown = socket.handshake.auth;
@@ -228,25 +230,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     for (const session of sessions) session.socket.emit('counts', payload);
   }
 
-  /** Typing and presence from any node, this one's own included (those were applied when sent). */
-  private ephemeral(payload: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(payload);
-    } catch {
+  /** Counts, typing and presence from any node, this one's own included (typing and presence were applied when sent). */
+  private ephemeral(signal: EphemeralSignal): void {
+    if (signal.kind === 'counts') {
+      void this.pushCounts(signal.user, signal.channel);
       return;
     }
-    if (isObject(msg) && msg.kind === 'counts' && typeof msg.user === 'string' && typeof msg.channel === 'string') {
-      void this.pushCounts(msg.user, msg.channel);
-      return;
-    }
-    if (!isObject(msg) || msg.node === this.relay.nodeId || typeof msg.node !== 'string') return;
-    if (msg.kind === 'typing' && typeof msg.channel === 'string' && typeof msg.user === 'string') {
-      this.typing.deliver(msg.channel, msg.user);
-    } else if (msg.kind === 'presence' && typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')) {
-      this.presence.apply(msg.node, msg.user, msg.presence);
-    } else if (msg.kind === 'presence-beat' && Array.isArray(msg.users)) {
-      this.presence.heard(msg.node, msg.users.filter((u): u is string => typeof u === 'string'));
-    }
+    if (signal.node === this.bus.nodeId) return;
+    if (signal.kind === 'typing') this.typing.deliver(signal.channel, signal.user);
+    else if (signal.kind === 'presence') this.presence.apply(signal.node, signal.user, signal.presence);
+    else this.presence.heard(signal.node, signal.users);
   }
 }

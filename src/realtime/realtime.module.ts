@@ -1,16 +1,22 @@
 import { Module } from '@nestjs/common';
 import { ApiModule } from '../api/api.module.js';
+import { EventStoreModule } from '../event-store/event-store.module.js';
+import { ProjectionsModule } from '../projections/projections.module.js';
+import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { Delivery } from './delivery.js';
+import { EphemeralBus } from './ephemeral-bus.js';
 import { Presence } from './presence.js';
 import { RealtimeGateway } from './realtime.gateway.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Relay } from './relay.js';
 import { Typing } from './typing.js';
 
-/** The relay (LISTEN + range reads by seq) and the Socket.IO gateway. */
+/**
+ * The relay (LISTEN + range reads by seq), the ephemeral bus and the Socket.IO gateway. A delivery
+ * surface on top of the api: socket commands call the api's use cases (chat, conversations).
+ */
 @Module({
-  imports: [ApiModule],
-  providers: [RealtimeRepository, Relay, Delivery, Presence, Typing, RealtimeGateway],
-  exports: [Relay],
+  imports: [EventStoreModule, WorkspacesModule, ProjectionsModule, ApiModule],
+  providers: [RealtimeRepository, Relay, EphemeralBus, Delivery, Presence, Typing, RealtimeGateway],
 })
 export class RealtimeModule {}

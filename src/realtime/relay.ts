@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type pg from 'pg';
 import pgListen, { type Subscriber } from 'pg-listen';
@@ -8,9 +7,6 @@ import { EventStore } from '../event-store/event-store.js';
 import type { ChannelEvent } from '../event-store/events.js';
 import { EVENTS_NOTIFY_CHANNEL, parseHint } from '../event-store/fanout-hint.js';
 import { RealtimeRepository } from './realtime.repository.js';
-
-/** Typing and presence travel between nodes on their own NOTIFY channel; they are never stored. */
-export const EPHEMERAL_NOTIFY_CHANNEL = 'atomcast_ephemeral';
 
 const PAGE = 500;
 
@@ -24,7 +20,6 @@ export interface RelaySink {
   listenerConnected(): void;
   /** Periodic housekeeping, on the safety-poll timer. */
   tick(): void;
-  ephemeral(payload: string): void;
 }
 
 interface Feed {
@@ -43,14 +38,14 @@ interface Feed {
 @Injectable()
 export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(Relay.name);
-  /** Tells this node's own ephemeral signals apart when they come back over LISTEN. */
-  readonly nodeId = randomUUID();
   private readonly feeds = new Map<string, Feed>();
   private readonly unfollowed = new Set<string>();
   private unfollowedFlush: NodeJS.Immediate | undefined;
   private subscriber: Subscriber | undefined;
   private poll: NodeJS.Timeout | undefined;
   private sink: RelaySink | undefined;
+  /** Other NOTIFY channels heard on this node's one LISTEN connection (the ephemeral bus). */
+  private readonly listeners = new Map<string, (payload: string) => void>();
   private closed = false;
   private ready = false;
   /** Stream reads for delivery (relay and socket catch-ups) do not wait behind the writers' pool. */
@@ -76,6 +71,11 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     this.sink = sink;
   }
 
+  /** Hears another NOTIFY channel on the same connection; call before the application starts. */
+  listen(notifyChannel: string, listener: (payload: string) => void): void {
+    this.listeners.set(notifyChannel, listener);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const subscriber = pgListen.default(
       // TCP keepalive instead of pg-listen's periodic `SELECT pg_backend_pid()`: the connection then
@@ -96,12 +96,14 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     subscriber.notifications.on(EVENTS_NOTIFY_CHANNEL, (payload: string | undefined) => {
       if (payload) for (const { channel, seq } of parseHint(payload)) this.hint(channel, seq);
     });
-    subscriber.notifications.on(EPHEMERAL_NOTIFY_CHANNEL, (payload: string | undefined) => {
-      if (payload) this.sink?.ephemeral(payload);
-    });
+    for (const [notifyChannel, listener] of this.listeners) {
+      subscriber.notifications.on(notifyChannel, (payload: string | undefined) => {
+        if (payload) listener(payload);
+      });
+    }
     await subscriber.connect();
     await subscriber.listenTo(EVENTS_NOTIFY_CHANNEL);
-    await subscriber.listenTo(EPHEMERAL_NOTIFY_CHANNEL);
+    for (const notifyChannel of this.listeners.keys()) await subscriber.listenTo(notifyChannel);
     this.ready = true;
     this.poll = setInterval(() => {
       void this.checkHeads();
@@ -116,11 +118,6 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.unfollowedFlush) clearImmediate(this.unfollowedFlush);
     await this.subscriber?.close().catch(() => {});
     await this.reads.end().catch(() => {});
-  }
-
-  /** Sends an ephemeral signal to every node (including this one). Lost signals are acceptable. */
-  async broadcastEphemeral(payload: string): Promise<void> {
-    await this.repo.notify(EPHEMERAL_NOTIFY_CHANNEL, payload).catch(() => {});
   }
 
   /** Starts following a channel from `from` (the seq this node's first socket starts after). */

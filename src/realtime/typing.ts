@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type Config } from '../config/config.js';
-import { Relay } from './relay.js';
+import { EphemeralBus } from './ephemeral-bus.js';
 import { type Session, unsent } from './session.js';
 
 /** Typing indicators: throttled per user and channel, sent only to sockets viewing the channel, never stored. */
@@ -10,7 +10,7 @@ export class Typing {
   private readonly lastSent = new Map<string, number>();
 
   constructor(
-    private readonly relay: Relay,
+    private readonly bus: EphemeralBus,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -39,7 +39,7 @@ export class Typing {
     if (this.lastSent.size > 10_000) this.prune(now);
     this.lastSent.set(key, now);
     this.deliver(channel, session.user);
-    void this.relay.broadcastEphemeral(JSON.stringify({ kind: 'typing', node: this.relay.nodeId, channel, user: session.user }));
+    void this.bus.publish({ kind: 'typing', node: this.bus.nodeId, channel, user: session.user });
     return true;
   }
 

@@ -42,4 +42,30 @@ describe('counts pushed to sockets', () => {
       for (const c of [phone, laptop, other]) c.disconnect();
     }
   });
+
+  it('a mark on one node reaches the sockets on another node, from REST and from a socket mark', async () => {
+    const channel = await t.newChannel(ada, 'random', false, [bob]);
+    const post = async (text: string) => (await t.api('chat.postMessage', ada.token, { channel, text })).body.ts as string;
+    const first = await post('one');
+    const second = await post(`<@${bob.id}> two`);
+    await post('three');
+    await t.app.get(ProjectorService).catchUp(20_000);
+    // The second node starts once the counts are projected: it only has to deliver them.
+    const node2 = await TestApp.start({}, t.db);
+    const there = await new TestClient(bob, node2.url).connect();
+    const here = await new TestClient(bob, t.url).connect();
+    try {
+      expect((await t.api('conversations.mark', bob.token, { channel, ts: first })).body.ok).toBe(true);
+      await waitFor(() => there.counts.length === 1, 10_000, 'counts on node 2 after a REST mark on node 1');
+      expect(there.counts).toEqual([{ channel, unread_count: 2, mention_count: 1 }]);
+
+      expect(await here.ack('mark', { channel, ts: second })).toEqual({ ok: true });
+      await waitFor(() => there.counts.length === 2, 10_000, 'counts on node 2 after a socket mark on node 1');
+      expect(there.counts[1]).toEqual({ channel, unread_count: 1, mention_count: 0 });
+    } finally {
+      there.disconnect();
+      here.disconnect();
+      await node2.close();
+    }
+  });
 });

@@ -23,6 +23,25 @@ describe('two nodes over one database', () => {
     await db.drop();
   });
 
+  it('typing crosses nodes: a viewer on node 2 sees who types on node 1, and the typist sees no echo', async () => {
+    const ws = await n1.newWorkspace();
+    const [ada, bob] = [await n1.newUser(ws), await n1.newUser(ws)];
+    const channel = await n1.newChannel(ada, 'typing-nodes', false, [bob]);
+    const typist = await new TestClient(ada, n1.url).connect();
+    const viewer = await new TestClient(bob, n2.url).connect();
+    try {
+      expect(await viewer.ack('view', { channel })).toEqual({ ok: true });
+      expect(await typist.ack('view', { channel })).toEqual({ ok: true });
+      expect(await typist.ack('typing', { channel })).toEqual({ ok: true, sent: true });
+      await waitFor(() => viewer.typing.length > 0, 10_000, 'typing on node 2');
+      expect(viewer.typing).toEqual([{ channel, user: ada.id }]);
+      expect(typist.typing).toEqual([]);
+    } finally {
+      typist.disconnect();
+      viewer.disconnect();
+    }
+  });
+
   it('delivers across nodes, and clients of a killed node resume on the other with nothing missed or doubled', async () => {
     const ws = await n1.newWorkspace();
     const owner = await n1.newUser(ws);

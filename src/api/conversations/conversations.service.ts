@@ -17,6 +17,9 @@ const NEWEST = 2n ** 63n - 1n;
 
 @Injectable()
 export class ConversationsService {
+  /** Told when a read marker moved; real-time delivery pushes fresh counts (the api knows no sockets). */
+  private readonly markListeners: ((user: string, channel: string) => void)[] = [];
+
   constructor(
     private readonly events: EventStore,
     private readonly channels: ChannelsRepository,
@@ -212,8 +215,15 @@ export class ConversationsService {
     const ts = requireTs(args.ts, 'invalid_timestamp');
     enforce(channelPolicy('mark', { head: channel, caller: caller.user, member: channel.is_member }));
     // The membership may end between the check and the update.
-    if (!(await this.channels.markRead(args.channel, caller.user.id, ts))) throw new SlackError('not_in_channel');
+    const marked = await this.channels.markRead(args.channel, caller.user.id, ts);
+    if (!marked) throw new SlackError('not_in_channel');
+    if (marked.moved) for (const listener of this.markListeners) listener(caller.user.id, args.channel);
     return {};
+  }
+
+  /** Calls `listener(user, channel)` after every mark that moved a read marker forward. */
+  onMarked(listener: (user: string, channel: string) => void): void {
+    this.markListeners.push(listener);
   }
 
   /** Locks the channel for a membership or state change that channelPolicy allows `action`. */

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { CONFIG, type Config } from '../../config/config.js';
+import { EventStoreModule } from '../../event-store/event-store.module.js';
 import { UnfurlRepository } from './unfurl.repository.js';
 import { DEFAULT_UNFURL_OPTIONS, UNFURL_OPTIONS, UnfurlService, type UnfurlOptions } from './unfurl.service.js';
 
-/** The link unfurler the unfurl worker calls; needs PG_POOL, CONFIG and the global EventStore. */
+/** The link unfurler the unfurl worker calls. */
 @Module({
+  imports: [EventStoreModule],
   providers: [
     UnfurlRepository,
     UnfurlService,

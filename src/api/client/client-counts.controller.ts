@@ -1,9 +1,9 @@
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { formatTs } from '../../domain/ts.js';
 import type { Caller } from '../../workspaces/workspaces.service.js';
-import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs, ToInt } from '../../api/slack-args.js';
-import { SlackMethod, SlackMethods } from '../../api/slack-method.js';
-import { UnreadCountsRepository } from './unread-counts.repository.js';
+import { UnreadCountsRepository } from '../../projections/unread/unread-counts.repository.js';
+import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs, ToInt } from '../slack-args.js';
+import { SlackMethod, SlackMethods } from '../slack-method.js';
 
 /** Slack's client.counts takes no page arguments; these only split a very large sidebar. */
 export class ClientCountsArgs {

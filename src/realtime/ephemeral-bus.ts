@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { isObject } from './payloads.js';
+import { RealtimeRepository } from './realtime.repository.js';
+import { Relay } from './relay.js';
+
+/** The NOTIFY channel of the ephemeral bus; nothing else sends on it. */
+const EPHEMERAL_NOTIFY_CHANNEL = 'atomcast_ephemeral';
+
+/** What travels on the bus. `node` is the sender (its bus's nodeId). */
+export type EphemeralSignal =
+  | { kind: 'typing'; node: string; channel: string; user: string }
+  | { kind: 'presence'; node: string; user: string; presence: 'active' | 'away' }
+  | { kind: 'presence-beat'; node: string; users: string[] }
+  /** A read marker moved (REST or socket mark): the user's sockets on every node get fresh counts. */
+  | { kind: 'counts'; node: string; user: string; channel: string };
+
+/**
+ * Typing, presence and counts signals between nodes: one NOTIFY channel, heard on the relay's LISTEN
+ * connection (one per node). Every node hears every signal, the sender included. Nothing is stored,
+ * and a lost signal is acceptable.
+ */
+@Injectable()
+export class EphemeralBus {
+  /** Tells this node's own signals apart when they come back over LISTEN. */
+  readonly nodeId = randomUUID();
+  private readonly subscribers: ((signal: EphemeralSignal) => void)[] = [];
+
+  constructor(
+    relay: Relay,
+    private readonly repo: RealtimeRepository,
+  ) {
+    relay.listen(EPHEMERAL_NOTIFY_CHANNEL, (payload) => {
+      const signal = parseSignal(payload);
+      if (signal) for (const subscriber of this.subscribers) subscriber(signal);
+    });
+  }
+
+  /** Sends a signal to every node; never throws (NOTIFY payloads must stay under 8,000 bytes). */
+  async publish(signal: EphemeralSignal): Promise<void> {
+    await this.repo.notify(EPHEMERAL_NOTIFY_CHANNEL, JSON.stringify(signal)).catch(() => {});
+  }
+
+  /** Hears every well-formed signal from every node, this one's own included. */
+  subscribe(subscriber: (signal: EphemeralSignal) => void): void {
+    this.subscribers.push(subscriber);
+  }
+}
+
+/** A signal from the wire (any node, any version), or undefined when it is not one this node knows. */
+function parseSignal(payload: string): EphemeralSignal | undefined {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(msg) || typeof msg.node !== 'string') return undefined;
+  const { node } = msg;
+  switch (msg.kind) {
+    case 'counts':
+    case 'typing':
+      return typeof msg.user === 'string' && typeof msg.channel === 'string' ? { kind: msg.kind, node, user: msg.user, channel: msg.channel } : undefined;
+    case 'presence':
+      return typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')
+        ? { kind: 'presence', node, user: msg.user, presence: msg.presence }
+        : undefined;
+    case 'presence-beat':
+      return Array.isArray(msg.users) ? { kind: 'presence-beat', node, users: msg.users.filter((u): u is string => typeof u === 'string') } : undefined;
+    default:
+      return undefined;
+  }
+}
