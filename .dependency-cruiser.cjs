@@ -52,18 +52,6 @@ const SURFACE_EDGES = [
   { from: '^src/replay/', to: '^src/admin/admin\\.guard\\.ts$' },
 ];
 
-/**
- * Known violations until the other branches of issue 8 are merged. Delete an entry once its branch
- * has landed; `npm run lint:deps` then proves the import is gone.
- */
-const KNOWN_VIOLATIONS = [
-  // "domain" branch: domain/ stops importing row types from repositories.
-  { from: '^src/domain/channel\\.ts$', to: '^src/api/channels\\.repository\\.ts$' },
-  { from: '^src/domain/user\\.ts$', to: '^src/workspaces/workspaces\\.repository\\.ts$' },
-  // "jobs" branch: EkmService, a job runner, moves from crypto/ to jobs/ekm/.
-  { from: '^src/crypto/ekm\\.service\\.ts$', to: '^src/(jobs|event-store)/' },
-];
-
 const folderPath = (folder) => (folder === 'app' ? '^src/[^/]+\\.ts$' : `^src/${folder}/`);
 const regexOf = (paths) => `(${paths.join(')|(')})`;
 
@@ -73,7 +61,7 @@ const regexOf = (paths) => `(${paths.join(')|(')})`;
  * opens more than the one import it names.
  */
 function layerRules() {
-  const exceptions = [...SURFACE_EDGES, ...KNOWN_VIOLATIONS];
+  const exceptions = SURFACE_EDGES;
   return LAYERS.flatMap((layer, rank) => {
     const below = LAYERS.slice(0, rank).flat().map(folderPath);
     return layer.flatMap((folder) => {

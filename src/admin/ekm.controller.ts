@@ -2,10 +2,10 @@ import {
   BadRequestException, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Query, Req,
   UseFilters, UseGuards, type ArgumentsHost, Catch, type ExceptionFilter,
 } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { answerError } from '../api/slack-exception.filter.js';
 import { ChannelsRepository } from '../api/channels.repository.js';
 import {
   EkmAlreadyEnabled, EkmError, EkmKeyIdRequired, EkmNotEnabled, EkmProviderNotConfigured, RevocationNotFound,
@@ -65,8 +65,8 @@ export function ekmHttpError(err: EkmError): HttpException {
 @Catch(EkmError)
 class EkmErrorFilter implements ExceptionFilter {
   catch(err: EkmError, host: ArgumentsHost) {
-    const http = host.switchToHttp();
-    answerError(ekmHttpError(err), http.getRequest(), http.getResponse());
+    const answer = ekmHttpError(err);
+    void host.switchToHttp().getResponse<FastifyReply>().status(answer.getStatus()).send(answer.getResponse());
   }
 }
 

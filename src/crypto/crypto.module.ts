@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CONFIG, type Config } from '../config/config.js';
-import { BodyOpener } from '../event-store/body-opener.js';
 import { AwsKmsKeyProvider } from './aws-kms-key-provider.js';
 import { BodyCipher } from './body-cipher.js';
 import { EkmRepository } from './ekm.repository.js';
@@ -23,9 +22,9 @@ export function keyProviders(config: Config): KeyProviders {
 /** Envelope encryption of message bodies: the key providers, data keys and the body cipher. */
 @Module({
   providers: [
-    EkmRepository, BodyCipher, { provide: BodyOpener, useExisting: BodyCipher },
+    EkmRepository, BodyCipher,
     { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders },
   ],
-  exports: [EkmRepository, BodyCipher, BodyOpener, KEY_PROVIDERS],
+  exports: [EkmRepository, BodyCipher, KEY_PROVIDERS],
 })
 export class CryptoModule {}
