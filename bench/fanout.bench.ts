@@ -1,7 +1,8 @@
 // bench:fanout (issue 3): post -> last receipt over Socket.IO, beside a plain Socket.IO broadcast to
 // the same number of sockets in the same run; many channels at a fixed post rate; server RSS per
 // idle connection; catch-up of 10,000 missed events. Server, baseline server and clients run in
-// separate processes. Prints figures, never passes or fails (DESIGN.md section 5).
+// separate processes. Prints figures, never passes or fails (DESIGN.md section 5); writes
+// bench/results/fanout.json.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -9,9 +10,10 @@ import pg from 'pg';
 import { newChannelId, newUserId, newWorkspaceId } from '../src/domain/ids.js';
 import { issueToken } from '../src/workspaces/tokens.js';
 import { children } from './append/processes.js';
-import { describeMachine, loadAverage } from './append/report.js';
+import { loadAverage } from './append/report.js';
 import { createBenchDatabase, dropBenchDatabase } from './append/setup.js';
 import type { ClientCommand, ClientReport } from './fanout/clients.js';
+import { type Figure, figure, machineLines, type Ratio, ratio, startRun, writeResults } from './results.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -22,7 +24,9 @@ const option = (name: string, fallback: string) => {
 if (flag('help')) {
   process.stdout.write(`npm run bench:fanout -- [--quick] [--sizes 2000,10000] [--posts 30] [--rate 500] [--seconds 10]
   [--catchup 10000] [--catchup-runs 20] [--workers 4] [--database-server postgres://...]
-  (--sizes 0 skips the one-channel rows, --rate 0 the many-channel row, --catchup-runs 0 the catch-up)\n`);
+  (--sizes 0 skips the one-channel rows, --rate 0 the many-channel row, --catchup-runs 0 the catch-up)
+  --quick: sizes 500,2000, 10 posts, 3 s, 5 catch-up runs: for checking the harness, not for figures
+  Writes bench/results/fanout.json.\n`);
   process.exit(0);
 }
 const quick = flag('quick');
@@ -261,7 +265,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
   try {
-    const machine = await describeMachine(url);
+    const run = await startRun(url);
+    const machine = machineLines(run.machine);
+    const figures: Figure[] = [];
+    const ratios: Ratio[] = [];
     log('seeding...');
     const data = await seed(url);
     app = await startServer('./fanout/app-server.js', {
@@ -310,8 +317,19 @@ async function main(): Promise<void> {
       const p99 = quantile(oursLat, 0.99);
       const b50 = quantile(plainLat, 0.5);
       const b99 = quantile(plainLat, 0.99);
+      const at = `1 channel x ${size.toLocaleString('en-US')} sockets`;
+      const oursAt = (q: string, v: number) => figure(`post -> last socket, ${at}, ${q}`, v, 'ms');
+      const plainAt = (q: string, v: number) => figure(`plain Socket.IO broadcast -> last socket, ${at}, ${q}`, v, 'ms');
+      for (const [q, o, b] of [['p50', p50, b50], ['p99', p99, b99]] as const) {
+        figures.push(oursAt(q, o), plainAt(q, b));
+        ratios.push(ratio(`post -> last socket / plain broadcast, ${at}, ${q}`, oursAt(q, o), plainAt(q, b), { op: '<=', value: 1.5 }));
+      }
+      figures.push(
+        figure(`memory per idle connection, ${size.toLocaleString('en-US')} sockets`, appPerConn, 'KB', { op: '<=', value: 30 }),
+        figure(`memory per idle connection, plain Socket.IO, ${size.toLocaleString('en-US')} sockets`, plainPerConn, 'KB'),
+      );
       rows.push([
-        `1 channel x ${size.toLocaleString('en-US')} sockets`, fmt(p50), fmt(p99), fmt(b50), fmt(b99), fmt(p50 / b50, 2), fmt(p99 / b99, 2),
+        at, fmt(p50), fmt(p99), fmt(b50), fmt(b99), fmt(p50 / b50, 2), fmt(p99 / b99, 2),
         `${fmt(appPerConn)} / ${fmt(plainPerConn)}`,
       ]);
       log(`  ${rows.at(-1)!.join(' | ')}`);
@@ -359,6 +377,15 @@ async function main(): Promise<void> {
       await Promise.allSettled(sends);
       await clients.close();
       if (failure) log(`  first failed post: ${failure}`);
+      const at = `${MANY_CHANNELS} channels x ${perChannel} sockets at ${RATE} posts/s`;
+      const ack99 = quantile(acked, 0.99);
+      figures.push(
+        figure(`post -> last socket, ${at}, p50`, quantile(lat, 0.5), 'ms'),
+        figure(`post -> last socket, ${at}, p99`, quantile(lat, 0.99), 'ms', { op: '<=', value: 50 },
+          ack99 > 50 ? `the write path: the post acks alone reach p99 ${fmt(ack99, 0)} ms` : undefined),
+        figure(`post ack, ${at}, p99`, ack99, 'ms'),
+        figure(`posts not delivered within 30 s, ${at}`, undelivered + failed, 'posts'),
+      );
       manyRow = [
         `${MANY_CHANNELS} channels x ${perChannel} sockets, ${RATE} posts/s`, fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)),
         fmt(quantile(acked, 0.5)), fmt(quantile(acked, 0.99)), `${lat.length}/${total}`, `${failed}`, `${undelivered}`,
@@ -371,6 +398,12 @@ async function main(): Promise<void> {
     for (let r = 0; r < CATCHUP_RUNS; r++) catchMs.push(await clients.catchUp(app.url, data.catchup.user.token, data.catchup.channel, CATCHUP));
     const c50 = quantile(catchMs, 0.5);
     const c99 = quantile(catchMs, 0.99);
+    if (CATCHUP_RUNS > 0) {
+      figures.push(
+        figure(`catch-up of ${CATCHUP.toLocaleString('en-US')} missed events, p50`, c50, 'ms'),
+        figure(`catch-up of ${CATCHUP.toLocaleString('en-US')} missed events, p99`, c99, 'ms', CATCHUP === 10_000 ? { op: '<=', value: 1000 } : undefined),
+      );
+    }
 
     const out = [
       '',
@@ -396,6 +429,13 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(out.join('\n'));
+    writeResults(run, {
+      benchmark: 'fanout',
+      quick,
+      figures,
+      ratios,
+      notes: [`${POSTS} posts per one-channel row, one at a time; many channels open loop for ${SECONDS} s; ${WORKERS} client processes`],
+    });
   } finally {
     await stopAll();
   }
