@@ -95,7 +95,7 @@ interface Line {
   baseline?: Measured;
 }
 
-const UNITS: Record<string, string> = { 're-encryption': 'bodies/s', retention: 'messages/s', unfurl: 'messages/s' };
+const UNITS: Record<string, string> = { 're-encryption': 'bodies/s', retention: 'messages/s', unfurl: 'links/s' };
 
 /** bench/results/jobs.json: each row's rate and costs, each row over its baseline (re-encryption with the target). */
 function results(lines: Line[]): { figures: Figure[]; ratios: Ratio[] } {

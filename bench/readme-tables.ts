@@ -16,7 +16,8 @@ function number(v: number): string {
 }
 
 const value = (f: Figure | undefined) => (f?.value == null ? 'not measured' : `${number(f.value)} ${f.unit}`);
-const target = (t: Target | undefined, unit = '') => (t ? `${t.op === '>=' ? '≥' : '≤'} ${number(t.value)}${unit ? ` ${unit}` : ''}` : '');
+const target = (t: Target | undefined, unit = '') =>
+  t ? `${t.op === '>=' ? '≥' : '≤'} ${Number.isInteger(t.value) ? number(t.value) : String(t.value)}${unit ? ` ${unit}` : ''}` : '';
 const met = (c: { target?: Target; met?: boolean; limitedBy?: string }) =>
   !c.target ? '' : c.met === undefined ? 'not measured' : c.met ? 'yes' : `**no**${c.limitedBy ? `: ${c.limitedBy}` : ''}`;
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -50,7 +51,7 @@ function section(name: Benchmark): string {
     `\`${command}\`, ${when}, commit \`${r.commit.slice(0, 10)}\`${r.dirty ? ' with uncommitted changes' : ''}, ${r.seconds} s; ` +
       `${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node.replace(/^v/, '')}, ${pg}${sync}, ${load}.`,
   ];
-  if (r.quick) lines.push('', '**A `--quick` run: it checks the harness; its figures are not to be quoted.**');
+  if (r.quick) lines.push('', '**A `--quick` run: for checking the harness, not for figures.**');
   lines.push('', table(r));
   return lines.join('\n');
 }

@@ -59,7 +59,7 @@ export interface BenchResults {
   commit: string;
   /** Files other than bench/results/ differed from the commit when the run started. */
   dirty: boolean;
-  /** A --quick run: it checks the harness, its figures are not to be quoted. */
+  /** A --quick run: for checking the harness, not for figures. */
   quick: boolean;
   args: string[];
   seconds: number;

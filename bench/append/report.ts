@@ -74,8 +74,8 @@ export function targets(rows: Row[]): string[] {
     const goal = `${c.target!.op} ${c.target!.value}${'unit' in c ? ` ${c.unit}` : ''}`;
     const label = c.name.replace(/, 100 channels x 16 clients$/, '');
     return c.value === null
-      ? `${label.padEnd(28)} not measured  (target ${goal})`
-      : `${label.padEnd(28)} ${c.value.toFixed(2).padStart(6)}  target ${goal.padEnd(9)} ${c.met ? 'met' : 'MISSED'}${c.limitedBy ? ` (${c.limitedBy})` : ''}`;
+      ? `${label.padEnd(56)} not measured  (target ${goal})`
+      : `${label.padEnd(56)} ${c.value.toFixed(2).padStart(6)}  target ${goal.padEnd(9)} ${c.met ? 'met' : 'MISSED'}${c.limitedBy ? ` (${c.limitedBy})` : ''}`;
   });
 }
 
