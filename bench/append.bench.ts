@@ -1,6 +1,7 @@
 // npm run bench:append [-- --quick | --seconds 4 --clients 1,16,64 --channels 1,100,1000 --variants abcd]
 // Append throughput of the event store against a plain INSERT, the HTTP API and Emmett, in one run
 // on one fresh database (issue 2, "Benchmark"). Writes bench/results/append.json. See bench/README.md.
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CellSpec } from './append/cell.js';
@@ -98,6 +99,7 @@ const appEnv: Record<string, string> = {
   ROLES: 'api',
   PROJECTOR_ENABLED: 'false',
   JOBS_DISPATCHER_ENABLED: 'false',
+  JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`, // the Redis server is shared: keys of our own
   ...(args['app-pool-size'] ? { PG_POOL_SIZE: args['app-pool-size'] } : {}),
   ...Object.fromEntries(args['app-env']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };

@@ -4,6 +4,7 @@
 // separate processes. Prints figures, never passes or fails (DESIGN.md section 5); writes
 // bench/results/fanout.json.
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
     const data = await seed(url);
     app = await startServer('./fanout/app-server.js', {
       DATABASE_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000', ROLES: 'api', PORT: '0',
-      PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'false',
+      PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'false', JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
     });
     plain = await startServer('./fanout/plain-server.js');
     await pause(1000);

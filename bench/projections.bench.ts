@@ -12,6 +12,8 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { createPool, migrate } from '../src/db/database.js';
 import { EventStore } from '../src/event-store/event-store.js';
+import { JobQueues } from '../src/jobs/job-queues.js';
+import { QUEUES } from '../src/jobs/queues.js';
 import { Projector } from '../src/projections/projector.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
 import { UnreadProjection } from '../src/projections/unread/unread.projection.js';
@@ -59,7 +61,8 @@ async function main(): Promise<void> {
   const ratios: Ratio[] = [];
   try {
     await migrate(url);
-    const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', PROJECTOR_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '10000000', PORT: '0' });
+    const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', PROJECTOR_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '10000000', PORT: '0',
+      JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}` }); // the Redis server is shared: keys of our own
     const store = new EventStore(pool, config);
     const benchRun = await startRun(url);
     const machine = machineLines(benchRun.machine);
@@ -188,6 +191,8 @@ async function main(): Promise<void> {
       ]);
       log(`   replay: ${fmt(total)} events, ${fmt(Number(replay.result.stdout) / 2 ** 20, 1)} MiB in ${replay.seconds.toFixed(2)} s`);
     } finally {
+      const queues = app.get(JobQueues);
+      for (const q of Object.values(QUEUES)) await queues.get(q).obliterate({ force: true }).catch(() => {}); // our prefix's keys
       await app.close();
     }
 
