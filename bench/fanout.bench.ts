@@ -385,7 +385,7 @@ async function main(): Promise<void> {
         figure(`post -> last socket, ${at}, p99`, quantile(lat, 0.99), 'ms', { op: '<=', value: 50 },
           ack99 > 50 ? `the write path: the post acks alone reach p99 ${Math.round(ack99).toLocaleString('en-US')} ms` : undefined),
         figure(`post ack, ${at}, p99`, ack99, 'ms'),
-        figure(`posts not delivered within 30 s, ${at}`, undelivered + failed, 'posts'),
+        figure(`posts failed or not delivered within 30 s, ${at}`, undelivered + failed, 'posts'),
       );
       manyRow = [
         `${MANY_CHANNELS} channels x ${perChannel} sockets, ${RATE} posts/s`, fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)),

@@ -57,7 +57,7 @@ export interface BenchResults {
   benchmark: Benchmark;
   date: string;
   commit: string;
-  /** Files other than bench/results/ differed from the commit when the run started. */
+  /** Files other than bench/results/ and *.md differed from the commit when the run started. */
   dirty: boolean;
   /** A --quick run: for checking the harness, not for figures. */
   quick: boolean;
@@ -106,7 +106,8 @@ function git(args: string[]): string | undefined {
 /** What a run is started with: when, on which commit, on which machine. Call it before measuring. */
 export async function startRun(databaseUrl: string): Promise<{ started: number; date: string; commit: string; dirty: boolean; machine: Machine }> {
   const started = Date.now();
-  const dirty = git(['status', '--porcelain', '--', '.', ':(exclude)bench/results']);
+  // Results and docs (the README's generated tables above all) do not change what is measured.
+  const dirty = git(['status', '--porcelain', '--', '.', ':(exclude)bench/results', ':(exclude,glob)**/*.md']);
   return { started, date: new Date(started).toISOString(), commit: git(['rev-parse', 'HEAD']) ?? 'unknown', dirty: dirty === undefined || dirty !== '', machine: await machine(databaseUrl) };
 }
 
