@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     await sealRaw(app, ws.ekmWarmRaw);
     await sealWithEkm(app, ws.ekmWarm);
     const raw = await step('re-encryption', 'raw read + write', 'ekm-raw', () => sealRaw(app!, ws.ekmRaw));
-    await step('re-encryption', 'EkmService.run (encrypt)', 'ekm', () => sealWithEkm(app!, ws.ekm), raw);
+    await step('re-encryption', 'EKM encrypt run', 'ekm', () => sealWithEkm(app!, ws.ekm), raw);
   }
   if (only.has('retention')) {
     const raw = await step('retention', `raw DELETE, ${SWEEP_BATCH}/statement`, 'retention-raw', () => sweepRaw(app!, ws.retentionRaw));

@@ -6,16 +6,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { BENCHMARKS, type Benchmark, type BenchResults, type Figure, REPO_ROOT, RESULTS_DIR, type Target } from './results.js';
 
-/** Thousands separated by commas, decimals by magnitude: the same text on every machine. */
-function number(v: number): string {
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : Math.abs(v) >= 1 ? 2 : 3;
+/** Thousands separated by commas, decimals by magnitude (or `digits`): the same text on every machine. */
+function number(v: number, digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : Math.abs(v) >= 1 ? 2 : 3): string {
   const [int, frac] = Math.abs(v).toFixed(digits).split('.');
   return `${v < 0 ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac ? `.${frac}` : ''}`;
 }
 
 const value = (f: Figure | undefined) => (f?.value == null ? 'not measured' : `${number(f.value)} ${f.unit}`);
 const target = (t: Target | undefined, unit = '') =>
-  t ? `${t.op === '>=' ? '≥' : '≤'} ${Number.isInteger(t.value) ? number(t.value) : String(t.value)}${unit ? ` ${unit}` : ''}` : '';
+  t ? `${t.op === '>=' ? '≥' : '≤'} ${Number.isInteger(t.value) ? number(t.value, 0) : String(t.value)}${unit ? ` ${unit}` : ''}` : '';
 const met = (c: { target?: Target; met?: boolean; limitedBy?: string }) =>
   !c.target ? '' : c.met === undefined ? 'not measured' : c.met ? 'yes' : `**no**${c.limitedBy ? `: ${c.limitedBy}` : ''}`;
 const cell = (s: string) => s.replace(/\|/g, '\\|');

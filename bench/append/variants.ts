@@ -4,7 +4,7 @@ export type Variant = 'a' | 'b' | 'c' | 'd' | 'e';
 
 export const VARIANTS: Record<Variant, string> = {
   a: 'plain INSERT (pg)',
-  b: 'EventStore.postMessage',
+  b: 'post_message() call',
   c: 'chat.postMessage (HTTP)',
   d: 'Emmett appendToStream',
   e: 'bare append_event() (opt-in)',

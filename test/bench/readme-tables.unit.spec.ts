@@ -21,7 +21,10 @@ function jobsRun(quick: boolean): BenchResults {
       loadAverage: { start: [7.02, 8, 5], end: [7.13, 8, 5] },
     },
     figures: [raw, ours, figure('unfurl p99', 1234.5, 'ms', { op: '<=', value: 1000 }, 'the page server')],
-    ratios: [ratio('re-encryption: EkmService.run / raw read + write', ours, raw, target, '3.0 SQL statements per item against 1.0')],
+    ratios: [
+      ratio('re-encryption: EkmService.run / raw read + write', ours, raw, target, '3.0 SQL statements per item against 1.0'),
+      ratio('raw / ours', raw, ours, { op: '>=', value: 3 }, 'never shown: the target is met'),
+    ],
   };
 }
 
@@ -43,6 +46,7 @@ describe('README performance tables from bench/results', () => {
       '| measure | value | baseline | ratio | target | met |',
       '| --- | ---: | ---: | ---: | --- | --- |',
       '| re-encryption: EkmService.run / raw read + write | 4,000 bodies/s | 13,497 bodies/s | 0.30 | ≥ 0.5 | **no**: 3.0 SQL statements per item against 1.0 |',
+      '| raw / ours | 13,497 bodies/s | 4,000 bodies/s | 3.37 | ≥ 3 | yes |',
       '| unfurl p99 | 1,235 ms |  |  | ≤ 1,000 ms | **no**: the page server |',
       '',
     ]);
