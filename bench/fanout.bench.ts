@@ -290,11 +290,13 @@ async function main(): Promise<void> {
       await pause(2000);
       const appPerConn = ((await app.rss()) - appBefore) / ours / 1024;
       const oursLat: number[] = [];
+      const acks: number[] = []; // the post's own HTTP round trip (request, commit, answer)
       for (let k = 0; k < POSTS; k++) {
         const key = `big-${size}-${k}`;
         const arrived = clients.expect(key, ours);
         const t0 = now();
         await post(app.url, data.poster.token, data.big.channel, key);
+        acks.push(now() - t0);
         oursLat.push((await arrived) - t0);
         await pause(20);
       }
@@ -321,9 +323,11 @@ async function main(): Promise<void> {
       const at = `1 channel x ${size.toLocaleString('en-US')} sockets`;
       const oursAt = (q: string, v: number) => figure(`post -> last socket, ${at}, ${q}`, v, 'ms');
       const plainAt = (q: string, v: number) => figure(`plain Socket.IO broadcast -> last socket, ${at}, ${q}`, v, 'ms');
-      for (const [q, o, b] of [['p50', p50, b50], ['p99', p99, b99]] as const) {
-        figures.push(oursAt(q, o), plainAt(q, b));
-        ratios.push(ratio(`post -> last socket / plain broadcast, ${at}, ${q}`, oursAt(q, o), plainAt(q, b), { op: '<=', value: 1.5 }));
+      for (const [q, o, b, ack] of [['p50', p50, b50, quantile(acks, 0.5)], ['p99', p99, b99, quantile(acks, 0.99)]] as const) {
+        figures.push(oursAt(q, o), plainAt(q, b), figure(`post ack, ${at}, ${q}`, ack, 'ms'));
+        // Most of the extra time already passed before the broadcast began: the post itself limits the ratio.
+        const limit = ack >= (o - b) / 2 ? `the post itself: its HTTP answer took ${fmt(ack)} of the ${fmt(o)} ms` : undefined;
+        ratios.push(ratio(`post -> last socket / plain broadcast, ${at}, ${q}`, oursAt(q, o), plainAt(q, b), { op: '<=', value: 1.5 }, limit));
       }
       figures.push(
         figure(`memory per idle connection, ${size.toLocaleString('en-US')} sockets`, appPerConn, 'KB', { op: '<=', value: 30 }),
