@@ -3,17 +3,13 @@
 // idle connection; catch-up of 10,000 missed events. Server, baseline server and clients run in
 // separate processes. Prints figures, never passes or fails (DESIGN.md section 5); writes
 // bench/results/fanout.json.
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
-import { newChannelId, newUserId, newWorkspaceId } from '../src/domain/ids.js';
-import { issueToken } from '../src/workspaces/tokens.js';
 import { children } from './append/processes.js';
 import { loadAverage } from './append/report.js';
 import { createBenchDatabase, dropBenchDatabase } from './append/setup.js';
-import type { ClientCommand, ClientReport } from './fanout/clients.js';
+import { Clients, type ServerProcess, startServer } from './fanout/processes.js';
+import { seed } from './fanout/seed.js';
 import { type Figure, figure, machineLines, type Ratio, ratio, startRun, writeResults } from './results.js';
 
 const args = process.argv.slice(2);
@@ -53,192 +49,6 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
-// ---- client processes ----
-
-class Clients {
-  private readonly procs: ChildProcess[] = [];
-  private readonly waiting = new Map<string, { total: number; at: number; expected: number; resolve: (at: number) => void }>();
-
-  constructor(n: number) {
-    const file = fileURLToPath(new URL('./fanout/clients.js', import.meta.url));
-    for (let i = 0; i < n; i++) {
-      const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      children.add(child);
-      child.on('message', (r: ClientReport) => this.onReport(r));
-      this.procs.push(child);
-    }
-  }
-
-  private onReport(r: ClientReport): void {
-    if (r.type === 'done') {
-      const w = this.waiting.get(r.key);
-      if (!w) return;
-      w.total += r.count;
-      w.at = Math.max(w.at, r.at);
-      if (w.total >= w.expected) {
-        this.waiting.delete(r.key);
-        w.resolve(w.at);
-      }
-    }
-  }
-
-  /** Resolves with the time the last of `expected` sockets received `key`. */
-  expect(key: string, expected: number, timeoutMs = 60_000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(key);
-        reject(new Error(`${key}: not delivered to all ${expected} sockets`));
-      }, timeoutMs);
-      this.waiting.set(key, { total: 0, at: 0, expected, resolve: (at) => (clearTimeout(timer), resolve(at)) });
-    });
-  }
-
-  /** Sends one command to each process and gathers one reply from each. */
-  private all(commands: ClientCommand[]): Promise<ClientReport[]> {
-    return Promise.all(
-      commands.map(
-        (cmd, i) =>
-          new Promise<ClientReport>((resolve) => {
-            const child = this.procs[i];
-            const handler = (r: ClientReport) => {
-              if (r.type === 'done') return;
-              child.off('message', handler);
-              resolve(r);
-            };
-            child.on('message', handler);
-            child.send(cmd);
-          }),
-      ),
-    );
-  }
-
-  async connect(url: string, sockets: Array<{ token?: string; channel: string }>): Promise<number> {
-    const parts = this.procs.map(() => [] as typeof sockets);
-    sockets.forEach((s, i) => parts[i % parts.length].push(s));
-    const replies = await this.all(parts.map((p) => ({ type: 'connect', url, sockets: p, concurrency: 50 })));
-    const failed = replies.reduce((n, r) => n + (r.type === 'connected' ? r.failed : 0), 0);
-    if (failed) log(`  ${failed} sockets failed to connect`);
-    return replies.reduce((n, r) => n + (r.type === 'connected' ? r.ok : 0), 0);
-  }
-
-  async close(): Promise<void> {
-    await this.all(this.procs.map(() => ({ type: 'close' })));
-  }
-
-  async catchUp(url: string, token: string, channel: string, count: number): Promise<number> {
-    const child = this.procs[0];
-    return new Promise((resolve) => {
-      const handler = (r: ClientReport) => {
-        if (r.type !== 'catchup') return;
-        child.off('message', handler);
-        resolve(r.ms);
-      };
-      child.on('message', handler);
-      child.send({ type: 'catchup', url, token, channel, count } satisfies ClientCommand);
-    });
-  }
-
-  stop(): void {
-    for (const p of this.procs) p.kill();
-  }
-}
-
-interface ServerProcess {
-  url: string;
-  send(msg: unknown): void;
-  rss(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-/** Forks a server script (ours or the baseline) with --expose-gc and waits for its port. */
-function startServer(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-    execArgv: ['--expose-gc'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 2, 'inherit', 'ipc'],
-  });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    child.once('message', (msg: { port: number }) =>
-      resolve({
-        url: `http://127.0.0.1:${msg.port}`,
-        send: (m) => child.send(m as object),
-        rss: () =>
-          new Promise((done) => {
-            const handler = (r: { rss?: number }) => {
-              if (r.rss === undefined) return;
-              child.off('message', handler);
-              done(r.rss);
-            };
-            child.on('message', handler);
-            child.send({ rss: true });
-          }),
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => (clearTimeout(force), done()));
-            child.send({ stop: true });
-          }),
-      }),
-    );
-  });
-}
-
-// ---- data ----
-
-interface Seeded {
-  workspace: string;
-  poster: { id: string; token: string };
-  big: { channel: string; users: Array<{ id: string; token: string }> };
-  many: Array<{ channel: string; user: { id: string; token: string } }>;
-  catchup: { channel: string; user: { id: string; token: string } };
-}
-
-async function seed(url: string): Promise<Seeded> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    const workspace = newWorkspaceId();
-    await db.query('INSERT INTO workspaces (id, name) VALUES ($1, $2)', [workspace, 'bench-fanout']);
-    let n = 0;
-    const user = async () => {
-      const id = newUserId();
-      const token = issueToken();
-      await db.query('INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, $3, $4)', [id, workspace, `fan${n++}`, 'member']);
-      await db.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [token.id, id, token.secretHash]);
-      return { id, token: token.token };
-    };
-    const channel = async (members: string[]) => {
-      const id = newChannelId();
-      await db.query(`INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ($1, $2, $3, false, $4)`, [
-        id, workspace, `fan-${id.toLowerCase()}`, members[0],
-      ]);
-      await db.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) SELECT $1, u, 0 FROM unnest($2::text[]) u', [id, members]);
-      return id;
-    };
-    const poster = await user();
-    const bigUsers = [];
-    for (let i = 0; i < BIG_USERS; i++) bigUsers.push(await user());
-    const big = { channel: await channel([poster.id, ...bigUsers.map((u) => u.id)]), users: bigUsers };
-    const many = [];
-    for (let i = 0; i < MANY_CHANNELS; i++) {
-      const u = await user();
-      many.push({ channel: await channel([poster.id, u.id]), user: u });
-    }
-    const catchUser = await user();
-    const catchChannel = await channel([poster.id, catchUser.id]);
-    await db.query(`SELECT post_message($1, $2, $3, 'catch-up ' || i, NULL, false, NULL) FROM generate_series(1, $4::int) i`, [
-      workspace, catchChannel, poster.id, CATCHUP,
-    ]);
-    await db.query('ANALYZE');
-    return { workspace, poster, big, many, catchup: { channel: catchChannel, user: catchUser } };
-  } finally {
-    await db.end();
-  }
-}
-
 async function post(appUrl: string, token: string, channel: string, text: string): Promise<void> {
   const res = await fetch(`${appUrl}/api/chat.postMessage`, {
     method: 'POST',
@@ -271,12 +81,12 @@ async function main(): Promise<void> {
     const figures: Figure[] = [];
     const ratios: Ratio[] = [];
     log('seeding...');
-    const data = await seed(url);
-    app = await startServer('./fanout/app-server.js', {
+    const data = await seed(url, { bigUsers: BIG_USERS, manyChannels: MANY_CHANNELS, catchup: CATCHUP });
+    app = await startServer('./app-server.js', {
       DATABASE_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000', ROLES: 'api', PORT: '0',
       PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'false', JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
     });
-    plain = await startServer('./fanout/plain-server.js');
+    plain = await startServer('./plain-server.js');
     await pause(1000);
 
     const rows: string[][] = [];
