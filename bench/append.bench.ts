@@ -1,13 +1,15 @@
 // npm run bench:append [-- --quick | --seconds 4 --clients 1,16,64 --channels 1,100,1000 --variants abcd]
 // Append throughput of the event store against a plain INSERT, the HTTP API and Emmett, in one run
-// on one fresh database (issue 2, "Benchmark"). See bench/README.md.
+// on one fresh database (issue 2, "Benchmark"). Writes bench/results/append.json. See bench/README.md.
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CellSpec } from './append/cell.js';
 import { type AppServer, children, runCellProcess, startAppServer } from './append/processes.js';
-import { cpuTable, describeMachine, failures, loadAverage, resultsTable, type Row, targets } from './append/report.js';
+import { cpuTable, failures, loadAverage, results, resultsTable, type Row, targets } from './append/report.js';
 import { createBenchDatabase, dropBenchDatabase, freeConnections, seed, settle } from './append/setup.js';
-import { type Variant, VARIANTS } from './append/workloads.js';
+import { machineLines, startRun, writeResults } from './results.js';
+import { type Variant, VARIANTS } from './append/variants.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,13 +34,13 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   process.stdout.write(`Options (after "npm run bench:append --"):
-  --quick                 1 s cells, 0.3 s warm-up (checks the harness; the figures are rough)
+  --quick                 1 s cells, 0.3 s warm-up: for checking the harness, not for figures
   --seconds N             measured seconds per cell (default 4; quick 1)
   --warmup N              warm-up seconds per cell (default 1; quick 0.3)
   --latency-seconds N     measured seconds of the (c) latency run (default 3; quick 1)
   --clients 1,16,64       concurrent clients
   --channels 1,100,1000   channels (= Emmett streams) the clients spread over
-  --variants abcd         a plain INSERT, b EventStore, c HTTP chat.postMessage, d Emmett;
+  --variants abcd         a plain INSERT, b post_message() call, c HTTP chat.postMessage, d Emmett;
                           e (opt-in) the bare append_event() the issue quotes at 0.79 of (a)
   --http-client undici    undici (a Pool of keep-alive connections, one per client), http
                           (node:http keep-alive Agent) or fetch (global fetch) for (c)
@@ -49,7 +51,8 @@ if (args.help) {
                           the API role alone (no projector, job dispatcher or BullMQ workers):
                           --app-env PROJECTOR_ENABLED=true --app-env ROLES=api,worker ...
   --database-server URL   PostgreSQL server (env BENCH_DATABASE_SERVER)
-  --json FILE             also write the raw results as JSON
+  --json FILE             also write the raw per-cell results as JSON (bench/results/append.json
+                          is always written)
   --cpu-prof DIR          write a V8 CPU profile of every cell and app process into DIR
                           (summarise one with: node dist-bench/bench/profile-summary.js FILE)
   --keep                  keep the atomcast_bench_* database
@@ -96,6 +99,7 @@ const appEnv: Record<string, string> = {
   ROLES: 'api',
   PROJECTOR_ENABLED: 'false',
   JOBS_DISPATCHER_ENABLED: 'false',
+  JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`, // the Redis server is shared: keys of our own
   ...(args['app-pool-size'] ? { PG_POOL_SIZE: args['app-pool-size'] } : {}),
   ...Object.fromEntries(args['app-env']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };
@@ -107,7 +111,8 @@ async function main(): Promise<void> {
   url = await createBenchDatabase(args['database-server']!);
   log(`database ${new URL(url).pathname.slice(1)} migrated; seeding`);
   const data = await seed(url, Math.max(...clientCounts), Math.max(...channelCounts));
-  const machine = await describeMachine(url);
+  const run = await startRun(url);
+  const machine = machineLines(run.machine);
   // A cell holds its clients' connections, or for (c) the app's pool and its LISTEN connection.
   const needed = Math.max(Math.max(...clientCounts), variants.includes('c') ? Number(appEnv.PG_POOL_SIZE ?? 20) + 2 : 0) + 2;
   const free = await freeConnections(url);
@@ -167,6 +172,16 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(out.join('\n'));
+  writeResults(run, {
+    benchmark: 'append',
+    quick: args.quick!,
+    ...results(rows),
+    notes: [
+      `${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per cell; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement, (b) a named prepared one`,
+      ...failures(rows),
+      ...errors.map((e) => `not measured: ${e}`),
+    ],
+  });
   if (args.json) writeFileSync(args.json, JSON.stringify({ machine, warmupMs, measureMs, latencyMs, httpClient, rows }, null, 2));
 }
 

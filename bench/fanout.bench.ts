@@ -1,17 +1,16 @@
 // bench:fanout (issue 3): post -> last receipt over Socket.IO, beside a plain Socket.IO broadcast to
 // the same number of sockets in the same run; many channels at a fixed post rate; server RSS per
 // idle connection; catch-up of 10,000 missed events. Server, baseline server and clients run in
-// separate processes. Prints figures, never passes or fails (DESIGN.md section 5).
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// separate processes. Prints figures, never passes or fails (DESIGN.md section 5); writes
+// bench/results/fanout.json.
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
-import { newChannelId, newUserId, newWorkspaceId } from '../src/domain/ids.js';
-import { issueToken } from '../src/workspaces/tokens.js';
 import { children } from './append/processes.js';
-import { describeMachine, loadAverage } from './append/report.js';
+import { loadAverage } from './append/report.js';
 import { createBenchDatabase, dropBenchDatabase } from './append/setup.js';
-import type { ClientCommand, ClientReport } from './fanout/clients.js';
+import { Clients, type ServerProcess, startServer } from './fanout/processes.js';
+import { seed } from './fanout/seed.js';
+import { type Figure, figure, machineLines, type Ratio, ratio, startRun, writeResults } from './results.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -22,7 +21,9 @@ const option = (name: string, fallback: string) => {
 if (flag('help')) {
   process.stdout.write(`npm run bench:fanout -- [--quick] [--sizes 2000,10000] [--posts 30] [--rate 500] [--seconds 10]
   [--catchup 10000] [--catchup-runs 20] [--workers 4] [--database-server postgres://...]
-  (--sizes 0 skips the one-channel rows, --rate 0 the many-channel row, --catchup-runs 0 the catch-up)\n`);
+  (--sizes 0 skips the one-channel rows, --rate 0 the many-channel row, --catchup-runs 0 the catch-up)
+  --quick: sizes 500,2000, 10 posts, 3 s, 5 catch-up runs: for checking the harness, not for figures
+  Writes bench/results/fanout.json.\n`);
   process.exit(0);
 }
 const quick = flag('quick');
@@ -46,192 +47,6 @@ function quantile(values: number[], q: number): number {
   if (!values.length) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-}
-
-// ---- client processes ----
-
-class Clients {
-  private readonly procs: ChildProcess[] = [];
-  private readonly waiting = new Map<string, { total: number; at: number; expected: number; resolve: (at: number) => void }>();
-
-  constructor(n: number) {
-    const file = fileURLToPath(new URL('./fanout/clients.js', import.meta.url));
-    for (let i = 0; i < n; i++) {
-      const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      children.add(child);
-      child.on('message', (r: ClientReport) => this.onReport(r));
-      this.procs.push(child);
-    }
-  }
-
-  private onReport(r: ClientReport): void {
-    if (r.type === 'done') {
-      const w = this.waiting.get(r.key);
-      if (!w) return;
-      w.total += r.count;
-      w.at = Math.max(w.at, r.at);
-      if (w.total >= w.expected) {
-        this.waiting.delete(r.key);
-        w.resolve(w.at);
-      }
-    }
-  }
-
-  /** Resolves with the time the last of `expected` sockets received `key`. */
-  expect(key: string, expected: number, timeoutMs = 60_000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(key);
-        reject(new Error(`${key}: not delivered to all ${expected} sockets`));
-      }, timeoutMs);
-      this.waiting.set(key, { total: 0, at: 0, expected, resolve: (at) => (clearTimeout(timer), resolve(at)) });
-    });
-  }
-
-  /** Sends one command to each process and gathers one reply from each. */
-  private all(commands: ClientCommand[]): Promise<ClientReport[]> {
-    return Promise.all(
-      commands.map(
-        (cmd, i) =>
-          new Promise<ClientReport>((resolve) => {
-            const child = this.procs[i];
-            const handler = (r: ClientReport) => {
-              if (r.type === 'done') return;
-              child.off('message', handler);
-              resolve(r);
-            };
-            child.on('message', handler);
-            child.send(cmd);
-          }),
-      ),
-    );
-  }
-
-  async connect(url: string, sockets: Array<{ token?: string; channel: string }>): Promise<number> {
-    const parts = this.procs.map(() => [] as typeof sockets);
-    sockets.forEach((s, i) => parts[i % parts.length].push(s));
-    const replies = await this.all(parts.map((p) => ({ type: 'connect', url, sockets: p, concurrency: 50 })));
-    const failed = replies.reduce((n, r) => n + (r.type === 'connected' ? r.failed : 0), 0);
-    if (failed) log(`  ${failed} sockets failed to connect`);
-    return replies.reduce((n, r) => n + (r.type === 'connected' ? r.ok : 0), 0);
-  }
-
-  async close(): Promise<void> {
-    await this.all(this.procs.map(() => ({ type: 'close' })));
-  }
-
-  async catchUp(url: string, token: string, channel: string, count: number): Promise<number> {
-    const child = this.procs[0];
-    return new Promise((resolve) => {
-      const handler = (r: ClientReport) => {
-        if (r.type !== 'catchup') return;
-        child.off('message', handler);
-        resolve(r.ms);
-      };
-      child.on('message', handler);
-      child.send({ type: 'catchup', url, token, channel, count } satisfies ClientCommand);
-    });
-  }
-
-  stop(): void {
-    for (const p of this.procs) p.kill();
-  }
-}
-
-interface ServerProcess {
-  url: string;
-  send(msg: unknown): void;
-  rss(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-/** Forks a server script (ours or the baseline) with --expose-gc and waits for its port. */
-function startServer(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-    execArgv: ['--expose-gc'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 2, 'inherit', 'ipc'],
-  });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    child.once('message', (msg: { port: number }) =>
-      resolve({
-        url: `http://127.0.0.1:${msg.port}`,
-        send: (m) => child.send(m as object),
-        rss: () =>
-          new Promise((done) => {
-            const handler = (r: { rss?: number }) => {
-              if (r.rss === undefined) return;
-              child.off('message', handler);
-              done(r.rss);
-            };
-            child.on('message', handler);
-            child.send({ rss: true });
-          }),
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => (clearTimeout(force), done()));
-            child.send({ stop: true });
-          }),
-      }),
-    );
-  });
-}
-
-// ---- data ----
-
-interface Seeded {
-  workspace: string;
-  poster: { id: string; token: string };
-  big: { channel: string; users: Array<{ id: string; token: string }> };
-  many: Array<{ channel: string; user: { id: string; token: string } }>;
-  catchup: { channel: string; user: { id: string; token: string } };
-}
-
-async function seed(url: string): Promise<Seeded> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    const workspace = newWorkspaceId();
-    await db.query('INSERT INTO workspaces (id, name) VALUES ($1, $2)', [workspace, 'bench-fanout']);
-    let n = 0;
-    const user = async () => {
-      const id = newUserId();
-      const token = issueToken();
-      await db.query('INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, $3, $4)', [id, workspace, `fan${n++}`, 'member']);
-      await db.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [token.id, id, token.secretHash]);
-      return { id, token: token.token };
-    };
-    const channel = async (members: string[]) => {
-      const id = newChannelId();
-      await db.query(`INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ($1, $2, $3, false, $4)`, [
-        id, workspace, `fan-${id.toLowerCase()}`, members[0],
-      ]);
-      await db.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) SELECT $1, u, 0 FROM unnest($2::text[]) u', [id, members]);
-      return id;
-    };
-    const poster = await user();
-    const bigUsers = [];
-    for (let i = 0; i < BIG_USERS; i++) bigUsers.push(await user());
-    const big = { channel: await channel([poster.id, ...bigUsers.map((u) => u.id)]), users: bigUsers };
-    const many = [];
-    for (let i = 0; i < MANY_CHANNELS; i++) {
-      const u = await user();
-      many.push({ channel: await channel([poster.id, u.id]), user: u });
-    }
-    const catchUser = await user();
-    const catchChannel = await channel([poster.id, catchUser.id]);
-    await db.query(`SELECT post_message($1, $2, $3, 'catch-up ' || i, NULL, false, NULL) FROM generate_series(1, $4::int) i`, [
-      workspace, catchChannel, poster.id, CATCHUP,
-    ]);
-    await db.query('ANALYZE');
-    return { workspace, poster, big, many, catchup: { channel: catchChannel, user: catchUser } };
-  } finally {
-    await db.end();
-  }
 }
 
 async function post(appUrl: string, token: string, channel: string, text: string): Promise<void> {
@@ -261,14 +76,17 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
   try {
-    const machine = await describeMachine(url);
+    const run = await startRun(url);
+    const machine = machineLines(run.machine);
+    const figures: Figure[] = [];
+    const ratios: Ratio[] = [];
     log('seeding...');
-    const data = await seed(url);
-    app = await startServer('./fanout/app-server.js', {
+    const data = await seed(url, { bigUsers: BIG_USERS, manyChannels: MANY_CHANNELS, catchup: CATCHUP });
+    app = await startServer('./app-server.js', {
       DATABASE_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000', ROLES: 'api', PORT: '0',
-      PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'false',
+      PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'false', JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
     });
-    plain = await startServer('./fanout/plain-server.js');
+    plain = await startServer('./plain-server.js');
     await pause(1000);
 
     const rows: string[][] = [];
@@ -282,11 +100,13 @@ async function main(): Promise<void> {
       await pause(2000);
       const appPerConn = ((await app.rss()) - appBefore) / ours / 1024;
       const oursLat: number[] = [];
+      const acks: number[] = []; // the post's own HTTP round trip (request, commit, answer)
       for (let k = 0; k < POSTS; k++) {
         const key = `big-${size}-${k}`;
         const arrived = clients.expect(key, ours);
         const t0 = now();
         await post(app.url, data.poster.token, data.big.channel, key);
+        acks.push(now() - t0);
         oursLat.push((await arrived) - t0);
         await pause(20);
       }
@@ -310,8 +130,21 @@ async function main(): Promise<void> {
       const p99 = quantile(oursLat, 0.99);
       const b50 = quantile(plainLat, 0.5);
       const b99 = quantile(plainLat, 0.99);
+      const at = `1 channel x ${size.toLocaleString('en-US')} sockets`;
+      const oursAt = (q: string, v: number) => figure(`post -> last socket, ${at}, ${q}`, v, 'ms');
+      const plainAt = (q: string, v: number) => figure(`plain Socket.IO broadcast -> last socket, ${at}, ${q}`, v, 'ms');
+      for (const [q, o, b, ack] of [['p50', p50, b50, quantile(acks, 0.5)], ['p99', p99, b99, quantile(acks, 0.99)]] as const) {
+        figures.push(oursAt(q, o), plainAt(q, b), figure(`post ack, ${at}, ${q}`, ack, 'ms'));
+        // Most of the extra time already passed before the broadcast began: the post itself limits the ratio.
+        const limit = ack >= (o - b) / 2 ? `the post itself: its HTTP answer took ${fmt(ack)} of the ${fmt(o)} ms` : undefined;
+        ratios.push(ratio(`post -> last socket / plain broadcast, ${at}, ${q}`, oursAt(q, o), plainAt(q, b), { op: '<=', value: 1.5 }, limit));
+      }
+      figures.push(
+        figure(`memory per idle connection, ${size.toLocaleString('en-US')} sockets`, appPerConn, 'KB', { op: '<=', value: 30 }),
+        figure(`memory per idle connection, plain Socket.IO, ${size.toLocaleString('en-US')} sockets`, plainPerConn, 'KB'),
+      );
       rows.push([
-        `1 channel x ${size.toLocaleString('en-US')} sockets`, fmt(p50), fmt(p99), fmt(b50), fmt(b99), fmt(p50 / b50, 2), fmt(p99 / b99, 2),
+        at, fmt(p50), fmt(p99), fmt(b50), fmt(b99), fmt(p50 / b50, 2), fmt(p99 / b99, 2),
         `${fmt(appPerConn)} / ${fmt(plainPerConn)}`,
       ]);
       log(`  ${rows.at(-1)!.join(' | ')}`);
@@ -359,6 +192,15 @@ async function main(): Promise<void> {
       await Promise.allSettled(sends);
       await clients.close();
       if (failure) log(`  first failed post: ${failure}`);
+      const at = `${MANY_CHANNELS} channels x ${perChannel} sockets at ${RATE} posts/s`;
+      const ack99 = quantile(acked, 0.99);
+      figures.push(
+        figure(`post -> last socket, ${at}, p50`, quantile(lat, 0.5), 'ms'),
+        figure(`post -> last socket, ${at}, p99`, quantile(lat, 0.99), 'ms', { op: '<=', value: 50 },
+          ack99 > 50 ? `the write path: the post acks alone reach p99 ${Math.round(ack99).toLocaleString('en-US')} ms` : undefined),
+        figure(`post ack, ${at}, p99`, ack99, 'ms'),
+        figure(`posts failed or not delivered within 30 s, ${at}`, undelivered + failed, 'posts'),
+      );
       manyRow = [
         `${MANY_CHANNELS} channels x ${perChannel} sockets, ${RATE} posts/s`, fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)),
         fmt(quantile(acked, 0.5)), fmt(quantile(acked, 0.99)), `${lat.length}/${total}`, `${failed}`, `${undelivered}`,
@@ -371,6 +213,12 @@ async function main(): Promise<void> {
     for (let r = 0; r < CATCHUP_RUNS; r++) catchMs.push(await clients.catchUp(app.url, data.catchup.user.token, data.catchup.channel, CATCHUP));
     const c50 = quantile(catchMs, 0.5);
     const c99 = quantile(catchMs, 0.99);
+    if (CATCHUP_RUNS > 0) {
+      figures.push(
+        figure(`catch-up of ${CATCHUP.toLocaleString('en-US')} missed events, p50`, c50, 'ms'),
+        figure(`catch-up of ${CATCHUP.toLocaleString('en-US')} missed events, p99`, c99, 'ms', CATCHUP === 10_000 ? { op: '<=', value: 1000 } : undefined),
+      );
+    }
 
     const out = [
       '',
@@ -396,6 +244,13 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(out.join('\n'));
+    writeResults(run, {
+      benchmark: 'fanout',
+      quick,
+      figures,
+      ratios,
+      notes: [`${POSTS} posts per one-channel row, one at a time; many channels open loop for ${SECONDS} s; ${WORKERS} client processes`],
+    });
   } finally {
     await stopAll();
   }

@@ -1,11 +1,12 @@
 // npm run bench:jobs [-- --quick | --bodies 20000 --messages 10000 --links 1000 --only ekm,retention,unfurl]
 // Background jobs (issue 5, "Benchmark"): EKM re-encryption, retention sweep and link unfurls,
-// each beside a baseline measured in the same run on the same fresh database. See bench/README.md.
+// each beside a baseline measured in the same run on the same fresh database. Writes
+// bench/results/jobs.json. See bench/README.md.
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { describeMachine, formatTable, loadAverage } from './append/report.js';
+import { formatTable, loadAverage } from './append/report.js';
 import { dropBenchDatabase, settle } from './append/setup.js';
 import { type JobsApp, startJobsApp } from './jobs/app.js';
 import { createJobsDatabase } from './jobs/database.js';
@@ -14,6 +15,7 @@ import { profiled } from './jobs/profile.js';
 import { SEAL_BATCH, sealRaw, sealWithEkm } from './jobs/reencrypt.js';
 import { SWEEP_BATCH, sweepRaw, sweepWithRetention } from './jobs/retention.js';
 import { type SeededWorkspace, seedMessages } from './jobs/seed.js';
+import { type Figure, figure, machineLines, type Ratio, ratio, startRun, writeResults } from './results.js';
 import { fetchParts, getRaw, linkText, type PageServer, startPageServer, UNFURL_CONCURRENCY, unfurlWithService, warmUpUnfurl } from './jobs/unfurl.js';
 
 const { values: args } = parseArgs({
@@ -35,14 +37,15 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   process.stdout.write(`Options (after "npm run bench:jobs --"):
-  --quick                 small N (2,000 bodies, 2,000 messages, 200 links): checks the harness
+  --quick                 small N (2,000 bodies, 2,000 messages, 200 links): for checking the
+                          harness, not for figures
   --bodies N              message bodies re-encrypted by EKM, and by the baseline (default 20,000)
   --messages N            messages expired by the retention sweep, and by the baseline (default 10,000)
   --links N               messages with one link each, unfurled (default 1,000)
   --channels N            channels per workspace the messages spread over (default 20)
   --only ekm,retention,unfurl   which measurements to run
   --database-server URL   PostgreSQL server (env BENCH_DATABASE_SERVER); Redis: env REDIS_URL
-  --json FILE             also write the raw results as JSON
+  --json FILE             also write the raw results as JSON (bench/results/jobs.json is always written)
   --cpu-prof DIR          a V8 CPU profile of each timed phase, DIR/<phase>.cpuprofile
                           (summarise one with: node dist-bench/bench/profile-summary.js FILE)
   --statements            under the table, every SQL statement each row sent, with counts
@@ -92,6 +95,32 @@ interface Line {
   baseline?: Measured;
 }
 
+const UNITS: Record<string, string> = { 're-encryption': 'bodies/s', retention: 'messages/s', unfurl: 'links/s' };
+
+/** bench/results/jobs.json: each row's rate and costs, each row over its baseline (re-encryption with the issue's target). */
+function results(lines: Line[]): { figures: Figure[]; ratios: Ratio[] } {
+  const figures: Figure[] = [];
+  const ratios: Ratio[] = [];
+  const rates = new Map<Measured, Figure>();
+  for (const l of lines) {
+    const name = `${l.group}, ${l.what}`;
+    rates.set(l.result, figure(name, l.result.rate, UNITS[l.group]));
+    figures.push(
+      rates.get(l.result)!,
+      figure(`${name}, SQL statements per item`, l.result.statementsPerItem, 'statements'),
+      figure(`${name}, process CPU per item`, l.result.nodeUsPerItem, 'µs'),
+      figure(`${name}, PostgreSQL CPU per item`, l.result.dbUsPerItem, 'µs'),
+    );
+    if (!l.baseline) continue;
+    const base = lines.find((b) => b.result === l.baseline)!;
+    const more = l.result.statementsPerItem > base.result.statementsPerItem + 0.5;
+    const limit = more ? `${l.result.statementsPerItem.toFixed(1)} SQL statements per item against ${base.result.statementsPerItem.toFixed(1)}` : undefined;
+    const target = l.group === 're-encryption' ? ({ op: '>=', value: 0.5 } as const) : undefined;
+    ratios.push(ratio(`${l.group}: ${l.what} / ${base.what}`, rates.get(l.result)!, rates.get(base.result)!, target, limit));
+  }
+  return { figures, ratios };
+}
+
 async function vacuum(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -127,7 +156,8 @@ async function main(): Promise<void> {
   const seeded = Object.values(ws).reduce((n, w) => n + w.count, 0); // warm-up pair included
   log(`seeded ${seeded.toLocaleString('en-US')} messages in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
 
-  const machine = await describeMachine(url);
+  const run = await startRun(url);
+  const machine = machineLines(run.machine);
   app = await startJobsApp(url);
   const lines: Line[] = [];
   const prof = args['cpu-prof'];
@@ -146,7 +176,7 @@ async function main(): Promise<void> {
     await sealRaw(app, ws.ekmWarmRaw);
     await sealWithEkm(app, ws.ekmWarm);
     const raw = await step('re-encryption', 'raw read + write', 'ekm-raw', () => sealRaw(app!, ws.ekmRaw));
-    await step('re-encryption', 'EkmService.run (encrypt)', 'ekm', () => sealWithEkm(app!, ws.ekm), raw);
+    await step('re-encryption', 'EKM encrypt run', 'ekm', () => sealWithEkm(app!, ws.ekm), raw);
   }
   if (only.has('retention')) {
     const raw = await step('retention', `raw DELETE, ${SWEEP_BATCH}/statement`, 'retention-raw', () => sweepRaw(app!, ws.retentionRaw));
@@ -203,6 +233,7 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(out.join('\n'));
+  writeResults(run, { benchmark: 'jobs', quick: args.quick!, ...results(lines) });
   if (args.json) writeFileSync(args.json, JSON.stringify({ machine, channels, lines }, null, 2));
 }
 

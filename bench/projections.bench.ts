@@ -1,10 +1,11 @@
 // npm run bench:projections [-- --quick | --events 100000 --big-members 100000 --sidebar 1000]
 // Issue 4's benchmark, in one run on one fresh database: projection rebuild vs a raw read of the
 // log, append cost into a huge channel vs a tiny one, client.counts latency for a user in 1,000
-// channels, NDJSON replay vs COPY. Prints ratios against baselines measured in the same run.
+// channels, NDJSON replay vs COPY. Prints ratios against baselines measured in the same run and
+// writes bench/results/projections.json. --quick (20,000 users and events, fewer posts and requests)
+// is for checking the harness, not for figures.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { ChatRepository } from '../src/api/chat/chat.repository.js';
@@ -12,11 +13,14 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { createPool, migrate } from '../src/db/database.js';
 import { EventStore } from '../src/event-store/event-store.js';
+import { JobQueues } from '../src/jobs/job-queues.js';
+import { QUEUES } from '../src/jobs/queues.js';
 import { Projector } from '../src/projections/projector.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
 import { UnreadProjection } from '../src/projections/unread/unread.projection.js';
 import { issueToken } from '../src/workspaces/tokens.js';
 import { seedChannels, seedMessages, seedWorkspace, userId } from './projections/seed.js';
+import { type Figure, figure, machineLines, type Ratio, ratio, startRun, writeResults } from './results.js';
 
 const run = promisify(execFile);
 const { values: args } = parseArgs({
@@ -54,11 +58,15 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE ${name}`);
   const pool = createPool(url, 8);
   const rows: string[][] = [];
+  const figures: Figure[] = [];
+  const ratios: Ratio[] = [];
   try {
     await migrate(url);
-    const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', PROJECTOR_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '10000000', PORT: '0' });
+    const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', PROJECTOR_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '10000000', PORT: '0',
+      JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}` }); // the Redis server is shared: keys of our own
     const store = new EventStore(pool, config);
-    const machine = await describe(pool);
+    const benchRun = await startRun(url);
+    const machine = machineLines(benchRun.machine);
 
     // ---- data: a big workspace --------------------------------------------------------------
     log(`seeding ${fmt(BIG)} users, a ${fmt(BIG)}-member channel, a 2-member channel, ${SIDEBAR} sidebar channels, ~${fmt(EVENTS)} events`);
@@ -89,6 +97,10 @@ async function main(): Promise<void> {
       const rebuilt = await rebuildProjection(pool, url, store, new UnreadProjection(), { batchSize: 1000 });
       rebuildRate = Math.max(rebuildRate, rebuilt.events / rebuilt.seconds);
     }
+    const rebuildFig = figure('rebuild `unread` from 0', rebuildRate, 'events/s');
+    const rawFig = figure('raw paged read of the same events', raw, 'events/s');
+    figures.push(rebuildFig, rawFig);
+    ratios.push(ratio('rebuild `unread` / raw paged read', rebuildFig, rawFig, { op: '>=', value: 0.3 }));
     rows.push(['rebuild `unread` from 0 (events/s)', fmt(rebuildRate), `raw paged read of events: ${fmt(raw)}/s`, (rebuildRate / raw).toFixed(2), '>= 0.3']);
 
     // ---- 2. append into a 100,000-member channel vs a 2-member one ----------------------------
@@ -109,6 +121,10 @@ async function main(): Promise<void> {
     }
     await projector.stop();
     const perPost = (c: string) => cost[c].slice(1).reduce((a, b) => a + b, 0) / (cost[c].length - 1); // first round is warm-up
+    const bigFig = figure(`post + project, ${fmt(BIG)}-member channel`, perPost(big), 'ms/post');
+    const smallFig = figure('post + project, 2-member channel', perPost(small), 'ms/post');
+    figures.push(bigFig, smallFig);
+    ratios.push(ratio(`post + project, ${fmt(BIG)}-member / 2-member channel`, bigFig, smallFig, { op: '<=', value: 1.2 }));
     rows.push([
       `post + project, ${fmt(BIG)}-member channel (ms/post)`, perPost(big).toFixed(3), `2-member channel: ${perPost(small).toFixed(3)} ms`,
       (perPost(big) / perPost(small)).toFixed(2), '<= 1.2',
@@ -142,6 +158,14 @@ async function main(): Promise<void> {
       }
       times.sort((a, b) => a - b);
       const sqlTimes = await countsSql(pool, userId(0), REQUESTS);
+      const sql99 = percentile(sqlTimes, 99);
+      figures.push(
+        figure(`client.counts over HTTP, user in ${fmt(SIDEBAR)} channels, p50`, percentile(times, 50), 'ms'),
+        figure(`client.counts over HTTP, user in ${fmt(SIDEBAR)} channels, p99`, percentile(times, 99), 'ms', { op: '<=', value: 20 },
+          sql99 > 20 ? `its SQL alone: p99 ${sql99.toFixed(1)} ms` : `the HTTP request path (its SQL alone: p99 ${sql99.toFixed(1)} ms)`),
+        figure(`client.counts SQL alone, user in ${fmt(SIDEBAR)} channels, p99`, sql99, 'ms'),
+        figure(`client.counts answer size, user in ${fmt(SIDEBAR)} channels`, bytes / 1024, 'KiB'),
+      );
       rows.push([
         `client.counts, user in ${fmt(SIDEBAR)} channels, p99 ms (HTTP)`, percentile(times, 99).toFixed(1),
         `p50 ${percentile(times, 50).toFixed(1)} ms; its SQL alone p50/p99 ${percentile(sqlTimes, 50).toFixed(1)}/${percentile(sqlTimes, 99).toFixed(1)} ms; ${fmt(bytes / 1024, 0)} KiB`,
@@ -158,12 +182,18 @@ async function main(): Promise<void> {
                                                                       ORDER BY e.tx_id, e.position) TO STDOUT`], { maxBuffer: 1 << 30 }));
       const replayRate = total / replay.seconds;
       const copyRate = total / copy.seconds;
+      const replayFig = figure('NDJSON replay of the whole log', replayRate, 'events/s');
+      const copyFig = figure('COPY of the same rows (with text) to psql', copyRate, 'events/s');
+      figures.push(replayFig, copyFig);
+      ratios.push(ratio('NDJSON replay / COPY to psql', replayFig, copyFig, { op: '>=', value: 0.5 }));
       rows.push([
         'NDJSON replay of the whole log (events/s)', fmt(replayRate), `COPY of the same rows (with text) to psql: ${fmt(copyRate)}/s`,
         (replayRate / copyRate).toFixed(2), '>= 0.5',
       ]);
       log(`   replay: ${fmt(total)} events, ${fmt(Number(replay.result.stdout) / 2 ** 20, 1)} MiB in ${replay.seconds.toFixed(2)} s`);
     } finally {
+      const queues = app.get(JobQueues);
+      for (const q of Object.values(QUEUES)) await queues.get(q).obliterate({ force: true }).catch(() => {}); // our prefix's keys
       await app.close();
     }
 
@@ -173,6 +203,13 @@ async function main(): Promise<void> {
     process.stdout.write(`      the ${fmt(BIG)}-member channel holds ${fmt(projectionRows)} unread_messages rows after ${fmt(6 * perRound)} posts: one per message, none per member\n\n`);
     process.stdout.write('| measure | value | baseline (same run) | ratio | target |\n| --- | ---: | --- | ---: | --- |\n');
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+    writeResults(benchRun, {
+      benchmark: 'projections',
+      quick,
+      figures,
+      ratios,
+      notes: [`${fmt(total)} events in the log, ${fmt(BIG)} users, a user in ${fmt(SIDEBAR)} channels`],
+    });
   } finally {
     await pool.end().catch(() => {});
     if (!args.keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
@@ -220,15 +257,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: n
   const started = performance.now();
   const result = await work();
   return { result, seconds: (performance.now() - started) / 1000 };
-}
-
-async function describe(pool: pg.Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ version: string }>('SELECT version()');
-  const cpus = os.cpus();
-  return [
-    `machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
-    `postgresql: ${rows[0].version.split(' on ')[0]}; load avg at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the box skews every figure)`,
-  ];
 }
 
 main().catch((err: unknown) => {

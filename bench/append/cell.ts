@@ -4,7 +4,8 @@ import pg from 'pg';
 import { backendPids, type CpuPerEvent, type CpuSample, cpuSupported, perEvent, sample } from './cpu.js';
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './load.js';
 import type { BenchData } from './setup.js';
-import { type HttpClient, type Variant, workload } from './workloads.js';
+import type { Variant } from './variants.js';
+import { type HttpClient, workload } from './workloads.js';
 
 export interface CellSpec {
   variant: Variant;

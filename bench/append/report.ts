@@ -1,7 +1,7 @@
 import os from 'node:os';
-import pg from 'pg';
+import { type Figure, figure, type Ratio, ratio } from '../results.js';
 import type { CellResult } from './cell.js';
-import type { Variant } from './workloads.js';
+import { type Variant, VARIANTS } from './variants.js';
 
 export interface Row {
   channels: number;
@@ -9,37 +9,11 @@ export interface Row {
   cells: Partial<Record<Variant, CellResult>>;
 }
 
-/** The machine the numbers belong to: without it a figure means nothing. */
-export async function describeMachine(url: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ version: string }>('SELECT version()');
-    const settings = await client.query<{ name: string; setting: string; unit: string | null }>(
-      `SELECT name, setting, unit FROM pg_settings
-        WHERE name IN ('shared_buffers', 'synchronous_commit', 'fsync', 'max_connections', 'wal_level', 'commit_delay')
-        ORDER BY name`,
-    );
-    const cpus = os.cpus();
-    return [
-      `cpus:       ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown'}`,
-      `memory:     ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB (${(os.freemem() / 2 ** 30).toFixed(1)} GiB free)`,
-      `os:         ${os.type()} ${os.release()} ${os.arch()}`,
-      `node:       ${process.version}`,
-      `postgresql: ${rows[0].version}`,
-      `pg config:  ${settings.rows.map((s) => `${s.name}=${s.setting}${s.unit ? ` ${s.unit}` : ''}`).join(', ')}`,
-      `load avg:   ${loadAverage()} (1/5/15 min, at start; other work on the box skews every figure)`,
-    ];
-  } finally {
-    await client.end();
-  }
-}
-
 export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 const n0 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : Math.round(v).toLocaleString('en-US'));
 const n1 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(1));
-const ratio = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined || !y ? '-' : (x / y).toFixed(2));
+const quotient = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined || !y ? '-' : (x / y).toFixed(2));
 const rate = (row: Row, v: Variant) => row.cells[v]?.throughput.rate;
 
 /** Plain padded text: the first column left-aligned, the rest right-aligned. */
@@ -63,14 +37,14 @@ export function resultsTable(rows: Row[]): string {
         n0(rate(row, 'b')),
         n0(rate(row, 'c')),
         n0(rate(row, 'd')),
-        ratio(rate(row, 'b'), rate(row, 'a')),
-        ratio(rate(row, 'b'), rate(row, 'd')),
-        ratio(rate(row, 'c'), rate(row, 'a')),
+        quotient(rate(row, 'b'), rate(row, 'a')),
+        quotient(rate(row, 'b'), rate(row, 'd')),
+        quotient(rate(row, 'c'), rate(row, 'a')),
         n1(lat?.p50),
         n1(lat?.p99),
         n0(lat?.achievedRate),
       ];
-      if (bare) cells.push(n0(rate(row, 'e')), ratio(rate(row, 'e'), rate(row, 'a')));
+      if (bare) cells.push(n0(rate(row, 'e')), quotient(rate(row, 'e'), rate(row, 'a')));
       return cells;
     }),
   );
@@ -94,17 +68,57 @@ export function failures(rows: Row[]): string[] {
 export function targets(rows: Row[]): string[] {
   const row = rows.find((r) => r.channels === 100 && r.clients === 16);
   if (!row) return ['(the 100 channels x 16 clients row was not measured)'];
-  const check = (name: string, value: number | undefined, ok: (v: number) => boolean, goal: string, digits = 2) =>
-    value === undefined || Number.isNaN(value)
-      ? `${name.padEnd(20)} not measured  (target ${goal})`
-      : `${name.padEnd(20)} ${value.toFixed(digits).padStart(6)}  target ${goal.padEnd(9)} ${ok(value) ? 'met' : 'MISSED'}`;
-  const r = (x: Variant, y: Variant) => (rate(row, x) !== undefined && rate(row, y) ? rate(row, x)! / rate(row, y)! : undefined);
-  return [
-    check('(b)/(a)', r('b', 'a'), (v) => v >= 0.6, '>= 0.6'),
-    check('(b)/(d)', r('b', 'd'), (v) => v >= 3, '>= 3'),
-    check('(c)/(a)', r('c', 'a'), (v) => v >= 0.35, '>= 0.35'),
-    check('(c) p99 at half peak', row.cells.c?.latency?.p99, (v) => v <= 20, '<= 20 ms', 1),
-  ];
+  const { figures, ratios } = results([row]);
+  const checked = [...ratios, ...figures.filter((f) => f.target)];
+  return checked.map((c) => {
+    const goal = `${c.target!.op} ${c.target!.value}${'unit' in c ? ` ${c.unit}` : ''}`;
+    const label = c.name.replace(/, 100 channels x 16 clients$/, '');
+    return c.value === null
+      ? `${label.padEnd(56)} not measured  (target ${goal})`
+      : `${label.padEnd(56)} ${c.value.toFixed(2).padStart(6)}  target ${goal.padEnd(9)} ${c.met ? 'met' : 'MISSED'}${c.limitedBy ? ` (${c.limitedBy})` : ''}`;
+  });
+}
+
+const cell = (row: Row) => `${row.channels} channels x ${row.clients} clients`;
+
+/**
+ * Every cell's figures for bench/results/append.json, and the issue's targets on the 100 x 16 row.
+ * A miss names its limit where the CPU figures show it.
+ */
+export function results(rows: Row[]): { figures: Figure[]; ratios: Ratio[] } {
+  const figures: Figure[] = [];
+  const ratios: Ratio[] = [];
+  for (const row of rows) {
+    const at = cell(row);
+    const rates = {} as Record<Variant, Figure>;
+    for (const [variant, c] of Object.entries(row.cells) as Array<[Variant, CellResult]>) {
+      rates[variant] = figure(`(${variant}) ${VARIANTS[variant]}, ${at}`, c.throughput.rate, 'events/s');
+      figures.push(rates[variant]);
+      if (c.cpu) {
+        figures.push(figure(`(${variant}) PostgreSQL CPU per event, ${at}`, c.cpu.dbUs, 'µs'));
+        figures.push(figure(`(${variant}) load generator CPU per event, ${at}`, c.cpu.clientUs, 'µs'));
+        if (c.cpu.appUs !== undefined) figures.push(figure(`(${variant}) app CPU per event, ${at}`, c.cpu.appUs, 'µs'));
+        if (c.cpu.appBusy !== undefined) figures.push(figure(`(${variant}) app JavaScript thread busy, ${at}`, 100 * c.cpu.appBusy, '%'));
+      }
+    }
+    if (row.channels !== 100 || row.clients !== 16) continue;
+    const cpu = (v: Variant) => row.cells[v]?.cpu;
+    const dbBound = (x: Variant, y: Variant) =>
+      cpu(x) && cpu(y) && cpu(x)!.dbUs > cpu(y)!.dbUs ? `PostgreSQL CPU per event: ${Math.round(cpu(x)!.dbUs)} µs against ${Math.round(cpu(y)!.dbUs)} µs` : undefined;
+    const busy = cpu('c')?.appBusy;
+    const pair = (x: Variant, y: Variant, target: number, limit: string | undefined) =>
+      rates[x] && rates[y] && ratios.push(ratio(`(${x}) ${VARIANTS[x]} / (${y}) ${VARIANTS[y]}, ${at}`, rates[x], rates[y], { op: '>=', value: target }, limit));
+    pair('b', 'a', 0.6, dbBound('b', 'a'));
+    pair('b', 'd', 3, dbBound('b', 'd'));
+    pair('c', 'a', 0.35, busy !== undefined && busy >= 0.9 ? `the app's one JavaScript thread, busy ${Math.round(100 * busy)}% of the window` : undefined);
+    const lat = row.cells.c?.latency;
+    if (lat) {
+      figures.push(figure(`(c) p50 at half of its peak, ${at}`, lat.p50, 'ms'));
+      const waited = cpu('c') && cpu('c')!.dbWaitUs > cpu('c')!.dbUs ? 'an oversubscribed box: the backends waited longer for a core than they ran' : undefined;
+      figures.push(figure(`(c) p99 at half of its peak, ${at}`, lat.p99, 'ms', { op: '<=', value: 20 }, waited));
+    }
+  }
+  return { figures, ratios };
 }
 
 /**

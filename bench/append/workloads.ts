@@ -9,16 +9,8 @@ import { createPool } from '../../src/db/database.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import type { Operation } from './load.js';
 import { type BenchData, PLAIN_TABLE } from './setup.js';
+import type { Variant } from './variants.js';
 
-export type Variant = 'a' | 'b' | 'c' | 'd' | 'e';
-
-export const VARIANTS: Record<Variant, string> = {
-  a: 'plain INSERT (pg)',
-  b: 'EventStore.postMessage',
-  c: 'chat.postMessage (HTTP)',
-  d: 'Emmett appendToStream',
-  e: 'bare append_event() (opt-in)',
-};
 
 export interface Workload {
   op: Operation;
