@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { MessageRow } from '../domain/message.js';
 import { open, newDataKey, seal } from './envelope.js';
 import { type DataKeyRow, EkmRepository, type EkmWorkspace, type Revocation } from './ekm.repository.js';
@@ -11,6 +12,7 @@ export interface SealedBody {
 }
 
 const SETTINGS_TTL_MS = 2000;
+const MAX_CACHED_WORKSPACES = 10_000;
 const MAX_CACHED_KEYS = 10_000;
 /** Unwrapped keys are asked of the provider again after this, so a key disabled in KMS stops working here too. */
 const KEY_TTL_MS = 5 * 60_000;
@@ -23,10 +25,11 @@ const KEY_TTL_MS = 5 * 60_000;
 @Injectable()
 export class BodyCipher {
   private readonly log = new Logger('BodyCipher');
-  private readonly settingsCache = new Map<string, { value: EkmWorkspace | undefined; at: number }>();
-  private readonly keys = new Map<string, { row: DataKeyRow; key: Buffer; at: number }>();
+  /** Boxed: a workspace without EKM is cached too (as `value: undefined`). */
+  private readonly settingsCache = new LRUCache<string, { value: EkmWorkspace | undefined }>({ max: MAX_CACHED_WORKSPACES, ttl: SETTINGS_TTL_MS });
+  private readonly keys = new LRUCache<string, { row: DataKeyRow; key: Buffer }>({ max: MAX_CACHED_KEYS, ttl: KEY_TTL_MS });
   /** Today's data key id per workspace:channel:day, so sealing a body costs no query. */
-  private readonly dayKeys = new Map<string, string>();
+  private readonly dayKeys = new LRUCache<string, string>({ max: MAX_CACHED_KEYS });
 
   constructor(
     private readonly repo: EkmRepository,
@@ -35,10 +38,10 @@ export class BodyCipher {
 
   /** The workspace's EKM settings, cached briefly; `fresh` skips the cache (post_message said ekm_required). */
   async settings(workspace: string, fresh = false): Promise<EkmWorkspace | undefined> {
-    const hit = this.settingsCache.get(workspace);
-    if (!fresh && hit && Date.now() - hit.at < SETTINGS_TTL_MS) return hit.value;
+    const hit = fresh ? undefined : this.settingsCache.get(workspace);
+    if (hit) return hit.value;
     const value = await this.repo.settings(workspace);
-    this.settingsCache.set(workspace, { value, at: Date.now() });
+    this.settingsCache.set(workspace, { value });
     return value;
   }
 
@@ -80,8 +83,8 @@ export class BodyCipher {
   /** Forgets cached settings and keys of a workspace (after enable, rotate). */
   forget(workspace: string): void {
     this.settingsCache.delete(workspace);
-    for (const [id, entry] of this.keys) if (entry.row.workspace_id === workspace) this.keys.delete(id);
-    for (const slot of this.dayKeys.keys()) if (slot.startsWith(`${workspace}:`)) this.dayKeys.delete(slot);
+    for (const [id, entry] of [...this.keys.entries()]) if (entry.row.workspace_id === workspace) this.keys.delete(id);
+    for (const slot of [...this.dayKeys.keys()]) if (slot.startsWith(`${workspace}:`)) this.dayKeys.delete(slot);
   }
 
   provider(name: EkmWorkspace['provider']): KeyProvider {
@@ -133,16 +136,11 @@ export class BodyCipher {
   }
 
   private fresh(id: string): { row: DataKeyRow; key: Buffer } | undefined {
-    const hit = this.keys.get(id);
-    return hit && Date.now() - hit.at < KEY_TTL_MS ? hit : undefined;
+    return this.keys.get(id);
   }
 
   private remember(row: DataKeyRow, key: Buffer): void {
-    if (this.keys.size >= MAX_CACHED_KEYS) {
-      this.keys.clear();
-      this.dayKeys.clear();
-    }
-    this.keys.set(row.id, { row, key, at: Date.now() });
+    this.keys.set(row.id, { row, key });
   }
 }
 
