@@ -11,6 +11,18 @@ export interface SealedBody {
   dataKeyId: string | null;
 }
 
+/** The message a body belongs to: its box opens only there (with its channel and data key). */
+export interface BodyOwner {
+  seq: string | number;
+  user: string;
+}
+
+/** A channel's key of the day, ready: sealing needs no I/O (used under the channel lock, once seq is known). */
+export interface BodySealer {
+  dataKeyId: string;
+  seal(text: string, owner: BodyOwner): Buffer;
+}
+
 const SETTINGS_TTL_MS = 2000;
 const MAX_CACHED_WORKSPACES = 10_000;
 const MAX_CACHED_KEYS = 10_000;
@@ -45,12 +57,19 @@ export class BodyCipher {
     return value;
   }
 
-  /** Plaintext stays plaintext outside EKM workspaces; inside, only the sealed box is stored. */
-  async seal(workspace: string, channel: string, text: string, fresh = false): Promise<SealedBody> {
+  /** Plaintext stays plaintext outside EKM workspaces; inside, only the sealed box is stored, bound to its message. */
+  async seal(workspace: string, channel: string, text: string, owner: BodyOwner, fresh = false): Promise<SealedBody> {
+    const sealer = await this.sealer(workspace, channel, fresh);
+    if (!sealer) return { text, bodyEnc: null, dataKeyId: null };
+    return { text: null, bodyEnc: sealer.seal(text, owner), dataKeyId: sealer.dataKeyId };
+  }
+
+  /** For a body whose message is not numbered yet; undefined outside EKM workspaces. */
+  async sealer(workspace: string, channel: string, fresh = false): Promise<BodySealer | undefined> {
     const settings = await this.settings(workspace, fresh);
-    if (!settings) return { text, bodyEnc: null, dataKeyId: null };
+    if (!settings) return undefined;
     const { row, key } = await this.dayKey(settings, channel);
-    return { text: null, bodyEnc: seal(key, text, aad(channel, row.id)), dataKeyId: row.id };
+    return { dataKeyId: row.id, seal: (text, owner) => seal(key, text, aad(channel, row.id, owner)) };
   }
 
   /** Fills in `text` of sealed rows, or marks them `ekm_denied` when access is revoked or the key is gone. */
@@ -69,7 +88,7 @@ export class BodyCipher {
         row.ekm_denied = true;
       } else {
         try {
-          row.text = open(entry.key, toBuffer(row.body_enc!), aad(row.channel_id, row.data_key_id!)).toString();
+          row.text = openBody(entry.key, toBuffer(row.body_enc!), row).toString();
         } catch {
           row.text = null;
           row.ekm_denied = true;
@@ -144,7 +163,21 @@ export class BodyCipher {
   }
 }
 
-const aad = (channel: string, dataKeyId: string) => `body:${channel}:${dataKeyId}`;
+/**
+ * The additional data of a body's box: its channel, data key and message (seq and author), so a box
+ * copied onto another row fails to open. Bodies sealed before messages were bound (`legacyAad`:
+ * channel and key only) still open; they are bound once re-sealed.
+ */
+const aad = (channel: string, dataKeyId: string, owner: BodyOwner) => `body:${channel}:${dataKeyId}:${owner.seq}:${owner.user}`;
+const legacyAad = (channel: string, dataKeyId: string) => `body:${channel}:${dataKeyId}`;
+
+function openBody(key: Buffer, box: Buffer, row: MessageRow): Buffer {
+  try {
+    return open(key, box, aad(row.channel_id, row.data_key_id!, { seq: row.seq, user: row.user_id }));
+  } catch {
+    return open(key, box, legacyAad(row.channel_id, row.data_key_id!));
+  }
+}
 
 /** bytea arrives as a Buffer from a column, or as "\\x…" hex from to_jsonb(). */
 function toBuffer(value: Buffer | string): Buffer {

@@ -135,7 +135,7 @@ export class EkmService {
         await this.cipher.settings(run.workspace_id, true); // once per batch; rows below use the fresh view
         const sealed = [];
         for (const row of rows) {
-          const body = await this.cipher.seal(run.workspace_id, row.channel_id, row.text);
+          const body = await this.cipher.seal(run.workspace_id, row.channel_id, row.text, { seq: row.seq, user: row.user_id });
           if (!body.bodyEnc) throw new Error('EKM was turned off while sealing');
           sealed.push({ channel: row.channel_id, seq: row.seq, bodyEnc: body.bodyEnc, dataKeyId: body.dataKeyId! });
         }

@@ -67,6 +67,11 @@ export class StreamTransaction {
   }
 }
 
+type PostMessageResult = { error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean };
+
+/** Stands in for an EKM body inside the post's transaction until it is sealed for its seq (never committed). */
+const UNSEALED = Buffer.alloc(0);
+
 export interface PostMessage {
   workspace: string;
   channel: string;
@@ -107,16 +112,27 @@ export class EventStore implements OnModuleDestroy {
     return { seq, ts: r.ts, threadTs: r.thread_ts, duplicate: r.duplicate };
   }
 
-  private async callPostMessage(cmd: PostMessage, freshSettings: boolean) {
-    const body = this.cipher
-      ? await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text, freshSettings)
-      : { text: cmd.text, bodyEnc: null, dataKeyId: null };
-    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>({
+  private async callPostMessage(cmd: PostMessage, freshSettings: boolean): Promise<PostMessageResult> {
+    const sealer = await this.cipher?.sealer(cmd.workspace, cmd.channel, freshSettings);
+    if (!sealer) return this.runPostMessage(this.pool, cmd, cmd.text, null, null);
+    // EKM: the box is bound to the message's seq, which post_message assigns. The body is sealed in
+    // the same transaction, under the channel lock post_message took (the key of the day is already
+    // at hand: no KMS call under the lock); no plaintext is ever written, the placeholder never commits.
+    return inTransaction(this.pool, async (db) => {
+      const r = await this.runPostMessage(db, cmd, null, UNSEALED, sealer.dataKeyId);
+      if (r.error || r.duplicate) return r;
+      await db.query('UPDATE messages SET body_enc = $3 WHERE channel_id = $1 AND seq = $2', [cmd.channel, r.seq, sealer.seal(cmd.text, { seq: r.seq, user: cmd.user })]);
+      return r;
+    });
+  }
+
+  private async runPostMessage(db: Queryable, cmd: PostMessage, text: string | null, bodyEnc: Buffer | null, dataKeyId: string | null) {
+    const { rows } = await db.query<PostMessageResult>({
       name: 'post-message', // prepared once per connection: the hot path skips parse and plan
       text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
       values: [
-        cmd.workspace, cmd.channel, cmd.user, body.text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
-        cmd.clientMsgId ?? null, body.bodyEnc, body.dataKeyId,
+        cmd.workspace, cmd.channel, cmd.user, text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
+        cmd.clientMsgId ?? null, bodyEnc, dataKeyId,
       ],
     });
     return rows[0];

@@ -49,7 +49,7 @@ export class ChatService {
     return this.events.transaction(async (tx) => {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'cant_update_message');
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });
-      const body = await this.cipher.seal(caller.workspace, args.channel, args.text);
+      const body = await this.cipher.seal(caller.workspace, args.channel, args.text, { seq: target.seq, user: target.user_id });
       const row = await this.messages.edit(tx.db, args.channel, ts, body, appended.ts, caller.user.id);
       return { channel: args.channel, ts: formatTs(ts), text: args.text, seq: appended.seq, message: toSlackMessage(row) };
     });
