@@ -7,7 +7,7 @@
  *   domain        plain TypeScript (ids, ts, events, channel policy): imports nothing of ours
  *                 and no package (Node built-ins only)
  *   config        the one env schema
- *   db            the pool, migrations
+ *   db rate-limit the pool, migrations; request budgets shared across nodes through Redis
  *   crypto        envelope encryption and key providers (no job code)
  *   event-store   the append path, stream reads, cursors, checkpoints
  *   workspaces    workspaces, users, tokens
@@ -26,7 +26,7 @@
 const LAYERS = [
   ['domain'],
   ['config'],
-  ['db'],
+  ['db', 'rate-limit'],
   ['crypto'],
   ['event-store'],
   ['workspaces'],

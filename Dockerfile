@@ -1,11 +1,21 @@
-FROM node:20-bookworm-slim
+# Build stage: all dependencies (TypeScript), compiles src/ to dist/.
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY migrations ./migrations
 RUN npm run build
+
+# Runtime stage: production dependencies, the compiled app and the migrations it applies at start;
+# runs as the image's unprivileged `node` user (the files stay root-owned: read-only to the app).
+FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=3000
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY migrations ./migrations
+USER node
 EXPOSE 3000
 CMD ["node", "dist/main.js"]

@@ -1,4 +1,5 @@
 import { All, applyDecorators, type CallHandler, Controller, HttpCode, Injectable, type NestInterceptor, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import { slackValidation } from './slack-args.js';
 import { SlackAuthGuard } from './slack-auth.guard.js';
@@ -12,9 +13,18 @@ export class SlackOk implements NestInterceptor {
   }
 }
 
-/** A controller of Slack Web API methods under /api: token auth, per-token rate limit, Slack-coded validation. */
+/**
+ * A controller of Slack Web API methods under /api: token auth, per-token rate limit, Slack-coded
+ * validation. Left out of the admin OpenAPI document: Slack documents these methods.
+ */
 export const SlackMethods = () =>
-  applyDecorators(Controller('api'), UseGuards(SlackAuthGuard, SlackRateLimitGuard), UsePipes(slackValidation), UseInterceptors(SlackOk));
+  applyDecorators(
+    Controller('api'),
+    ApiExcludeController(),
+    UseGuards(SlackAuthGuard, SlackRateLimitGuard),
+    UsePipes(slackValidation),
+    UseInterceptors(SlackOk),
+  );
 
 /** One Slack method: any HTTP verb, always HTTP 200 (refusals are `{ ok: false, error }`). */
 export const SlackMethod = (name: string) => applyDecorators(All(name), HttpCode(200));

@@ -1,35 +1,36 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type Config } from '../config/config.js';
 import { SlackError } from '../domain/slack-error.js';
+import { SharedBudget } from '../rate-limit/shared-budget.js';
 import type { Caller } from '../workspaces/workspaces.service.js';
 
 /**
- * Per-token request budget on /api (runs after SlackAuthGuard). Counted per node, in memory: cheap
- * on the hot path; with N nodes behind a balancer a token gets at most N times the budget.
+ * Per-token request budget on /api (runs after SlackAuthGuard), shared by every node through Redis
+ * (per node while Redis is unreachable).
  */
 // Nest makes one guard instance per module that uses it (client.counts lives in another module than
 // chat.*), so the budget is kept per application (per Config) for a token to have a single one.
-const limiters = new WeakMap<Config, RateLimiterMemory>();
+const budgets = new WeakMap<Config, SharedBudget>();
 
 @Injectable()
-export class SlackRateLimitGuard implements CanActivate {
-  private readonly limiter: RateLimiterMemory;
+export class SlackRateLimitGuard implements CanActivate, OnApplicationShutdown {
+  private readonly budget: SharedBudget;
 
-  constructor(@Inject(CONFIG) config: Config) {
-    let limiter = limiters.get(config);
-    if (!limiter) limiters.set(config, (limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 })));
-    this.limiter = limiter;
+  constructor(@Inject(CONFIG) private readonly config: Config) {
+    let budget = budgets.get(config);
+    if (!budget) budgets.set(config, (budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:api`, config.RATE_LIMIT_PER_MINUTE)));
+    this.budget = budget;
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const caller = ctx.switchToHttp().getRequest<{ caller: Caller }>().caller;
-    try {
-      await this.limiter.consume(caller.tokenId);
-      return true;
-    } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw res;
-      throw new SlackError('ratelimited', 429, { retry_after: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) });
-    }
+    const retryAfter = await this.budget.consume(caller.tokenId);
+    if (retryAfter !== undefined) throw new SlackError('ratelimited', 429, { retry_after: retryAfter });
+    return true;
+  }
+
+  onApplicationShutdown(): void {
+    this.budget.close();
+    budgets.delete(this.config);
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { MessageRow } from '../domain/message.js';
 import { open, newDataKey, seal } from './envelope.js';
 import { type DataKeyRow, EkmRepository, type EkmWorkspace, type Revocation } from './ekm.repository.js';
@@ -10,7 +11,20 @@ export interface SealedBody {
   dataKeyId: string | null;
 }
 
+/** The message a body belongs to: its box opens only there (with its channel and data key). */
+export interface BodyOwner {
+  seq: string | number;
+  user: string;
+}
+
+/** A channel's key of the day, ready: sealing needs no I/O (used under the channel lock, once seq is known). */
+export interface BodySealer {
+  dataKeyId: string;
+  seal(text: string, owner: BodyOwner): Buffer;
+}
+
 const SETTINGS_TTL_MS = 2000;
+const MAX_CACHED_WORKSPACES = 10_000;
 const MAX_CACHED_KEYS = 10_000;
 /** Unwrapped keys are asked of the provider again after this, so a key disabled in KMS stops working here too. */
 const KEY_TTL_MS = 5 * 60_000;
@@ -23,10 +37,11 @@ const KEY_TTL_MS = 5 * 60_000;
 @Injectable()
 export class BodyCipher {
   private readonly log = new Logger('BodyCipher');
-  private readonly settingsCache = new Map<string, { value: EkmWorkspace | undefined; at: number }>();
-  private readonly keys = new Map<string, { row: DataKeyRow; key: Buffer; at: number }>();
+  /** Boxed: a workspace without EKM is cached too (as `value: undefined`). */
+  private readonly settingsCache = new LRUCache<string, { value: EkmWorkspace | undefined }>({ max: MAX_CACHED_WORKSPACES, ttl: SETTINGS_TTL_MS });
+  private readonly keys = new LRUCache<string, { row: DataKeyRow; key: Buffer }>({ max: MAX_CACHED_KEYS, ttl: KEY_TTL_MS });
   /** Today's data key id per workspace:channel:day, so sealing a body costs no query. */
-  private readonly dayKeys = new Map<string, string>();
+  private readonly dayKeys = new LRUCache<string, string>({ max: MAX_CACHED_KEYS });
 
   constructor(
     private readonly repo: EkmRepository,
@@ -35,19 +50,26 @@ export class BodyCipher {
 
   /** The workspace's EKM settings, cached briefly; `fresh` skips the cache (post_message said ekm_required). */
   async settings(workspace: string, fresh = false): Promise<EkmWorkspace | undefined> {
-    const hit = this.settingsCache.get(workspace);
-    if (!fresh && hit && Date.now() - hit.at < SETTINGS_TTL_MS) return hit.value;
+    const hit = fresh ? undefined : this.settingsCache.get(workspace);
+    if (hit) return hit.value;
     const value = await this.repo.settings(workspace);
-    this.settingsCache.set(workspace, { value, at: Date.now() });
+    this.settingsCache.set(workspace, { value });
     return value;
   }
 
-  /** Plaintext stays plaintext outside EKM workspaces; inside, only the sealed box is stored. */
-  async seal(workspace: string, channel: string, text: string, fresh = false): Promise<SealedBody> {
+  /** Plaintext stays plaintext outside EKM workspaces; inside, only the sealed box is stored, bound to its message. */
+  async seal(workspace: string, channel: string, text: string, owner: BodyOwner, fresh = false): Promise<SealedBody> {
+    const sealer = await this.sealer(workspace, channel, fresh);
+    if (!sealer) return { text, bodyEnc: null, dataKeyId: null };
+    return { text: null, bodyEnc: sealer.seal(text, owner), dataKeyId: sealer.dataKeyId };
+  }
+
+  /** For a body whose message is not numbered yet; undefined outside EKM workspaces. */
+  async sealer(workspace: string, channel: string, fresh = false): Promise<BodySealer | undefined> {
     const settings = await this.settings(workspace, fresh);
-    if (!settings) return { text, bodyEnc: null, dataKeyId: null };
+    if (!settings) return undefined;
     const { row, key } = await this.dayKey(settings, channel);
-    return { text: null, bodyEnc: seal(key, text, aad(channel, row.id)), dataKeyId: row.id };
+    return { dataKeyId: row.id, seal: (text, owner) => seal(key, text, aad(channel, row.id, owner)) };
   }
 
   /** Fills in `text` of sealed rows, or marks them `ekm_denied` when access is revoked or the key is gone. */
@@ -66,7 +88,7 @@ export class BodyCipher {
         row.ekm_denied = true;
       } else {
         try {
-          row.text = open(entry.key, toBuffer(row.body_enc!), aad(row.channel_id, row.data_key_id!)).toString();
+          row.text = openBody(entry.key, toBuffer(row.body_enc!), row).toString();
         } catch {
           row.text = null;
           row.ekm_denied = true;
@@ -80,8 +102,8 @@ export class BodyCipher {
   /** Forgets cached settings and keys of a workspace (after enable, rotate). */
   forget(workspace: string): void {
     this.settingsCache.delete(workspace);
-    for (const [id, entry] of this.keys) if (entry.row.workspace_id === workspace) this.keys.delete(id);
-    for (const slot of this.dayKeys.keys()) if (slot.startsWith(`${workspace}:`)) this.dayKeys.delete(slot);
+    for (const [id, entry] of [...this.keys.entries()]) if (entry.row.workspace_id === workspace) this.keys.delete(id);
+    for (const slot of [...this.dayKeys.keys()]) if (slot.startsWith(`${workspace}:`)) this.dayKeys.delete(slot);
   }
 
   provider(name: EkmWorkspace['provider']): KeyProvider {
@@ -133,20 +155,29 @@ export class BodyCipher {
   }
 
   private fresh(id: string): { row: DataKeyRow; key: Buffer } | undefined {
-    const hit = this.keys.get(id);
-    return hit && Date.now() - hit.at < KEY_TTL_MS ? hit : undefined;
+    return this.keys.get(id);
   }
 
   private remember(row: DataKeyRow, key: Buffer): void {
-    if (this.keys.size >= MAX_CACHED_KEYS) {
-      this.keys.clear();
-      this.dayKeys.clear();
-    }
-    this.keys.set(row.id, { row, key, at: Date.now() });
+    this.keys.set(row.id, { row, key });
   }
 }
 
-const aad = (channel: string, dataKeyId: string) => `body:${channel}:${dataKeyId}`;
+/**
+ * The additional data of a body's box: its channel, data key and message (seq and author), so a box
+ * copied onto another row fails to open. Bodies sealed before messages were bound (`legacyAad`:
+ * channel and key only) still open; they are bound once re-sealed.
+ */
+const aad = (channel: string, dataKeyId: string, owner: BodyOwner) => `body:${channel}:${dataKeyId}:${owner.seq}:${owner.user}`;
+const legacyAad = (channel: string, dataKeyId: string) => `body:${channel}:${dataKeyId}`;
+
+function openBody(key: Buffer, box: Buffer, row: MessageRow): Buffer {
+  try {
+    return open(key, box, aad(row.channel_id, row.data_key_id!, { seq: row.seq, user: row.user_id }));
+  } catch {
+    return open(key, box, legacyAad(row.channel_id, row.data_key_id!));
+  }
+}
 
 /** bytea arrives as a Buffer from a column, or as "\\x…" hex from to_jsonb(). */
 function toBuffer(value: Buffer | string): Buffer {

@@ -41,6 +41,8 @@ export class Projector {
   private timer: NodeJS.Timeout | undefined;
   private queued = false;
   private stopped = false;
+  /** Events applied by this projector since it was created, by any pass (a poll, a NOTIFY, runOnce). */
+  private appliedTotal = 0;
 
   constructor(
     readonly projection: Projection,
@@ -90,19 +92,22 @@ export class Projector {
   }
 
   /**
-   * Waits until every event committed before the call is applied, by this node or by the leader on
-   * another one. Used by the rebuild command and by tests; polls with a short back-off.
+   * Waits until the checkpoint reaches the end of the log visible at the call (every event committed
+   * before it is applied, by this node or by the leader on another one). Returns how many events
+   * this projector applied meanwhile, whichever pass applied them: a NOTIFY wake-up or a poll
+   * may run a pass between ours. Used by the rebuild command and by tests; polls with a short back-off.
    */
   async catchUp(opts: { timeoutMs?: number; onProgress?: (applied: number) => void } = {}): Promise<number> {
     const db = this.options.pool;
     const target = await lastCommitted(db);
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-    let applied = 0;
+    const start = this.appliedTotal;
+    let reported = 0;
     let pause = 5;
     for (;;) {
       const n = await this.runOnce();
-      applied += n;
-      if (n) opts.onProgress?.(applied);
+      const applied = this.appliedTotal - start;
+      if (applied !== reported) opts.onProgress?.((reported = applied));
       if (!target || !before(await this.checkpoint(db), target)) return applied;
       if (Date.now() > deadline) throw new Error(`projection ${this.projection.name}: not caught up after ${opts.timeoutMs ?? 30_000} ms`);
       if (!n) {
@@ -152,6 +157,7 @@ export class Projector {
       for (;;) {
         const n = await this.applyBatch(client);
         total += n;
+        this.appliedTotal += n;
         if (n < this.options.batchSize) return total;
       }
     } catch (err) {

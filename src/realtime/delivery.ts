@@ -8,6 +8,8 @@ import { room, Session, type Stream, unsent } from './session.js';
 
 const PAGE = 500;
 const RESYNC_PACKETS = 2000;
+/** How long a backlog read waits for its socket to drain before the stream is told to re-sync. */
+const BACKLOG_WAIT_MS = 30_000;
 
 interface ChannelStreams {
   all: Set<Stream>;
@@ -293,8 +295,9 @@ export class Delivery implements RelaySink {
     stream.reading = true;
     try {
       while (current()) {
-        await this.writable(session);
+        const drained = await this.writable(session);
         if (!current()) return;
+        if (!drained) return this.stall(stream); // a reader that stopped reading gets nothing more to buffer
         const events = await this.relay.readChannel(channel, stream.cursor, PAGE);
         if (!current()) return;
         for (const event of events) {
@@ -323,13 +326,19 @@ export class Delivery implements RelaySink {
     }
   }
 
-  /** Waits while the socket has a lot unsent, so a catch-up never buffers without bound. */
-  private async writable(session: Session): Promise<void> {
-    for (let i = 0; i < 3000 && !session.closed; i++) {
+  /**
+   * Waits while the socket has a lot unsent, so a catch-up never buffers without bound. False when
+   * it did not drain within BACKLOG_WAIT_MS.
+   */
+  private async writable(session: Session): Promise<boolean> {
+    const deadline = Date.now() + BACKLOG_WAIT_MS;
+    while (!session.closed) {
       const { bytes, packets } = unsent(session.socket);
-      if (bytes < this.config.SOCKET_RESYNC_BYTES / 4 && packets < RESYNC_PACKETS / 4) return;
+      if (bytes < this.config.SOCKET_RESYNC_BYTES / 4 && packets < RESYNC_PACKETS / 4) return true;
+      if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
+    return true;
   }
 
   /** Sockets whose live backlog grew too large leave the rooms and are told to re-sync. */

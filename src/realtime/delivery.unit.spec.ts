@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { loadConfig } from '../config/config.js';
 import type { EventStore } from '../event-store/event-store.js';
 import type { ChannelEvent } from '../event-store/events.js';
@@ -109,5 +110,30 @@ describe('Delivery backpressure', () => {
     typing.deliver(channel, 'UB');
     expect(a.sent.at(-1)).toEqual(['typing', { channel, user: 'UB' }]);
     await relay.reads.end();
+  });
+
+  it('tells a socket whose backlog read waited too long for its buffer to drain to re-sync, instead of writing on', async () => {
+    log.length = 0;
+    append(5);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    const relay = new Relay(store, repo, config);
+    try {
+      const delivery = new Delivery(relay, repo, config);
+      const server = new FakeServer();
+      delivery.bind(server as any);
+      const a = new FakeSocket(server);
+      a.conn.transport.socket.bufferedAmount = 10_000; // a reader that stopped reading
+      const sa = new Session(a as any, caller('UA'));
+      await delivery.open(sa, { [channel]: 0 });
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(a.sent).toEqual([['resync', { channel, seq: 0 }]]);
+
+      a.conn.transport.socket.bufferedAmount = 0;
+      expect(await delivery.sync(sa, { [channel]: 0 })).toEqual([]);
+      expect(a.seqs(channel)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      jest.useRealTimers();
+      await relay.reads.end();
+    }
   });
 });

@@ -1,5 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type Config } from '../config/config.js';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
@@ -10,6 +9,7 @@ import { ConversationsService } from '../api/conversations/conversations.service
 import { slackValidation } from '../api/slack-args.js';
 import { enforce, signalPolicy } from '../domain/channel-policy.js';
 import { SlackError } from '../domain/slack-error.js';
+import { SharedBudget } from '../rate-limit/shared-budget.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
@@ -37,10 +37,10 @@ interface SocketData {
  * session per socket and maps client commands to services. It pushes and accepts; it holds no SQL.
  */
 @WebSocketGateway()
-export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnApplicationShutdown {
   private readonly logger = new Logger(RealtimeGateway.name);
-  /** Socket commands have their own per-token budget (per node), the size of the REST one. */
-  private readonly limiter: RateLimiterMemory;
+  /** Socket commands have their own per-token budget (shared by the nodes), the size of the REST one. */
+  private readonly budget: SharedBudget;
 
   constructor(
     private readonly workspaces: WorkspacesService,
@@ -54,9 +54,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly unread: UnreadCountsRepository,
     @Inject(CONFIG) config: Config,
   ) {
-    this.limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 });
+    this.budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:socket`, config.RATE_LIMIT_PER_MINUTE);
     // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
     conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
+  }
+
+  onApplicationShutdown(): void {
+    this.budget.close();
   }
 
   afterInit(server: Server): void {
@@ -204,12 +208,9 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private async command(socket: Socket, ordered: boolean, work: (session: Session) => Promise<Record<string, unknown>>): Promise<Ack> {
     const session = (socket.data as SocketData).session;
     if (!session) return { ok: false, error: 'not_authed' };
-    try {
-      await this.limiter.consume(session.caller.tokenId);
-    } catch (res) {
-      if (res instanceof RateLimiterRes) return { ok: false, error: 'ratelimited', retry_after: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
-      return { ok: false, error: 'internal_error' };
-    }
+    const retryAfter = await this.budget.consume(session.caller.tokenId).catch(() => -1);
+    if (retryAfter === -1) return { ok: false, error: 'internal_error' };
+    if (retryAfter !== undefined) return { ok: false, error: 'ratelimited', retry_after: retryAfter };
     try {
       const result = ordered ? await session.run(() => work(session)) : await work(session);
       return { ok: true, ...result };

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { EventStore } from '../event-store/event-store.js';
 import { type ChannelEvent, formatCursor, type GlobalCursor, parseCursor } from '../event-store/events.js';
 import { parseTs } from '../domain/ts.js';
@@ -28,10 +29,16 @@ const WORKSPACE_CACHE = 50_000;
  * one being written and the next one being read). Used by the NDJSON endpoints and the CLI.
  */
 export class ReplayService {
+  /** A channel's workspace never changes: the lookups of workspace replays are kept, the least recently used dropped. */
+  private readonly workspaces: LRUCache<string, string>;
+
   constructor(
     private readonly store: EventStore,
     private readonly repo: ReplayRepository,
-  ) {}
+    options: { workspaceCacheSize?: number } = {},
+  ) {
+    this.workspaces = new LRUCache({ max: options.workspaceCacheSize ?? WORKSPACE_CACHE });
+  }
 
   /** The workspace a channel belongs to; undefined when there is no such channel. */
   channelWorkspace(channel: string): Promise<string | undefined> {
@@ -75,7 +82,6 @@ export class ReplayService {
     opts: { workspace?: string; channel?: string; limit?: number; filter?: ReplayFilter; pageSize?: number } = {},
   ): AsyncGenerator<ReplayPage<GlobalReplayEvent>> {
     const pageSize = opts.pageSize ?? PAGE;
-    const workspaces = new Map<string, string>();
     let left = opts.limit ?? Infinity;
     let after = cursor;
     let pending: Promise<GlobalReplayEvent[]> | undefined = this.store.readGlobal(after, pageSize);
@@ -83,12 +89,12 @@ export class ReplayService {
       const read: GlobalReplayEvent[] = await pending;
       if (!read.length) return;
       pending = read.length < pageSize ? undefined : prefetch(this.store.readGlobal(parseCursor(read[read.length - 1].cursor)!, pageSize));
-      if (opts.workspace) await this.learnWorkspaces(read, workspaces);
+      const workspaces = opts.workspace ? await this.workspacesOf(read) : undefined;
       const kept: GlobalReplayEvent[] = [];
       for (const event of read) {
         after = parseCursor(event.cursor)!;
         if (opts.channel && event.channel !== opts.channel) continue;
-        if (opts.workspace && workspaces.get(event.channel) !== opts.workspace) continue;
+        if (workspaces && workspaces.get(event.channel) !== opts.workspace) continue;
         if (!matches(event, opts.filter)) continue;
         kept.push(event);
         if (--left === 0) break;
@@ -97,11 +103,22 @@ export class ReplayService {
     }
   }
 
-  private async learnWorkspaces(events: GlobalReplayEvent[], known: Map<string, string>): Promise<void> {
-    const unknown = [...new Set(events.map((e) => e.channel).filter((c) => !known.has(c)))];
-    if (!unknown.length) return;
-    if (known.size + unknown.length > WORKSPACE_CACHE) known.clear();
-    for (const [channel, workspace] of await this.repo.workspacesOf(unknown)) known.set(channel, workspace);
+  /** The workspace of each channel of a page: from the cache, the misses in one query. */
+  private async workspacesOf(events: GlobalReplayEvent[]): Promise<Map<string, string>> {
+    const page = new Map<string, string>();
+    const missing: string[] = [];
+    for (const channel of new Set(events.map((e) => e.channel))) {
+      const workspace = this.workspaces.get(channel);
+      if (workspace) page.set(channel, workspace);
+      else missing.push(channel);
+    }
+    if (missing.length) {
+      for (const [channel, workspace] of await this.repo.workspacesOf(missing)) {
+        page.set(channel, workspace);
+        this.workspaces.set(channel, workspace);
+      }
+    }
+    return page;
   }
 }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { newUserId, newWorkspaceId } from '../domain/ids.js';
 import { issueToken, parseToken, secretMatches } from './tokens.js';
 import { type Role, type UserRow, WorkspacesRepository } from './workspaces.repository.js';
@@ -13,7 +14,7 @@ export interface Caller {
 
 @Injectable()
 export class WorkspacesService {
-  private readonly tokenCache = new Map<string, { row: UserRow & { secret_hash: Buffer }; at: number }>();
+  private readonly tokenCache = new LRUCache<string, UserRow & { secret_hash: Buffer }>({ max: 100_000, ttl: TOKEN_CACHE_MS });
 
   constructor(private readonly repo: WorkspacesRepository) {}
 
@@ -60,10 +61,9 @@ export class WorkspacesService {
    */
   private async tokenRow(id: string) {
     const hit = this.tokenCache.get(id);
-    if (hit && Date.now() - hit.at < TOKEN_CACHE_MS) return hit.row;
+    if (hit) return hit;
     const row = await this.repo.findByToken(id);
-    if (this.tokenCache.size >= 100_000) this.tokenCache.clear();
-    if (row) this.tokenCache.set(id, { row, at: Date.now() });
+    if (row) this.tokenCache.set(id, row);
     return row;
   }
 }

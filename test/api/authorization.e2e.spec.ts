@@ -134,14 +134,20 @@ describe('authorization', () => {
     });
 
     it('only the creator or a workspace admin may kick', async () => {
-      const target = await t.newUser(ws);
-      const ch = await t.newChannel(owner, 'kickable', false, [member, target]);
+      const [target, second] = [await t.newUser(ws), await t.newUser(ws)];
+      const ch = await t.newChannel(owner, 'kickable', false, [member, target, second, admin]);
+      const before = await t.tableCounts();
       expect((await t.api('conversations.kick', member.token, { channel: ch, user: target.id })).body).toEqual({
         ok: false,
         error: 'restricted_action',
       });
-      expect((await t.api('conversations.kick', owner.token, { channel: ch, user: target.id })).body.ok).toBe(true);
+      expect(await t.tableCounts()).toEqual(before);
+      // A workspace admin who did not create the channel.
+      expect((await t.api('conversations.kick', admin.token, { channel: ch, user: target.id })).body).toEqual({ ok: true });
       expect((await post(target, ch)).body).toEqual({ ok: false, error: 'not_in_channel' });
+      // The creator, who is not a workspace admin.
+      expect((await t.api('conversations.kick', owner.token, { channel: ch, user: second.id })).body).toEqual({ ok: true });
+      expect((await post(second, ch)).body).toEqual({ ok: false, error: 'not_in_channel' });
     });
   });
 

@@ -162,6 +162,23 @@ describe('projector', () => {
     expect(await unread('UREADER', 'CLEADER')).toBe(2);
   });
 
+  it('catchUp counts the events this projector applied, also those a NOTIFY wake-up applied', async () => {
+    await seedChannel(pool, { channel: 'CWAKE', users: ['UPOSTER', 'UREADER'] });
+    const warmup = projector(new UnreadProjection());
+    await warmup.catchUp();
+    await warmup.stop();
+    const before = await store.loadCheckpoint('unread');
+    await post('CWAKE', 'one');
+    await post('CWAKE', 'two');
+    await readableGlobally(before, 2);
+    // A fresh projector (not listening yet) woken just before the call: the wake-up's pass takes
+    // the lead and applies both events, the catch-up's own passes find nothing left.
+    const p = projector(new UnreadProjection());
+    p.wake();
+    expect(await p.catchUp()).toBe(2);
+    expect(await unread('UREADER', 'CWAKE')).toBe(2);
+  });
+
   it('an empty log leaves the checkpoint at the start', async () => {
     const other = await createTestDatabase();
     const otherPool = new pg.Pool({ connectionString: other.url, max: 2 });

@@ -1,9 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import type { SealedBody } from '../../crypto/body-cipher.js';
+import type { BodySealer } from '../../crypto/body-cipher.js';
 import { PG_POOL } from '../../db/database.module.js';
+import { inTransaction, type Queryable } from '../../db/database.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { EventStore } from '../../event-store/event-store.js';
+
+/** Stands in for an EKM body inside the post's transaction until it is sealed for its seq (never committed). */
+const UNSEALED = Buffer.alloc(0);
 
 export interface PostMessage {
   workspace: string;
@@ -33,22 +37,37 @@ export class ChatRepository {
   /**
    * Every check that must agree with the append runs inside post_message(), under the channel lock
    * (the same rules as channelPolicy('post'); test/api/post-message-parity.int.spec.ts pins them).
-   * `body` is the sealed body in an EKM workspace; the plain text otherwise. Refusals throw the
-   * Slack error code, `ekm_required` included (the workspace turned EKM on: seal and call again).
+   * Plaintext: one round trip. EKM (`sealer` given): the sealed box is bound to the message's seq,
+   * which post_message() assigns, so the body is sealed in the same transaction under the lock it
+   * took (the day key is already at hand: no KMS call under the lock), over a placeholder that never
+   * commits: no plaintext is ever written. Refusals throw the Slack error code, `ekm_required`
+   * included (the workspace turned EKM on: get a sealer and call again).
    */
-  async postMessage(cmd: PostMessage, body: SealedBody = { text: cmd.text, bodyEnc: null, dataKeyId: null }): Promise<Posted> {
-    const { rows } = await this.pool.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>({
-      name: 'post-message', // prepared once per connection: the hot path skips parse and plan
-      text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      values: [
-        cmd.workspace, cmd.channel, cmd.user, body.text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
-        cmd.clientMsgId ?? null, body.bodyEnc, body.dataKeyId,
-      ],
-    });
-    const r = rows[0];
+  async postMessage(cmd: PostMessage, sealer?: BodySealer): Promise<Posted> {
+    const r = sealer
+      ? await inTransaction(this.pool, async (db) => {
+          const r = await this.callPostMessage(db, cmd, null, UNSEALED, sealer.dataKeyId);
+          if (r.error || r.duplicate) return r;
+          const bodyEnc = sealer.seal(cmd.text, { seq: r.seq, user: cmd.user });
+          await db.query('UPDATE messages SET body_enc = $3 WHERE channel_id = $1 AND seq = $2', [cmd.channel, r.seq, bodyEnc]);
+          return r;
+        })
+      : await this.callPostMessage(this.pool, cmd, cmd.text, null, null);
     if (r.error) throw new SlackError(r.error);
     const seq = Number(r.seq);
     if (!r.duplicate) this.events.noteCommitted(cmd.channel, seq);
     return { seq, ts: r.ts, threadTs: r.thread_ts, duplicate: r.duplicate };
+  }
+
+  private async callPostMessage(db: Queryable, cmd: PostMessage, text: string | null, bodyEnc: Buffer | null, dataKeyId: string | null) {
+    const { rows } = await db.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>({
+      name: 'post-message', // prepared once per connection: the hot path skips parse and plan
+      text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      values: [
+        cmd.workspace, cmd.channel, cmd.user, text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
+        cmd.clientMsgId ?? null, bodyEnc, dataKeyId,
+      ],
+    });
+    return rows[0];
   }
 }

@@ -46,14 +46,14 @@ export class ChatService {
     return { channel: args.channel, ts, seq: posted.seq, message };
   }
 
-  /** Seals the body (EKM) outside any lock, then appends in one round trip. */
+  /** Gets the channel's day key (EKM; possibly a KMS round trip) outside any lock, then appends. */
   private async post(cmd: PostMessage): Promise<Posted> {
     try {
-      return await this.chat.postMessage(cmd, await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text));
+      return await this.chat.postMessage(cmd, await this.cipher.sealer(cmd.workspace, cmd.channel));
     } catch (err) {
       if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
-      // Our cached view said "no EKM" but the workspace has it now: seal with fresh settings, once.
-      return this.chat.postMessage(cmd, await this.cipher.seal(cmd.workspace, cmd.channel, cmd.text, true));
+      // Our cached view said "no EKM" but the workspace has it now: ask again with fresh settings, once.
+      return this.chat.postMessage(cmd, await this.cipher.sealer(cmd.workspace, cmd.channel, true));
     }
   }
 
@@ -67,7 +67,8 @@ export class ChatService {
     const ts = requireTs(args.ts, 'message_not_found');
     const facts = await this.editFacts(caller, args.channel, ts);
     enforce(channelPolicy('edit', facts));
-    const body = await this.cipher.seal(caller.workspace, args.channel, args.text);
+    // A body opens only for its own message: sealed for the message's seq and author, not the editor.
+    const body = await this.cipher.seal(caller.workspace, args.channel, args.text, { seq: facts.message!.seq, user: facts.message!.user_id });
     return this.events.transaction(async (tx) => {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'edit');
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });

@@ -24,8 +24,8 @@ export class EkmRunsRepository {
 
   /** Plaintext bodies of the workspace still to seal, locked for this batch. */
   async plaintextBodies(db: Queryable, workspace: string, limit: number) {
-    const { rows } = await db.query<{ channel_id: string; seq: string; text: string }>(
-      `SELECT m.channel_id, m.seq, m.text FROM messages m JOIN channels c ON c.id = m.channel_id
+    const { rows } = await db.query<{ channel_id: string; seq: string; user_id: string; text: string }>(
+      `SELECT m.channel_id, m.seq, m.user_id, m.text FROM messages m JOIN channels c ON c.id = m.channel_id
         WHERE c.workspace_id = $1 AND m.text IS NOT NULL AND m.body_enc IS NULL
         ORDER BY m.channel_id, m.seq LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
       [workspace, limit],

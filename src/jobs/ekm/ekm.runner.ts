@@ -44,7 +44,7 @@ export class EkmRunner {
         await this.cipher.settings(workspace, true); // once per batch; rows below use the fresh view
         const sealed = [];
         for (const row of rows) {
-          const body = await this.cipher.seal(workspace, row.channel_id, row.text);
+          const body = await this.cipher.seal(workspace, row.channel_id, row.text, { seq: row.seq, user: row.user_id });
           if (!body.bodyEnc) throw new Error('EKM was turned off while sealing');
           sealed.push({ channel: row.channel_id, seq: row.seq, bodyEnc: body.bodyEnc, dataKeyId: body.dataKeyId! });
         }
