@@ -22,6 +22,3 @@ CREATE TABLE retention_runs (
 );
 
 -- Expired bodies are found by age per channel through messages' UNIQUE (channel_id, ts).
-
--- Down Migration
-DROP TABLE retention_runs, retention_policies;
