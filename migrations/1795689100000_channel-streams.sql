@@ -73,8 +73,8 @@ CREATE TABLE messages (
   data_key_id      bigint,
   PRIMARY KEY (channel_id, seq),
   UNIQUE (channel_id, ts),
-  CHECK (thread_ts IS NULL OR thread_ts < ts),       -- a reply comes after its thread's root
-  CHECK (text IS NULL OR body_enc IS NULL)           -- a body is stored plaintext or sealed, never both
+  CONSTRAINT messages_reply_after_root CHECK (thread_ts IS NULL OR thread_ts < ts),
+  CONSTRAINT messages_plaintext_or_sealed CHECK (text IS NULL OR body_enc IS NULL)
 );
 CREATE INDEX messages_thread ON messages(channel_id, thread_ts, ts) WHERE thread_ts IS NOT NULL;
 

@@ -272,8 +272,8 @@ CREATE TABLE public.messages (
     attachments jsonb,
     body_enc bytea,
     data_key_id bigint,
-    CONSTRAINT messages_check CHECK (((thread_ts IS NULL) OR (thread_ts < ts))),
-    CONSTRAINT messages_check1 CHECK (((text IS NULL) OR (body_enc IS NULL))),
+    CONSTRAINT messages_plaintext_or_sealed CHECK (((text IS NULL) OR (body_enc IS NULL))),
+    CONSTRAINT messages_reply_after_root CHECK (((thread_ts IS NULL) OR (thread_ts < ts))),
     CONSTRAINT messages_reply_count_check CHECK ((reply_count >= 0)),
     CONSTRAINT messages_seq_check CHECK ((seq > 0)),
     CONSTRAINT messages_ts_check CHECK ((ts > 0))
