@@ -461,12 +461,6 @@ ALTER TABLE ONLY public.ekm_runs
 ALTER TABLE ONLY public.ekm_workspaces
     ADD CONSTRAINT ekm_workspaces_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
-ALTER TABLE ONLY public.events
-    ADD CONSTRAINT events_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
-
-ALTER TABLE ONLY public.messages
-    ADD CONSTRAINT messages_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
-
 ALTER TABLE ONLY public.retention_policies
     ADD CONSTRAINT retention_policies_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 

@@ -140,8 +140,7 @@ describe('schema', () => {
   });
 
   it.each([
-    ['a body of a channel that does not exist', `INSERT INTO messages (channel_id, seq, ts, user_id, text) VALUES ('CNONE', 1, 1, 'UHEAD', 'x')`, 'messages_channel_id_fkey'],
-    ['an event of a channel that does not exist', `INSERT INTO events (channel_id, seq, ts, type) VALUES ('CNONE', 1, 1, 'message')`, 'events_channel_id_fkey'],
+    ['a data key of a channel that does not exist', `INSERT INTO data_keys (workspace_id, channel_id, window_start, key_version, key_ref, wrapped) VALUES ('TSEED', 'CNONE', '2026-11-29', 1, 'v1', '\\x00')`, 'data_keys_channel_id_fkey'],
     ['a member who is not a user', `INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ('CHEAD', 'UNONE', 0)`, 'channel_members_user_id_fkey'],
     ['a channel whose creator is not a user', `INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ('CBAD', 'TSEED', 'bad', false, 'UNONE')`, 'channels_creator_fkey'],
     ['an event at seq 0', `INSERT INTO events (channel_id, seq, ts, type) VALUES ('CHEAD', 0, 1, 'message')`, 'events_seq_check'],
