@@ -1,5 +1,3 @@
--- Up Migration
-
 -- Workspaces, users and their tokens. Forward-only: see "Schema and migrations" in the README.
 CREATE TABLE workspaces (
   id          text PRIMARY KEY,

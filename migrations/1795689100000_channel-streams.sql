@@ -1,5 +1,3 @@
--- Up Migration
-
 -- Channels and their streams. Tables and indexes only: the functions that append to a stream
 -- (append_event, append_events, post_message) are in migrations/functions/, re-applied by every migrate.
 -- Per-channel tables reference each other through channel_id (they are to be distributed by it).

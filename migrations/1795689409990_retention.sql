@@ -1,5 +1,3 @@
--- Up Migration
-
 -- Retention: keep_days NULL keeps forever. A channel row overrides its workspace's row.
 CREATE TABLE retention_policies (
   workspace_id  text NOT NULL REFERENCES workspaces(id),

@@ -1,5 +1,3 @@
--- Up Migration
-
 -- Read model of the "unread" projection: one row per posted message (O(1) writes per message,
 -- whatever the channel's member count), maintained from message / message_changed /
 -- message_deleted events by src/projections/unread. Per-user counts are computed at read time

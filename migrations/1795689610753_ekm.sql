@@ -1,5 +1,3 @@
--- Up Migration
-
 -- Customer-managed keys (EKM): envelope encryption of message bodies.
 CREATE TABLE ekm_workspaces (
   workspace_id  text PRIMARY KEY REFERENCES workspaces(id),
