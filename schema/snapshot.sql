@@ -127,9 +127,7 @@ CREATE TABLE public.channels (
     purpose text DEFAULT ''::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     head_seq bigint DEFAULT 0 NOT NULL,
-    head_ts bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT channels_head_seq_check CHECK ((head_seq >= 0)),
-    CONSTRAINT channels_head_ts_check CHECK ((head_ts >= 0))
+    head_ts bigint DEFAULT 0 NOT NULL
 );
 
 CREATE TABLE public.checkpoints (
@@ -241,9 +239,7 @@ CREATE TABLE public.events (
     client_msg_id uuid,
     tx_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     "position" bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT events_seq_check CHECK ((seq > 0)),
-    CONSTRAINT events_ts_check CHECK ((ts > 0))
+    created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 ALTER TABLE public.events ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
@@ -271,12 +267,7 @@ CREATE TABLE public.messages (
     deleted boolean DEFAULT false NOT NULL,
     attachments jsonb,
     body_enc bytea,
-    data_key_id bigint,
-    CONSTRAINT messages_plaintext_or_sealed CHECK (((text IS NULL) OR (body_enc IS NULL))),
-    CONSTRAINT messages_reply_after_root CHECK (((thread_ts IS NULL) OR (thread_ts < ts))),
-    CONSTRAINT messages_reply_count_check CHECK ((reply_count >= 0)),
-    CONSTRAINT messages_seq_check CHECK ((seq > 0)),
-    CONSTRAINT messages_ts_check CHECK ((ts > 0))
+    data_key_id bigint
 );
 
 CREATE TABLE public.retention_policies (

@@ -114,6 +114,7 @@ describe('schema', () => {
     db = await createTestDatabase();
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
     await seedChannel(pool, { channel: 'CHEAD', users: ['UHEAD'] });
+    await seedChannel(pool, { channel: 'COTHER', users: ['UHEAD2'] });
   });
   afterAll(async () => {
     await pool.end();
@@ -143,9 +144,7 @@ describe('schema', () => {
     ['a data key of a channel that does not exist', `INSERT INTO data_keys (workspace_id, channel_id, window_start, key_version, key_ref, wrapped) VALUES ('TSEED', 'CNONE', '2026-11-29', 1, 'v1', '\\x00')`, 'data_keys_channel_id_fkey'],
     ['a member who is not a user', `INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ('CHEAD', 'UNONE', 0)`, 'channel_members_user_id_fkey'],
     ['a channel whose creator is not a user', `INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ('CBAD', 'TSEED', 'bad', false, 'UNONE')`, 'channels_creator_fkey'],
-    ['an event at seq 0', `INSERT INTO events (channel_id, seq, ts, type) VALUES ('CHEAD', 0, 1, 'message')`, 'events_seq_check'],
-    ['a body both plaintext and sealed', `INSERT INTO messages (channel_id, seq, ts, user_id, text, body_enc) VALUES ('CHEAD', 99, 99, 'UHEAD', 'x', '\\x00')`, 'messages_plaintext_or_sealed'],
-    ['a reply before its thread root', `INSERT INTO messages (channel_id, seq, ts, user_id, thread_ts) VALUES ('CHEAD', 98, 98, 'UHEAD', 99)`, 'messages_reply_after_root'],
+    ['a member with a negative read marker', `INSERT INTO channel_members (channel_id, user_id, joined_seq, last_read) VALUES ('CHEAD', 'UHEAD2', 0, -1)`, 'channel_members_last_read_check'],
     ['a user with an unknown role', `INSERT INTO users (id, workspace_id, name, role) VALUES ('UBAD', 'TSEED', 'bad', 'owner')`, 'users_role_check'],
   ])('the database refuses %s', async (_what, sql, constraint) => {
     await expect(pool.query(sql)).rejects.toMatchObject({ constraint });
