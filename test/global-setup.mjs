@@ -1,9 +1,9 @@
 // Builds this run's migrated template database; every test file clones it (CREATE DATABASE ... TEMPLATE),
-// so files run in parallel on their own databases. Plain JS: jest loads global setup outside its transform.
+// so files run in parallel on their own databases. Plain JS: jest loads global setup outside its transform,
+// which is why migrate() itself is plain JS too (src/db/migrate.mjs): the template is built as `npm start` builds.
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { runner } from 'node-pg-migrate';
+import { migrate } from '../src/db/migrate.mjs';
 
 export const SERVER_URL = process.env.TEST_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
 
@@ -14,11 +14,5 @@ export default async function globalSetup() {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${template}`);
   await admin.end();
-  await runner({
-    databaseUrl: `${SERVER_URL}/${template}`,
-    dir: fileURLToPath(new URL('../migrations', import.meta.url)),
-    direction: 'up',
-    migrationsTable: 'pgmigrations',
-    log: () => {},
-  });
+  await migrate(`${SERVER_URL}/${template}`);
 }

@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { runner } from 'node-pg-migrate';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+// Table migrations and function files are applied by one implementation, shared with the test set-up.
+export { MIGRATIONS_DIR, migrate } from './migrate.mjs';
 
 /** Creates the database named in `url` if it does not exist yet (`npm start` on a fresh machine). */
 export async function ensureDatabase(url: string): Promise<void> {
@@ -22,19 +21,6 @@ export async function ensureDatabase(url: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/** Applies pending SQL migrations from migrations/ (node-pg-migrate, locked against concurrent runs). */
-export async function migrate(url: string, log: (msg: string) => void = () => {}): Promise<void> {
-  await runner({
-    databaseUrl: url,
-    dir: MIGRATIONS_DIR,
-    direction: 'up',
-    migrationsTable: 'pgmigrations',
-    checkOrder: true,
-    singleTransaction: true,
-    log,
-  });
 }
 
 export function createPool(url: string, max: number): pg.Pool {

@@ -25,10 +25,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A throw-away database cloned from the migrated template, so test files can run in parallel. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A throw-away database cloned from the migrated template, so test files can run in parallel;
+ * `{ empty: true }`: an empty one instead (tests of migrate itself).
+ */
+export async function createTestDatabase({ empty = false } = {}): Promise<TestDatabase> {
   const name = `atomcast_t_${randomBytes(5).toString('hex')}`;
   await withAdminClient(async (c) => {
+    if (empty) return void (await c.query(`CREATE DATABASE ${name}`));
     for (let attempt = 0; ; attempt++) {
       try {
         await c.query(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);

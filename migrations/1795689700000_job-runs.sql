@@ -1,5 +1,3 @@
--- Up Migration
-
 -- Every admin-started or scheduled run (retention sweeps, EKM runs), and the outbox the job
 -- dispatcher reads: a row is inserted in the transaction of the state change that asks for it,
 -- and reaches BullMQ only through the dispatcher (dispatched_at NULL: not queued yet). The id is
@@ -24,11 +22,3 @@ CREATE INDEX job_runs_undispatched ON job_runs (created_at) WHERE dispatched_at 
 -- A workspace's recent runs (EKM status), and the last scheduled sweep.
 CREATE INDEX job_runs_workspace ON job_runs (workspace_id, created_at DESC);
 
--- Nothing was deployed with the twin tables they replace.
-DROP TABLE retention_runs, ekm_runs;
-
--- Retention: NULL channel_id is the workspace-wide setting (was the magic value '').
-ALTER TABLE retention_policies DROP CONSTRAINT retention_policies_pkey;
-ALTER TABLE retention_policies ALTER COLUMN channel_id DROP NOT NULL, ALTER COLUMN channel_id DROP DEFAULT;
-UPDATE retention_policies SET channel_id = NULL WHERE channel_id = '';
-ALTER TABLE retention_policies ADD CONSTRAINT retention_policies_scope UNIQUE NULLS NOT DISTINCT (workspace_id, channel_id);

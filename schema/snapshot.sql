@@ -1,0 +1,441 @@
+CREATE FUNCTION public.advance_channel_head(p_channel text, p_count integer, OUT seq bigint, OUT ts bigint) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  UPDATE channels c
+     SET head_seq = c.head_seq + p_count,
+         head_ts = greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, c.head_ts + 1) + p_count - 1
+   WHERE c.id = p_channel
+  RETURNING c.head_seq - p_count + 1, c.head_ts - p_count + 1 INTO seq, ts;
+END $$;
+
+CREATE FUNCTION public.append_event(p_channel text, p_type text, p_user text, p_data jsonb, p_client_msg_id uuid) RETURNS TABLE(seq bigint, ts bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  head record;
+BEGIN
+  head := advance_channel_head(p_channel, 1);
+  IF head.seq IS NULL THEN RETURN; END IF;
+  INSERT INTO events (channel_id, seq, ts, type, user_id, data, client_msg_id)
+  VALUES (p_channel, head.seq, head.ts, p_type, p_user, p_data, p_client_msg_id);
+  seq := head.seq; ts := head.ts;
+  RETURN NEXT;
+END $$;
+
+CREATE FUNCTION public.append_events(p_channel text, p_type text, p_user text, p_data jsonb[]) RETURNS TABLE(seq bigint, ts bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  head record;
+BEGIN
+  IF coalesce(cardinality(p_data), 0) = 0 THEN RETURN; END IF;
+  head := advance_channel_head(p_channel, cardinality(p_data));
+  IF head.seq IS NULL THEN RETURN; END IF;
+  RETURN QUERY
+    INSERT INTO events AS e (channel_id, seq, ts, type, user_id, data)
+    SELECT p_channel, head.seq + d.ord - 1, head.ts + d.ord - 1, p_type, p_user, d.data
+      FROM unnest(p_data) WITH ORDINALITY AS d(data, ord)
+     ORDER BY d.ord
+    RETURNING e.seq, e.ts;
+END $$;
+
+CREATE FUNCTION public.events_are_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RAISE EXCEPTION 'events are append-only: % is not allowed', TG_OP USING ERRCODE = 'restrict_violation';
+END $$;
+
+CREATE FUNCTION public.post_message(p_workspace text, p_channel text, p_user text, p_text text, p_thread_ts bigint, p_reply_broadcast boolean, p_client_msg_id uuid, p_body_enc bytea DEFAULT NULL::bytea, p_data_key_id bigint DEFAULT NULL::bigint) RETURNS TABLE(error text, seq bigint, ts bigint, thread_ts bigint, duplicate boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  ch record;
+  found_event record;
+  root bigint;
+  head record;
+BEGIN
+  duplicate := false;
+  -- The channel, its EKM flag and the caller's membership in one statement, the head row locked as
+  -- advance_channel_head() locks it (so the checks below hold until commit).
+  SELECT c.is_private, c.is_archived, w.workspace_id IS NOT NULL AS ekm,
+         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = p_user) AS is_member
+    INTO ch
+    FROM channels c LEFT JOIN ekm_workspaces w ON w.workspace_id = c.workspace_id
+   WHERE c.id = p_channel AND c.workspace_id = p_workspace
+     FOR NO KEY UPDATE OF c;
+  IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN
+    error := 'channel_not_found'; RETURN NEXT; RETURN;
+  END IF;
+  IF p_client_msg_id IS NOT NULL THEN
+    SELECT e.seq, e.ts, (e.data->>'thread_ts')::bigint AS thread_ts INTO found_event
+      FROM events e WHERE e.channel_id = p_channel AND e.client_msg_id = p_client_msg_id;
+    IF FOUND THEN
+      seq := found_event.seq; ts := found_event.ts; thread_ts := found_event.thread_ts; duplicate := true;
+      RETURN NEXT; RETURN;
+    END IF;
+  END IF;
+  IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
+  IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
+  -- An EKM workspace stores no plaintext body: a writer with a stale view of the setting is told to seal.
+  IF p_body_enc IS NULL AND ch.ekm THEN error := 'ekm_required'; RETURN NEXT; RETURN; END IF;
+  IF p_thread_ts IS NOT NULL THEN
+    -- Replying to a reply replies to its thread, as Slack does; a deleted parent with replies is a tombstone.
+    SELECT coalesce(m.thread_ts, m.ts) INTO root
+      FROM messages m WHERE m.channel_id = p_channel AND m.ts = p_thread_ts AND (NOT m.deleted OR m.reply_count > 0);
+    IF NOT FOUND THEN error := 'thread_not_found'; RETURN NEXT; RETURN; END IF;
+    p_thread_ts := root;
+  END IF;
+
+  head := advance_channel_head(p_channel, 1);
+  seq := head.seq; ts := head.ts;
+  INSERT INTO events (channel_id, seq, ts, type, user_id, data, client_msg_id)
+  VALUES (p_channel, seq, ts, 'message', p_user,
+          CASE WHEN p_thread_ts IS NULL THEN '{}'::jsonb
+               ELSE jsonb_strip_nulls(jsonb_build_object('thread_ts', p_thread_ts,
+                                                         'reply_broadcast', CASE WHEN p_reply_broadcast THEN true END)) END,
+          p_client_msg_id);
+  INSERT INTO messages (channel_id, seq, ts, user_id, text, body_enc, data_key_id, thread_ts, reply_broadcast, client_msg_id)
+  VALUES (p_channel, seq, ts, p_user, CASE WHEN p_body_enc IS NULL THEN p_text END, p_body_enc, p_data_key_id,
+          p_thread_ts, coalesce(p_reply_broadcast, false), p_client_msg_id);
+  IF p_thread_ts IS NOT NULL THEN
+    UPDATE messages m SET reply_count = m.reply_count + 1, latest_reply = post_message.ts
+     WHERE m.channel_id = p_channel AND m.ts = p_thread_ts;
+  END IF;
+  thread_ts := p_thread_ts;
+  RETURN NEXT;
+END $$;
+
+CREATE TABLE public.channel_members (
+    channel_id text NOT NULL,
+    user_id text NOT NULL,
+    joined_seq bigint NOT NULL,
+    last_read bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT channel_members_joined_seq_check CHECK ((joined_seq >= 0)),
+    CONSTRAINT channel_members_last_read_check CHECK ((last_read >= 0))
+);
+
+CREATE TABLE public.channels (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    name text NOT NULL,
+    is_private boolean NOT NULL,
+    is_archived boolean DEFAULT false NOT NULL,
+    creator text NOT NULL,
+    topic text DEFAULT ''::text NOT NULL,
+    purpose text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    head_seq bigint DEFAULT 0 NOT NULL,
+    head_ts bigint DEFAULT 0 NOT NULL
+);
+
+CREATE TABLE public.checkpoints (
+    name text NOT NULL,
+    tx_id xid8 NOT NULL,
+    "position" bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.data_keys (
+    id bigint NOT NULL,
+    workspace_id text NOT NULL,
+    channel_id text NOT NULL,
+    window_start date NOT NULL,
+    key_version integer NOT NULL,
+    key_ref text NOT NULL,
+    wrapped bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT data_keys_key_version_check CHECK ((key_version > 0))
+);
+
+ALTER TABLE public.data_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.data_keys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.ekm_audit (
+    id bigint NOT NULL,
+    workspace_id text NOT NULL,
+    action text NOT NULL,
+    actor text NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.ekm_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.ekm_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.ekm_revocations (
+    id bigint NOT NULL,
+    workspace_id text NOT NULL,
+    channel_id text,
+    from_ts bigint,
+    to_ts bigint,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    restored_at timestamp with time zone
+);
+
+ALTER TABLE public.ekm_revocations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.ekm_revocations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.ekm_workspaces (
+    workspace_id text NOT NULL,
+    provider text NOT NULL,
+    key_ref text NOT NULL,
+    key_version integer DEFAULT 1 NOT NULL,
+    enabled_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ekm_workspaces_key_version_check CHECK ((key_version > 0)),
+    CONSTRAINT ekm_workspaces_provider_check CHECK ((provider = ANY (ARRAY['local'::text, 'aws-kms'::text])))
+);
+
+CREATE TABLE public.events (
+    channel_id text NOT NULL,
+    seq bigint NOT NULL,
+    ts bigint NOT NULL,
+    type text NOT NULL,
+    user_id text,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_msg_id uuid,
+    tx_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    "position" bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.events ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.events_position_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.job_runs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    workspace_id text,
+    params jsonb DEFAULT '{}'::jsonb NOT NULL,
+    state text DEFAULT 'queued'::text NOT NULL,
+    progress bigint DEFAULT 0 NOT NULL,
+    error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    dispatched_at timestamp with time zone,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT job_runs_check CHECK (((kind = 'retention'::text) OR (workspace_id IS NOT NULL))),
+    CONSTRAINT job_runs_kind_check CHECK ((kind = ANY (ARRAY['retention'::text, 'ekm-encrypt'::text, 'ekm-rewrap'::text, 'ekm-announce'::text]))),
+    CONSTRAINT job_runs_progress_check CHECK ((progress >= 0)),
+    CONSTRAINT job_runs_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text])))
+);
+
+CREATE TABLE public.messages (
+    channel_id text NOT NULL,
+    seq bigint NOT NULL,
+    ts bigint NOT NULL,
+    user_id text NOT NULL,
+    text text,
+    thread_ts bigint,
+    reply_broadcast boolean DEFAULT false NOT NULL,
+    reply_count integer DEFAULT 0 NOT NULL,
+    latest_reply bigint,
+    edited_ts bigint,
+    edited_by text,
+    client_msg_id uuid,
+    deleted boolean DEFAULT false NOT NULL,
+    attachments jsonb,
+    body_enc bytea,
+    data_key_id bigint
+);
+
+CREATE TABLE public.retention_policies (
+    workspace_id text NOT NULL,
+    channel_id text,
+    keep_days integer,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT retention_policies_keep_days_check CHECK (((keep_days IS NULL) OR ((keep_days >= 1) AND (keep_days <= 36500))))
+);
+
+CREATE TABLE public.tokens (
+    id text NOT NULL,
+    user_id text NOT NULL,
+    secret_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone
+);
+
+CREATE TABLE public.unread_messages (
+    channel_id text NOT NULL,
+    ts bigint NOT NULL,
+    seq bigint NOT NULL,
+    user_id text NOT NULL,
+    counts_as_unread boolean NOT NULL,
+    mentions text[] DEFAULT '{}'::text[] NOT NULL,
+    mentions_channel boolean DEFAULT false NOT NULL,
+    mentions_here boolean DEFAULT false NOT NULL,
+    deleted boolean DEFAULT false NOT NULL,
+    CONSTRAINT unread_messages_seq_check CHECK ((seq > 0)),
+    CONSTRAINT unread_messages_ts_check CHECK ((ts > 0))
+);
+
+CREATE TABLE public.users (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    name text NOT NULL,
+    real_name text DEFAULT ''::text NOT NULL,
+    role text NOT NULL,
+    deleted boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['member'::text, 'admin'::text, 'analyst'::text])))
+);
+
+CREATE TABLE public.workspaces (
+    id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.channel_members
+    ADD CONSTRAINT channel_members_pkey PRIMARY KEY (channel_id, user_id);
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_workspace_id_name_key UNIQUE (workspace_id, name);
+
+ALTER TABLE ONLY public.checkpoints
+    ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY public.data_keys
+    ADD CONSTRAINT data_keys_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.data_keys
+    ADD CONSTRAINT data_keys_workspace_id_channel_id_window_start_key UNIQUE (workspace_id, channel_id, window_start);
+
+ALTER TABLE ONLY public.ekm_audit
+    ADD CONSTRAINT ekm_audit_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.ekm_revocations
+    ADD CONSTRAINT ekm_revocations_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.ekm_workspaces
+    ADD CONSTRAINT ekm_workspaces_pkey PRIMARY KEY (workspace_id);
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (channel_id, seq);
+
+ALTER TABLE ONLY public.job_runs
+    ADD CONSTRAINT job_runs_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_channel_id_ts_key UNIQUE (channel_id, ts);
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_pkey PRIMARY KEY (channel_id, seq);
+
+ALTER TABLE ONLY public.retention_policies
+    ADD CONSTRAINT retention_policies_scope UNIQUE NULLS NOT DISTINCT (workspace_id, channel_id);
+
+ALTER TABLE ONLY public.tokens
+    ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.unread_messages
+    ADD CONSTRAINT unread_messages_pkey PRIMARY KEY (channel_id, ts);
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_workspace_id_name_key UNIQUE (workspace_id, name);
+
+ALTER TABLE ONLY public.workspaces
+    ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
+
+CREATE INDEX channel_members_user ON public.channel_members USING btree (user_id, channel_id);
+
+CREATE INDEX data_keys_version ON public.data_keys USING btree (workspace_id, key_version);
+
+CREATE INDEX ekm_audit_workspace ON public.ekm_audit USING btree (workspace_id, id);
+
+CREATE INDEX ekm_revocations_active ON public.ekm_revocations USING btree (workspace_id) WHERE (restored_at IS NULL);
+
+CREATE UNIQUE INDEX events_client_msg_id ON public.events USING btree (channel_id, client_msg_id) WHERE (client_msg_id IS NOT NULL);
+
+CREATE INDEX events_global ON public.events USING btree (tx_id, "position");
+
+CREATE INDEX job_runs_undispatched ON public.job_runs USING btree (created_at) WHERE (dispatched_at IS NULL);
+
+CREATE INDEX job_runs_workspace ON public.job_runs USING btree (workspace_id, created_at DESC);
+
+CREATE INDEX messages_thread ON public.messages USING btree (channel_id, thread_ts, ts) WHERE (thread_ts IS NOT NULL);
+
+CREATE INDEX tokens_user ON public.tokens USING btree (user_id);
+
+CREATE INDEX unread_messages_countable ON public.unread_messages USING btree (channel_id, ts) INCLUDE (user_id, mentions, mentions_channel, mentions_here) WHERE (counts_as_unread AND (NOT deleted));
+
+CREATE INDEX unread_messages_mentions ON public.unread_messages USING btree (channel_id, ts) INCLUDE (user_id, mentions, mentions_channel, mentions_here) WHERE (counts_as_unread AND (NOT deleted) AND (mentions_channel OR mentions_here OR (mentions <> '{}'::text[])));
+
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON public.events FOR EACH STATEMENT EXECUTE FUNCTION public.events_are_append_only();
+
+CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.events_are_append_only();
+
+ALTER TABLE ONLY public.channel_members
+    ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
+
+ALTER TABLE ONLY public.channel_members
+    ADD CONSTRAINT channel_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_creator_fkey FOREIGN KEY (creator) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.data_keys
+    ADD CONSTRAINT data_keys_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
+
+ALTER TABLE ONLY public.data_keys
+    ADD CONSTRAINT data_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.ekm_audit
+    ADD CONSTRAINT ekm_audit_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.ekm_revocations
+    ADD CONSTRAINT ekm_revocations_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.ekm_workspaces
+    ADD CONSTRAINT ekm_workspaces_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.job_runs
+    ADD CONSTRAINT job_runs_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.retention_policies
+    ADD CONSTRAINT retention_policies_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.tokens
+    ADD CONSTRAINT tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+CREATE PUBLICATION atomcast_events WITH (publish = 'insert, update, delete, truncate');
+
+ALTER PUBLICATION atomcast_events ADD TABLE ONLY public.events;
