@@ -61,7 +61,9 @@ async function main(mode) {
   let committed = '';
   try {
     committed = readFileSync(SNAPSHOT, 'utf8');
-  } catch {}
+  } catch {
+    // no snapshot yet: everything differs
+  }
   if (committed === schema) {
     console.log('schema: the migrations build schema/snapshot.sql');
     return;

@@ -37,7 +37,7 @@ export async function closedLoop(
   let failed = 0;
   const client = async (i: number) => {
     while (performance.now() < until) {
-      let good = false;
+      let good: boolean;
       try {
         good = await op(i);
       } catch {

@@ -26,7 +26,7 @@ ${paragraph.repeat(48)}</article></body></html>
 `;
 
 const body = Buffer.from(ARTICLE);
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length });
   res.end(body);
 });

@@ -83,7 +83,7 @@ export class EkmController {
   ) {}
 
   @Get()
-  async status(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
+  async status(@Param('workspace') workspace: string) {
     return this.ekm.status(workspace);
   }
 
@@ -115,7 +115,7 @@ export class EkmController {
   }
 
   @Get('runs/:id')
-  async run(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('id') id: string) {
+  async run(@Param('workspace') workspace: string, @Param('id') id: string) {
     const run = await this.ekm.findRun(workspace, id);
     if (!run) throw new NotFoundException('run not found');
     return run;
@@ -123,7 +123,7 @@ export class EkmController {
 
   /** Every key operation, oldest first. */
   @Get('audit')
-  async audit(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Query() q: AuditQuery) {
+  async audit(@Param('workspace') workspace: string, @Query() q: AuditQuery) {
     return { entries: await this.ekm.auditLog(workspace, q.after ?? '0', q.limit ?? 100) };
   }
 

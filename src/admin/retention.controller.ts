@@ -30,7 +30,7 @@ export class RetentionController {
 
   /** The workspace setting and every channel override. */
   @Get('workspaces/:workspace/retention')
-  async get(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
+  async get(@Param('workspace') workspace: string) {
     const rows = await this.retention.policies(workspace);
     return {
       workspace: { keep_days: rows.find((r) => r.channel_id === null)?.keep_days ?? null },
@@ -39,7 +39,7 @@ export class RetentionController {
   }
 
   @Put('workspaces/:workspace/retention')
-  async setWorkspace(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RetentionPolicyDto) {
+  async setWorkspace(@Param('workspace') workspace: string, @Body() dto: RetentionPolicyDto) {
     await this.retention.setPolicy(workspace, null, dto.keep_days);
     return { keep_days: dto.keep_days };
   }
@@ -47,7 +47,6 @@ export class RetentionController {
   /** A channel setting overrides its workspace's (null: keep this channel forever). */
   @Put('workspaces/:workspace/channels/:channel/retention')
   async setChannel(
-    @Req() req: { admin: AdminCaller },
     @Param('workspace') workspace: string,
     @Param('channel') channel: string,
     @Body() dto: RetentionPolicyDto,
@@ -59,7 +58,7 @@ export class RetentionController {
 
   /** The channel follows its workspace's setting again. */
   @Delete('workspaces/:workspace/channels/:channel/retention') @HttpCode(204)
-  async clearChannel(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('channel') channel: string) {
+  async clearChannel(@Param('workspace') workspace: string, @Param('channel') channel: string) {
     await this.channelOf(workspace, channel);
     await this.retention.clearChannelPolicy(workspace, channel);
   }
@@ -69,12 +68,12 @@ export class RetentionController {
    * once even while Redis is down (the run starts when it is back). Poll the run for progress.
    */
   @Post('workspaces/:workspace/retention/runs') @HttpCode(202)
-  async run(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string) {
+  async run(@Param('workspace') workspace: string) {
     return retentionRunView(await this.retention.createRun(workspace));
   }
 
   @Get('workspaces/:workspace/retention/runs/:run')
-  async runStatus(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('run') id: string) {
+  async runStatus(@Param('workspace') workspace: string, @Param('run') id: string) {
     const run = await this.retention.findRun(id);
     if (!run || run.workspace_id !== workspace) throw new NotFoundException('run not found');
     return retentionRunView(run);

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { EventStore } from '../../src/event-store/event-store.js';
-import { safeFetch, UnfurlRefused, type SafeFetchOptions } from '../../src/jobs/unfurl/safe-fetch.js';
+import { safeFetch } from '../../src/jobs/unfurl/safe-fetch.js';
 import { UnfurlRepository } from '../../src/jobs/unfurl/unfurl.repository.js';
 import { UnfurlRetryable, UnfurlService, type UnfurlOptions } from '../../src/jobs/unfurl/unfurl.service.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
