@@ -78,7 +78,12 @@ function layerRules() {
       });
       return [
         rule(files.length ? { path: home, pathNot: regexOf(files) } : { path: home }, []),
-        ...files.map((file) => rule({ path: file }, mine.filter((e) => e.from === file).map((e) => e.to))),
+        ...files.map((file) =>
+          rule(
+            { path: file },
+            mine.filter((e) => e.from === file).map((e) => e.to),
+          ),
+        ),
       ];
     });
   });

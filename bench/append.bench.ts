@@ -60,8 +60,13 @@ if (args.help) {
   process.exit(0);
 }
 
-const list = (s: string) => s.split(',').map((v) => Number(v.trim())).filter((v) => Number.isInteger(v) && v > 0);
-const secs = (s: string | undefined, quick: number, normal: number) => Math.round(1000 * (s !== undefined ? Number(s) : args.quick ? quick : normal));
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((v) => Number.isInteger(v) && v > 0);
+const secs = (s: string | undefined, quick: number, normal: number) =>
+  Math.round(1000 * (s !== undefined ? Number(s) : args.quick ? quick : normal));
 const clientCounts = list(args.clients!);
 const channelCounts = list(args.channels!);
 const variants = [...args.variants!].filter((v): v is Variant => v in VARIANTS);
@@ -69,7 +74,15 @@ const warmupMs = secs(args.warmup, 0.3, 1);
 const measureMs = secs(args.seconds, 1, 4);
 const latencyMs = secs(args['latency-seconds'], 1, 3);
 const httpClient = (['undici', 'http', 'fetch'] as const).find((c) => c === args['http-client']);
-if (!httpClient || !clientCounts.length || !channelCounts.length || !variants.length || !(measureMs > 0) || !(warmupMs >= 0) || !(latencyMs > 0)) {
+if (
+  !httpClient ||
+  !clientCounts.length ||
+  !channelCounts.length ||
+  !variants.length ||
+  !(measureMs > 0) ||
+  !(warmupMs >= 0) ||
+  !(latencyMs > 0)
+) {
   process.stderr.write('bench: nothing to run; see --help\n');
   process.exit(2);
 }
@@ -138,9 +151,13 @@ async function main(): Promise<void> {
             spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
           }
           const cell = (row.cells[variant] = await runCellProcess(spec, execArgv));
-          const lat = cell.latency ? `; p50 ${cell.latency.p50.toFixed(1)} ms, p99 ${cell.latency.p99.toFixed(1)} ms at ${Math.round(cell.latency.achievedRate)}/s` : '';
+          const lat = cell.latency
+            ? `; p50 ${cell.latency.p50.toFixed(1)} ms, p99 ${cell.latency.p99.toFixed(1)} ms at ${Math.round(cell.latency.achievedRate)}/s`
+            : '';
           const failed = cell.throughput.failed ? ` (${cell.throughput.failed} failed)` : '';
-          log(`[${++done}/${total}] ${channels} channels x ${clients} clients (${variant}) ${VARIANTS[variant]}: ${Math.round(cell.throughput.rate)}/s${failed}${lat}`);
+          log(
+            `[${++done}/${total}] ${channels} channels x ${clients} clients (${variant}) ${VARIANTS[variant]}: ${Math.round(cell.throughput.rate)}/s${failed}${lat}`,
+          );
         } catch (err) {
           // One broken variant (say, the app does not start) must not cost the rest of the table.
           const reason = err instanceof Error ? err.message : String(err);
@@ -159,7 +176,9 @@ async function main(): Promise<void> {
     ...machine,
     `load avg:   ${loadAverage()} (at end)`,
     `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop; (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement`,
-    `(c) app:    ${Object.entries(appEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `(c) app:    ${Object.entries(appEnv)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
     ...variants.map((v) => `(${v}) ${VARIANTS[v]}`),
     '',
     resultsTable(rows),

@@ -27,7 +27,10 @@ if (flag('help')) {
   process.exit(0);
 }
 const quick = flag('quick');
-const SIZES = option('sizes', quick ? '500,2000' : '2000,10000').split(',').map(Number).filter((n) => n > 0);
+const SIZES = option('sizes', quick ? '500,2000' : '2000,10000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const POSTS = Number(option('posts', quick ? '10' : '30'));
 const RATE = Number(option('rate', '500'));
 const SECONDS = Number(option('seconds', quick ? '3' : '10'));
@@ -83,8 +86,14 @@ async function main(): Promise<void> {
     log('seeding...');
     const data = await seed(url, { bigUsers: BIG_USERS, manyChannels: MANY_CHANNELS, catchup: CATCHUP });
     app = await startServer('./app-server.js', {
-      DATABASE_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000', ROLES: 'api', PORT: '0',
-      PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'false', JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
+      DATABASE_URL: url,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '10000000',
+      ROLES: 'api',
+      PORT: '0',
+      PROJECTOR_ENABLED: 'false',
+      JOBS_DISPATCHER_ENABLED: 'false',
+      JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
     });
     plain = await startServer('./plain-server.js');
     await pause(1000);
@@ -113,7 +122,10 @@ async function main(): Promise<void> {
       await clients.close();
       // plain Socket.IO broadcast to as many sockets
       const plainBefore = await plain.rss();
-      const plainN = await clients.connect(plain.url, Array.from({ length: size }, () => ({ channel: 'plain' })));
+      const plainN = await clients.connect(
+        plain.url,
+        Array.from({ length: size }, () => ({ channel: 'plain' })),
+      );
       await pause(2000);
       const plainPerConn = ((await plain.rss()) - plainBefore) / plainN / 1024;
       const plainLat: number[] = [];
@@ -121,7 +133,9 @@ async function main(): Promise<void> {
         const key = `plain-${size}-${k}`;
         const arrived = clients.expect(key, plainN);
         const t0 = now();
-        plain.send({ broadcast: { channel: 'plain', seq: k + 1, ts: '1764150000.000001', type: 'message', user: data.poster.id, text: key } });
+        plain.send({
+          broadcast: { channel: 'plain', seq: k + 1, ts: '1764150000.000001', type: 'message', user: data.poster.id, text: key },
+        });
         plainLat.push((await arrived) - t0);
         await pause(20);
       }
@@ -133,18 +147,29 @@ async function main(): Promise<void> {
       const at = `1 channel x ${size.toLocaleString('en-US')} sockets`;
       const oursAt = (q: string, v: number) => figure(`post -> last socket, ${at}, ${q}`, v, 'ms');
       const plainAt = (q: string, v: number) => figure(`plain Socket.IO broadcast -> last socket, ${at}, ${q}`, v, 'ms');
-      for (const [q, o, b, ack] of [['p50', p50, b50, quantile(acks, 0.5)], ['p99', p99, b99, quantile(acks, 0.99)]] as const) {
+      for (const [q, o, b, ack] of [
+        ['p50', p50, b50, quantile(acks, 0.5)],
+        ['p99', p99, b99, quantile(acks, 0.99)],
+      ] as const) {
         figures.push(oursAt(q, o), plainAt(q, b), figure(`post ack, ${at}, ${q}`, ack, 'ms'));
         // Most of the extra time already passed before the broadcast began: the post itself limits the ratio.
         const limit = ack >= (o - b) / 2 ? `the post itself: its HTTP answer took ${fmt(ack)} of the ${fmt(o)} ms` : undefined;
-        ratios.push(ratio(`post -> last socket / plain broadcast, ${at}, ${q}`, oursAt(q, o), plainAt(q, b), { op: '<=', value: 1.5 }, limit));
+        ratios.push(
+          ratio(`post -> last socket / plain broadcast, ${at}, ${q}`, oursAt(q, o), plainAt(q, b), { op: '<=', value: 1.5 }, limit),
+        );
       }
       figures.push(
         figure(`memory per idle connection, ${size.toLocaleString('en-US')} sockets`, appPerConn, 'KB', { op: '<=', value: 30 }),
         figure(`memory per idle connection, plain Socket.IO, ${size.toLocaleString('en-US')} sockets`, plainPerConn, 'KB'),
       );
       rows.push([
-        at, fmt(p50), fmt(p99), fmt(b50), fmt(b99), fmt(p50 / b50, 2), fmt(p99 / b99, 2),
+        at,
+        fmt(p50),
+        fmt(p99),
+        fmt(b50),
+        fmt(b99),
+        fmt(p50 / b50, 2),
+        fmt(p99 / b99, 2),
         `${fmt(appPerConn)} / ${fmt(plainPerConn)}`,
       ]);
       log(`  ${rows.at(-1)!.join(' | ')}`);
@@ -183,9 +208,9 @@ async function main(): Promise<void> {
               else lat.push(last - at);
             },
             (err: Error) => {
-            failed++;
-            failure ??= err.message;
-          },
+              failed++;
+              failure ??= err.message;
+            },
           ),
         );
       }
@@ -196,27 +221,44 @@ async function main(): Promise<void> {
       const ack99 = quantile(acked, 0.99);
       figures.push(
         figure(`post -> last socket, ${at}, p50`, quantile(lat, 0.5), 'ms'),
-        figure(`post -> last socket, ${at}, p99`, quantile(lat, 0.99), 'ms', { op: '<=', value: 50 },
-          ack99 > 50 ? `the write path: the post acks alone reach p99 ${Math.round(ack99).toLocaleString('en-US')} ms` : undefined),
+        figure(
+          `post -> last socket, ${at}, p99`,
+          quantile(lat, 0.99),
+          'ms',
+          { op: '<=', value: 50 },
+          ack99 > 50 ? `the write path: the post acks alone reach p99 ${Math.round(ack99).toLocaleString('en-US')} ms` : undefined,
+        ),
         figure(`post ack, ${at}, p99`, ack99, 'ms'),
         figure(`posts failed or not delivered within 30 s, ${at}`, undelivered + failed, 'posts'),
       );
       manyRow = [
-        `${MANY_CHANNELS} channels x ${perChannel} sockets, ${RATE} posts/s`, fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)),
-        fmt(quantile(acked, 0.5)), fmt(quantile(acked, 0.99)), `${lat.length}/${total}`, `${failed}`, `${undelivered}`,
+        `${MANY_CHANNELS} channels x ${perChannel} sockets, ${RATE} posts/s`,
+        fmt(quantile(lat, 0.5)),
+        fmt(quantile(lat, 0.99)),
+        fmt(quantile(acked, 0.5)),
+        fmt(quantile(acked, 0.99)),
+        `${lat.length}/${total}`,
+        `${failed}`,
+        `${undelivered}`,
       ];
       log(`  ${manyRow.join(' | ')}`);
     }
 
     // catch-up
     const catchMs: number[] = [];
-    for (let r = 0; r < CATCHUP_RUNS; r++) catchMs.push(await clients.catchUp(app.url, data.catchup.user.token, data.catchup.channel, CATCHUP));
+    for (let r = 0; r < CATCHUP_RUNS; r++)
+      catchMs.push(await clients.catchUp(app.url, data.catchup.user.token, data.catchup.channel, CATCHUP));
     const c50 = quantile(catchMs, 0.5);
     const c99 = quantile(catchMs, 0.99);
     if (CATCHUP_RUNS > 0) {
       figures.push(
         figure(`catch-up of ${CATCHUP.toLocaleString('en-US')} missed events, p50`, c50, 'ms'),
-        figure(`catch-up of ${CATCHUP.toLocaleString('en-US')} missed events, p99`, c99, 'ms', CATCHUP === 10_000 ? { op: '<=', value: 1000 } : undefined),
+        figure(
+          `catch-up of ${CATCHUP.toLocaleString('en-US')} missed events, p99`,
+          c99,
+          'ms',
+          CATCHUP === 10_000 ? { op: '<=', value: 1000 } : undefined,
+        ),
       );
     }
 

@@ -16,7 +16,16 @@ import { SEAL_BATCH, sealRaw, sealWithEkm } from './jobs/reencrypt.js';
 import { SWEEP_BATCH, sweepRaw, sweepWithRetention } from './jobs/retention.js';
 import { type SeededWorkspace, seedMessages } from './jobs/seed.js';
 import { type Figure, figure, machineLines, type Ratio, ratio, startRun, writeResults } from './results.js';
-import { fetchParts, getRaw, linkText, type PageServer, startPageServer, UNFURL_CONCURRENCY, unfurlWithService, warmUpUnfurl } from './jobs/unfurl.js';
+import {
+  fetchParts,
+  getRaw,
+  linkText,
+  type PageServer,
+  startPageServer,
+  UNFURL_CONCURRENCY,
+  unfurlWithService,
+  warmUpUnfurl,
+} from './jobs/unfurl.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -114,7 +123,9 @@ function results(lines: Line[]): { figures: Figure[]; ratios: Ratio[] } {
     if (!l.baseline) continue;
     const base = lines.find((b) => b.result === l.baseline)!;
     const more = l.result.statementsPerItem > base.result.statementsPerItem + 0.5;
-    const limit = more ? `${l.result.statementsPerItem.toFixed(1)} SQL statements per item against ${base.result.statementsPerItem.toFixed(1)}` : undefined;
+    const limit = more
+      ? `${l.result.statementsPerItem.toFixed(1)} SQL statements per item against ${base.result.statementsPerItem.toFixed(1)}`
+      : undefined;
     const target = l.group === 're-encryption' ? ({ op: '>=', value: 0.5 } as const) : undefined;
     ratios.push(ratio(`${l.group}: ${l.what} / ${base.what}`, rates.get(l.result)!, rates.get(base.result)!, target, limit));
   }
@@ -225,7 +236,11 @@ async function main(): Promise<void> {
     ...(args.statements
       ? lines
           .filter((l) => l.result.statements?.length)
-          .flatMap((l) => [`statements of ${l.group} ${l.what} (count, text):`, ...l.result.statements!.map(([t, n]) => `${String(n).padStart(9)}  ${t}`), ''])
+          .flatMap((l) => [
+            `statements of ${l.group} ${l.what} (count, text):`,
+            ...l.result.statements!.map(([t, n]) => `${String(n).padStart(9)}  ${t}`),
+            '',
+          ])
       : []),
     ...(ratio === undefined
       ? []

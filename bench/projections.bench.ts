@@ -62,8 +62,14 @@ async function main(): Promise<void> {
   const ratios: Ratio[] = [];
   try {
     await migrate(url);
-    const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', PROJECTOR_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '10000000', PORT: '0',
-      JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}` }); // the Redis server is shared: keys of our own
+    const config = loadConfig({
+      DATABASE_URL: url,
+      LOG_LEVEL: 'warn',
+      PROJECTOR_ENABLED: 'false',
+      RATE_LIMIT_PER_MINUTE: '10000000',
+      PORT: '0',
+      JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
+    }); // the Redis server is shared: keys of our own
     const store = new EventStore(pool, config);
     const benchRun = await startRun(url);
     const machine = machineLines(benchRun.machine);
@@ -101,7 +107,13 @@ async function main(): Promise<void> {
     const rawFig = figure('raw paged read of the same events', raw, 'events/s');
     figures.push(rebuildFig, rawFig);
     ratios.push(ratio('rebuild `unread` / raw paged read', rebuildFig, rawFig, { op: '>=', value: 0.3 }));
-    rows.push(['rebuild `unread` from 0 (events/s)', fmt(rebuildRate), `raw paged read of events: ${fmt(raw)}/s`, (rebuildRate / raw).toFixed(2), '>= 0.3']);
+    rows.push([
+      'rebuild `unread` from 0 (events/s)',
+      fmt(rebuildRate),
+      `raw paged read of events: ${fmt(raw)}/s`,
+      (rebuildRate / raw).toFixed(2),
+      '>= 0.3',
+    ]);
 
     // ---- 2. append into a 100,000-member channel vs a 2-member one ----------------------------
     log('2/4 append cost, big vs small channel');
@@ -113,7 +125,12 @@ async function main(): Promise<void> {
       for (const channel of round % 2 ? [small, big] : [big, small]) {
         const started = performance.now();
         for (let i = 0; i < perRound; i++) {
-          await new ChatRepository(pool, store).postMessage({ workspace: WS, channel, user: userId(1), text: i % 10 ? `post ${i}` : `<!channel> post ${i}` });
+          await new ChatRepository(pool, store).postMessage({
+            workspace: WS,
+            channel,
+            user: userId(1),
+            text: i % 10 ? `post ${i}` : `<!channel> post ${i}`,
+          });
         }
         await projector.catchUp(); // the projection's write is part of the cost of a post
         cost[channel].push((performance.now() - started) / perRound);
@@ -126,8 +143,11 @@ async function main(): Promise<void> {
     figures.push(bigFig, smallFig);
     ratios.push(ratio(`post + project, ${fmt(BIG)}-member / 2-member channel`, bigFig, smallFig, { op: '<=', value: 1.2 }));
     rows.push([
-      `post + project, ${fmt(BIG)}-member channel (ms/post)`, perPost(big).toFixed(3), `2-member channel: ${perPost(small).toFixed(3)} ms`,
-      (perPost(big) / perPost(small)).toFixed(2), '<= 1.2',
+      `post + project, ${fmt(BIG)}-member channel (ms/post)`,
+      perPost(big).toFixed(3),
+      `2-member channel: ${perPost(small).toFixed(3)} ms`,
+      (perPost(big) / perPost(small)).toFixed(2),
+      '<= 1.2',
     ]);
     const projectionRows = Number((await pool.query('SELECT count(*) AS n FROM unread_messages WHERE channel_id = $1', [big])).rows[0].n);
 
@@ -161,25 +181,52 @@ async function main(): Promise<void> {
       const sql99 = percentile(sqlTimes, 99);
       figures.push(
         figure(`client.counts over HTTP, user in ${fmt(SIDEBAR)} channels, p50`, percentile(times, 50), 'ms'),
-        figure(`client.counts over HTTP, user in ${fmt(SIDEBAR)} channels, p99`, percentile(times, 99), 'ms', { op: '<=', value: 20 },
-          sql99 > 20 ? `its SQL alone: p99 ${sql99.toFixed(1)} ms` : `the HTTP request path (its SQL alone: p99 ${sql99.toFixed(1)} ms)`),
+        figure(
+          `client.counts over HTTP, user in ${fmt(SIDEBAR)} channels, p99`,
+          percentile(times, 99),
+          'ms',
+          { op: '<=', value: 20 },
+          sql99 > 20 ? `its SQL alone: p99 ${sql99.toFixed(1)} ms` : `the HTTP request path (its SQL alone: p99 ${sql99.toFixed(1)} ms)`,
+        ),
         figure(`client.counts SQL alone, user in ${fmt(SIDEBAR)} channels, p99`, sql99, 'ms'),
         figure(`client.counts answer size, user in ${fmt(SIDEBAR)} channels`, bytes / 1024, 'KiB'),
       );
       rows.push([
-        `client.counts, user in ${fmt(SIDEBAR)} channels, p99 ms (HTTP)`, percentile(times, 99).toFixed(1),
+        `client.counts, user in ${fmt(SIDEBAR)} channels, p99 ms (HTTP)`,
+        percentile(times, 99).toFixed(1),
         `p50 ${percentile(times, 50).toFixed(1)} ms; its SQL alone p50/p99 ${percentile(sqlTimes, 50).toFixed(1)}/${percentile(sqlTimes, 99).toFixed(1)} ms; ${fmt(bytes / 1024, 0)} KiB`,
-        '', '<= 20 ms',
+        '',
+        '<= 20 ms',
       ]);
 
       log('4/4 NDJSON replay vs COPY');
       const adminToken = issueToken();
       await pool.query(`UPDATE users SET role = 'analyst' WHERE id = $1`, [userId(2)]);
-      await pool.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [adminToken.id, userId(2), adminToken.secretHash]);
-      const replay = await timed(() => run('curl', ['-s', '-o', '/dev/null', '-w', '%{size_download}', '-H', `Authorization: Bearer ${adminToken.token}`, `${base}/admin/v1/events`], { maxBuffer: 1 << 20 }));
-      const copy = await timed(() => run('psql', [url, '-qAtc', `COPY (SELECT e.channel_id, e.seq, e.ts, e.type, e.user_id, e.data, e.client_msg_id, e.tx_id, e.position, m.text
+      await pool.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [
+        adminToken.id,
+        userId(2),
+        adminToken.secretHash,
+      ]);
+      const replay = await timed(() =>
+        run(
+          'curl',
+          ['-s', '-o', '/dev/null', '-w', '%{size_download}', '-H', `Authorization: Bearer ${adminToken.token}`, `${base}/admin/v1/events`],
+          { maxBuffer: 1 << 20 },
+        ),
+      );
+      const copy = await timed(() =>
+        run(
+          'psql',
+          [
+            url,
+            '-qAtc',
+            `COPY (SELECT e.channel_id, e.seq, e.ts, e.type, e.user_id, e.data, e.client_msg_id, e.tx_id, e.position, m.text
                                                                        FROM events e LEFT JOIN messages m ON m.channel_id = e.channel_id AND m.seq = e.seq
-                                                                      ORDER BY e.tx_id, e.position) TO STDOUT`], { maxBuffer: 1 << 30 }));
+                                                                      ORDER BY e.tx_id, e.position) TO STDOUT`,
+          ],
+          { maxBuffer: 1 << 30 },
+        ),
+      );
       const replayRate = total / replay.seconds;
       const copyRate = total / copy.seconds;
       const replayFig = figure('NDJSON replay of the whole log', replayRate, 'events/s');
@@ -187,20 +234,31 @@ async function main(): Promise<void> {
       figures.push(replayFig, copyFig);
       ratios.push(ratio('NDJSON replay / COPY to psql', replayFig, copyFig, { op: '>=', value: 0.5 }));
       rows.push([
-        'NDJSON replay of the whole log (events/s)', fmt(replayRate), `COPY of the same rows (with text) to psql: ${fmt(copyRate)}/s`,
-        (replayRate / copyRate).toFixed(2), '>= 0.5',
+        'NDJSON replay of the whole log (events/s)',
+        fmt(replayRate),
+        `COPY of the same rows (with text) to psql: ${fmt(copyRate)}/s`,
+        (replayRate / copyRate).toFixed(2),
+        '>= 0.5',
       ]);
       log(`   replay: ${fmt(total)} events, ${fmt(Number(replay.result.stdout) / 2 ** 20, 1)} MiB in ${replay.seconds.toFixed(2)} s`);
     } finally {
       const queues = app.get(JobQueues);
-      for (const q of Object.values(QUEUES)) await queues.get(q).obliterate({ force: true }).catch(() => {}); // our prefix's keys
+      for (const q of Object.values(QUEUES))
+        await queues
+          .get(q)
+          .obliterate({ force: true })
+          .catch(() => {}); // our prefix's keys
       await app.close();
     }
 
     process.stdout.write(`\nnpm run bench:projections${quick ? ' -- --quick' : ''}\n`);
     for (const line of machine) process.stdout.write(`${line}\n`);
-    process.stdout.write(`data: ${fmt(total)} events in the log (${fmt(logEvents)} in 100 busy channels, ${fmt(sidebarEvents)} in the sidebar channels), ${fmt(BIG)} users\n`);
-    process.stdout.write(`      the ${fmt(BIG)}-member channel holds ${fmt(projectionRows)} unread_messages rows after ${fmt(6 * perRound)} posts: one per message, none per member\n\n`);
+    process.stdout.write(
+      `data: ${fmt(total)} events in the log (${fmt(logEvents)} in 100 busy channels, ${fmt(sidebarEvents)} in the sidebar channels), ${fmt(BIG)} users\n`,
+    );
+    process.stdout.write(
+      `      the ${fmt(BIG)}-member channel holds ${fmt(projectionRows)} unread_messages rows after ${fmt(6 * perRound)} posts: one per message, none per member\n\n`,
+    );
     process.stdout.write('| measure | value | baseline (same run) | ratio | target |\n| --- | ---: | --- | ---: | --- |\n');
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
     writeResults(benchRun, {

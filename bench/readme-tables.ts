@@ -22,7 +22,14 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 function table(r: BenchResults): string {
   const byName = new Map(r.figures.map((f) => [f.name, f]));
   const rows = [
-    ...r.ratios.map((q) => [q.name, value(byName.get(q.numerator)), value(byName.get(q.denominator)), q.value == null ? '-' : q.value.toFixed(2), target(q.target), met(q)]),
+    ...r.ratios.map((q) => [
+      q.name,
+      value(byName.get(q.numerator)),
+      value(byName.get(q.denominator)),
+      q.value == null ? '-' : q.value.toFixed(2),
+      target(q.target),
+      met(q),
+    ]),
     ...r.figures.filter((f) => f.target).map((f) => [f.name, value(f), '', '', target(f.target, f.unit), met(f)]),
   ];
   return [
@@ -52,7 +59,10 @@ function section(name: Benchmark, r: BenchResults | undefined): string {
 }
 
 /** The README with every benchmark's section regenerated, and the benchmarks whose section changed. */
-export function renderTables(readme: string, results: (name: Benchmark) => BenchResults | undefined): { readme: string; stale: Benchmark[] } {
+export function renderTables(
+  readme: string,
+  results: (name: Benchmark) => BenchResults | undefined,
+): { readme: string; stale: Benchmark[] } {
   const stale: Benchmark[] = [];
   for (const name of BENCHMARKS) {
     const start = `<!-- bench:${name}:start -->`;
@@ -82,7 +92,9 @@ function main(): void {
     process.stdout.write('README.md: the performance tables match bench/results/\n');
   } else {
     writeFileSync(file, readme);
-    process.stdout.write(stale.length ? `README.md: rewrote the tables of ${stale.join(', ')}\n` : 'README.md: the tables were up to date\n');
+    process.stdout.write(
+      stale.length ? `README.md: rewrote the tables of ${stale.join(', ')}\n` : 'README.md: the tables were up to date\n',
+    );
   }
 }
 

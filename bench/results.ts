@@ -104,11 +104,19 @@ function git(args: string[]): string | undefined {
 }
 
 /** What a run is started with: when, on which commit, on which machine. Call it before measuring. */
-export async function startRun(databaseUrl: string): Promise<{ started: number; date: string; commit: string; dirty: boolean; machine: Machine }> {
+export async function startRun(
+  databaseUrl: string,
+): Promise<{ started: number; date: string; commit: string; dirty: boolean; machine: Machine }> {
   const started = Date.now();
   // Results and docs (the README's generated tables above all) do not change what is measured.
   const dirty = git(['status', '--porcelain', '--', '.', ':(exclude)bench/results', ':(exclude,glob)**/*.md']);
-  return { started, date: new Date(started).toISOString(), commit: git(['rev-parse', 'HEAD']) ?? 'unknown', dirty: dirty === undefined || dirty !== '', machine: await machine(databaseUrl) };
+  return {
+    started,
+    date: new Date(started).toISOString(),
+    commit: git(['rev-parse', 'HEAD']) ?? 'unknown',
+    dirty: dirty === undefined || dirty !== '',
+    machine: await machine(databaseUrl),
+  };
 }
 
 async function machine(databaseUrl: string): Promise<Machine> {
@@ -147,7 +155,9 @@ export function machineLines(m: Machine): string[] {
     `os:         ${m.os}`,
     `node:       ${m.node}`,
     `postgresql: ${m.postgresql}`,
-    `pg config:  ${Object.entries(m.postgresqlSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `pg config:  ${Object.entries(m.postgresqlSettings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
     `load avg:   ${m.loadAverage.start.join(' ')} (1/5/15 min, at start; other work on the box skews every figure)`,
   ];
 }

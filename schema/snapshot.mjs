@@ -39,9 +39,20 @@ async function dumpFreshSchema() {
     try {
       await migrate(`${SERVER_URL}/${name}`);
       // node-pg-migrate's bookkeeping table is not our schema.
-      return execFileSync(PG_DUMP, ['--schema-only', '--no-owner', '--no-privileges', '--exclude-table=pgmigrations', '--exclude-table=pgmigrations_id_seq', `${SERVER_URL}/${name}`], {
-        encoding: 'utf8',
-      });
+      return execFileSync(
+        PG_DUMP,
+        [
+          '--schema-only',
+          '--no-owner',
+          '--no-privileges',
+          '--exclude-table=pgmigrations',
+          '--exclude-table=pgmigrations_id_seq',
+          `${SERVER_URL}/${name}`,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
@@ -70,7 +81,9 @@ async function main(mode) {
   }
   const built = join(tmpdir(), 'atomcast-schema-built.sql');
   writeFileSync(built, schema);
-  spawnSync('diff', ['-u', '--label', 'schema/snapshot.sql (committed)', '--label', 'migrations (built)', SNAPSHOT, built], { stdio: 'inherit' });
+  spawnSync('diff', ['-u', '--label', 'schema/snapshot.sql (committed)', '--label', 'migrations (built)', SNAPSHOT, built], {
+    stdio: 'inherit',
+  });
   console.error(`schema: the migrations build another schema than schema/snapshot.sql (built: ${built}).
 If the change is intended, run \`npm run schema:update\` and commit schema/snapshot.sql.`);
   process.exitCode = 1;

@@ -14,9 +14,11 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen(config.PORT, config.HOST);
-  app.get(Logger).log(
-    `atomcast listening on http://${config.HOST}:${config.PORT} (roles: ${config.ROLES.join(',')}; Slack API at /api, admin docs at /admin/docs)`,
-  );
+  app
+    .get(Logger)
+    .log(
+      `atomcast listening on http://${config.HOST}:${config.PORT} (roles: ${config.ROLES.join(',')}; Slack API at /api, admin docs at /admin/docs)`,
+    );
 }
 
 main().catch((err: unknown) => {

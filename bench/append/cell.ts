@@ -90,7 +90,7 @@ if (process.send) {
   process.once('message', (spec: CellSpec) => {
     runCell(spec).then(
       (result) => process.send!({ result }, () => process.exit(0)),
-      (err: unknown) => process.send!({ error: err instanceof Error ? err.stack ?? err.message : String(err) }, () => process.exit(1)),
+      (err: unknown) => process.send!({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, () => process.exit(1)),
     );
   });
 }

@@ -9,7 +9,11 @@ export interface Row {
   cells: Partial<Record<Variant, CellResult>>;
 }
 
-export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 const n0 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : Math.round(v).toLocaleString('en-US'));
 const n1 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(1));
@@ -25,7 +29,19 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 export function resultsTable(rows: Row[]): string {
   const bare = rows.some((row) => row.cells.e);
-  const header = ['channels x clients', '(a) insert/s', '(b) store/s', '(c) http/s', '(d) emmett/s', 'b/a', 'b/d', 'c/a', 'c p50 ms', 'c p99 ms', 'c at /s'];
+  const header = [
+    'channels x clients',
+    '(a) insert/s',
+    '(b) store/s',
+    '(c) http/s',
+    '(d) emmett/s',
+    'b/a',
+    'b/d',
+    'c/a',
+    'c p50 ms',
+    'c p99 ms',
+    'c at /s',
+  ];
   if (bare) header.push('(e) bare/s', 'e/a');
   return formatTable(
     header,
@@ -58,7 +74,9 @@ export function failures(rows: Row[]): string[] {
       const failed = cell.throughput.failed + (cell.latency?.failed ?? 0);
       if (!failed) continue;
       const total = failed + cell.throughput.ok + (cell.latency?.samples ?? 0);
-      out.push(`${row.channels} x ${row.clients} (${variant}): ${failed.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} calls failed${variant === 'd' ? ' (version conflicts on a shared stream)' : ''}`);
+      out.push(
+        `${row.channels} x ${row.clients} (${variant}): ${failed.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} calls failed${variant === 'd' ? ' (version conflicts on a shared stream)' : ''}`,
+      );
     }
   }
   return out;
@@ -104,17 +122,29 @@ export function results(rows: Row[]): { figures: Figure[]; ratios: Ratio[] } {
     if (row.channels !== 100 || row.clients !== 16) continue;
     const cpu = (v: Variant) => row.cells[v]?.cpu;
     const dbBound = (x: Variant, y: Variant) =>
-      cpu(x) && cpu(y) && cpu(x)!.dbUs > cpu(y)!.dbUs ? `PostgreSQL CPU per event: ${Math.round(cpu(x)!.dbUs)} µs against ${Math.round(cpu(y)!.dbUs)} µs` : undefined;
+      cpu(x) && cpu(y) && cpu(x)!.dbUs > cpu(y)!.dbUs
+        ? `PostgreSQL CPU per event: ${Math.round(cpu(x)!.dbUs)} µs against ${Math.round(cpu(y)!.dbUs)} µs`
+        : undefined;
     const busy = cpu('c')?.appBusy;
     const pair = (x: Variant, y: Variant, target: number, limit: string | undefined) =>
-      rates[x] && rates[y] && ratios.push(ratio(`(${x}) ${VARIANTS[x]} / (${y}) ${VARIANTS[y]}, ${at}`, rates[x], rates[y], { op: '>=', value: target }, limit));
+      rates[x] &&
+      rates[y] &&
+      ratios.push(ratio(`(${x}) ${VARIANTS[x]} / (${y}) ${VARIANTS[y]}, ${at}`, rates[x], rates[y], { op: '>=', value: target }, limit));
     pair('b', 'a', 0.6, dbBound('b', 'a'));
     pair('b', 'd', 3, dbBound('b', 'd'));
-    pair('c', 'a', 0.35, busy !== undefined && busy >= 0.9 ? `the app's one JavaScript thread, busy ${Math.round(100 * busy)}% of the window` : undefined);
+    pair(
+      'c',
+      'a',
+      0.35,
+      busy !== undefined && busy >= 0.9 ? `the app's one JavaScript thread, busy ${Math.round(100 * busy)}% of the window` : undefined,
+    );
     const lat = row.cells.c?.latency;
     if (lat) {
       figures.push(figure(`(c) p50 at half of its peak, ${at}`, lat.p50, 'ms'));
-      const waited = cpu('c') && cpu('c')!.dbWaitUs > cpu('c')!.dbUs ? 'an oversubscribed box: the backends waited longer for a core than they ran' : undefined;
+      const waited =
+        cpu('c') && cpu('c')!.dbWaitUs > cpu('c')!.dbUs
+          ? 'an oversubscribed box: the backends waited longer for a core than they ran'
+          : undefined;
       figures.push(figure(`(c) p99 at half of its peak, ${at}`, lat.p99, 'ms', { op: '<=', value: 20 }, waited));
     }
   }
@@ -142,7 +172,7 @@ export function cpuTable(rows: Row[]): string[] {
   if (!cells.length) return [];
   return [
     'CPU per event, microseconds (client = the load process; db = its PostgreSQL backends; db wait = their run-queue wait;',
-    'app busy = share of the window the app\'s JavaScript thread was running or waiting for a core):',
+    "app busy = share of the window the app's JavaScript thread was running or waiting for a core):",
     formatTable(['cell', 'client', 'app', 'db', 'total', 'db wait', 'app busy'], cells),
     '',
   ];

@@ -78,7 +78,12 @@ export async function seed(url: string, users: number, channels: number): Promis
     for (let i = 0; i < users; i++) {
       const id = newUserId();
       const token = issueToken();
-      await client.query('INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, $3, $4)', [id, workspace, `bench${i}`, 'member']);
+      await client.query('INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, $3, $4)', [
+        id,
+        workspace,
+        `bench${i}`,
+        'member',
+      ]);
       await client.query('INSERT INTO tokens (id, user_id, secret_hash) VALUES ($1, $2, $3)', [token.id, id, token.secretHash]);
       seeded.push({ id, token: token.token });
     }

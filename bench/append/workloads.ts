@@ -11,7 +11,6 @@ import type { Operation } from './load.js';
 import { type BenchData, PLAIN_TABLE } from './setup.js';
 import type { Variant } from './variants.js';
 
-
 export interface Workload {
   op: Operation;
   close(): Promise<void>;
@@ -75,7 +74,10 @@ function bareAppend({ data, clients, channels }: WorkloadOptions): Workload {
     op: async (client) => {
       const user = data.users[client % data.users.length].id;
       const { rows } = await pool.query('SELECT seq FROM append_event($1, $2, $3, $4, NULL)', [
-        data.channels[pick(channels)], 'message', user, { text: text(client) },
+        data.channels[pick(channels)],
+        'message',
+        user,
+        { text: text(client) },
       ]);
       return rows.length === 1;
     },

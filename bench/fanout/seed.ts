@@ -29,9 +29,15 @@ export async function seed(url: string, sizes: { bigUsers: number; manyChannels:
     const channel = async (members: string[]) => {
       const id = newChannelId();
       await db.query(`INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ($1, $2, $3, false, $4)`, [
-        id, workspace, `fan-${id.toLowerCase()}`, members[0],
+        id,
+        workspace,
+        `fan-${id.toLowerCase()}`,
+        members[0],
       ]);
-      await db.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) SELECT $1, u, 0 FROM unnest($2::text[]) u', [id, members]);
+      await db.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) SELECT $1, u, 0 FROM unnest($2::text[]) u', [
+        id,
+        members,
+      ]);
       return id;
     };
     const poster = await user();
@@ -46,7 +52,10 @@ export async function seed(url: string, sizes: { bigUsers: number; manyChannels:
     const catchUser = await user();
     const catchChannel = await channel([poster.id, catchUser.id]);
     await db.query(`SELECT post_message($1, $2, $3, 'catch-up ' || i, NULL, false, NULL) FROM generate_series(1, $4::int) i`, [
-      workspace, catchChannel, poster.id, sizes.catchup,
+      workspace,
+      catchChannel,
+      poster.id,
+      sizes.catchup,
     ]);
     await db.query('ANALYZE');
     return { workspace, poster, big, many, catchup: { channel: catchChannel, user: catchUser } };

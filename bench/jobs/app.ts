@@ -48,7 +48,11 @@ export async function startJobsApp(databaseUrl: string, extraEnv: Record<string,
     async close() {
       await monitor.end();
       const queues = context.get(JobQueues);
-      for (const name of Object.values(QUEUES)) await queues.get(name).obliterate({ force: true }).catch(() => {});
+      for (const name of Object.values(QUEUES))
+        await queues
+          .get(name)
+          .obliterate({ force: true })
+          .catch(() => {});
       await context.close();
     },
   };

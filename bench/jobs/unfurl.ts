@@ -33,7 +33,9 @@ export function startPageServer(children: Set<ChildProcess>): Promise<PageServer
       child.send({ stop: true });
     });
   return new Promise((resolve, reject) => {
-    child.once('message', (msg: { port: number; bytes: number }) => resolve({ origin: `http://127.0.0.1:${msg.port}`, bytes: msg.bytes, stop }));
+    child.once('message', (msg: { port: number; bytes: number }) =>
+      resolve({ origin: `http://127.0.0.1:${msg.port}`, bytes: msg.bytes, stop }),
+    );
     child.once('exit', (code) => reject(new Error(`page server exited with ${code} during start-up`)));
   });
 }
@@ -43,10 +45,12 @@ export const linkText = (origin: string) => (i: number) => `have a look at ${ori
 
 /** The workspace's messages in the order they were posted, as the dispatcher would queue them. */
 async function postedMessages(app: JobsApp, ws: SeededWorkspace): Promise<Array<{ channel: string; seq: number }>> {
-  const { rows } = await app.context.get<symbol, pg.Pool>(PG_POOL).query<{ channel_id: string; seq: string }>(
-    'SELECT m.channel_id, m.seq FROM messages m JOIN channels c ON c.id = m.channel_id WHERE c.workspace_id = $1 ORDER BY m.ts, m.channel_id',
-    [ws.workspace],
-  );
+  const { rows } = await app.context
+    .get<symbol, pg.Pool>(PG_POOL)
+    .query<{ channel_id: string; seq: string }>(
+      'SELECT m.channel_id, m.seq FROM messages m JOIN channels c ON c.id = m.channel_id WHERE c.workspace_id = $1 ORDER BY m.ts, m.channel_id',
+      [ws.workspace],
+    );
   return rows.map((r) => ({ channel: r.channel_id, seq: Number(r.seq) }));
 }
 
@@ -62,7 +66,8 @@ export async function unfurlWithService(app: JobsApp, ws: SeededWorkspace): Prom
     });
     return outcomes.get('unfurled') ?? 0;
   });
-  if (result.items !== ws.count) throw new Error(`unfurled ${result.items} of ${ws.count}: ${JSON.stringify(Object.fromEntries(outcomes))}`);
+  if (result.items !== ws.count)
+    throw new Error(`unfurled ${result.items} of ${ws.count}: ${JSON.stringify(Object.fromEntries(outcomes))}`);
   return result;
 }
 

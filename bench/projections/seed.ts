@@ -19,7 +19,13 @@ export const userId = (i: number) => `U${String(i).padStart(9, '0')}`;
 export const channelId = (prefix: string, i: number) => `C${prefix}${String(i).padStart(7, '0')}`;
 
 /** Channels `prefix0..n-1`, each with the given member range (user indexes [from, to)). */
-export async function seedChannels(db: pg.Pool, workspace: string, prefix: string, n: number, members: { from: number; to: number }): Promise<string[]> {
+export async function seedChannels(
+  db: pg.Pool,
+  workspace: string,
+  prefix: string,
+  n: number,
+  members: { from: number; to: number },
+): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => channelId(prefix, i));
   await db.query(
     `INSERT INTO channels (id, workspace_id, name, is_private, creator)

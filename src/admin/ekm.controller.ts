@@ -1,6 +1,22 @@
 import {
-  BadRequestException, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Query, Req,
-  UseFilters, UseGuards, type ArgumentsHost, Catch, type ExceptionFilter,
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpException,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
@@ -8,7 +24,12 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ChannelsRepository } from '../api/channels.repository.js';
 import {
-  EkmAlreadyEnabled, EkmError, EkmKeyIdRequired, EkmNotEnabled, EkmProviderNotConfigured, RevocationNotFound,
+  EkmAlreadyEnabled,
+  EkmError,
+  EkmKeyIdRequired,
+  EkmNotEnabled,
+  EkmProviderNotConfigured,
+  RevocationNotFound,
 } from '../jobs/ekm/ekm.errors.js';
 import { EkmService } from '../jobs/ekm/ekm.service.js';
 import { parseTs } from '../domain/ts.js';
@@ -22,35 +43,47 @@ export class EnableEkmDto {
   provider: 'local' | 'aws-kms';
 
   @ApiPropertyOptional({ description: 'AWS KMS key id or ARN (aws-kms only)' })
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9:/_+=,.@-]{1,2048}$/)
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9:/_+=,.@-]{1,2048}$/)
   key_id?: string;
 }
 
 export class RotateEkmDto {
   @ApiPropertyOptional({ description: 'AWS KMS: move to this key; omitted: a new version of the current key' })
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9:/_+=,.@-]{1,2048}$/)
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9:/_+=,.@-]{1,2048}$/)
   key_id?: string;
 }
 
 export class RevokeDto {
   @ApiPropertyOptional({ description: 'Only this channel; omitted: the whole workspace' })
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   channel?: string;
 
   @ApiPropertyOptional({ description: 'Slack ts: messages from this one on' })
-  @IsOptional() @Matches(SLACK_TS, { message: 'from_ts must be a Slack ts' })
+  @IsOptional()
+  @Matches(SLACK_TS, { message: 'from_ts must be a Slack ts' })
   from_ts?: string;
 
   @ApiPropertyOptional({ description: 'Slack ts: messages up to this one' })
-  @IsOptional() @Matches(SLACK_TS, { message: 'to_ts must be a Slack ts' })
+  @IsOptional()
+  @Matches(SLACK_TS, { message: 'to_ts must be a Slack ts' })
   to_ts?: string;
 }
 
 export class AuditQuery {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 
-  @IsOptional() @Matches(/^\d{1,18}$/)
+  @IsOptional()
+  @Matches(/^\d{1,18}$/)
   after?: string;
 }
 
@@ -88,12 +121,14 @@ export class EkmController {
   }
 
   /** Turns EKM on; a job seals every existing body (follow `run`). */
-  @Post() @HttpCode(202)
+  @Post()
+  @HttpCode(202)
   async enable(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: EnableEkmDto) {
     return { run: await this.ekm.enable(workspace, dto.provider, dto.key_id, actorOf(req.admin)) };
   }
 
-  @Post('rotate') @HttpCode(202)
+  @Post('rotate')
+  @HttpCode(202)
   async rotate(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RotateEkmDto) {
     return { run: await this.ekm.rotate(workspace, dto.key_id, actorOf(req.admin)) };
   }
@@ -126,7 +161,6 @@ export class EkmController {
   async audit(@Param('workspace') workspace: string, @Query() q: AuditQuery) {
     return { entries: await this.ekm.auditLog(workspace, q.after ?? '0', q.limit ?? 100) };
   }
-
 }
 
 const actorOf = (admin: AdminCaller) => (admin.operator ? 'operator' : admin.userId);

@@ -1,6 +1,17 @@
 import {
-  Body, Controller, Delete, ForbiddenException, Get, HttpCode, NotFoundException, Param, Post, Put, Req,
-  ServiceUnavailableException, UseGuards,
+  Body,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  Req,
+  ServiceUnavailableException,
+  UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsDefined, IsInt, Max, Min, ValidateIf } from 'class-validator';
@@ -13,7 +24,9 @@ export class RetentionPolicyDto {
   @ApiProperty({ nullable: true, minimum: 1, maximum: 36500, description: 'Delete messages older than this many days; null keeps forever' })
   @IsDefined({ message: 'keep_days is required (null keeps forever)' })
   @ValidateIf((o: RetentionPolicyDto) => o.keep_days !== null)
-  @IsInt() @Min(1) @Max(36500)
+  @IsInt()
+  @Min(1)
+  @Max(36500)
   keep_days: number | null;
 }
 
@@ -46,18 +59,15 @@ export class RetentionController {
 
   /** A channel setting overrides its workspace's (null: keep this channel forever). */
   @Put('workspaces/:workspace/channels/:channel/retention')
-  async setChannel(
-    @Param('workspace') workspace: string,
-    @Param('channel') channel: string,
-    @Body() dto: RetentionPolicyDto,
-  ) {
+  async setChannel(@Param('workspace') workspace: string, @Param('channel') channel: string, @Body() dto: RetentionPolicyDto) {
     await this.channelOf(workspace, channel);
     await this.retention.setPolicy(workspace, channel, dto.keep_days);
     return { channel, keep_days: dto.keep_days };
   }
 
   /** The channel follows its workspace's setting again. */
-  @Delete('workspaces/:workspace/channels/:channel/retention') @HttpCode(204)
+  @Delete('workspaces/:workspace/channels/:channel/retention')
+  @HttpCode(204)
   async clearChannel(@Param('workspace') workspace: string, @Param('channel') channel: string) {
     await this.channelOf(workspace, channel);
     await this.retention.clearChannelPolicy(workspace, channel);
@@ -67,7 +77,8 @@ export class RetentionController {
    * Records a sweep of the workspace; the job dispatcher hands it to a worker, so this answers at
    * once even while Redis is down (the run starts when it is back). Poll the run for progress.
    */
-  @Post('workspaces/:workspace/retention/runs') @HttpCode(202)
+  @Post('workspaces/:workspace/retention/runs')
+  @HttpCode(202)
   async run(@Param('workspace') workspace: string) {
     return retentionRunView(await this.retention.createRun(workspace));
   }
@@ -89,7 +100,6 @@ export class RetentionController {
       throw new ServiceUnavailableException('the job queue is unavailable');
     }
   }
-
 
   private async channelOf(workspace: string, channel: string) {
     if (!(await this.channels.find(workspace, channel, ''))) throw new NotFoundException('channel not found');

@@ -49,7 +49,9 @@ export class ChannelsRepository {
 
   /** O(members): only for conversations.info with include_num_members, never on every read. */
   async countMembers(channel: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM channel_members WHERE channel_id = $1', [channel]);
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM channel_members WHERE channel_id = $1', [
+      channel,
+    ]);
     return rows[0].n;
   }
 

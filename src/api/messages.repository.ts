@@ -57,7 +57,10 @@ export class MessagesRepository {
 
   /** Deletes the body (text is gone, not hidden) and keeps the parent's thread summary right. */
   async delete(db: Queryable, msg: MessageTarget): Promise<void> {
-    await db.query('UPDATE messages SET text = NULL, body_enc = NULL, attachments = NULL, deleted = true WHERE channel_id = $1 AND seq = $2', [msg.channel_id, msg.seq]);
+    await db.query(
+      'UPDATE messages SET text = NULL, body_enc = NULL, attachments = NULL, deleted = true WHERE channel_id = $1 AND seq = $2',
+      [msg.channel_id, msg.seq],
+    );
     if (msg.thread_ts) {
       await db.query(
         `UPDATE messages p SET reply_count = greatest(p.reply_count - 1, 0),

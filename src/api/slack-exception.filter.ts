@@ -10,7 +10,8 @@ function slackFailure(status: number, fastifyCode: string | undefined, contentTy
   if (status === 415 || fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return { status: 200, error: contentType ? 'invalid_post_type' : 'missing_post_type' };
   }
-  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 200, error: 'invalid_json' };
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+    return { status: 200, error: 'invalid_json' };
   if (status === 404) return { status: 200, error: 'unknown_method' };
   if (status < 500) return { status: 200, error: 'invalid_arguments' };
   return { status: 200, error: 'internal_error' };

@@ -1,4 +1,15 @@
-import { All, applyDecorators, type CallHandler, Controller, HttpCode, Injectable, type NestInterceptor, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import {
+  All,
+  applyDecorators,
+  type CallHandler,
+  Controller,
+  HttpCode,
+  Injectable,
+  type NestInterceptor,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import { slackValidation } from './slack-args.js';

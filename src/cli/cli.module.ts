@@ -24,7 +24,11 @@ export class CliModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: ReplayRepository, inject: [PG_POOL], useFactory: (pool: pg.Pool) => new ReplayRepository(pool) },
-        { provide: ReplayService, inject: [EventStore, ReplayRepository], useFactory: (store: EventStore, repo: ReplayRepository) => new ReplayService(store, repo) },
+        {
+          provide: ReplayService,
+          inject: [EventStore, ReplayRepository],
+          useFactory: (store: EventStore, repo: ReplayRepository) => new ReplayService(store, repo),
+        },
       ],
       exports: [CONFIG],
     };

@@ -22,7 +22,12 @@ export async function rebuildCommand(
 ): Promise<void> {
   const projections = (names.length ? names : allProjections().map((p) => p.name)).map((name) => {
     const projection = findProjection(name);
-    if (!projection) throw new ConfigError(`unknown projection "${name}" (known: ${allProjections().map((p) => p.name).join(', ')})`);
+    if (!projection)
+      throw new ConfigError(
+        `unknown projection "${name}" (known: ${allProjections()
+          .map((p) => p.name)
+          .join(', ')})`,
+      );
     return projection;
   });
   const app = await createCliContext(config);
@@ -31,7 +36,10 @@ export async function rebuildCommand(
     const store = app.get(EventStore);
     for (const projection of projections) {
       const bar = err.isTTY
-        ? new cliProgress.SingleBar({ stream: err, format: `${projection.name} | {value} events applied | {duration}s` }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            { stream: err, format: `${projection.name} | {value} events applied | {duration}s` },
+            cliProgress.Presets.shades_classic,
+          )
         : undefined;
       bar?.start(0, 0);
       const result = await rebuildProjection(pool, config.DATABASE_URL, store, projection, {

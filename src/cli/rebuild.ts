@@ -5,7 +5,12 @@ import { rebuildCommand } from './rebuild-command.js';
 
 const program = new Command('rebuild')
   .description('Rebuild projections from position 0: truncate their tables, reset their checkpoints, replay the log.')
-  .argument('[projections...]', `projection names (${allProjections().map((p) => p.name).join(', ')}); default: all`)
+  .argument(
+    '[projections...]',
+    `projection names (${allProjections()
+      .map((p) => p.name)
+      .join(', ')}); default: all`,
+  )
   .option('--batch-size <n>', 'events per transaction', (v) => Number(v), 1000)
   .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
   .showHelpAfterError();
@@ -18,6 +23,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`rebuild: ${err instanceof ConfigError ? err.message : `failed: ${err instanceof Error ? err.message : String(err)}`}\n`);
+  process.stderr.write(
+    `rebuild: ${err instanceof ConfigError ? err.message : `failed: ${err instanceof Error ? err.message : String(err)}`}\n`,
+  );
   process.exit(1);
 });

@@ -49,12 +49,20 @@ export async function runReplay(
   err: Writable & { isTTY?: boolean },
 ): Promise<{ events: number; resume: string }> {
   const filter: ReplayFilter = {
-    types: opts.types ? new Set(opts.types.split(',').map((s) => s.trim()).filter(Boolean)) : undefined,
+    types: opts.types
+      ? new Set(
+          opts.types
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        )
+      : undefined,
     oldest: opts.since === undefined ? undefined : toMicros(opts.since, '--since'),
     latest: opts.until === undefined ? undefined : toMicros(opts.until, '--until'),
   };
   let after = opts.after;
-  if (after === undefined && opts.cursorFile && existsSync(opts.cursorFile)) after = readFileSync(opts.cursorFile, 'utf8').trim() || undefined;
+  if (after === undefined && opts.cursorFile && existsSync(opts.cursorFile))
+    after = readFileSync(opts.cursorFile, 'utf8').trim() || undefined;
 
   let pages: AsyncGenerator<ReplayPage<object>>;
   let total: number;

@@ -1,12 +1,8 @@
 import { z } from 'zod';
 
 // The one place that reads process.env. Everything else receives a validated Config.
-const postgresUrl = z
-  .string()
-  .refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), 'must be a postgres:// URL');
-const redisUrl = z
-  .string()
-  .refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// URL');
+const postgresUrl = z.string().refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), 'must be a postgres:// URL');
+const redisUrl = z.string().refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// URL');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -51,11 +47,19 @@ const schema = z.object({
   /** What this process does: `api` serves HTTP and sockets, `worker` runs the BullMQ workers. */
   ROLES: z
     .string()
-    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(['api', 'worker'])).min(1, 'must name api and/or worker'))
     .default(['api', 'worker']),
   /** Redis key prefix of every queue: deployments (or test databases) sharing one Redis stay apart. */
-  JOBS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -').default('atomcast'),
+  JOBS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -')
+    .default('atomcast'),
   /** Run the job dispatcher (stream -> BullMQ) in this process; one node at a time leads it. */
   JOBS_DISPATCHER_ENABLED: bool.default(true),
   /** How often the job dispatcher polls the stream (it also wakes on NOTIFY). */

@@ -12,17 +12,13 @@ export class AwsKmsKeyProvider implements KeyProvider {
   constructor(private readonly client: KMSClient) {}
 
   async wrap(workspace: string, keyRef: string, dataKey: Buffer): Promise<Buffer> {
-    const out = await this.client.send(
-      new EncryptCommand({ KeyId: keyRef, Plaintext: dataKey, EncryptionContext: { workspace } }),
-    );
+    const out = await this.client.send(new EncryptCommand({ KeyId: keyRef, Plaintext: dataKey, EncryptionContext: { workspace } }));
     if (!out.CiphertextBlob) throw new Error('KMS returned no ciphertext');
     return Buffer.from(out.CiphertextBlob);
   }
 
   async unwrap(workspace: string, keyRef: string, wrapped: Buffer): Promise<Buffer> {
-    const out = await this.client.send(
-      new DecryptCommand({ KeyId: keyRef, CiphertextBlob: wrapped, EncryptionContext: { workspace } }),
-    );
+    const out = await this.client.send(new DecryptCommand({ KeyId: keyRef, CiphertextBlob: wrapped, EncryptionContext: { workspace } }));
     if (!out.Plaintext) throw new Error('KMS returned no plaintext');
     return Buffer.from(out.Plaintext);
   }

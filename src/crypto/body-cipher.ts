@@ -38,7 +38,10 @@ const KEY_TTL_MS = 5 * 60_000;
 export class BodyCipher {
   private readonly log = new Logger('BodyCipher');
   /** Boxed: a workspace without EKM is cached too (as `value: undefined`). */
-  private readonly settingsCache = new LRUCache<string, { value: EkmWorkspace | undefined }>({ max: MAX_CACHED_WORKSPACES, ttl: SETTINGS_TTL_MS });
+  private readonly settingsCache = new LRUCache<string, { value: EkmWorkspace | undefined }>({
+    max: MAX_CACHED_WORKSPACES,
+    ttl: SETTINGS_TTL_MS,
+  });
   private readonly keys = new LRUCache<string, { row: DataKeyRow; key: Buffer }>({ max: MAX_CACHED_KEYS, ttl: KEY_TTL_MS });
   /** Today's data key id per workspace:channel:day, so sealing a body costs no query. */
   private readonly dayKeys = new LRUCache<string, string>({ max: MAX_CACHED_KEYS });
@@ -128,8 +131,12 @@ export class BodyCipher {
     const key = newDataKey();
     const wrapped = await this.provider(settings.provider).wrap(settings.workspace_id, settings.key_ref, key);
     const inserted = await this.repo.insertDataKey({
-      workspace_id: settings.workspace_id, channel_id: channel, window_start: day,
-      key_version: settings.key_version, key_ref: settings.key_ref, wrapped,
+      workspace_id: settings.workspace_id,
+      channel_id: channel,
+      window_start: day,
+      key_version: settings.key_version,
+      key_ref: settings.key_ref,
+      wrapped,
     });
     if (!inserted) return this.dayKey(settings, channel); // another writer made today's key first
     this.remember(inserted, key);

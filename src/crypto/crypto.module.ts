@@ -10,7 +10,8 @@ import { LocalKeyProvider } from './local-key-provider.js';
 
 /** The key providers this node has keys for: local needs a master key, AWS KMS a region. */
 export function keyProviders(config: Config): KeyProviders {
-  const master = config.EKM_LOCAL_MASTER_KEY ?? (config.EKM_LOCAL_MASTER_KEY_FILE && readFileSync(config.EKM_LOCAL_MASTER_KEY_FILE, 'utf8').trim());
+  const master =
+    config.EKM_LOCAL_MASTER_KEY ?? (config.EKM_LOCAL_MASTER_KEY_FILE && readFileSync(config.EKM_LOCAL_MASTER_KEY_FILE, 'utf8').trim());
   return {
     local: master ? new LocalKeyProvider(Buffer.from(master, 'base64')) : undefined,
     'aws-kms': config.AWS_KMS_REGION
@@ -21,10 +22,7 @@ export function keyProviders(config: Config): KeyProviders {
 
 /** Envelope encryption of message bodies: the key providers, data keys and the body cipher. */
 @Module({
-  providers: [
-    EkmRepository, BodyCipher,
-    { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders },
-  ],
+  providers: [EkmRepository, BodyCipher, { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders }],
   exports: [EkmRepository, BodyCipher, KEY_PROVIDERS],
 })
 export class CryptoModule {}

@@ -95,7 +95,10 @@ export class EkmRepository {
     return rows;
   }
 
-  async revoke(db: Queryable, r: { workspace: string; channel: string | null; from: bigint | null; to: bigint | null; actor: string }): Promise<Revocation> {
+  async revoke(
+    db: Queryable,
+    r: { workspace: string; channel: string | null; from: bigint | null; to: bigint | null; actor: string },
+  ): Promise<Revocation> {
     const { rows } = await db.query<Revocation>(
       `INSERT INTO ekm_revocations (workspace_id, channel_id, from_ts, to_ts, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
       [r.workspace, r.channel, r.from?.toString() ?? null, r.to?.toString() ?? null, r.actor],
@@ -112,7 +115,12 @@ export class EkmRepository {
   }
 
   async audit(db: Queryable, workspace: string, action: string, actor: string, detail: object = {}): Promise<void> {
-    await db.query('INSERT INTO ekm_audit (workspace_id, action, actor, detail) VALUES ($1, $2, $3, $4)', [workspace, action, actor, detail]);
+    await db.query('INSERT INTO ekm_audit (workspace_id, action, actor, detail) VALUES ($1, $2, $3, $4)', [
+      workspace,
+      action,
+      actor,
+      detail,
+    ]);
   }
 
   async auditLog(workspace: string, afterId: string, limit: number) {

@@ -50,7 +50,7 @@ export interface MessageDeleted extends EventOf<'message_deleted'> {
 
 export type ChannelArchived = EventOf<'channel_archive'>;
 
-export type ChannelEvent = ChannelCreated | MemberJoinedChannel | MemberLeftChannel | MessagePosted | MessageChanged | MessageDeleted | ChannelArchived;
+export type ChannelEvent =
+  ChannelCreated | MemberJoinedChannel | MemberLeftChannel | MessagePosted | MessageChanged | MessageDeleted | ChannelArchived;
 
 export type ChannelEventType = ChannelEvent['type'];
-

@@ -65,7 +65,13 @@ export const EKM_DENIED_TEXT = "Your admins have suspended everyone's access to 
 export function toSlackTombstone(row: MessageRow): Record<string, unknown> {
   const ts = formatTs(row.ts);
   const msg: Record<string, unknown> = {
-    type: 'message', subtype: 'tombstone', hidden: true, user: 'USLACKBOT', text: 'This message was deleted.', ts, thread_ts: ts,
+    type: 'message',
+    subtype: 'tombstone',
+    hidden: true,
+    user: 'USLACKBOT',
+    text: 'This message was deleted.',
+    ts,
+    thread_ts: ts,
     reply_count: row.reply_count,
   };
   if (row.latest_reply) msg.latest_reply = formatTs(row.latest_reply);

@@ -39,17 +39,24 @@ export class StreamTransaction {
 
   /** Appends one event; `user` is null for events the system records (retention redactions). */
   async append<T extends keyof StoredData>(channel: string, type: T, user: string | null, ...[data]: DataArg<T>): Promise<Appended> {
-    const { rows } = await this.db.query<{ seq: string; ts: string }>(
-      'SELECT seq, ts FROM append_event($1, $2, $3, $4, NULL)',
-      [channel, type, user, data ?? {}],
-    );
+    const { rows } = await this.db.query<{ seq: string; ts: string }>('SELECT seq, ts FROM append_event($1, $2, $3, $4, NULL)', [
+      channel,
+      type,
+      user,
+      data ?? {},
+    ]);
     const seq = Number(rows[0].seq);
     this.appended.push({ channel, seq });
     return { seq, ts: rows[0].ts };
   }
 
   /** Appends one event per `data`, in order, in one round trip. */
-  async appendMany<T extends keyof StoredData>(channel: string, type: T, user: string | null, data: Array<StoredData[T]>): Promise<Appended[]> {
+  async appendMany<T extends keyof StoredData>(
+    channel: string,
+    type: T,
+    user: string | null,
+    data: Array<StoredData[T]>,
+  ): Promise<Appended[]> {
     if (!data.length) return [];
     const { rows } = await this.db.query<{ seq: string; ts: string }>(
       'SELECT seq, ts FROM append_events($1, $2, $3, $4::jsonb[]) ORDER BY seq',
@@ -101,10 +108,9 @@ export class EventStore implements OnModuleDestroy {
   }
 
   async loadCheckpoint(name: string, db: Queryable = this.pool): Promise<GlobalCursor> {
-    const { rows } = await db.query<{ tx_id: string; position: string }>(
-      'SELECT tx_id::text, position FROM checkpoints WHERE name = $1',
-      [name],
-    );
+    const { rows } = await db.query<{ tx_id: string; position: string }>('SELECT tx_id::text, position FROM checkpoints WHERE name = $1', [
+      name,
+    ]);
     return rows[0] ? { txId: rows[0].tx_id, position: rows[0].position } : START;
   }
 

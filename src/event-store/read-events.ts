@@ -37,11 +37,18 @@ const SELECT_EVENTS = `
     FROM events e`;
 
 /** Events of one channel with seq > afterSeq, in seq order. */
-export async function readChannel(db: Queryable, channel: string, afterSeq: number, limit: number, opener?: BodyOpener): Promise<ChannelEvent[]> {
-  const { rows } = await db.query<EventRow>(
-    `${SELECT_EVENTS} WHERE e.channel_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`,
-    [channel, afterSeq, limit],
-  );
+export async function readChannel(
+  db: Queryable,
+  channel: string,
+  afterSeq: number,
+  limit: number,
+  opener?: BodyOpener,
+): Promise<ChannelEvent[]> {
+  const { rows } = await db.query<EventRow>(`${SELECT_EVENTS} WHERE e.channel_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [
+    channel,
+    afterSeq,
+    limit,
+  ]);
   await opener?.openRows(rows.map((r) => r.body));
   return rows.map(toChannelEvent);
 }
@@ -76,10 +83,16 @@ function toChannelEvent(row: EventRow): ChannelEvent {
       // A deleted or expired message keeps its place in the log as a tombstone without text.
       const body = row.body && !row.body.deleted ? toSlackMessage(row.body) : { text: '', subtype: 'tombstone' as const };
       return {
-        ...base, type: row.type, ...user,
+        ...base,
+        type: row.type,
+        ...user,
         text: body.text,
         ...(row.data.thread_ts ? { thread_ts: formatTs(row.data.thread_ts) } : {}),
-        ...(body.subtype === 'tombstone' ? { subtype: 'tombstone' as const } : row.data.reply_broadcast ? { subtype: 'thread_broadcast' as const } : {}),
+        ...(body.subtype === 'tombstone'
+          ? { subtype: 'tombstone' as const }
+          : row.data.reply_broadcast
+            ? { subtype: 'thread_broadcast' as const }
+            : {}),
         ...(row.client_msg_id ? { client_msg_id: row.client_msg_id } : {}),
       };
     }

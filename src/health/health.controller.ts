@@ -15,7 +15,12 @@ export class HealthController implements OnModuleDestroy {
     private readonly projector: ProjectorService,
   ) {
     // Fail fast instead of queueing: readiness must answer now.
-    this.redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+    this.redis = new Redis(config.REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1000,
+    });
     this.redis.on('error', () => {});
   }
 
@@ -26,10 +31,14 @@ export class HealthController implements OnModuleDestroy {
   }
 
   /** Readiness: PostgreSQL and Redis both answer. Projection lag is reported, never a reason to be unready. */
-  @Get('readyz') @HttpCode(200)
+  @Get('readyz')
+  @HttpCode(200)
   async readyz() {
     const [db, redis, projections] = await Promise.all([
-      this.pool.query('SELECT 1').then(() => 'ok', () => 'down'),
+      this.pool.query('SELECT 1').then(
+        () => 'ok',
+        () => 'down',
+      ),
       this.pingRedis(),
       this.projector.lag().catch(() => 'unknown' as const),
     ]);

@@ -74,7 +74,11 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       await this.runs.scheduleSweep(tx, this.config.RETENTION_SWEEP_EVERY_MS);
       const pending = await this.runs.undispatched(tx, OUTBOX_BATCH);
       for (const run of pending) await this.queues.get(runQueue(run.kind)).add('run', { runId: run.id }, { jobId: runJobId(run.id) });
-      if (pending.length) await this.runs.markDispatched(tx, pending.map((r) => r.id));
+      if (pending.length)
+        await this.runs.markDispatched(
+          tx,
+          pending.map((r) => r.id),
+        );
       return pending.length;
     });
   }

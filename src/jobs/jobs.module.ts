@@ -17,7 +17,15 @@ import { UnfurlModule } from './unfurl/unfurl.module.js';
 @Module({
   imports: [EventStoreModule, CryptoModule, UnfurlModule],
   providers: [
-    JobQueues, JobDispatcher, JobWorkers, JobRunsRepository, JobRunsService, RetentionRepository, RetentionService, EkmService, EkmRunner,
+    JobQueues,
+    JobDispatcher,
+    JobWorkers,
+    JobRunsRepository,
+    JobRunsService,
+    RetentionRepository,
+    RetentionService,
+    EkmService,
+    EkmRunner,
     EkmRunsRepository,
   ],
   exports: [JobQueues, RetentionService, EkmService, JobRunsService],

@@ -76,10 +76,12 @@ export class Projector {
   wake(): void {
     if (this.queued || this.stopped) return;
     this.queued = true;
-    const pass = this.chain.catch(() => {}).then(() => {
-      this.queued = false;
-      return this.pass();
-    });
+    const pass = this.chain
+      .catch(() => {})
+      .then(() => {
+        this.queued = false;
+        return this.pass();
+      });
     this.chain = pass;
     pass.catch((err) => this.options.onError?.(err));
   }
@@ -188,7 +190,9 @@ export class Projector {
   private async lead(): Promise<pg.Client> {
     const client = await this.connection();
     if (!this.leading) {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey(this.projection.name)]);
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+        lockKey(this.projection.name),
+      ]);
       this.leading = rows[0].ok;
       if (this.leading) await client.query(`LISTEN ${EVENTS_NOTIFY_CHANNEL}`);
     }

@@ -12,7 +12,12 @@ export class SharedBudget {
   private readonly limiter: RateLimiterRedis;
 
   constructor(redisUrl: string, keyPrefix: string, points: number) {
-    this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: 1000 });
+    this.redis = new Redis(redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      connectTimeout: 1000,
+    });
     this.redis.on('error', () => {}); // reconnects by itself; the in-memory limiter stands in meanwhile
     this.limiter = new RateLimiterRedis({
       storeClient: this.redis,

@@ -60,13 +60,17 @@ function parseSignal(payload: string): EphemeralSignal | undefined {
   switch (msg.kind) {
     case 'counts':
     case 'typing':
-      return typeof msg.user === 'string' && typeof msg.channel === 'string' ? { kind: msg.kind, node, user: msg.user, channel: msg.channel } : undefined;
+      return typeof msg.user === 'string' && typeof msg.channel === 'string'
+        ? { kind: msg.kind, node, user: msg.user, channel: msg.channel }
+        : undefined;
     case 'presence':
       return typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')
         ? { kind: 'presence', node, user: msg.user, presence: msg.presence }
         : undefined;
     case 'presence-beat':
-      return Array.isArray(msg.users) ? { kind: 'presence-beat', node, users: msg.users.filter((u): u is string => typeof u === 'string') } : undefined;
+      return Array.isArray(msg.users)
+        ? { kind: 'presence-beat', node, users: msg.users.filter((u): u is string => typeof u === 'string') }
+        : undefined;
     default:
       return undefined;
   }

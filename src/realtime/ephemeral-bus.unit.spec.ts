@@ -7,7 +7,9 @@ describe('EphemeralBus', () => {
   const notified: Array<[string, string]> = [];
   let hear: (payload: string) => void = () => {};
   const relay = { listen: (_channel: string, listener: (payload: string) => void) => (hear = listener) } as unknown as Relay;
-  const repo = { notify: async (channel: string, payload: string) => void notified.push([channel, payload]) } as unknown as RealtimeRepository;
+  const repo = {
+    notify: async (channel: string, payload: string) => void notified.push([channel, payload]),
+  } as unknown as RealtimeRepository;
   const bus = new EphemeralBus(relay, repo);
   const heard: EphemeralSignal[] = [];
   bus.subscribe((signal) => heard.push(signal));
@@ -28,7 +30,8 @@ describe('EphemeralBus', () => {
       JSON.stringify({ kind: 'wave', node: 'n', user: 'U1' }),
       JSON.stringify({ kind: 'presence', node: 'n', user: 'U1', presence: 'busy' }),
       JSON.stringify({ kind: 'counts', node: 'n', user: 7, channel: 'C1' }),
-    ]) hear(payload);
+    ])
+      hear(payload);
     hear(JSON.stringify({ kind: 'presence-beat', node: 'n', users: ['U1', 2, 'U2'] }));
     expect(heard).toEqual([{ kind: 'presence-beat', node: 'n', users: ['U1', 'U2'] }]);
   });

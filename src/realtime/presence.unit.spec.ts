@@ -7,7 +7,13 @@ import { Session } from './session.js';
 describe('Presence across nodes', () => {
   const config = loadConfig({ PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_AWAY_DELAY_MS: '0' });
   const bus = { nodeId: 'here', publish: async () => {} } as unknown as EphemeralBus;
-  const watcherSocket = { sent: [] as unknown[], emit(e: string, d: unknown) { this.sent.push([e, d]); }, conn: {} };
+  const watcherSocket = {
+    sent: [] as unknown[],
+    emit(e: string, d: unknown) {
+      this.sent.push([e, d]);
+    },
+    conn: {},
+  };
   const watcher = new Session(watcherSocket as never, { user: { id: 'UW' }, workspace: 'T1', tokenId: 't' } as unknown as Caller);
 
   it('forgets a node that stopped its heartbeat (kill -9): its users turn away after three missed beats', () => {

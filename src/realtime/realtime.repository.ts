@@ -53,20 +53,19 @@ export class RealtimeRepository {
   /** Committed heads of the given channels (the relay's safety poll). */
   async heads(channels: string[]): Promise<Map<string, number>> {
     if (!channels.length) return new Map();
-    const { rows } = await this.pool.query<{ id: string; head_seq: string }>(
-      'SELECT id, head_seq FROM channels WHERE id = ANY($1)',
-      [channels],
-    );
+    const { rows } = await this.pool.query<{ id: string; head_seq: string }>('SELECT id, head_seq FROM channels WHERE id = ANY($1)', [
+      channels,
+    ]);
     return new Map(rows.map((r) => [r.id, Number(r.head_seq)]));
   }
 
   /** The subset of `users` that exist in `workspace`. */
   async usersInWorkspace(workspace: string, users: string[]): Promise<string[]> {
     if (!users.length) return [];
-    const { rows } = await this.pool.query<{ id: string }>(
-      'SELECT id FROM users WHERE workspace_id = $1 AND id = ANY($2)',
-      [workspace, users],
-    );
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM users WHERE workspace_id = $1 AND id = ANY($2)', [
+      workspace,
+      users,
+    ]);
     return rows.map((r) => r.id);
   }
 

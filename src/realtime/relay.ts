@@ -81,9 +81,19 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
       // TCP keepalive instead of pg-listen's periodic `SELECT pg_backend_pid()`: the connection then
       // stays visible as `LISTEN ...` in pg_stat_activity (and by its application_name), and a
       // silently dead peer only delays delivery until the safety poll, never loses it.
-      { connectionString: this.config.DATABASE_URL, application_name: 'atomcast-relay', keepAlive: true, keepAliveInitialDelayMillis: 10_000 },
+      {
+        connectionString: this.config.DATABASE_URL,
+        application_name: 'atomcast-relay',
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      },
       // Hints are plain text, not JSON. A long retry window: the safety poll covers the outage.
-      { parse: (s: string) => s, retryTimeout: 3_600_000, retryInterval: (n: number) => Math.min(100 * 2 ** n, 2000), paranoidChecking: false },
+      {
+        parse: (s: string) => s,
+        retryTimeout: 3_600_000,
+        retryInterval: (n: number) => Math.min(100 * 2 ** n, 2000),
+        paranoidChecking: false,
+      },
     );
     this.subscriber = subscriber;
     subscriber.events.on('error', (err: Error) => this.logger.warn(`listener: ${err.message}`));

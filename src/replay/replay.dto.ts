@@ -6,38 +6,54 @@ const TS = /^\d{1,12}(\.\d{1,6})?$/;
 
 class ReplayQuery {
   @ApiPropertyOptional({ description: 'Stop after this many events (default: to the end of the stream)', maximum: 100_000_000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'Comma-separated event types to keep, e.g. message,message_changed' })
-  @IsOptional() @IsString() @Matches(/^[a-z_]+(,[a-z_]+)*$/, { message: 'types must be comma-separated event types' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z_]+(,[a-z_]+)*$/, { message: 'types must be comma-separated event types' })
   types?: string;
 
   @ApiPropertyOptional({ description: 'Keep events with ts >= oldest (Slack ts, inclusive)' })
-  @IsOptional() @Matches(TS, { message: 'oldest must be a Slack ts' })
+  @IsOptional()
+  @Matches(TS, { message: 'oldest must be a Slack ts' })
   oldest?: string;
 
   @ApiPropertyOptional({ description: 'Keep events with ts <= latest (Slack ts, inclusive)' })
-  @IsOptional() @Matches(TS, { message: 'latest must be a Slack ts' })
+  @IsOptional()
+  @Matches(TS, { message: 'latest must be a Slack ts' })
   latest?: string;
 }
 
 export class ChannelEventsQuery extends ReplayQuery {
   @ApiPropertyOptional({ description: 'Events with seq > after_seq', default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   after_seq?: number;
 }
 
 export class GlobalEventsQuery extends ReplayQuery {
   @ApiPropertyOptional({ description: 'Global cursor "<tx_id>-<position>" of the last event seen (each line carries its own)' })
-  @IsOptional() @Matches(/^\d{1,20}-\d{1,20}$/, { message: 'after must be a cursor like 1234-56' })
+  @IsOptional()
+  @Matches(/^\d{1,20}-\d{1,20}$/, { message: 'after must be a cursor like 1234-56' })
   after?: string;
 
   @ApiPropertyOptional({ description: 'Only this channel' })
-  @IsOptional() @IsString() @Matches(/^C[A-Z0-9]{1,30}$/, { message: 'channel must be a channel id' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^C[A-Z0-9]{1,30}$/, { message: 'channel must be a channel id' })
   channel?: string;
 
   @ApiPropertyOptional({ description: 'Operator only: one workspace (workspace tokens always see their own)' })
-  @IsOptional() @IsString() @Matches(/^T[A-Z0-9]{1,30}$/, { message: 'workspace must be a workspace id' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^T[A-Z0-9]{1,30}$/, { message: 'workspace must be a workspace id' })
   workspace?: string;
 }

@@ -16,7 +16,11 @@ import { ReplayService } from './replay.service.js';
   providers: [
     AdminGuard,
     { provide: ReplayRepository, inject: [PG_POOL], useFactory: (pool: pg.Pool) => new ReplayRepository(pool) },
-    { provide: ReplayService, inject: [EventStore, ReplayRepository], useFactory: (store: EventStore, repo: ReplayRepository) => new ReplayService(store, repo) },
+    {
+      provide: ReplayService,
+      inject: [EventStore, ReplayRepository],
+      useFactory: (store: EventStore, repo: ReplayRepository) => new ReplayService(store, repo),
+    },
   ],
 })
 export class ReplayModule {}

@@ -46,7 +46,11 @@ export class ReplayService {
   }
 
   /** One channel's events with seq > afterSeq, in seq order; `resume` is a seq. */
-  async *channel(channel: string, afterSeq: number, opts: { limit?: number; filter?: ReplayFilter; pageSize?: number } = {}): AsyncGenerator<ReplayPage<ChannelEvent>> {
+  async *channel(
+    channel: string,
+    afterSeq: number,
+    opts: { limit?: number; filter?: ReplayFilter; pageSize?: number } = {},
+  ): AsyncGenerator<ReplayPage<ChannelEvent>> {
     const pageSize = opts.pageSize ?? PAGE;
     let left = opts.limit ?? Infinity;
     let after = afterSeq;

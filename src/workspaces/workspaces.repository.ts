@@ -50,7 +50,10 @@ export class WorkspacesRepository {
   }
 
   async findUser(workspace: string, id: string): Promise<UserRow | undefined> {
-    const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND workspace_id = $2`, [id, workspace]);
+    const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND workspace_id = $2`, [
+      id,
+      workspace,
+    ]);
     return rows[0];
   }
 

@@ -55,17 +55,20 @@ describe('authorization', () => {
       ['chat.postMessage', { text: 'let me in' }],
       ['chat.update', { ts: 'PARENT', text: 'defaced' }],
       ['chat.delete', { ts: 'PARENT' }],
-    ])('%s by a non-member (same workspace, its admin, another workspace) is channel_not_found and writes nothing', async (method, args) => {
-      const resolved = Object.fromEntries(
-        Object.entries(args).map(([k, v]) => [k, v === 'PARENT' ? parentTs : v === 'OWNER' ? owner.id : v]),
-      );
-      for (const user of [outsider, admin, stranger]) {
-        const before = await t.tableCounts();
-        const res = await t.api(method, user.token, { channel, ...resolved });
-        expect({ user: user.id, body: res.body }).toEqual({ user: user.id, body: { ok: false, error: 'channel_not_found' } });
-        expect(await t.tableCounts()).toEqual(before);
-      }
-    });
+    ])(
+      '%s by a non-member (same workspace, its admin, another workspace) is channel_not_found and writes nothing',
+      async (method, args) => {
+        const resolved = Object.fromEntries(
+          Object.entries(args).map(([k, v]) => [k, v === 'PARENT' ? parentTs : v === 'OWNER' ? owner.id : v]),
+        );
+        for (const user of [outsider, admin, stranger]) {
+          const before = await t.tableCounts();
+          const res = await t.api(method, user.token, { channel, ...resolved });
+          expect({ user: user.id, body: res.body }).toEqual({ user: user.id, body: { ok: false, error: 'channel_not_found' } });
+          expect(await t.tableCounts()).toEqual(before);
+        }
+      },
+    );
 
     it('is not listed to a non-member', async () => {
       const list = async (user: TestUser) =>
@@ -98,7 +101,10 @@ describe('authorization', () => {
     it('lets a non-member read history, info and members', async () => {
       const history = await t.api('conversations.history', outsider.token, { channel });
       expect(history.body.messages.map((m: any) => m.text)).toEqual(['welcome']);
-      expect((await t.api('conversations.info', outsider.token, { channel })).body.channel).toMatchObject({ id: channel, is_member: false });
+      expect((await t.api('conversations.info', outsider.token, { channel })).body.channel).toMatchObject({
+        id: channel,
+        is_member: false,
+      });
       expect((await t.api('conversations.members', outsider.token, { channel })).body.ok).toBe(true);
     });
 
@@ -159,7 +165,10 @@ describe('authorization', () => {
       const before = await t.tableCounts();
       for (const user of [owner, member]) expect((await post(user, channel)).body).toEqual({ ok: false, error: 'is_archived' });
       expect((await post(member, channel, 'late reply', { thread_ts: ts })).body).toEqual({ ok: false, error: 'is_archived' });
-      expect((await t.api('chat.update', member.token, { channel, ts, text: 'changed' })).body).toEqual({ ok: false, error: 'is_archived' });
+      expect((await t.api('chat.update', member.token, { channel, ts, text: 'changed' })).body).toEqual({
+        ok: false,
+        error: 'is_archived',
+      });
       expect((await t.api('conversations.join', outsider.token, { channel })).body).toEqual({ ok: false, error: 'is_archived' });
       expect((await t.api('conversations.archive', owner.token, { channel })).body).toEqual({ ok: false, error: 'already_archived' });
       expect(await t.tableCounts()).toEqual(before);
@@ -202,7 +211,10 @@ describe('authorization', () => {
       });
       expect((await t.api('chat.delete', strangerAdmin.token, { channel, ts })).body).toEqual({ ok: false, error: 'channel_not_found' });
       const updated = await t.api('chat.update', admin.token, { channel, ts, text: '[removed by admin]' });
-      expect(updated.body).toMatchObject({ ok: true, message: { user: member.id, text: '[removed by admin]', edited: { user: admin.id } } });
+      expect(updated.body).toMatchObject({
+        ok: true,
+        message: { user: member.id, text: '[removed by admin]', edited: { user: admin.id } },
+      });
       expect((await t.api('chat.delete', admin.token, { channel, ts })).body.ok).toBe(true);
     });
 
@@ -303,7 +315,9 @@ describe('authorization', () => {
       }
       const created = await adminCall('POST', '/workspaces', OPERATOR_TOKEN, { name: 'Fresh' });
       expect(created.status).toBe(201);
-      expect((await adminCall('POST', `/workspaces/${created.body.id}/users`, OPERATOR_TOKEN, { name: 'first', role: 'admin' })).status).toBe(201);
+      expect(
+        (await adminCall('POST', `/workspaces/${created.body.id}/users`, OPERATOR_TOKEN, { name: 'first', role: 'admin' })).status,
+      ).toBe(201);
     });
 
     describe('every admin route', () => {
@@ -342,7 +356,10 @@ describe('authorization', () => {
       });
 
       it('refused writes changed no setting', async () => {
-        expect((await call('GET', '/workspaces/WS/retention', OPERATOR_TOKEN)).body).toEqual({ workspace: { keep_days: null }, channels: [] });
+        expect((await call('GET', '/workspaces/WS/retention', OPERATOR_TOKEN)).body).toEqual({
+          workspace: { keep_days: null },
+          channels: [],
+        });
         expect((await call('GET', '/workspaces/WS/ekm/audit', OPERATOR_TOKEN)).body).toEqual({ entries: [] });
       });
 

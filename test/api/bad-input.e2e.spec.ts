@@ -79,7 +79,9 @@ describe('bad input', () => {
   /** Runs `request` and asserts it changed no row of any table a write touches. */
   async function writesNothing<T>(request: () => Promise<T>): Promise<T> {
     const before = await t.tableCounts();
-    const { rows: [heads] } = await t.pool.query('SELECT sum(head_seq)::int s FROM channels');
+    const {
+      rows: [heads],
+    } = await t.pool.query('SELECT sum(head_seq)::int s FROM channels');
     const result = await request();
     expect(await t.tableCounts()).toEqual(before);
     expect((await t.pool.query('SELECT sum(head_seq)::int s FROM channels')).rows[0]).toEqual(heads);
@@ -111,18 +113,58 @@ describe('bad input', () => {
     ['empty channel', 'chat.postMessage', () => ({ channel: '', text: 'hi' }), 'channel_not_found'],
     ['channel given twice (an array)', 'chat.postMessage', (w) => ({ channel: [w.channel, w.channel], text: 'hi' }), 'channel_not_found'],
     ['unknown channel id', 'chat.postMessage', () => ({ channel: 'C0000000000', text: 'hi' }), 'channel_not_found'],
-    ['channel id that is not an id', 'chat.postMessage', () => ({ channel: "general'; DROP TABLE events; --", text: 'hi' }), 'channel_not_found'],
+    [
+      'channel id that is not an id',
+      'chat.postMessage',
+      () => ({ channel: "general'; DROP TABLE events; --", text: 'hi' }),
+      'channel_not_found',
+    ],
     ['missing text', 'chat.postMessage', (w) => ({ channel: w.channel }), 'no_text'],
     ['empty text', 'chat.postMessage', (w) => ({ channel: w.channel, text: '' }), 'no_text'],
     ['text of 40,001 characters', 'chat.postMessage', (w) => ({ channel: w.channel, text: longText(40_001) }), 'msg_too_long'],
     ['malformed thread_ts', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', thread_ts: 'yesterday' }), 'thread_not_found'],
-    ['thread_ts with too many digits', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', thread_ts: '1.1234567' }), 'thread_not_found'],
-    ['thread_ts of no message', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', thread_ts: '1000000000.000001' }), 'thread_not_found'],
-    ['thread_ts of a deleted message', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', thread_ts: w.deletedTs }), 'thread_not_found'],
-    ['client_msg_id that is not a UUID', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', client_msg_id: 'retry-1' }), 'invalid_arguments'],
-    ['reply_broadcast that is not a boolean', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', thread_ts: w.ts, reply_broadcast: 'maybe' }), 'invalid_arguments'],
-    ['channel of another workspace', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', token: w.stranger.token }), 'channel_not_found'],
-    ['public channel the caller is not in', 'chat.postMessage', (w) => ({ channel: w.channel, text: 'hi', token: w.bob.token }), 'not_in_channel'],
+    [
+      'thread_ts with too many digits',
+      'chat.postMessage',
+      (w) => ({ channel: w.channel, text: 'hi', thread_ts: '1.1234567' }),
+      'thread_not_found',
+    ],
+    [
+      'thread_ts of no message',
+      'chat.postMessage',
+      (w) => ({ channel: w.channel, text: 'hi', thread_ts: '1000000000.000001' }),
+      'thread_not_found',
+    ],
+    [
+      'thread_ts of a deleted message',
+      'chat.postMessage',
+      (w) => ({ channel: w.channel, text: 'hi', thread_ts: w.deletedTs }),
+      'thread_not_found',
+    ],
+    [
+      'client_msg_id that is not a UUID',
+      'chat.postMessage',
+      (w) => ({ channel: w.channel, text: 'hi', client_msg_id: 'retry-1' }),
+      'invalid_arguments',
+    ],
+    [
+      'reply_broadcast that is not a boolean',
+      'chat.postMessage',
+      (w) => ({ channel: w.channel, text: 'hi', thread_ts: w.ts, reply_broadcast: 'maybe' }),
+      'invalid_arguments',
+    ],
+    [
+      'channel of another workspace',
+      'chat.postMessage',
+      (w) => ({ channel: w.channel, text: 'hi', token: w.stranger.token }),
+      'channel_not_found',
+    ],
+    [
+      'public channel the caller is not in',
+      'chat.postMessage',
+      (w) => ({ channel: w.channel, text: 'hi', token: w.bob.token }),
+      'not_in_channel',
+    ],
 
     // chat.update / chat.delete
     ['update: unknown ts', 'chat.update', (w) => ({ channel: w.channel, ts: '1000000000.000001', text: 'new' }), 'message_not_found'],
@@ -132,7 +174,12 @@ describe('bad input', () => {
     ['update: missing text', 'chat.update', (w) => ({ channel: w.channel, ts: w.ts }), 'no_text'],
     ['update: text of 40,001 characters', 'chat.update', (w) => ({ channel: w.channel, ts: w.ts, text: longText(40_001) }), 'msg_too_long'],
     ['update: unknown channel', 'chat.update', (w) => ({ channel: 'C0000000000', ts: w.ts, text: 'new' }), 'channel_not_found'],
-    ['update: another member’s message', 'chat.update', (w) => ({ channel: w.channel, ts: w.ts, text: 'mine', token: w.bob.token }), 'cant_update_message'],
+    [
+      'update: another member’s message',
+      'chat.update',
+      (w) => ({ channel: w.channel, ts: w.ts, text: 'mine', token: w.bob.token }),
+      'cant_update_message',
+    ],
     ['delete: unknown ts', 'chat.delete', (w) => ({ channel: w.channel, ts: '1000000000.000001' }), 'message_not_found'],
     ['delete: malformed ts', 'chat.delete', (w) => ({ channel: w.channel, ts: '-1' }), 'message_not_found'],
     ['delete: missing channel', 'chat.delete', (w) => ({ ts: w.ts }), 'channel_not_found'],
@@ -151,7 +198,12 @@ describe('bad input', () => {
     // conversations.invite / kick / join / leave / archive
     ['invite: unknown user', 'conversations.invite', (w) => ({ channel: w.channel, users: 'U0000000000' }), 'user_not_found'],
     ['invite: user of another workspace', 'conversations.invite', (w) => ({ channel: w.channel, users: w.stranger.id }), 'user_not_found'],
-    ['invite: a good user and an unknown one (all or nothing)', 'conversations.invite', (w) => ({ channel: w.channel, users: `${w.bob.id},U0000000000` }), 'user_not_found'],
+    [
+      'invite: a good user and an unknown one (all or nothing)',
+      'conversations.invite',
+      (w) => ({ channel: w.channel, users: `${w.bob.id},U0000000000` }),
+      'user_not_found',
+    ],
     ['invite: missing users', 'conversations.invite', (w) => ({ channel: w.channel }), 'no_user'],
     ['invite: only commas', 'conversations.invite', (w) => ({ channel: w.channel, users: ',, ,' }), 'no_user'],
     ['invite: self', 'conversations.invite', (w) => ({ channel: w.channel, users: w.ada.id }), 'cant_invite_self'],
@@ -170,26 +222,71 @@ describe('bad input', () => {
     ['history: oldest not a ts', 'conversations.history', (w) => ({ channel: w.channel, oldest: 'last week' }), 'invalid_ts_oldest'],
     ['history: latest not a ts', 'conversations.history', (w) => ({ channel: w.channel, latest: '12:00' }), 'invalid_ts_latest'],
     ['history: negative latest', 'conversations.history', (w) => ({ channel: w.channel, latest: '-5' }), 'invalid_ts_latest'],
-    ['history: cursor that is not a cursor', 'conversations.history', (w) => ({ channel: w.channel, cursor: 'not-a-cursor' }), 'invalid_cursor'],
-    ['history: cursor of another listing', 'conversations.history', (w) => ({ channel: w.channel, cursor: b64(`user:${w.ada.id}`) }), 'invalid_cursor'],
-    ['history: cursor with a non-numeric ts', 'conversations.history', (w) => ({ channel: w.channel, cursor: b64('next_ts:abc') }), 'invalid_cursor'],
-    ['history: cursor past the int8 range', 'conversations.history', (w) => ({ channel: w.channel, cursor: b64(`next_ts:${'9'.repeat(30)}`) }), 'invalid_cursor'],
-    ['history: cursor hiding a NUL', 'conversations.history', (w) => ({ channel: w.channel, cursor: b64('next_ts:1\u0000') }), 'invalid_cursor'],
+    [
+      'history: cursor that is not a cursor',
+      'conversations.history',
+      (w) => ({ channel: w.channel, cursor: 'not-a-cursor' }),
+      'invalid_cursor',
+    ],
+    [
+      'history: cursor of another listing',
+      'conversations.history',
+      (w) => ({ channel: w.channel, cursor: b64(`user:${w.ada.id}`) }),
+      'invalid_cursor',
+    ],
+    [
+      'history: cursor with a non-numeric ts',
+      'conversations.history',
+      (w) => ({ channel: w.channel, cursor: b64('next_ts:abc') }),
+      'invalid_cursor',
+    ],
+    [
+      'history: cursor past the int8 range',
+      'conversations.history',
+      (w) => ({ channel: w.channel, cursor: b64(`next_ts:${'9'.repeat(30)}`) }),
+      'invalid_cursor',
+    ],
+    [
+      'history: cursor hiding a NUL',
+      'conversations.history',
+      (w) => ({ channel: w.channel, cursor: b64('next_ts:1\u0000') }),
+      'invalid_cursor',
+    ],
     ['list: cursor hiding a NUL', 'conversations.list', () => ({ cursor: b64('id:C\u0000') }), 'invalid_cursor'],
     ['users.list: cursor hiding a NUL', 'users.list', () => ({ cursor: b64('user:U\u0000') }), 'invalid_cursor'],
     ['history: limit not an integer', 'conversations.history', (w) => ({ channel: w.channel, limit: 'ten' }), 'invalid_arguments'],
     ['history: fractional limit', 'conversations.history', (w) => ({ channel: w.channel, limit: '1.5' }), 'invalid_arguments'],
     ['history: zero limit', 'conversations.history', (w) => ({ channel: w.channel, limit: '0' }), 'invalid_arguments'],
-    ['history: inclusive not a boolean', 'conversations.history', (w) => ({ channel: w.channel, inclusive: 'sometimes' }), 'invalid_arguments'],
+    [
+      'history: inclusive not a boolean',
+      'conversations.history',
+      (w) => ({ channel: w.channel, inclusive: 'sometimes' }),
+      'invalid_arguments',
+    ],
     ['history: missing channel', 'conversations.history', () => ({}), 'channel_not_found'],
     ['history: unknown channel', 'conversations.history', () => ({ channel: 'C0000000000' }), 'channel_not_found'],
     ['replies: missing ts', 'conversations.replies', (w) => ({ channel: w.channel }), 'thread_not_found'],
     ['replies: malformed ts', 'conversations.replies', (w) => ({ channel: w.channel, ts: 'first' }), 'thread_not_found'],
     ['replies: unknown ts', 'conversations.replies', (w) => ({ channel: w.channel, ts: '1000000000.000001' }), 'thread_not_found'],
-    ['replies: bad cursor', 'conversations.replies', (w) => ({ channel: w.channel, ts: w.ts, cursor: b64('after_ts:x') }), 'invalid_cursor'],
-    ['replies: cursor past the int8 range', 'conversations.replies', (w) => ({ channel: w.channel, ts: w.ts, cursor: b64(`after_ts:${'9'.repeat(30)}`) }), 'invalid_cursor'],
+    [
+      'replies: bad cursor',
+      'conversations.replies',
+      (w) => ({ channel: w.channel, ts: w.ts, cursor: b64('after_ts:x') }),
+      'invalid_cursor',
+    ],
+    [
+      'replies: cursor past the int8 range',
+      'conversations.replies',
+      (w) => ({ channel: w.channel, ts: w.ts, cursor: b64(`after_ts:${'9'.repeat(30)}`) }),
+      'invalid_cursor',
+    ],
     ['info: unknown channel', 'conversations.info', () => ({ channel: 'C0000000000' }), 'channel_not_found'],
-    ['info: include_num_members not a boolean', 'conversations.info', (w) => ({ channel: w.channel, include_num_members: 'lots' }), 'invalid_arguments'],
+    [
+      'info: include_num_members not a boolean',
+      'conversations.info',
+      (w) => ({ channel: w.channel, include_num_members: 'lots' }),
+      'invalid_arguments',
+    ],
     ['list: bad cursor', 'conversations.list', () => ({ cursor: b64('next_ts:1') }), 'invalid_cursor'],
     ['list: limit not an integer', 'conversations.list', () => ({ limit: '1e3' }), 'invalid_arguments'],
     ['list: exclude_archived not a boolean', 'conversations.list', () => ({ exclude_archived: 'yes please' }), 'invalid_arguments'],
@@ -247,7 +344,9 @@ describe('bad input', () => {
     const valid: Record<string, unknown> = { channel: w.channel, ts: w.ts, text: 'sweep', name: 'sweep', users: w.bob.id, user: w.bob.id };
     const base = Object.fromEntries(args.filter((a) => valid[a] !== undefined).map((a) => [a, valid[a]]));
     for (const arg of args) {
-      const answers = await Promise.all(ODD_VALUES.map((value) => send({ path: `/api/${method}`, token: w.ada.token, json: { ...base, [arg]: value } })));
+      const answers = await Promise.all(
+        ODD_VALUES.map((value) => send({ path: `/api/${method}`, token: w.ada.token, json: { ...base, [arg]: value } })),
+      );
       for (const res of answers) {
         expect(res.status).toBe(200);
         expect(typeof res.body.ok).toBe('boolean');
@@ -372,7 +471,9 @@ describe('bad input', () => {
       for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
         const res = await fetch(`${t.url}/api/auth.test`, { method: 'POST', headers: { authorization: `${scheme} ${w.ada.token}` } });
         expect(await res.json()).toMatchObject({ ok: true, user_id: w.ada.id });
-        const admin = await fetch(`${t.url}/admin/v1/workspaces/${w.ada.workspace}`, { headers: { authorization: `${scheme} ${OPERATOR_TOKEN}` } });
+        const admin = await fetch(`${t.url}/admin/v1/workspaces/${w.ada.workspace}`, {
+          headers: { authorization: `${scheme} ${OPERATOR_TOKEN}` },
+        });
         expect(admin.status).toBe(200);
       }
     });
@@ -455,9 +556,13 @@ describe('bad input', () => {
     });
 
     it('creating a user with a taken name is 409; in an unknown workspace 404', async () => {
-      const taken = await writesNothing(() => admin('POST', `/workspaces/${w.ada.workspace}/users`, { json: { name: 'ada', role: 'member' } }));
+      const taken = await writesNothing(() =>
+        admin('POST', `/workspaces/${w.ada.workspace}/users`, { json: { name: 'ada', role: 'member' } }),
+      );
       expect(taken.status).toBe(409);
-      const unknown = await writesNothing(() => admin('POST', '/workspaces/T0000000000/users', { json: { name: 'carol', role: 'member' } }));
+      const unknown = await writesNothing(() =>
+        admin('POST', '/workspaces/T0000000000/users', { json: { name: 'carol', role: 'member' } }),
+      );
       expect(unknown.status).toBe(404);
     });
 

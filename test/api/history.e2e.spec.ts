@@ -4,7 +4,16 @@ import { TestApp, type TestUser } from '../support/test-app.js';
 
 // conversations.history and conversations.replies as Slack defines them, and idempotent sends.
 
-type Message = { type: string; user: string; text: string; ts: string; thread_ts?: string; reply_count?: number; latest_reply?: string; subtype?: string };
+type Message = {
+  type: string;
+  user: string;
+  text: string;
+  ts: string;
+  thread_ts?: string;
+  reply_count?: number;
+  latest_reply?: string;
+  subtype?: string;
+};
 
 describe('history and threads', () => {
   let t: TestApp;
@@ -243,7 +252,15 @@ describe('history and threads', () => {
       const r2 = await post(ch, 'reply two', { thread_ts: root }, bob);
       expect((await t.api('chat.delete', ada.token, { channel: ch, ts: root })).body.ok).toBe(true);
 
-      const tombstone = { type: 'message', subtype: 'tombstone', hidden: true, user: 'USLACKBOT', text: 'This message was deleted.', ts: root, thread_ts: root };
+      const tombstone = {
+        type: 'message',
+        subtype: 'tombstone',
+        hidden: true,
+        user: 'USLACKBOT',
+        text: 'This message was deleted.',
+        ts: root,
+        thread_ts: root,
+      };
       const page = await history(ch);
       expect(page.messages).toEqual([{ ...tombstone, reply_count: 2, latest_reply: r2 }]);
       for (const ts of [root, r1]) {
@@ -303,7 +320,8 @@ describe('history and threads', () => {
       expect(page.messages[0]).toMatchObject({ ts: [...tsSet][0], client_msg_id: id });
       // Every response describes the stored message (the attempt that won), not its own attempt.
       expect(page.messages[0].text).toMatch(/^attempt \d$/);
-      for (const res of responses) expect(res.body.message).toMatchObject({ ts: [...tsSet][0], text: page.messages[0].text, client_msg_id: id });
+      for (const res of responses)
+        expect(res.body.message).toMatchObject({ ts: [...tsSet][0], text: page.messages[0].text, client_msg_id: id });
 
       // A retry long after still answers the original, and writes nothing.
       const retry = await t.api('chat.postMessage', ada.token, { channel, text: 'again', client_msg_id: id });
@@ -316,7 +334,9 @@ describe('history and threads', () => {
       const parent = await post(channel, 'parent');
       const id = randomUUID();
       const responses = await Promise.all(
-        Array.from({ length: 5 }, () => t.api('chat.postMessage', ada.token, { channel, text: 'reply', thread_ts: parent, client_msg_id: id })),
+        Array.from({ length: 5 }, () =>
+          t.api('chat.postMessage', ada.token, { channel, text: 'reply', thread_ts: parent, client_msg_id: id }),
+        ),
       );
       expect(new Set(responses.map((r) => r.body.ts)).size).toBe(1);
       for (const res of responses) expect(res.body.message.thread_ts).toBe(parent);

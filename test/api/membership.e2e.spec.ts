@@ -18,9 +18,9 @@ describe('membership under concurrency', () => {
 
   const events = (channel: string) => t.app.get(EventStore).readChannel(channel, 0, 10_000);
   const members = async (channel: string) =>
-    (await t.pool.query<{ user_id: string }>('SELECT user_id FROM channel_members WHERE channel_id = $1 ORDER BY user_id', [channel])).rows.map(
-      (r) => r.user_id,
-    );
+    (
+      await t.pool.query<{ user_id: string }>('SELECT user_id FROM channel_members WHERE channel_id = $1 ORDER BY user_id', [channel])
+    ).rows.map((r) => r.user_id);
 
   it('creating the same name 8 times at once makes one channel; the others are name_taken', async () => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => t.api('conversations.create', ada.token, { name: 'race' })));
@@ -77,6 +77,11 @@ describe('membership under concurrency', () => {
     // Nothing follows the archive in the stream, and every accepted post is before it.
     expect(archivedAt).toBe(stream.length - 1);
     const accepted = posts.filter((p) => p.body.ok).map((p) => p.body.seq);
-    expect(stream.filter((e) => e.type === 'message').map((e) => e.seq).sort((a, b) => a - b)).toEqual(accepted.sort((a, b) => a - b));
+    expect(
+      stream
+        .filter((e) => e.type === 'message')
+        .map((e) => e.seq)
+        .sort((a, b) => a - b),
+    ).toEqual(accepted.sort((a, b) => a - b));
   });
 });

@@ -16,7 +16,9 @@ const ROLES: Role[] = ['member', 'admin', 'analyst'];
 const WS = 'TPARITY';
 
 // A missing channel has no members; every other head is tried with and without the caller in it.
-const cases = HEADS.flatMap((head) => (head === 'missing' ? [false] : [true, false]).flatMap((member) => ROLES.map((role) => ({ head, member, role }))));
+const cases = HEADS.flatMap((head) =>
+  (head === 'missing' ? [false] : [true, false]).flatMap((member) => ROLES.map((role) => ({ head, member, role }))),
+);
 
 describe('post_message() and channelPolicy("post") agree', () => {
   let db: TestDatabase;
@@ -40,9 +42,10 @@ describe('post_message() and channelPolicy("post") agree', () => {
     const channel = `CP${n}`;
     await pool.query(`INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, lower($1), $3)`, [user, WS, c.role]);
     if (c.head !== 'missing') {
-      await pool.query(`INSERT INTO channels (id, workspace_id, name, is_private, is_archived, creator) VALUES ($1, $2, lower($1), $3, $4, 'UCREATOR')`, [
-        channel, c.head === 'other-workspace' ? 'TELSEWHERE' : WS, c.head.startsWith('private'), c.head.endsWith('archived'),
-      ]);
+      await pool.query(
+        `INSERT INTO channels (id, workspace_id, name, is_private, is_archived, creator) VALUES ($1, $2, lower($1), $3, $4, 'UCREATOR')`,
+        [channel, c.head === 'other-workspace' ? 'TELSEWHERE' : WS, c.head.startsWith('private'), c.head.endsWith('archived')],
+      );
       if (c.member) await pool.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ($1, $2, 0)', [channel, user]);
     }
     return { user, channel };
@@ -54,7 +57,8 @@ describe('post_message() and channelPolicy("post") agree', () => {
     try {
       await client.query('BEGIN');
       const head = await new StreamTransaction(client).lockChannel(channel, WS);
-      const member = (await client.query('SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2', [channel, user])).rowCount === 1;
+      const member =
+        (await client.query('SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2', [channel, user])).rowCount === 1;
       const decision = channelPolicy('post', { head, caller: { id: user, role }, member });
       return decision.allowed ? 'allowed' : decision.error;
     } finally {
@@ -64,25 +68,33 @@ describe('post_message() and channelPolicy("post") agree', () => {
   }
 
   async function sqlOutcome(channel: string, user: string): Promise<string> {
-    const { rows } = await pool.query<{ error: string | null }>(
-      `SELECT error FROM post_message($1, $2, $3, 'parity', NULL, false, NULL)`,
-      [WS, channel, user],
-    );
+    const { rows } = await pool.query<{ error: string | null }>(`SELECT error FROM post_message($1, $2, $3, 'parity', NULL, false, NULL)`, [
+      WS,
+      channel,
+      user,
+    ]);
     return rows[0].error ?? 'allowed';
   }
 
   const written = async (channel: string) =>
-    (await pool.query<{ n: number }>('SELECT (SELECT count(*) FROM events WHERE channel_id = $1) + (SELECT count(*) FROM messages WHERE channel_id = $1) AS n', [channel]))
-      .rows[0].n;
+    (
+      await pool.query<{ n: number }>(
+        'SELECT (SELECT count(*) FROM events WHERE channel_id = $1) + (SELECT count(*) FROM messages WHERE channel_id = $1) AS n',
+        [channel],
+      )
+    ).rows[0].n;
 
-  it.each(cases.map((c, i) => [`${c.head} channel, ${c.member ? 'member' : 'not a member'}, ${c.role}`, i, c] as const))('%s', async (_, i, c) => {
-    const { user, channel } = await given(i, c);
-    const policy = await policyOutcome(channel, user, c.role);
-    const sql = await sqlOutcome(channel, user);
-    expect({ sql }).toEqual({ sql: policy });
-    expect(Number(await written(channel))).toBe(policy === 'allowed' ? 2 : 0);
-    seen.add(sql);
-  });
+  it.each(cases.map((c, i) => [`${c.head} channel, ${c.member ? 'member' : 'not a member'}, ${c.role}`, i, c] as const))(
+    '%s',
+    async (_, i, c) => {
+      const { user, channel } = await given(i, c);
+      const policy = await policyOutcome(channel, user, c.role);
+      const sql = await sqlOutcome(channel, user);
+      expect({ sql }).toEqual({ sql: policy });
+      expect(Number(await written(channel))).toBe(policy === 'allowed' ? 2 : 0);
+      seen.add(sql);
+    },
+  );
 
   it('the cases cover every outcome of post: allowed and each refusal', () => {
     expect([...seen].sort()).toEqual(['allowed', 'channel_not_found', 'is_archived', 'not_in_channel']);

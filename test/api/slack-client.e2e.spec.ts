@@ -96,7 +96,8 @@ describe('@slack/web-api WebClient against atomcast', () => {
 
     // Paged one at a time, the client follows the cursor to the end.
     const paged: string[] = [];
-    for await (const page of client.paginate('conversations.members', { channel, limit: 1 })) paged.push(...(page as ConversationsMembersResponse).members!);
+    for await (const page of client.paginate('conversations.members', { channel, limit: 1 }))
+      paged.push(...(page as ConversationsMembersResponse).members!);
     expect(paged.sort()).toEqual([ada.id, bob.id].sort());
   });
 
@@ -128,7 +129,8 @@ describe('@slack/web-api WebClient against atomcast', () => {
 
     expect((await client.users.info({ user: bob.id })).user).toMatchObject({ id: bob.id, name: 'bob', team_id: bob.workspace });
     const users: string[] = [];
-    for await (const page of client.paginate('users.list', { limit: 1 })) users.push(...(page as UsersListResponse).members!.map((u) => u.id!));
+    for await (const page of client.paginate('users.list', { limit: 1 }))
+      users.push(...(page as UsersListResponse).members!.map((u) => u.id!));
     expect(users.sort()).toEqual([ada.id, bob.id].sort());
   });
 
@@ -157,7 +159,8 @@ describe('@slack/web-api WebClient against atomcast', () => {
       const ws = await limited.newWorkspace();
       const user = await limited.newUser(ws);
       // One budget per token across every method (and controller).
-      for (const method of ['auth.test', 'conversations.list', 'client.counts']) expect((await limited.api(method, user.token)).body.ok).toBe(true);
+      for (const method of ['auth.test', 'conversations.list', 'client.counts'])
+        expect((await limited.api(method, user.token)).body.ok).toBe(true);
       const before = await limited.tableCounts();
       const fourth = await limited.api('conversations.create', user.token, { name: 'over-budget' });
       expect(fourth.status).toBe(429);

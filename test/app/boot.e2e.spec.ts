@@ -31,7 +31,8 @@ describe('the process boots in each role', () => {
       expect(readyz.status).toBe(200);
       const auth = await fetch(`http://127.0.0.1:${port}/api/auth.test`, { method: 'POST' });
       expect(await auth.json()).toEqual({ ok: false, error: 'not_authed' });
-      for (const provider of [ChatService, RealtimeGateway, JobWorkers, JobDispatcher, ProjectorService]) expect(app.get(provider)).toBeInstanceOf(provider);
+      for (const provider of [ChatService, RealtimeGateway, JobWorkers, JobDispatcher, ProjectorService])
+        expect(app.get(provider)).toBeInstanceOf(provider);
     } finally {
       await app.close();
     }

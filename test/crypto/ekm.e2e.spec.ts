@@ -91,7 +91,9 @@ describe('EKM: customer-managed keys for message bodies', () => {
     const res = await ekm('POST', '/rotate', {});
     expect(res.status).toBe(202);
     await finished(res.body.run);
-    const { rows } = await t.pool.query<{ key_version: number }>('SELECT DISTINCT key_version FROM data_keys WHERE workspace_id = $1', [ws]);
+    const { rows } = await t.pool.query<{ key_version: number }>('SELECT DISTINCT key_version FROM data_keys WHERE workspace_id = $1', [
+      ws,
+    ]);
     expect(rows).toEqual([{ key_version: 2 }]);
     expect(await texts(general)).toEqual(before);
     await post(general, 'after rotation');
@@ -123,7 +125,9 @@ describe('EKM: customer-managed keys for message bodies', () => {
     const log = await ekm('GET', '/audit');
     expect(log.status).toBe(200);
     const actions = log.body.entries.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['enable', 'encrypt_done', 'rotate', 'rewrap_done', 'revoke', 'restore', 'announce_done']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['enable', 'encrypt_done', 'rotate', 'rewrap_done', 'revoke', 'restore', 'announce_done']),
+    );
     expect(JSON.stringify(log.body)).not.toMatch(/wrapped|master|swordfish/);
     expect((await ekm('GET', '/audit', undefined, member.token)).status).toBe(403);
   });

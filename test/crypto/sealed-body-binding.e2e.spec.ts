@@ -30,10 +30,9 @@ describe('EKM: a sealed body belongs to one message', () => {
   };
   const history = async () =>
     Object.fromEntries(
-      (await t.api('conversations.history', ada.token, { channel })).body.messages.map((m: { ts: string; text: string; subtype?: string }) => [
-        m.ts,
-        m.subtype ?? m.text,
-      ]),
+      (await t.api('conversations.history', ada.token, { channel })).body.messages.map(
+        (m: { ts: string; text: string; subtype?: string }) => [m.ts, m.subtype ?? m.text],
+      ),
     );
   /** Copies the sealed body (and its key id) of one row onto another, as a writer with database access could. */
   const copyBody = async (from: string, to: string) => {

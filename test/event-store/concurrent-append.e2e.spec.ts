@@ -19,12 +19,16 @@ describe('16 concurrent writers x 500 posts to one channel', () => {
       }),
     );
 
-    const { rows } = await t.pool.query<{ seq: string; ts: string }>('SELECT seq, ts FROM events WHERE channel_id = $1 ORDER BY seq', [channel]);
+    const { rows } = await t.pool.query<{ seq: string; ts: string }>('SELECT seq, ts FROM events WHERE channel_id = $1 ORDER BY seq', [
+      channel,
+    ]);
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 8000 }, (_, i) => i + 1));
     for (let i = 1; i < rows.length; i++) expect(BigInt(rows[i].ts) > BigInt(rows[i - 1].ts)).toBe(true);
 
     // Each writer's own messages keep the order it sent them in.
-    const texts = (await t.pool.query<{ text: string }>('SELECT text FROM messages WHERE channel_id = $1 ORDER BY seq', [channel])).rows.map((r) => r.text);
+    const texts = (
+      await t.pool.query<{ text: string }>('SELECT text FROM messages WHERE channel_id = $1 ORDER BY seq', [channel])
+    ).rows.map((r) => r.text);
     for (let w = 0; w < 16; w++) {
       const mine = texts.filter((x) => x.startsWith(`${w}:`)).map((x) => Number(x.split(':')[1]));
       expect(mine).toEqual(Array.from({ length: 500 }, (_, i) => i));

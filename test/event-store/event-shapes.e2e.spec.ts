@@ -21,8 +21,11 @@ describe('events read back with one payload per type', () => {
     const created = await t.api('conversations.create', ada.token, { name: 'lifecycle' });
     const channel: string = created.body.channel.id;
     await t.api('conversations.invite', ada.token, { channel, users: bob.id });
-    const parent = (await t.api('chat.postMessage', ada.token, { channel, text: 'parent', client_msg_id: '6f1c1f52-62a4-4a8b-9f0e-3c1d2b0a9e11' })).body;
-    const reply = (await t.api('chat.postMessage', bob.token, { channel, text: 'reply', thread_ts: parent.ts, reply_broadcast: true })).body;
+    const parent = (
+      await t.api('chat.postMessage', ada.token, { channel, text: 'parent', client_msg_id: '6f1c1f52-62a4-4a8b-9f0e-3c1d2b0a9e11' })
+    ).body;
+    const reply = (await t.api('chat.postMessage', bob.token, { channel, text: 'reply', thread_ts: parent.ts, reply_broadcast: true }))
+      .body;
     await t.api('chat.update', ada.token, { channel, ts: parent.ts, text: 'parent, edited' });
     await t.api('chat.delete', bob.token, { channel, ts: reply.ts });
     await t.api('conversations.kick', ada.token, { channel, user: bob.id });
@@ -34,12 +37,30 @@ describe('events read back with one payload per type', () => {
       { channel, seq: 1, ts, type: 'channel_created', user: ada.id, name: 'lifecycle', is_private: false },
       { channel, seq: 2, ts, type: 'member_joined_channel', user: ada.id },
       { channel, seq: 3, ts, type: 'member_joined_channel', user: bob.id, inviter: ada.id },
-      { channel, seq: 4, ts: parent.ts, type: 'message', user: ada.id, text: 'parent, edited', client_msg_id: '6f1c1f52-62a4-4a8b-9f0e-3c1d2b0a9e11' },
+      {
+        channel,
+        seq: 4,
+        ts: parent.ts,
+        type: 'message',
+        user: ada.id,
+        text: 'parent, edited',
+        client_msg_id: '6f1c1f52-62a4-4a8b-9f0e-3c1d2b0a9e11',
+      },
       // The reply's body was deleted since: it reads back as a tombstone.
       { channel, seq: 5, ts: reply.ts, type: 'message', user: bob.id, text: '', thread_ts: parent.ts, subtype: 'tombstone' },
       {
-        channel, seq: 6, ts, type: 'message_changed', user: ada.id,
-        message: expect.objectContaining({ type: 'message', user: ada.id, text: 'parent, edited', ts: parent.ts, edited: { user: ada.id, ts } }),
+        channel,
+        seq: 6,
+        ts,
+        type: 'message_changed',
+        user: ada.id,
+        message: expect.objectContaining({
+          type: 'message',
+          user: ada.id,
+          text: 'parent, edited',
+          ts: parent.ts,
+          edited: { user: ada.id, ts },
+        }),
       },
       { channel, seq: 7, ts, type: 'message_deleted', user: bob.id, deleted_ts: reply.ts },
       { channel, seq: 8, ts, type: 'member_left_channel', user: bob.id, kicked_by: ada.id },

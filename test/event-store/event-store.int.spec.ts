@@ -25,7 +25,13 @@ describe('event store', () => {
   });
 
   const post = (channel: string, text: string, extra: { clientMsgId?: string; user?: string } = {}) =>
-    new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel, user: extra.user ?? 'USEED', text, clientMsgId: extra.clientMsgId });
+    new ChatRepository(pool, store).postMessage({
+      workspace: 'TSEED',
+      channel,
+      user: extra.user ?? 'USEED',
+      text,
+      clientMsgId: extra.clientMsgId,
+    });
 
   const seqs = async (channel: string) =>
     (await pool.query<{ seq: string; ts: string }>('SELECT seq, ts FROM events WHERE channel_id = $1 ORDER BY seq', [channel])).rows;
@@ -119,7 +125,7 @@ describe('event store', () => {
     slow.release();
     await post('CFAST', 'after');
     // xmin is cluster-wide: a transaction of another test file may hold the reader back for a moment.
-    for (const deadline = Date.now() + 30_000; seen.length < 7 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 30_000; seen.length < 7 && Date.now() < deadline;) {
       await readAll();
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -143,7 +149,7 @@ describe('event store', () => {
     await listener.query(`LISTEN ${EVENTS_NOTIFY_CHANNEL}`);
     await Promise.all(Array.from({ length: 20 }, (_, i) => post(channel, `burst ${i}`)));
     await store.flushHints();
-    for (const deadline = Date.now() + 10_000; !payloads.join(',').includes(`${channel}:20`) && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; !payloads.join(',').includes(`${channel}:20`) && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 10));
     }
     await listener.end();
@@ -160,10 +166,14 @@ describe('event store', () => {
     for (let seq = 1; seq <= 100; seq++) for (const channel of ['CA', 'CB', 'CC']) hint.note(channel, seq);
     hint.note('CA', 7); // an older seq never lowers the hint
     await hint.flush();
-    for (const deadline = Date.now() + 10_000; !payloads.length && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    for (const deadline = Date.now() + 10_000; !payloads.length && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
     await listener.end();
     expect(payloads).toEqual(['CA:100,CB:100,CC:100']);
-    expect(parseHint(payloads[0])).toEqual([{ channel: 'CA', seq: 100 }, { channel: 'CB', seq: 100 }, { channel: 'CC', seq: 100 }]);
+    expect(parseHint(payloads[0])).toEqual([
+      { channel: 'CA', seq: 100 },
+      { channel: 'CB', seq: 100 },
+      { channel: 'CC', seq: 100 },
+    ]);
   });
 
   async function lastCursor(): Promise<GlobalCursor> {

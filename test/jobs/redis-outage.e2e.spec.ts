@@ -8,14 +8,20 @@ import { waitFor } from '../support/wait-for.js';
 
 /** A Redis of this test's own, so stopping it disturbs no other test file. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitFor(async () => {
-    const probe = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    probe.stdout!.on('data', (d) => (out += d));
-    await new Promise((r) => probe.on('close', r));
-    return out.includes('PONG');
-  }, 30_000, 'redis-server to answer'); // generous: a loaded 2-core box starts it slowly
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  await waitFor(
+    async () => {
+      const probe = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      probe.stdout!.on('data', (d) => (out += d));
+      await new Promise((r) => probe.on('close', r));
+      return out.includes('PONG');
+    },
+    30_000,
+    'redis-server to answer',
+  ); // generous: a loaded 2-core box starts it slowly
   return child;
 }
 
@@ -77,7 +83,9 @@ describe('Redis down while messages are posted', () => {
     await waitFor(async () => (await unfurled()).length === 3, 30_000, 'three unfurls after Redis returned');
     const changed = await unfurled();
     expect(changed.map((e) => (e.message as { ts: string }).ts).sort()).toEqual([...posted].sort());
-    expect(changed.every((e) => (e.message as { attachments: Array<{ title: string }> }).attachments[0].title === 'Atomcast docs')).toBe(true);
+    expect(changed.every((e) => (e.message as { attachments: Array<{ title: string }> }).attachments[0].title === 'Atomcast docs')).toBe(
+      true,
+    );
   });
 
   it('admin requests that start runs answer at once, and each run is carried out once when Redis is back', async () => {
@@ -101,7 +109,11 @@ describe('Redis down while messages are posted', () => {
     // Recorded once each, and not started while Redis is away.
     await new Promise((r) => setTimeout(r, 300));
     const runs = async () =>
-      (await t.pool.query<{ id: string; state: string }>('SELECT id, state FROM job_runs WHERE workspace_id = $1 ORDER BY created_at', [ws])).rows;
+      (
+        await t.pool.query<{ id: string; state: string }>('SELECT id, state FROM job_runs WHERE workspace_id = $1 ORDER BY created_at', [
+          ws,
+        ])
+      ).rows;
     expect(await runs()).toEqual([
       { id: retention.body.id, state: 'queued' },
       { id: ekm.body.run.id, state: 'queued' },

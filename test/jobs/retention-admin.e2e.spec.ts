@@ -49,7 +49,10 @@ describe('retention and job status over the admin API', () => {
     expect((await t.admin('PUT', `/workspaces/${ws}/retention`, { keep_days: 30 }, admin.token)).status).toBe(200);
     expect((await t.admin('PUT', `/workspaces/${ws}/channels/${channel}/retention`, { keep_days: null }, admin.token)).status).toBe(200);
     // The workspace-wide setting is the one row with channel_id NULL (no magic '' channel).
-    expect(await policies()).toEqual([{ channel_id: channel, keep_days: null }, { channel_id: null, keep_days: 30 }]);
+    expect(await policies()).toEqual([
+      { channel_id: channel, keep_days: null },
+      { channel_id: null, keep_days: 30 },
+    ]);
     expect((await t.admin('GET', `/workspaces/${ws}/retention`, undefined, admin.token)).body).toEqual({
       workspace: { keep_days: 30 },
       channels: [{ channel, keep_days: null }],
@@ -76,6 +79,10 @@ describe('retention and job status over the admin API', () => {
     expect(jobs.status).toBe(200);
     const retention = jobs.body.queues.find((q: { queue: string }) => q.queue === 'atomcast-retention');
     expect(retention.counts.completed).toBeGreaterThanOrEqual(1);
-    expect(jobs.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual(['atomcast-ekm', 'atomcast-retention', 'atomcast-unfurl']);
+    expect(jobs.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual([
+      'atomcast-ekm',
+      'atomcast-retention',
+      'atomcast-unfurl',
+    ]);
   });
 });

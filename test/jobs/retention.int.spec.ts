@@ -28,7 +28,9 @@ describe('retention sweep', () => {
     return res.body.ts as string;
   };
   const bodies = async (channel: string) =>
-    (await t.pool.query<{ text: string | null }>('SELECT text FROM messages WHERE channel_id = $1 ORDER BY seq', [channel])).rows.map((r) => r.text);
+    (await t.pool.query<{ text: string | null }>('SELECT text FROM messages WHERE channel_id = $1 ORDER BY seq', [channel])).rows.map(
+      (r) => r.text,
+    );
 
   it('deletes expired bodies for good, records redactions, keeps seq gapless, and resumes after a crash', async () => {
     const general = await t.newChannel(ada, 'general');

@@ -7,7 +7,8 @@ const range = (ip: string, policy = {}) => {
 
 describe('unfurl address policy', () => {
   it('allows global unicast, IPv4 and IPv6', () => {
-    for (const ip of ['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450:4001:81c::200e']) expect(range(ip)).toBe('allowed');
+    for (const ip of ['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450:4001:81c::200e'])
+      expect(range(ip)).toBe('allowed');
   });
 
   it.each([
@@ -62,7 +63,8 @@ describe('unfurl address policy', () => {
     expect(range('127.0.0.1', { allowLoopback: true })).toBe('allowed');
     expect(range('::1', { allowLoopback: true })).toBe('allowed');
     expect(range('10.0.0.1', { allowLoopback: true })).toBe('private');
-    for (const ip of ['10.0.0.1', '192.168.0.7', 'fd12::1', '100.64.1.1', '169.254.3.3']) expect(range(ip, { allowPrivate: true })).toBe('allowed');
+    for (const ip of ['10.0.0.1', '192.168.0.7', 'fd12::1', '100.64.1.1', '169.254.3.3'])
+      expect(range(ip, { allowPrivate: true })).toBe('allowed');
     expect(range('127.0.0.1', { allowPrivate: true })).toBe('loopback');
     expect(range('224.0.0.1', { allowPrivate: true, allowLoopback: true })).toBe('multicast');
   });

@@ -16,7 +16,9 @@ describe('unfurls follow edits', () => {
   beforeAll(async () => {
     site = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<html><head><meta property="og:title" content="Page ${req.url}"><meta property="og:site_name" content="Docs"></head></html>`);
+      res.end(
+        `<html><head><meta property="og:title" content="Page ${req.url}"><meta property="og:site_name" content="Docs"></head></html>`,
+      );
     });
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
@@ -32,7 +34,8 @@ describe('unfurls follow edits', () => {
     const [message] = (await t.api('conversations.history', ada.token, { channel })).body.messages;
     return ((message.attachments ?? []) as Array<{ title: string }>).map((a) => a.title);
   };
-  const changes = async (channel: string) => (await t.app.get(EventStore).readChannel(channel, 0, 100)).filter((e) => e.type === 'message_changed');
+  const changes = async (channel: string) =>
+    (await t.app.get(EventStore).readChannel(channel, 0, 100)).filter((e) => e.type === 'message_changed');
 
   it('previews a link an edit adds, and drops the preview of a link an edit removes', async () => {
     const channel = await t.newChannel(ada, 'edits');

@@ -76,7 +76,14 @@ describe('link unfurls', () => {
     if (!addresses) throw Object.assign(new Error(`not found: ${host}`), { code: 'ENOTFOUND' });
     return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
-  const loopbackOptions: UnfurlOptions = { allowLoopback: true, timeoutMs: 5000, maxBytes: 64 * 1024, maxRedirects: 3, maxUrls: 3, resolve };
+  const loopbackOptions: UnfurlOptions = {
+    allowLoopback: true,
+    timeoutMs: 5000,
+    maxBytes: 64 * 1024,
+    maxRedirects: 3,
+    maxUrls: 3,
+    resolve,
+  };
   const unfurler = (options: Partial<UnfurlOptions> = {}) =>
     new UnfurlService(events, new UnfurlRepository(t.pool), { ...loopbackOptions, ...options });
 
@@ -217,7 +224,7 @@ describe('link unfurls', () => {
     const url = site.on('/rebind', html(ARTICLE)).replace('127.0.0.1', 'rebind.test');
     const answers = [['127.0.0.1'], ['10.0.0.1']];
     let lookups = 0;
-    const rebinding = async () => (answers[Math.min(lookups++, 1)]).map((address) => ({ address, family: 4 }));
+    const rebinding = async () => answers[Math.min(lookups++, 1)].map((address) => ({ address, family: 4 }));
     const page = await safeFetch(url, { ...loopbackOptions, resolve: rebinding });
     expect(page.html).toContain('Launch day');
     expect(lookups).toBe(1);
@@ -235,9 +242,14 @@ describe('link unfurls', () => {
       const page = await safeFetch(`https://site.test:${port}/`, { ...loopbackOptions, ca: [TEST_CA] });
       expect(page.html).toContain('Launch day');
       // An untrusted certificate, or one for another name, is a final refusal.
-      await expect(safeFetch(`https://site.test:${port}/`, loopbackOptions)).rejects.toMatchObject({ reason: 'tls_failed', retryable: false });
+      await expect(safeFetch(`https://site.test:${port}/`, loopbackOptions)).rejects.toMatchObject({
+        reason: 'tls_failed',
+        retryable: false,
+      });
       dnsTable['other.test'] = ['127.0.0.1'];
-      await expect(safeFetch(`https://other.test:${port}/`, { ...loopbackOptions, ca: [TEST_CA] })).rejects.toMatchObject({ reason: 'tls_failed' });
+      await expect(safeFetch(`https://other.test:${port}/`, { ...loopbackOptions, ca: [TEST_CA] })).rejects.toMatchObject({
+        reason: 'tls_failed',
+      });
     } finally {
       server.closeAllConnections();
       server.close();

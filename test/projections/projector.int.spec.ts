@@ -44,7 +44,8 @@ describe('projector', () => {
     projectors.push(p);
     return p;
   };
-  const post = (channel: string, text: string, user = 'UPOSTER') => new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel, user, text });
+  const post = (channel: string, text: string, user = 'UPOSTER') =>
+    new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel, user, text });
   const unread = async (user: string, channel: string) => (await counts.forChannel(user, channel))?.unread;
   const rows = async (channel: string) =>
     (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM unread_messages WHERE channel_id = $1', [channel])).rows[0].n;
@@ -78,14 +79,22 @@ describe('projector', () => {
   }
 
   it.each([
-    ['the apply throws half-way through a batch', async () => {
-      throw new Error('crash in the middle of the batch');
-    }],
-    ['the connection is killed half-way through a batch', async (tx: Queryable) => {
-      const { rows: [{ pid }] } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      await pool.query('SELECT pg_terminate_backend($1)', [pid]);
-      await tx.query('SELECT 1'); // the killed session fails here, as a dead process would
-    }],
+    [
+      'the apply throws half-way through a batch',
+      async () => {
+        throw new Error('crash in the middle of the batch');
+      },
+    ],
+    [
+      'the connection is killed half-way through a batch',
+      async (tx: Queryable) => {
+        const {
+          rows: [{ pid }],
+        } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await pool.query('SELECT pg_terminate_backend($1)', [pid]);
+        await tx.query('SELECT 1'); // the killed session fails here, as a dead process would
+      },
+    ],
   ])('resumes without double counting or skipping when %s', async (_, crash) => {
     const channel = `CCRASH${++crashes}`;
     await seedChannel(pool, { channel, users: ['UPOSTER', 'UREADER'] });
@@ -102,7 +111,10 @@ describe('projector', () => {
     expect(await rows(channel)).toBe(4);
     const after = await store.loadCheckpoint('unread');
     expect(after).not.toEqual(before);
-    const applied = await pool.query('SELECT count(*)::int AS n FROM events WHERE (tx_id, position) <= ($1::xid8, $2::bigint) AND channel_id = $3', [after.txId, after.position, channel]);
+    const applied = await pool.query(
+      'SELECT count(*)::int AS n FROM events WHERE (tx_id, position) <= ($1::xid8, $2::bigint) AND channel_id = $3',
+      [after.txId, after.position, channel],
+    );
     expect(applied.rows[0].n).toBe(4);
     await crashing.stop();
 
@@ -126,7 +138,9 @@ describe('projector', () => {
     try {
       await slow.query('BEGIN');
       await slow.query(`SELECT * FROM post_message('TSEED', 'CSLOW', 'UPOSTER', 'slow', NULL, false, NULL)`);
-      const { rows: [{ xid }] } = await slow.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+      const {
+        rows: [{ xid }],
+      } = await slow.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
       // Later transactions commit while the slow one is still open.
       for (let i = 0; i < 3; i++) await post('CFAST', `fast ${i}`);
       await p.runOnce();
@@ -183,7 +197,12 @@ describe('projector', () => {
     const other = await createTestDatabase();
     const otherPool = new pg.Pool({ connectionString: other.url, max: 2 });
     const otherStore = new EventStore(otherPool, loadConfig({ DATABASE_URL: other.url }));
-    const p = new Projector(new UnreadProjection(), otherStore, { databaseUrl: other.url, pool: otherPool, batchSize: 10, intervalMs: 60_000 });
+    const p = new Projector(new UnreadProjection(), otherStore, {
+      databaseUrl: other.url,
+      pool: otherPool,
+      batchSize: 10,
+      intervalMs: 60_000,
+    });
     try {
       expect(await p.catchUp()).toBe(0);
       expect(await otherStore.loadCheckpoint('unread')).toEqual(START);

@@ -51,7 +51,12 @@ describe('projection rebuild', () => {
     await step(() => ok('chat.update', ada, { channel: general, ts: a.ts, text: 'hi all <!here>' }));
     const b = await ok('chat.postMessage', bob, { channel: general, text: '<!channel> release' });
     await step(() => ok('chat.postMessage', cat, { channel: general, text: 'reply', thread_ts: a.ts }));
-    const c = await ok('chat.postMessage', cat, { channel: general, text: `broadcast <@${ada.id}>`, thread_ts: a.ts, reply_broadcast: true });
+    const c = await ok('chat.postMessage', cat, {
+      channel: general,
+      text: `broadcast <@${ada.id}>`,
+      thread_ts: a.ts,
+      reply_broadcast: true,
+    });
     await projector.catchUp();
     await step(() => ok('chat.update', cat, { channel: general, ts: c.ts, text: `broadcast edited <@${bob.id}>` }));
     await step(() => ok('chat.delete', cat, { channel: general, ts: c.ts }));
@@ -77,17 +82,23 @@ describe('projection rebuild', () => {
     expect((await ok('client.counts', cat, {})).channels).toEqual(countsBefore);
   });
 
-  it('/readyz reports each projection\'s lag, and this node as its leader', async () => {
+  it("/readyz reports each projection's lag, and this node as its leader", async () => {
     const ws = await t.newWorkspace('Lag');
     const ada = await t.newUser(ws);
     const channel = await t.newChannel(ada, 'lag');
     await t.api('chat.postMessage', ada.token, { channel, text: 'one' });
     await projector.catchUp();
     const res = await fetch(`${t.url}/readyz`);
-    const body = (await res.json()) as { projections: Record<string, { events_behind: number; seconds_behind: number; leader_here: boolean; checkpoint: string }> };
+    const body = (await res.json()) as {
+      projections: Record<string, { events_behind: number; seconds_behind: number; leader_here: boolean; checkpoint: string }>;
+    };
     expect(res.status).toBe(200);
     expect(body.projections.unread).toEqual({
-      events_behind: 0, capped: false, seconds_behind: 0, leader_here: true, checkpoint: expect.stringMatching(/^\d+-\d+$/),
+      events_behind: 0,
+      capped: false,
+      seconds_behind: 0,
+      leader_here: true,
+      checkpoint: expect.stringMatching(/^\d+-\d+$/),
     });
   });
 });

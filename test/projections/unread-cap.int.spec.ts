@@ -33,7 +33,8 @@ describe('unread counts past the display cap', () => {
     await seedChannel(pool, { channel: 'CCAP', users: ['UPOSTER', 'UREADER'] });
     const texts = ['<@UREADER> first', 'two', 'three', '<!here> four', 'five', '<@UOTHER> six', '<!channel> seven'];
     const posted = [];
-    for (const text of texts) posted.push(await new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel: 'CCAP', user: 'UPOSTER', text }));
+    for (const text of texts)
+      posted.push(await new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel: 'CCAP', user: 'UPOSTER', text }));
     await projector.catchUp();
     const counts = new UnreadCountsRepository(pool);
 
@@ -42,7 +43,12 @@ describe('unread counts past the display cap', () => {
     expect(await counts.forChannel('UREADER', 'CCAP')).toMatchObject({ unread: 7, mentions: 3, latest: posted[6].ts });
 
     await pool.query(`UPDATE channel_members SET last_read = $1 WHERE channel_id = 'CCAP' AND user_id = 'UREADER'`, [posted[6].ts]);
-    expect(await counts.forChannel('UREADER', 'CCAP', 3)).toMatchObject({ unread: 0, mentions: 0, latest: posted[6].ts, lastRead: posted[6].ts });
+    expect(await counts.forChannel('UREADER', 'CCAP', 3)).toMatchObject({
+      unread: 0,
+      mentions: 0,
+      latest: posted[6].ts,
+      lastRead: posted[6].ts,
+    });
     expect(await counts.forChannel('UPOSTER', 'CCAP', 3)).toMatchObject({ unread: 0, mentions: 0, latest: posted[6].ts });
     expect(await counts.forChannel('UNOBODY', 'CCAP')).toBeUndefined();
   });

@@ -19,68 +19,124 @@ const n = (unread: number, mentions = 0) => ({ unread, mentions });
 
 const cases: Array<[string, (c: Ctx) => Promise<unknown>, Expected]> = [
   ['nothing posted', async () => {}, { ada: n(0), bob: n(0), cat: n(0) }],
-  ['own messages are never unread', async (c) => {
-    await c.post('ada', 'one');
-    await c.post('ada', 'two');
-  }, { ada: n(0), bob: n(2), cat: n(2) }],
-  ['thread replies count only when broadcast to the channel', async (c) => {
-    const root = await c.post('ada', 'root');
-    await c.post('bob', 'quiet reply', { thread_ts: root });
-    await c.post('bob', 'broadcast reply', { thread_ts: root, reply_broadcast: true });
-  }, { ada: n(1), bob: n(1), cat: n(2) }],
-  ['a mention in a thread reply that is not broadcast does not count in the channel', async (c) => {
-    const root = await c.post('ada', 'root');
-    await c.post('ada', 'psst <@bob>', { thread_ts: root });
-  }, { ada: n(0), bob: n(1), cat: n(1) }],
-  ['<@U> mentions that user only', async (c) => {
-    await c.post('ada', 'hey <@bob>, and <@bob|bob> again');
-  }, { ada: n(0), bob: n(1, 1), cat: n(1) }],
-  ['<!channel> and <!everyone> mention every member but the author', async (c) => {
-    await c.post('ada', '<!channel> deploy at 5');
-    await c.post('bob', '<!everyone> lunch');
-  }, { ada: n(1, 1), bob: n(1, 1), cat: n(2, 2) }],
-  ['<!here> mentions every member but the author', async (c) => {
-    await c.post('cat', '<!here> standup');
-  }, { ada: n(1, 1), bob: n(1, 1), cat: n(0) }],
-  ['an edit that adds a mention counts it', async (c) => {
-    const ts = await c.post('ada', 'hello');
-    await c.edit('ada', ts, 'hello <@cat>');
-  }, { ada: n(0), bob: n(1), cat: n(1, 1) }],
-  ['an edit that removes a mention uncounts it', async (c) => {
-    const ts = await c.post('ada', 'hello <@cat> and <!here>');
-    await c.edit('ada', ts, 'hello everyone');
-  }, { ada: n(0), bob: n(1), cat: n(1) }],
-  ['an edit after a mark does not make the message unread again', async (c) => {
-    const ts = await c.post('ada', 'hello');
-    await c.mark('bob', ts);
-    await c.edit('ada', ts, 'hello <@bob>');
-  }, { ada: n(0), bob: n(0), cat: n(1) }],
-  ['deleting an unread message uncounts it and its mention', async (c) => {
-    await c.post('ada', 'kept');
-    const ts = await c.post('ada', 'oops <@bob> <!channel>');
-    await c.remove('ada', ts);
-  }, { ada: n(0), bob: n(1), cat: n(1) }],
-  ['deleting a broadcast reply uncounts it', async (c) => {
-    const root = await c.post('ada', 'root');
-    const reply = await c.post('bob', 'also in channel', { thread_ts: root, reply_broadcast: true });
-    await c.remove('bob', reply);
-  }, { ada: n(0), bob: n(1), cat: n(1) }],
-  ['conversations.mark reads up to and including ts', async (c) => {
-    await c.post('ada', 'one');
-    const two = await c.post('ada', 'two <@bob>');
-    await c.post('ada', 'three <@bob>');
-    await c.mark('bob', two);
-    await c.mark('cat', two);
-  }, { ada: n(0), bob: n(1, 1), cat: n(1) }],
-  ['a mark never moves backwards', async (c) => {
-    const one = await c.post('ada', 'one');
-    const two = await c.post('ada', 'two');
-    await c.mark('bob', two);
-    await c.mark('bob', one);
-  }, { ada: n(0), bob: n(0), cat: n(2) }],
-  ['own mentions of oneself and own broadcasts do not count', async (c) => {
-    await c.post('bob', '<@bob> note to self <!channel>');
-  }, { ada: n(1, 1), bob: n(0), cat: n(1, 1) }],
+  [
+    'own messages are never unread',
+    async (c) => {
+      await c.post('ada', 'one');
+      await c.post('ada', 'two');
+    },
+    { ada: n(0), bob: n(2), cat: n(2) },
+  ],
+  [
+    'thread replies count only when broadcast to the channel',
+    async (c) => {
+      const root = await c.post('ada', 'root');
+      await c.post('bob', 'quiet reply', { thread_ts: root });
+      await c.post('bob', 'broadcast reply', { thread_ts: root, reply_broadcast: true });
+    },
+    { ada: n(1), bob: n(1), cat: n(2) },
+  ],
+  [
+    'a mention in a thread reply that is not broadcast does not count in the channel',
+    async (c) => {
+      const root = await c.post('ada', 'root');
+      await c.post('ada', 'psst <@bob>', { thread_ts: root });
+    },
+    { ada: n(0), bob: n(1), cat: n(1) },
+  ],
+  [
+    '<@U> mentions that user only',
+    async (c) => {
+      await c.post('ada', 'hey <@bob>, and <@bob|bob> again');
+    },
+    { ada: n(0), bob: n(1, 1), cat: n(1) },
+  ],
+  [
+    '<!channel> and <!everyone> mention every member but the author',
+    async (c) => {
+      await c.post('ada', '<!channel> deploy at 5');
+      await c.post('bob', '<!everyone> lunch');
+    },
+    { ada: n(1, 1), bob: n(1, 1), cat: n(2, 2) },
+  ],
+  [
+    '<!here> mentions every member but the author',
+    async (c) => {
+      await c.post('cat', '<!here> standup');
+    },
+    { ada: n(1, 1), bob: n(1, 1), cat: n(0) },
+  ],
+  [
+    'an edit that adds a mention counts it',
+    async (c) => {
+      const ts = await c.post('ada', 'hello');
+      await c.edit('ada', ts, 'hello <@cat>');
+    },
+    { ada: n(0), bob: n(1), cat: n(1, 1) },
+  ],
+  [
+    'an edit that removes a mention uncounts it',
+    async (c) => {
+      const ts = await c.post('ada', 'hello <@cat> and <!here>');
+      await c.edit('ada', ts, 'hello everyone');
+    },
+    { ada: n(0), bob: n(1), cat: n(1) },
+  ],
+  [
+    'an edit after a mark does not make the message unread again',
+    async (c) => {
+      const ts = await c.post('ada', 'hello');
+      await c.mark('bob', ts);
+      await c.edit('ada', ts, 'hello <@bob>');
+    },
+    { ada: n(0), bob: n(0), cat: n(1) },
+  ],
+  [
+    'deleting an unread message uncounts it and its mention',
+    async (c) => {
+      await c.post('ada', 'kept');
+      const ts = await c.post('ada', 'oops <@bob> <!channel>');
+      await c.remove('ada', ts);
+    },
+    { ada: n(0), bob: n(1), cat: n(1) },
+  ],
+  [
+    'deleting a broadcast reply uncounts it',
+    async (c) => {
+      const root = await c.post('ada', 'root');
+      const reply = await c.post('bob', 'also in channel', { thread_ts: root, reply_broadcast: true });
+      await c.remove('bob', reply);
+    },
+    { ada: n(0), bob: n(1), cat: n(1) },
+  ],
+  [
+    'conversations.mark reads up to and including ts',
+    async (c) => {
+      await c.post('ada', 'one');
+      const two = await c.post('ada', 'two <@bob>');
+      await c.post('ada', 'three <@bob>');
+      await c.mark('bob', two);
+      await c.mark('cat', two);
+    },
+    { ada: n(0), bob: n(1, 1), cat: n(1) },
+  ],
+  [
+    'a mark never moves backwards',
+    async (c) => {
+      const one = await c.post('ada', 'one');
+      const two = await c.post('ada', 'two');
+      await c.mark('bob', two);
+      await c.mark('bob', one);
+    },
+    { ada: n(0), bob: n(0), cat: n(2) },
+  ],
+  [
+    'own mentions of oneself and own broadcasts do not count',
+    async (c) => {
+      await c.post('bob', '<@bob> note to self <!channel>');
+    },
+    { ada: n(1, 1), bob: n(0), cat: n(1, 1) },
+  ],
 ];
 
 describe('unread and mention counts (client.counts, conversations.info)', () => {
@@ -121,11 +177,18 @@ describe('unread and mention counts (client.counts, conversations.info)', () => 
     for (const name of ['ada', 'bob', 'cat'] as const) {
       const counts = await ok('client.counts', users[name], {});
       const entry = counts.channels.find((c: { id: string }) => c.id === channel);
-      expect({ who: name, unread: entry.unread_count, mentions: entry.mention_count, has_unreads: entry.has_unreads })
-        .toEqual({ who: name, ...expected[name], has_unreads: expected[name].unread > 0 });
+      expect({ who: name, unread: entry.unread_count, mentions: entry.mention_count, has_unreads: entry.has_unreads }).toEqual({
+        who: name,
+        ...expected[name],
+        has_unreads: expected[name].unread > 0,
+      });
       const info = await ok('conversations.info', users[name], { channel });
-      expect({ who: name, unread: info.channel.unread_count, display: info.channel.unread_count_display, last_read: info.channel.last_read })
-        .toEqual({ who: name, unread: expected[name].unread, display: expected[name].unread, last_read: entry.last_read });
+      expect({
+        who: name,
+        unread: info.channel.unread_count,
+        display: info.channel.unread_count_display,
+        last_read: info.channel.last_read,
+      }).toEqual({ who: name, unread: expected[name].unread, display: expected[name].unread, last_read: entry.last_read });
     }
   });
 
@@ -150,7 +213,13 @@ describe('unread and mention counts (client.counts, conversations.info)', () => 
     const counts = await ok('client.counts', eve, {});
     expect(counts.channels.map((c: { id: string }) => c.id)).toEqual([...ids].sort());
     expect(counts.channels.find((c: { id: string }) => c.id === ids[0])).toEqual({
-      id: ids[0], last_read: '0.000000', latest: posted.ts, latest_seq: 4, unread_count: 1, mention_count: 0, has_unreads: true,
+      id: ids[0],
+      last_read: '0.000000',
+      latest: posted.ts,
+      latest_seq: 4,
+      unread_count: 1,
+      mention_count: 0,
+      has_unreads: true,
     });
     expect(counts.channels.find((c: { id: string }) => c.id === ids[1])).toMatchObject({ latest: null, unread_count: 0 });
     expect(counts.response_metadata).toEqual({ next_cursor: '' });

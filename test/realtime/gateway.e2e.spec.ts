@@ -83,7 +83,11 @@ describe('socket gateway', () => {
     const posted = await t.api('chat.postMessage', ada.token, { channel: secret, text: 'welcome' });
     await waitFor(() => b.seqs(secret).includes(posted.body.seq), 5000, 'the welcome');
     expect(b.seqs(secret)).toEqual([3, 4]);
-    expect(b.events.find((x) => x.seq === 3 && x.channel === secret)).toMatchObject({ type: 'member_joined_channel', user: bob.id, inviter: ada.id });
+    expect(b.events.find((x) => x.seq === 3 && x.channel === secret)).toMatchObject({
+      type: 'member_joined_channel',
+      user: bob.id,
+      inviter: ada.id,
+    });
   });
 
   it('sync below where a live socket started replays everything after the cursor, in order; at or past it, nothing twice', async () => {
@@ -136,12 +140,29 @@ describe('socket gateway', () => {
     const channel = await t.newChannel(ada, 'bad-input');
     const a = await client(ada);
     const bad: Array<[string, unknown]> = [
-      ['sync', undefined], ['sync', 'x'], ['sync', [1, 2]], ['sync', { cursors: { [channel]: -1 } }],
-      ['sync', { cursors: { [channel]: 'x' } }], ['sync', { cursors: { 'bad id': 1 } }], ['sync', { cursors: null }],
-      ['post', null], ['post', 42], ['post', { channel: ['x'], text: 'y' }], ['post', { channel, text: { $gt: 1 } }],
-      ['post', { channel, text: 'nul \u0000' }], ['typing', {}], ['typing', { channel: 5 }], ['view', 'x'],
-      ['presence.subscribe', { users: 'U1' }], ['presence.subscribe', { users: [1] }], ['mark', {}], ['mark', { channel, ts: 'soon' }],
-      ['toString', {}], ['constructor', {}], ['__proto__', {}], ['no.such.command', { channel }],
+      ['sync', undefined],
+      ['sync', 'x'],
+      ['sync', [1, 2]],
+      ['sync', { cursors: { [channel]: -1 } }],
+      ['sync', { cursors: { [channel]: 'x' } }],
+      ['sync', { cursors: { 'bad id': 1 } }],
+      ['sync', { cursors: null }],
+      ['post', null],
+      ['post', 42],
+      ['post', { channel: ['x'], text: 'y' }],
+      ['post', { channel, text: { $gt: 1 } }],
+      ['post', { channel, text: 'nul \u0000' }],
+      ['typing', {}],
+      ['typing', { channel: 5 }],
+      ['view', 'x'],
+      ['presence.subscribe', { users: 'U1' }],
+      ['presence.subscribe', { users: [1] }],
+      ['mark', {}],
+      ['mark', { channel, ts: 'soon' }],
+      ['toString', {}],
+      ['constructor', {}],
+      ['__proto__', {}],
+      ['no.such.command', { channel }],
     ];
     for (const [event, payload] of bad) {
       const ack = await a.ack(event, payload);
@@ -198,7 +219,10 @@ describe('socket gateway', () => {
     b1.disconnect();
     b2.disconnect();
     await waitFor(() => a.presence.length === 2, 5000, 'away');
-    expect(a.presence).toEqual([{ user: bob.id, presence: 'active' }, { user: bob.id, presence: 'away' }]);
+    expect(a.presence).toEqual([
+      { user: bob.id, presence: 'active' },
+      { user: bob.id, presence: 'away' },
+    ]);
     expect(c.presence).toEqual([]);
     expect(await a.ack('presence.subscribe', { users: [bob.id] })).toEqual({ ok: true, presence: { [bob.id]: 'away' } });
   });

@@ -16,7 +16,9 @@ describe('relay without its notifications', () => {
       const users: TestUser[] = [];
       for (let i = 0; i < 4; i++) users.push(await t.newUser(ws));
       const channels = [await t.newChannel(owner, 'loss-a', false, users), await t.newChannel(owner, 'loss-b', true, users)];
-      const clients = await Promise.all(users.map((u) => new TestClient(u, t.url).connect({ cursors: Object.fromEntries(channels.map((c) => [c, 0])) })));
+      const clients = await Promise.all(
+        users.map((u) => new TestClient(u, t.url).connect({ cursors: Object.fromEntries(channels.map((c) => [c, 0])) })),
+      );
 
       // Waits for the relay's LISTEN connection to be there (it may be reconnecting from the last
       // termination), then kills it.
@@ -70,7 +72,10 @@ describe('relay without its notifications', () => {
       const b = await new TestClient(bob, t.url).connect();
       // Straight through the SQL function: committed, but no fan-out hint is ever sent.
       const { rows } = await t.pool.query<{ seq: string }>('SELECT seq FROM post_message($1, $2, $3, $4, NULL, false, NULL)', [
-        ws, channel, owner.id, 'no hint',
+        ws,
+        channel,
+        owner.id,
+        'no hint',
       ]);
       const seq = Number(rows[0].seq);
       await waitFor(() => b.seqs(channel).includes(seq), 10_000, 'the unhinted message');

@@ -65,7 +65,11 @@ describe('two nodes over one database', () => {
     const viaN2 = await clients[1].ack('post', { channel: channels[1], text: 'via node 2' });
     expect(viaN2.ok).toBe(true);
     for (const c of clients) {
-      await waitFor(() => c.seqs(channels[0]).includes(viaN1.body.seq) && c.seqs(channels[1]).includes(viaN2.seq as number), 10_000, 'cross-node');
+      await waitFor(
+        () => c.seqs(channels[0]).includes(viaN1.body.seq) && c.seqs(channels[1]).includes(viaN2.seq as number),
+        10_000,
+        'cross-node',
+      );
     }
 
     // Traffic through both nodes; node 2 dies abruptly in the middle (its TCP connections are cut,
@@ -75,7 +79,8 @@ describe('two nodes over one database', () => {
       while (sent < 80) {
         sent++;
         // A writer on the dead node stops at its first failure.
-        if (!(await t.api('chat.postMessage', owner.token, { channel: channels[sent % 2], text: `m${sent}` }).catch(() => undefined))) return;
+        if (!(await t.api('chat.postMessage', owner.token, { channel: channels[sent % 2], text: `m${sent}` }).catch(() => undefined)))
+          return;
       }
     };
     const writing = Promise.all([writer(n1), writer(n1)]);

@@ -45,7 +45,10 @@ describe('resume under fire', () => {
         const mine = channelsOf(client.user);
         const channel = mine[Math.floor(random() * mine.length)];
         // An ack can be lost with a dropped connection; the store is the truth at the end.
-        await socket.timeout(2000).emitWithAck('post', { channel, text: `socket ${i}`, client_msg_id: randomUUID() }).catch(() => undefined);
+        await socket
+          .timeout(2000)
+          .emitWithAck('post', { channel, text: `socket ${i}`, client_msg_id: randomUUID() })
+          .catch(() => undefined);
       }
     };
     const churn = async () => {

@@ -50,7 +50,8 @@ describe('sync at the seam', () => {
     for (const { client, from } of clients) {
       const expected = Array.from({ length: head - from }, (_, i) => from + i + 1);
       const got = client.seqs(channel);
-      if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`from ${from}: expected ${from + 1}..${head}, got ${describeSeqs(got)}`);
+      if (JSON.stringify(got) !== JSON.stringify(expected))
+        throw new Error(`from ${from}: expected ${from + 1}..${head}, got ${describeSeqs(got)}`);
       client.disconnect();
     }
   });

@@ -29,7 +29,13 @@ describe('npm run replay', () => {
     dir = mkdtempSync(join(tmpdir(), 'atomcast-replay-'));
     await seedChannel(pool, { channel: 'CONE' });
     await seedChannel(pool, { channel: 'CTWO' });
-    for (let i = 0; i < 25; i++) await new ChatRepository(pool, store).postMessage({ workspace: 'TSEED', channel: i % 2 ? 'CONE' : 'CTWO', user: 'USEED', text: `m${i}` });
+    for (let i = 0; i < 25; i++)
+      await new ChatRepository(pool, store).postMessage({
+        workspace: 'TSEED',
+        channel: i % 2 ? 'CONE' : 'CTWO',
+        user: 'USEED',
+        text: `m${i}`,
+      });
   });
   afterAll(async () => {
     await store.flushHints();
@@ -44,7 +50,15 @@ describe('npm run replay', () => {
     const chunks: string[] = [];
     out.on('data', (c) => chunks.push(String(c)));
     const result = await replayCommand(config(), opts, out, err);
-    return { ...result, lines: chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)), log: String(err.read() ?? '') };
+    return {
+      ...result,
+      lines: chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+      log: String(err.read() ?? ''),
+    };
   };
 
   it('a run stopped by --limit resumes from its cursor file where it stopped, without gap or repeat', async () => {
@@ -135,10 +149,14 @@ describe('the CLIs in an EKM workspace', () => {
 
     // The global stream shows transactions older than every open one (cluster-wide): retry until both see all.
     let global = { http: '', cli: '' };
-    await waitFor(async () => {
-      global = { http: await httpNdjson(`/events?workspace=${ws}`), cli: await replayOutput(t.config, { workspace: ws }) };
-      return global.http === global.cli && global.cli.includes(`hey <@${ada.id}>`);
-    }, 10_000, 'the global stream through both');
+    await waitFor(
+      async () => {
+        global = { http: await httpNdjson(`/events?workspace=${ws}`), cli: await replayOutput(t.config, { workspace: ws }) };
+        return global.http === global.cli && global.cli.includes(`hey <@${ada.id}>`);
+      },
+      10_000,
+      'the global stream through both',
+    );
     expect(global.cli).toContain(`before EKM: ${SECRET}`);
   });
 
@@ -146,7 +164,8 @@ describe('the CLIs in an EKM workspace', () => {
     const out = new PassThrough();
     await rebuildCommand(t.config, ['unread'], { batchSize: 2 }, out, new PassThrough());
     expect(String(out.read())).toMatch(/^rebuilt unread: \d+ events/);
-    const counts = async (user: TestUser) => (await t.api('client.counts', user.token)).body.channels.find((c: { id: string }) => c.id === channel);
+    const counts = async (user: TestUser) =>
+      (await t.api('client.counts', user.token)).body.channels.find((c: { id: string }) => c.id === channel);
     // bob: named in the first message, and <!channel> in the edited one (his own message is not unread for him).
     expect(await counts(bob)).toMatchObject({ unread_count: 2, mention_count: 2 });
     expect(await counts(ada)).toMatchObject({ unread_count: 1, mention_count: 1 });

@@ -44,7 +44,17 @@ describe('replay', () => {
   const get = async (path: string, token?: string) => {
     const res = await fetch(`${t.url}/admin/v1${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type'), text, lines: res.ok ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [] };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      text,
+      lines: res.ok
+        ? text
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [],
+    };
   };
   const wholeChannel = async (channel: string) => JSON.parse(JSON.stringify(await store.readChannel(channel, 0, 10_000)));
 
@@ -70,10 +80,12 @@ describe('replay', () => {
     expect(window).toEqual(all.slice(3, 7));
   });
 
-  it('streams every channel of the caller\'s workspace in global-cursor order, resumable from any line', async () => {
+  it("streams every channel of the caller's workspace in global-cursor order, resumable from any line", async () => {
     const expected = async (workspaceChannels: string[]) => {
       const rows = await t.pool.query<{ channel_id: string; seq: string }>(
-        'SELECT channel_id, seq FROM events WHERE channel_id = ANY($1) ORDER BY tx_id, position', [workspaceChannels]);
+        'SELECT channel_id, seq FROM events WHERE channel_id = ANY($1) ORDER BY tx_id, position',
+        [workspaceChannels],
+      );
       return rows.rows.map((r) => `${r.channel_id}:${r.seq}`);
     };
     const want = await expected([general, secret]);
@@ -101,7 +113,7 @@ describe('replay', () => {
     expect((await get(`/events?workspace=${wsB}`, OPERATOR_TOKEN)).lines.every((e) => e.channel === elsewhere)).toBe(true);
   });
 
-  it('refuses members, other workspaces\' analysts and missing tokens', async () => {
+  it("refuses members, other workspaces' analysts and missing tokens", async () => {
     expect((await get(`/channels/${general}/events`, member.token)).status).toBe(403);
     expect((await get('/events', member.token)).status).toBe(403);
     expect((await get(`/channels/${general}/events`, outsider.token)).status).toBe(404);
@@ -124,12 +136,15 @@ describe('replay', () => {
     const replay = t.app.get(ReplayService);
     const pages = [];
     for await (const page of replay.channel(general, 0, { pageSize: 3 })) pages.push(page);
-    expect(pages.flatMap((p) => p.events)).toEqual(await wholeChannel(general).then((all) => all.map((e: object) => expect.objectContaining(e))));
+    expect(pages.flatMap((p) => p.events)).toEqual(
+      await wholeChannel(general).then((all) => all.map((e: object) => expect.objectContaining(e))),
+    );
     expect(pages.every((p) => p.events.length <= 3)).toBe(true);
     expect(pages.at(-1)!.resume).toBe(String(pages.flatMap((p) => p.events).at(-1)!.seq));
 
     const global = [];
-    for await (const page of replay.global(START, { workspace: wsA, pageSize: 4, filter: { types: new Set(['message']) } })) global.push(...page.events);
+    for await (const page of replay.global(START, { workspace: wsA, pageSize: 4, filter: { types: new Set(['message']) } }))
+      global.push(...page.events);
     expect(global.every((e) => e.type === 'message' && (e.channel === general || e.channel === secret))).toBe(true);
   });
 });

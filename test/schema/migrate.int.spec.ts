@@ -73,7 +73,7 @@ describe('migrate', () => {
     expect(await query(db.url, 'SELECT count(*)::int AS n FROM pgmigrations')).toEqual([{ n: runs.flat().length }]);
   });
 
-  it('a changed function file is re-applied: today\'s definition wins', async () => {
+  it("a changed function file is re-applied: today's definition wins", async () => {
     const db = await emptyDatabase();
     await migrate(db.url, { dir: copy });
     const file = join(copy, 'functions', '00_events_are_append_only.sql');
@@ -85,7 +85,10 @@ describe('migrate', () => {
 
   it('a function file that fails leaves nothing applied: functions and tables commit together', async () => {
     const db = await emptyDatabase();
-    await writeFile(join(copy, 'functions', '99_broken.sql'), 'CREATE OR REPLACE FUNCTION broken() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN; END $$;');
+    await writeFile(
+      join(copy, 'functions', '99_broken.sql'),
+      'CREATE OR REPLACE FUNCTION broken() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN; END $$;',
+    );
 
     await expect(migrate(db.url, { dir: copy })).rejects.toThrow();
     expect(await query(db.url, `SELECT to_regclass('events') AS events, to_regclass('pgmigrations') AS migrations`)).toEqual([
@@ -96,7 +99,10 @@ describe('migrate', () => {
 
   it('table migrations hold no functions; each function file defines the one function it is named after', async () => {
     for (const name of (await readdir(MIGRATIONS_DIR)).filter((n) => n.endsWith('.sql'))) {
-      expect([name, /CREATE\s+(OR\s+REPLACE\s+)?FUNCTION/i.test(await readFile(join(MIGRATIONS_DIR, name), 'utf8'))]).toEqual([name, false]);
+      expect([name, /CREATE\s+(OR\s+REPLACE\s+)?FUNCTION/i.test(await readFile(join(MIGRATIONS_DIR, name), 'utf8'))]).toEqual([
+        name,
+        false,
+      ]);
     }
     for (const name of await readdir(join(MIGRATIONS_DIR, 'functions'))) {
       const sql = await readFile(join(MIGRATIONS_DIR, 'functions', name), 'utf8');
@@ -127,7 +133,8 @@ describe('schema', () => {
     await pool.query(`SELECT * FROM append_events('CHEAD', 'message_deleted', NULL, ARRAY['{}', '{}']::jsonb[])`);
     await pool.query(`SELECT * FROM post_message('TSEED', 'CHEAD', 'UHEAD', 'two', NULL, false, NULL)`);
 
-    const events = (await pool.query<{ seq: string; ts: string }>(`SELECT seq, ts FROM events WHERE channel_id = 'CHEAD' ORDER BY seq`)).rows;
+    const events = (await pool.query<{ seq: string; ts: string }>(`SELECT seq, ts FROM events WHERE channel_id = 'CHEAD' ORDER BY seq`))
+      .rows;
     expect(events.map((e) => Number(e.seq))).toEqual([1, 2, 3, 4, 5]);
     for (let i = 1; i < events.length; i++) expect(BigInt(events[i].ts)).toBeGreaterThan(BigInt(events[i - 1].ts));
     const head = (await pool.query(`SELECT head_seq::int, head_ts::text FROM channels WHERE id = 'CHEAD'`)).rows[0];
@@ -141,11 +148,31 @@ describe('schema', () => {
   });
 
   it.each([
-    ['a data key of a channel that does not exist', `INSERT INTO data_keys (workspace_id, channel_id, window_start, key_version, key_ref, wrapped) VALUES ('TSEED', 'CNONE', '2026-11-29', 1, 'v1', '\\x00')`, 'data_keys_channel_id_fkey'],
-    ['a member who is not a user', `INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ('CHEAD', 'UNONE', 0)`, 'channel_members_user_id_fkey'],
-    ['a channel whose creator is not a user', `INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ('CBAD', 'TSEED', 'bad', false, 'UNONE')`, 'channels_creator_fkey'],
-    ['a member with a negative read marker', `INSERT INTO channel_members (channel_id, user_id, joined_seq, last_read) VALUES ('CHEAD', 'UHEAD2', 0, -1)`, 'channel_members_last_read_check'],
-    ['a user with an unknown role', `INSERT INTO users (id, workspace_id, name, role) VALUES ('UBAD', 'TSEED', 'bad', 'owner')`, 'users_role_check'],
+    [
+      'a data key of a channel that does not exist',
+      `INSERT INTO data_keys (workspace_id, channel_id, window_start, key_version, key_ref, wrapped) VALUES ('TSEED', 'CNONE', '2026-11-29', 1, 'v1', '\\x00')`,
+      'data_keys_channel_id_fkey',
+    ],
+    [
+      'a member who is not a user',
+      `INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ('CHEAD', 'UNONE', 0)`,
+      'channel_members_user_id_fkey',
+    ],
+    [
+      'a channel whose creator is not a user',
+      `INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ('CBAD', 'TSEED', 'bad', false, 'UNONE')`,
+      'channels_creator_fkey',
+    ],
+    [
+      'a member with a negative read marker',
+      `INSERT INTO channel_members (channel_id, user_id, joined_seq, last_read) VALUES ('CHEAD', 'UHEAD2', 0, -1)`,
+      'channel_members_last_read_check',
+    ],
+    [
+      'a user with an unknown role',
+      `INSERT INTO users (id, workspace_id, name, role) VALUES ('UBAD', 'TSEED', 'bad', 'owner')`,
+      'users_role_check',
+    ],
   ])('the database refuses %s', async (_what, sql, constraint) => {
     await expect(pool.query(sql)).rejects.toMatchObject({ constraint });
   });

@@ -62,7 +62,8 @@ async function dropDatabase(name: string): Promise<void> {
       (await c.query<{ app: string }>('SELECT application_name AS app FROM pg_stat_activity WHERE datname = $1', [name])).rows;
     for (let i = 0; i < 60 && (await open()).length; i++) await new Promise((r) => setTimeout(r, 50));
     const left = await open();
-    if (left.length) process.stderr.write(`test database ${name}: ${left.length} connection(s) left open (${left.map((r) => r.app || '?').join(', ')})\n`);
+    if (left.length)
+      process.stderr.write(`test database ${name}: ${left.length} connection(s) left open (${left.map((r) => r.app || '?').join(', ')})\n`);
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 }

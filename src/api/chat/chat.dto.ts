@@ -22,37 +22,50 @@ function MaxChars(max: number, options?: ValidationOptions) {
 }
 
 export class PostMessageArgs {
-  @IsString(slack('channel_not_found')) @IsNotEmpty(slack('channel_not_found'))
+  @IsString(slack('channel_not_found'))
+  @IsNotEmpty(slack('channel_not_found'))
   channel: string;
 
-  @IsString(slack('no_text')) @IsNotEmpty(slack('no_text')) @MaxChars(MAX_TEXT, slack('msg_too_long'))
+  @IsString(slack('no_text'))
+  @IsNotEmpty(slack('no_text'))
+  @MaxChars(MAX_TEXT, slack('msg_too_long'))
   text: string;
 
-  @IsOptional() @IsString(slack('thread_not_found'))
+  @IsOptional()
+  @IsString(slack('thread_not_found'))
   thread_ts?: string;
 
-  @IsOptional() @ToBoolean() @IsBoolean()
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
   reply_broadcast?: boolean;
 
-  @IsOptional() @IsUUID('all', slack('invalid_arguments'))
+  @IsOptional()
+  @IsUUID('all', slack('invalid_arguments'))
   client_msg_id?: string;
 }
 
 export class UpdateMessageArgs {
-  @IsString(slack('channel_not_found')) @IsNotEmpty(slack('channel_not_found'))
+  @IsString(slack('channel_not_found'))
+  @IsNotEmpty(slack('channel_not_found'))
   channel: string;
 
-  @IsString(slack('message_not_found')) @IsNotEmpty(slack('message_not_found'))
+  @IsString(slack('message_not_found'))
+  @IsNotEmpty(slack('message_not_found'))
   ts: string;
 
-  @IsString(slack('no_text')) @IsNotEmpty(slack('no_text')) @MaxChars(MAX_TEXT, slack('msg_too_long'))
+  @IsString(slack('no_text'))
+  @IsNotEmpty(slack('no_text'))
+  @MaxChars(MAX_TEXT, slack('msg_too_long'))
   text: string;
 }
 
 export class DeleteMessageArgs {
-  @IsString(slack('channel_not_found')) @IsNotEmpty(slack('channel_not_found'))
+  @IsString(slack('channel_not_found'))
+  @IsNotEmpty(slack('channel_not_found'))
   channel: string;
 
-  @IsString(slack('message_not_found')) @IsNotEmpty(slack('message_not_found'))
+  @IsString(slack('message_not_found'))
+  @IsNotEmpty(slack('message_not_found'))
   ts: string;
 }

@@ -64,8 +64,15 @@ export class ChatRepository {
       name: 'post-message', // prepared once per connection: the hot path skips parse and plan
       text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
       values: [
-        cmd.workspace, cmd.channel, cmd.user, text, cmd.threadTs?.toString() ?? null, cmd.replyBroadcast ?? false,
-        cmd.clientMsgId ?? null, bodyEnc, dataKeyId,
+        cmd.workspace,
+        cmd.channel,
+        cmd.user,
+        text,
+        cmd.threadTs?.toString() ?? null,
+        cmd.replyBroadcast ?? false,
+        cmd.clientMsgId ?? null,
+        bodyEnc,
+        dataKeyId,
       ],
     });
     return rows[0];

@@ -37,7 +37,9 @@ export class ChatService {
       // A retry answers with the message that was stored (the first attempt's text), not its own;
       // only retries pay for this read. A message deleted since has no text to show.
       const stored = await this.messages.find(args.channel, BigInt(posted.ts));
-      const message = stored ? toSlackMessage(stored) : { type: 'message', user: caller.user.id, text: '', ts, client_msg_id: args.client_msg_id };
+      const message = stored
+        ? toSlackMessage(stored)
+        : { type: 'message', user: caller.user.id, text: '', ts, client_msg_id: args.client_msg_id };
       return { channel: args.channel, ts, seq: posted.seq, message };
     }
     const message: Record<string, unknown> = { type: 'message', user: caller.user.id, text: args.text, ts };
@@ -68,7 +70,10 @@ export class ChatService {
     const facts = await this.editFacts(caller, args.channel, ts);
     enforce(channelPolicy('edit', facts));
     // A body opens only for its own message: sealed for the message's seq and author, not the editor.
-    const body = await this.cipher.seal(caller.workspace, args.channel, args.text, { seq: facts.message!.seq, user: facts.message!.user_id });
+    const body = await this.cipher.seal(caller.workspace, args.channel, args.text, {
+      seq: facts.message!.seq,
+      user: facts.message!.user_id,
+    });
     return this.events.transaction(async (tx) => {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'edit');
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });

@@ -7,10 +7,15 @@ import { SlackMethod, SlackMethods } from '../slack-method.js';
 
 /** Slack's client.counts takes no page arguments; these only split a very large sidebar. */
 export class ClientCountsArgs {
-  @IsOptional() @ToInt() @IsInt() @Min(1) @Max(1_000_000)
+  @IsOptional()
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   limit?: number;
 
-  @IsOptional() @IsString(slack('invalid_cursor'))
+  @IsOptional()
+  @IsString(slack('invalid_cursor'))
   cursor?: string;
 }
 

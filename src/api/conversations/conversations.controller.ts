@@ -2,7 +2,16 @@ import type { Caller } from '../../workspaces/workspaces.service.js';
 import { CurrentCaller, SlackArgs } from '../slack-args.js';
 import { SlackMethod, SlackMethods } from '../slack-method.js';
 import {
-  ChannelArgs, CreateArgs, HistoryArgs, InfoArgs, InviteArgs, KickArgs, ListArgs, MarkArgs, MembersArgs, RepliesArgs,
+  ChannelArgs,
+  CreateArgs,
+  HistoryArgs,
+  InfoArgs,
+  InviteArgs,
+  KickArgs,
+  ListArgs,
+  MarkArgs,
+  MembersArgs,
+  RepliesArgs,
 } from './conversations.dto.js';
 import { ConversationsService } from './conversations.service.js';
 

@@ -41,7 +41,11 @@ export class ConversationsService {
     const id = newChannelId();
     return this.events.transaction(async (tx) => {
       const inserted = await this.channels.insert(tx.db, {
-        id, workspace: caller.workspace, name: args.name, isPrivate: args.is_private ?? false, creator: caller.user.id,
+        id,
+        workspace: caller.workspace,
+        name: args.name,
+        isPrivate: args.is_private ?? false,
+        creator: caller.user.id,
       });
       if (!inserted) throw new SlackError('name_taken');
       await tx.append(id, 'channel_created', caller.user.id, { name: args.name, is_private: args.is_private ?? false });
@@ -66,7 +70,14 @@ export class ConversationsService {
   }
 
   async invite(caller: Caller, args: InviteArgs) {
-    const users = [...new Set(args.users.split(',').map((u) => u.trim()).filter(Boolean))];
+    const users = [
+      ...new Set(
+        args.users
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      ),
+    ];
     if (!users.length) throw new SlackError('no_user');
     if (users.length > 1000) throw new SlackError('too_many_users');
     if (users.includes(caller.user.id)) throw new SlackError('cant_invite_self');
@@ -171,12 +182,7 @@ export class ConversationsService {
     // ts are whole microseconds, so exclusive bounds are the inclusive ones moved by one.
     const edge = args.inclusive ? 0n : 1n;
     const limit = pageSize(args.limit, 100, 999);
-    const rows = await this.messages.history(
-      args.channel,
-      oldest + edge,
-      before !== undefined ? before - 1n : latest - edge,
-      limit + 1,
-    );
+    const rows = await this.messages.history(args.channel, oldest + edge, before !== undefined ? before - 1n : latest - edge, limit + 1);
     const page = rows.slice(0, limit);
     const hasMore = rows.length > limit;
     return {

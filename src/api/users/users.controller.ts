@@ -7,7 +7,8 @@ import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs }
 import { SlackMethod, SlackMethods } from '../slack-method.js';
 
 class UserArgs {
-  @IsString(slack('user_not_found')) @IsNotEmpty(slack('user_not_found'))
+  @IsString(slack('user_not_found'))
+  @IsNotEmpty(slack('user_not_found'))
   user: string;
 }
 

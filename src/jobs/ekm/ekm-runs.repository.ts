@@ -18,9 +18,13 @@ export class EkmRunsRepository {
   }
 
   async rewrap(id: string, version: number, keyRef: string, wrapped: Buffer): Promise<void> {
-    await this.pool.query('UPDATE data_keys SET key_version = $2, key_ref = $3, wrapped = $4 WHERE id = $1', [id, version, keyRef, wrapped]);
+    await this.pool.query('UPDATE data_keys SET key_version = $2, key_ref = $3, wrapped = $4 WHERE id = $1', [
+      id,
+      version,
+      keyRef,
+      wrapped,
+    ]);
   }
-
 
   /** Plaintext bodies of the workspace still to seal, locked for this batch. */
   async plaintextBodies(db: Queryable, workspace: string, limit: number) {
@@ -45,7 +49,12 @@ export class EkmRunsRepository {
   }
 
   /** Live messages a revocation covers, after (channel, seq), for announcing the change to clients. */
-  async coveredMessages(workspace: string, r: Pick<Revocation, 'channel_id' | 'from_ts' | 'to_ts'>, after: { channel: string; seq: string }, limit: number) {
+  async coveredMessages(
+    workspace: string,
+    r: Pick<Revocation, 'channel_id' | 'from_ts' | 'to_ts'>,
+    after: { channel: string; seq: string },
+    limit: number,
+  ) {
     const { rows } = await this.pool.query<{ channel_id: string; seq: string; ts: string }>(
       `SELECT m.channel_id, m.seq, m.ts FROM messages m JOIN channels c ON c.id = m.channel_id
         WHERE c.workspace_id = $1 AND NOT m.deleted AND m.body_enc IS NOT NULL

@@ -85,7 +85,12 @@ export class EkmRunner {
         await this.events.transaction(async (tx) => {
           if (!(await tx.lockChannel(channel, workspace))) return;
           const mine = rows.filter((r) => r.channel_id === channel);
-          await tx.appendMany(channel, 'message_changed', null, mine.map((m) => ({ message_ts: Number(m.ts), ekm: run.params.change })));
+          await tx.appendMany(
+            channel,
+            'message_changed',
+            null,
+            mine.map((m) => ({ message_ts: Number(m.ts), ekm: run.params.change })),
+          );
           await this.runs.addProgress(tx.db, run.id, mine.length);
         });
       }

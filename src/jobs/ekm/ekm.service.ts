@@ -80,7 +80,12 @@ export class EkmService {
     if (!(await this.repo.settings(workspace))) throw new EkmNotEnabled();
     const { revocation, run } = await inTransaction(this.pool, async (tx) => {
       const revocation = await this.repo.revoke(tx, { workspace, ...scope, actor });
-      await this.repo.audit(tx, workspace, 'revoke', actor, { revocation: revocation.id, channel: scope.channel, from_ts: revocation.from_ts, to_ts: revocation.to_ts });
+      await this.repo.audit(tx, workspace, 'revoke', actor, {
+        revocation: revocation.id,
+        channel: scope.channel,
+        from_ts: revocation.from_ts,
+        to_ts: revocation.to_ts,
+      });
       return { revocation, run: await this.runs.create(tx, 'ekm-announce', workspace, { revocation: revocation.id, change: 'revoked' }) };
     });
     return { revocation, run: this.started(workspace, run) };

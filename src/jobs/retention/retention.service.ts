@@ -91,9 +91,19 @@ export class RetentionService {
       if (!rows.length) return 0;
       // A message its author already deleted was announced then; only its row remains to go.
       const live = rows.filter((row) => !row.deleted);
-      await tx.appendMany(channel, 'message_deleted', null, live.map((row) => ({ message_ts: Number(row.ts), reason: 'retention' })));
+      await tx.appendMany(
+        channel,
+        'message_deleted',
+        null,
+        live.map((row) => ({ message_ts: Number(row.ts), reason: 'retention' })),
+      );
       const parents = [...new Set(rows.map((r) => r.thread_ts).filter((t): t is string => t !== null))];
-      await this.repo.deleteBodies(tx.db, channel, rows.map((r) => r.seq), parents);
+      await this.repo.deleteBodies(
+        tx.db,
+        channel,
+        rows.map((r) => r.seq),
+        parents,
+      );
       await this.runs.addProgress(tx.db, runId, rows.length);
       return rows.length;
     });

@@ -55,7 +55,9 @@ export class JobRunsRepository {
   }
 
   async markRunning(id: string): Promise<void> {
-    await this.pool.query(`UPDATE job_runs SET state = 'running', error = NULL, started_at = coalesce(started_at, now()) WHERE id = $1`, [id]);
+    await this.pool.query(`UPDATE job_runs SET state = 'running', error = NULL, started_at = coalesce(started_at, now()) WHERE id = $1`, [
+      id,
+    ]);
   }
 
   async markFinished(id: string, state: 'done' | 'failed', error: string | null = null): Promise<void> {

@@ -10,9 +10,7 @@ export interface AddressPolicy {
   allowCidrs?: string[];
 }
 
-export type AddressVerdict =
-  | { allowed: true; address: string; family: 4 | 6 }
-  | { allowed: false; range: string };
+export type AddressVerdict = { allowed: true; address: string; family: 4 | 6 } | { allowed: false; range: string };
 
 // Cloud instance-metadata endpoints: a fetch there can leak credentials, so no setting allows them.
 const METADATA = ['169.254.169.254', 'fd00:ec2::254', '169.254.170.2', '100.100.100.200'].map((a) => ipaddr.parse(a).toString());

@@ -9,7 +9,11 @@ const MAX_TEXT = 700;
  * or undefined when the page names nothing worth showing. Only parsing happens here: the HTML was
  * fetched by safeFetch, so open-graph-scraper never makes a request of its own.
  */
-export async function buildAttachment(originalUrl: string, page: { url: URL; html: string }, id: number): Promise<MessageAttachment | undefined> {
+export async function buildAttachment(
+  originalUrl: string,
+  page: { url: URL; html: string },
+  id: number,
+): Promise<MessageAttachment | undefined> {
   const head = headOf(page.html);
   // open-graph-scraper rejects (rather than returns) on some input, e.g. an empty page: no preview then.
   const parsed = head.trim() ? await ogs({ html: head }).catch(() => undefined) : undefined;

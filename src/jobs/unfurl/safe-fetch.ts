@@ -60,7 +60,11 @@ export async function safeFetch(input: string | URL, options: SafeFetchOptions):
   const vetted = new Map<string, { address: string; family: 4 | 6 }>();
   const agent = new Agent({
     // TLS still verifies the certificate against the URL's hostname (SNI), not the pinned address.
-    connect: { lookup: pinnedLookup(vetted), timeout: options.timeoutMs, ...(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {}) },
+    connect: {
+      lookup: pinnedLookup(vetted),
+      timeout: options.timeoutMs,
+      ...(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {}),
+    },
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     connections: 1,
@@ -215,7 +219,8 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-const TLS_CODES = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|HOSTNAME_MISMATCH|ERR_SSL_)/;
+const TLS_CODES =
+  /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|HOSTNAME_MISMATCH|ERR_SSL_)/;
 
 function toRefusal(err: unknown, signal: AbortSignal): UnfurlRefused {
   if (err instanceof UnfurlRefused) return err;

@@ -34,6 +34,10 @@ export class UnfurlRepository {
 
   /** null: the message has no preview (left). */
   async storeAttachments(db: Queryable, channel: string, seq: number, attachments: MessageAttachment[] | null): Promise<void> {
-    await db.query('UPDATE messages SET attachments = $3 WHERE channel_id = $1 AND seq = $2', [channel, seq, attachments && JSON.stringify(attachments)]);
+    await db.query('UPDATE messages SET attachments = $3 WHERE channel_id = $1 AND seq = $2', [
+      channel,
+      seq,
+      attachments && JSON.stringify(attachments),
+    ]);
   }
 }

@@ -72,7 +72,10 @@ export class UnreadProjection implements Projection {
           if (!message) break; // body gone: nothing left to count
           const m = parseMentions(message.text);
           this.change(posted, changed, event.channel, micros(message.ts), {
-            mentions: m.users, mentionsChannel: m.channel, mentionsHere: m.here, deleted: false,
+            mentions: m.users,
+            mentionsChannel: m.channel,
+            mentionsHere: m.here,
+            deleted: false,
           });
           break;
         }
@@ -125,9 +128,15 @@ async function upsertRows(db: Queryable, rows: MessageRow[]): Promise<void> {
        mentions = excluded.mentions, mentions_channel = excluded.mentions_channel,
        mentions_here = excluded.mentions_here, deleted = excluded.deleted`,
     [
-      rows.map((r) => r.channel), rows.map((r) => r.ts), rows.map((r) => r.seq), rows.map((r) => r.user),
-      rows.map((r) => r.counts), rows.map((r) => joined(r.mentions)), rows.map((r) => r.mentionsChannel),
-      rows.map((r) => r.mentionsHere), rows.map((r) => r.deleted),
+      rows.map((r) => r.channel),
+      rows.map((r) => r.ts),
+      rows.map((r) => r.seq),
+      rows.map((r) => r.user),
+      rows.map((r) => r.counts),
+      rows.map((r) => joined(r.mentions)),
+      rows.map((r) => r.mentionsChannel),
+      rows.map((r) => r.mentionsHere),
+      rows.map((r) => r.deleted),
     ],
   );
 }
@@ -145,8 +154,12 @@ async function updateRows(db: Queryable, rows: RowChange[]): Promise<void> {
             AS v(channel_id, ts, mentions, mc, mh, deleted)
       WHERE u.channel_id = v.channel_id AND u.ts = v.ts`,
     [
-      rows.map((r) => r.channel), rows.map((r) => r.ts), rows.map((r) => joined(r.mentions)),
-      rows.map((r) => r.mentionsChannel), rows.map((r) => r.mentionsHere), rows.map((r) => r.deleted),
+      rows.map((r) => r.channel),
+      rows.map((r) => r.ts),
+      rows.map((r) => joined(r.mentions)),
+      rows.map((r) => r.mentionsChannel),
+      rows.map((r) => r.mentionsHere),
+      rows.map((r) => r.deleted),
     ],
   );
 }
