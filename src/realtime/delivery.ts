@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: membership changes, catch-up reads, the room hand-off and backpressure
+// all move the same per-stream cursor, and the exactly-once rule (send only seq = cursor + 1) is
+// easiest to check when every place that moves it is in one file.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import { CONFIG, type Config } from '../config/config.js';

@@ -1,23 +1,12 @@
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { formatTs } from '../../domain/ts.js';
 import type { Caller } from '../../workspaces/workspaces.service.js';
 import { UnreadCountsRepository } from '../../projections/unread/unread-counts.repository.js';
-import { CurrentCaller, decodeCursor, encodeCursor, pageSize, slack, SlackArgs, ToInt } from '../slack-args.js';
+import { PageArgs } from '../conversations/conversations.dto.js';
+import { CurrentCaller, decodeCursor, encodeCursor, pageSize, SlackArgs } from '../slack-args.js';
 import { SlackMethod, SlackMethods } from '../slack-method.js';
 
 /** Slack's client.counts takes no page arguments; these only split a very large sidebar. */
-export class ClientCountsArgs {
-  @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  limit?: number;
-
-  @IsOptional()
-  @IsString(slack('invalid_cursor'))
-  cursor?: string;
-}
+export class ClientCountsArgs extends PageArgs {}
 
 /** Most channels in one answer; more come through response_metadata.next_cursor. */
 const MAX_CHANNELS = 1000;
