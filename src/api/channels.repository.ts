@@ -7,7 +7,7 @@ import type { ChannelRow } from '../domain/channel.js';
 // Channel rows seen by one user: membership, member count and their read marker come along.
 const CHANNEL_FOR_USER = `
   SELECT c.id, c.workspace_id, c.name, c.is_private, c.is_archived, c.creator, c.topic, c.purpose,
-         c.created_at, c.head_seq, m.user_id IS NOT NULL AS is_member, m.last_read
+         c.topic_creator, c.topic_last_set, c.purpose_creator, c.purpose_last_set, c.created_at, c.head_seq, m.user_id IS NOT NULL AS is_member, m.last_read
     FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2`;
 
 @Injectable()
@@ -76,8 +76,42 @@ export class ChannelsRepository {
     await db.query('DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2', [channel, user]);
   }
 
-  async archive(db: Queryable, channel: string): Promise<void> {
-    await db.query('UPDATE channels SET is_archived = true WHERE id = $1', [channel]);
+  async archive(db: Queryable, channel: string, archived = true): Promise<void> {
+    await db.query('UPDATE channels SET is_archived = $2 WHERE id = $1', [channel, archived]);
+  }
+
+  /** The id of the channel called `name` in the workspace (what `#general` or `general` means), if any. */
+  async idByName(workspace: string, name: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM channels WHERE workspace_id = $1 AND name = $2', [
+      workspace,
+      name,
+    ]);
+    return rows[0]?.id;
+  }
+
+  /** False when another channel of the workspace has the name already. */
+  async rename(db: Queryable, channel: string, name: string): Promise<boolean> {
+    try {
+      const { rowCount } = await db.query(
+        `UPDATE channels c SET name = $2 WHERE c.id = $1
+            AND NOT EXISTS (SELECT 1 FROM channels o WHERE o.workspace_id = c.workspace_id AND o.name = $2 AND o.id <> c.id)`,
+        [channel, name],
+      );
+      return rowCount === 1;
+    } catch (err) {
+      // A concurrent rename or create took the name after our check (the caller's transaction rolls back).
+      if ((err as { code?: string }).code === '23505') return false;
+      throw err;
+    }
+  }
+
+  /** Sets the topic or the purpose, with who set it and when (unix seconds). */
+  async describe(db: Queryable, channel: string, field: 'topic' | 'purpose', value: string, user: string): Promise<void> {
+    const sql =
+      field === 'topic'
+        ? 'UPDATE channels SET topic = $2, topic_creator = $3, topic_last_set = extract(epoch FROM now())::bigint WHERE id = $1'
+        : 'UPDATE channels SET purpose = $2, purpose_creator = $3, purpose_last_set = extract(epoch FROM now())::bigint WHERE id = $1';
+    await db.query(sql, [channel, value, user]);
   }
 
   /**

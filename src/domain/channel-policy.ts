@@ -20,7 +20,12 @@ export type ChannelAction =
   | 'leave'
   | 'invite'
   | 'kick'
-  | 'archive';
+  | 'archive'
+  | 'unarchive'
+  | 'rename' // conversations.rename
+  | 'describe' // conversations.setTopic, conversations.setPurpose
+  | 'react' // reactions.add/remove (react() in plpgsql applies it; the parity test pins the two)
+  | 'pin';
 
 /** The Slack error codes the channel rules answer with. */
 export type ChannelRefusal =
@@ -28,6 +33,8 @@ export type ChannelRefusal =
   | 'not_in_channel'
   | 'is_archived'
   | 'already_archived'
+  | 'not_archived'
+  | 'not_authorized'
   | 'restricted_action'
   | 'message_not_found'
   | 'cant_update_message'
@@ -69,8 +76,23 @@ export function channelPolicy(action: ChannelAction, { head, caller, member, mes
       // Workspace admins and the channel's creator may remove members.
       return isAdmin || head.creator === caller.id ? ALLOWED : refuse('restricted_action');
     case 'archive':
+      // Slack's rule: the channel's creator or a workspace admin (issue 14).
+      if (!member && !isAdmin) return refuse('not_in_channel');
+      if (head.is_archived) return refuse('already_archived');
+      return isAdmin || head.creator === caller.id ? ALLOWED : refuse('restricted_action');
+    case 'unarchive':
+      if (!head.is_archived) return refuse('not_archived');
+      return isAdmin || head.creator === caller.id ? ALLOWED : refuse('restricted_action');
+    case 'rename':
+      if (head.is_archived) return refuse('is_archived');
       if (!member) return refuse('not_in_channel');
-      return head.is_archived ? refuse('already_archived') : ALLOWED;
+      // Slack: the channel's creator or a workspace admin; others are told not_authorized.
+      return isAdmin || head.creator === caller.id ? ALLOWED : refuse('not_authorized');
+    case 'describe':
+    case 'react':
+    case 'pin':
+      if (head.is_archived) return refuse('is_archived');
+      return member ? ALLOWED : refuse('not_in_channel');
     case 'edit':
     case 'delete':
       // The author or a workspace admin, member or not (of a public channel).

@@ -110,12 +110,50 @@ const table: Record<ChannelAction, Case[]> = {
   ],
   archive: [
     ['none', true, 'member', 'channel_not_found'],
-    ['public', true, 'member', 'allowed'],
-    ['public', false, 'admin', 'not_in_channel'],
+    ['public', true, 'member', 'restricted_action'], // only the creator or a workspace admin (issue 14)
+    ['public-mine', true, 'member', 'allowed'],
+    ['public', true, 'admin', 'allowed'],
+    ['public', false, 'admin', 'allowed'],
+    ['public', false, 'member', 'not_in_channel'],
+    ['public-mine-archived', true, 'member', 'already_archived'],
     ['public-archived', true, 'member', 'already_archived'],
     ['public-archived', false, 'member', 'not_in_channel'], // membership is said before the archive state
     ['private', false, 'member', 'channel_not_found'],
     ['private-archived', true, 'member', 'already_archived'],
+  ],
+  unarchive: [
+    ['public-archived', true, 'member', 'restricted_action'],
+    ['public-mine-archived', false, 'member', 'allowed'], // the creator, member or not: Slack adds them back
+    ['public-archived', false, 'admin', 'allowed'],
+    ['public', true, 'admin', 'not_archived'],
+    ['private-archived', false, 'admin', 'channel_not_found'],
+    ['private-archived', true, 'admin', 'allowed'],
+  ],
+  rename: [
+    ['public', true, 'member', 'not_authorized'],
+    ['public-mine', true, 'member', 'allowed'],
+    ['public', true, 'admin', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-mine-archived', true, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
+  ],
+  describe: [
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-archived', true, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
+  ],
+  react: [
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'member', 'not_in_channel'],
+    ['public-archived', true, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
+  ],
+  pin: [
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-archived', true, 'admin', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
   ],
 };
 

@@ -15,6 +15,10 @@ export interface ChannelHead {
 export interface ChannelRow extends ChannelHead {
   topic: string;
   purpose: string;
+  topic_creator?: string;
+  topic_last_set?: string;
+  purpose_creator?: string;
+  purpose_last_set?: string;
   created_at: Date;
   is_member: boolean;
   /** Only when asked for (countMembers): counting is O(members). */
@@ -51,8 +55,8 @@ export function toSlackChannel(row: ChannelRow): Record<string, unknown> {
     creator: row.creator,
     context_team_id: row.workspace_id,
     ...(row.num_members !== undefined ? { num_members: row.num_members } : {}),
-    topic: { value: row.topic, creator: '', last_set: 0 },
-    purpose: { value: row.purpose, creator: '', last_set: 0 },
+    topic: { value: row.topic, creator: row.topic_creator ?? '', last_set: Number(row.topic_last_set ?? 0) },
+    purpose: { value: row.purpose, creator: row.purpose_creator ?? '', last_set: Number(row.purpose_last_set ?? 0) },
     ...(row.is_member ? { last_read: formatTs(row.last_read ?? 0) } : {}),
     latest_seq: Number(row.head_seq),
   };

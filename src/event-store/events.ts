@@ -12,6 +12,15 @@ export interface StoredData {
   message_changed: { message_ts: number; unfurl?: true; ekm?: unknown };
   message_deleted: { message_ts: number; reason?: 'retention' };
   channel_archive: Record<string, never>;
+  channel_unarchive: Record<string, never>;
+  channel_rename: { name: string };
+  channel_topic: { topic: string };
+  channel_purpose: { purpose: string };
+  /** `reaction_*` are appended only by react() (plpgsql). */
+  reaction_added: { reaction: string; item_ts: number; item_user: string };
+  reaction_removed: { reaction: string; item_ts: number; item_user: string };
+  pin_added: { item_ts: number };
+  pin_removed: { item_ts: number };
 }
 
 /** Position in the global log: the writer's transaction id, then the row's position within it. */

@@ -11,13 +11,20 @@ import {
   ListArgs,
   MarkArgs,
   MembersArgs,
+  PurposeArgs,
+  RenameArgs,
   RepliesArgs,
+  TopicArgs,
 } from './conversations.dto.js';
+import { ChannelSettingsService } from './channel-settings.service.js';
 import { ConversationsService } from './conversations.service.js';
 
 @SlackMethods()
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsService) {}
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly settings: ChannelSettingsService,
+  ) {}
 
   @SlackMethod('conversations.create')
   async create(@CurrentCaller() caller: Caller, @SlackArgs() args: CreateArgs) {
@@ -77,5 +84,25 @@ export class ConversationsController {
   @SlackMethod('conversations.mark')
   async mark(@CurrentCaller() caller: Caller, @SlackArgs() args: MarkArgs) {
     return this.conversations.mark(caller, args);
+  }
+
+  @SlackMethod('conversations.unarchive')
+  async unarchive(@CurrentCaller() caller: Caller, @SlackArgs() args: ChannelArgs) {
+    return this.settings.unarchive(caller, args.channel);
+  }
+
+  @SlackMethod('conversations.rename')
+  async rename(@CurrentCaller() caller: Caller, @SlackArgs() args: RenameArgs) {
+    return this.settings.rename(caller, args.channel, args.name);
+  }
+
+  @SlackMethod('conversations.setTopic')
+  async setTopic(@CurrentCaller() caller: Caller, @SlackArgs() args: TopicArgs) {
+    return this.settings.describe(caller, args.channel, 'topic', args.topic);
+  }
+
+  @SlackMethod('conversations.setPurpose')
+  async setPurpose(@CurrentCaller() caller: Caller, @SlackArgs() args: PurposeArgs) {
+    return this.settings.describe(caller, args.channel, 'purpose', args.purpose);
   }
 }

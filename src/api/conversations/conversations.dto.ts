@@ -94,3 +94,20 @@ export class MarkArgs extends ChannelArgs {
   @IsNotEmpty(slack('invalid_timestamp'))
   ts: string;
 }
+
+export class RenameArgs extends ChannelArgs {
+  @IsString(slack('invalid_name_required'))
+  @IsNotEmpty(slack('invalid_name_required'))
+  name: string;
+}
+
+/** An empty topic clears it, as in Slack. */
+export class TopicArgs extends ChannelArgs {
+  @IsString(slack('invalid_arguments'))
+  topic: string;
+}
+
+export class PurposeArgs extends ChannelArgs {
+  @IsString(slack('invalid_arguments'))
+  purpose: string;
+}

@@ -2,13 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { type ChannelRow, channelNameError, toSlackChannel } from '../../domain/channel.js';
 import { type ChannelAction, channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { newChannelId } from '../../domain/ids.js';
-import { toListedMessage } from '../../domain/message.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
 import { ChannelsRepository } from '../channels.repository.js';
+import { MessageExtras } from '../message-extras.js';
 import { MessagesRepository } from '../messages.repository.js';
+import { PinsRepository } from '../pins/pins.repository.js';
 import { UnreadCountsRepository } from '../../projections/unread/unread-counts.repository.js';
 import { decodeCursor, decodeTsCursor, encodeCursor, pageSize } from '../slack-args.js';
 import type { CreateArgs, HistoryArgs, InviteArgs, KickArgs, ListArgs, MarkArgs, MembersArgs, RepliesArgs } from './conversations.dto.js';
@@ -26,6 +27,8 @@ export class ConversationsService {
     private readonly messages: MessagesRepository,
     private readonly workspaces: WorkspacesService,
     private readonly unread: UnreadCountsRepository,
+    private readonly extras: MessageExtras,
+    private readonly pins: PinsRepository,
   ) {}
 
   /** The channel if the caller may read it: public ones, or private ones they belong to. */
@@ -186,9 +189,9 @@ export class ConversationsService {
     const page = rows.slice(0, limit);
     const hasMore = rows.length > limit;
     return {
-      messages: page.map(toListedMessage),
+      messages: await this.extras.listed(args.channel, page),
       has_more: hasMore,
-      pin_count: 0,
+      pin_count: await this.pins.count(args.channel),
       response_metadata: { next_cursor: hasMore ? encodeCursor('next_ts', page[page.length - 1].ts) : '' },
     };
   }
@@ -210,7 +213,7 @@ export class ConversationsService {
     const hasMore = rows.length > replyLimit;
     const lastTs = page.length ? page[page.length - 1].ts : root.ts;
     return {
-      messages: [...(after === undefined ? [root] : []), ...page].map(toListedMessage),
+      messages: await this.extras.listed(args.channel, [...(after === undefined ? [root] : []), ...page]),
       has_more: hasMore,
       response_metadata: { next_cursor: hasMore ? encodeCursor('after_ts', lastTs) : '' },
     };
