@@ -157,6 +157,7 @@ CREATE TABLE public.channel_members (
     user_id text NOT NULL,
     joined_seq bigint NOT NULL,
     last_read bigint DEFAULT 0 NOT NULL,
+    is_open boolean DEFAULT true NOT NULL,
     CONSTRAINT channel_members_joined_seq_check CHECK ((joined_seq >= 0)),
     CONSTRAINT channel_members_last_read_check CHECK ((last_read >= 0))
 );
@@ -176,7 +177,9 @@ CREATE TABLE public.channels (
     topic_creator text DEFAULT ''::text NOT NULL,
     topic_last_set bigint DEFAULT 0 NOT NULL,
     purpose_creator text DEFAULT ''::text NOT NULL,
-    purpose_last_set bigint DEFAULT 0 NOT NULL
+    purpose_last_set bigint DEFAULT 0 NOT NULL,
+    kind text DEFAULT 'channel'::text NOT NULL,
+    member_key text
 );
 
 CREATE TABLE public.checkpoints (
@@ -451,6 +454,8 @@ ALTER TABLE ONLY public.workspaces
     ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
 
 CREATE INDEX channel_members_user ON public.channel_members USING btree (user_id, channel_id);
+
+CREATE UNIQUE INDEX channels_member_key ON public.channels USING btree (workspace_id, member_key) WHERE (member_key IS NOT NULL);
 
 CREATE INDEX data_keys_version ON public.data_keys USING btree (workspace_id, key_version);
 

@@ -14,6 +14,7 @@ import { MessagesRepository } from './messages.repository.js';
 import { UnknownMethodController } from './unknown-method.controller.js';
 import { UsersController } from './users/users.controller.js';
 import { ChannelSettingsService } from './conversations/channel-settings.service.js';
+import { DirectMessagesService } from './conversations/direct-messages.service.js';
 import { MessageExtras } from './message-extras.js';
 import { PinsController } from './pins/pins.controller.js';
 import { PinsRepository } from './pins/pins.repository.js';
@@ -44,6 +45,7 @@ import { ReactionsService } from './reactions/reactions.service.js';
     ChannelsRepository,
     MessagesRepository,
     ChannelSettingsService,
+    DirectMessagesService,
     MessageExtras,
     ReactionsRepository,
     ReactionsService,

@@ -35,6 +35,7 @@ export type ChannelRefusal =
   | 'already_archived'
   | 'not_archived'
   | 'not_authorized'
+  | 'method_not_supported_for_channel_type'
   | 'restricted_action'
   | 'message_not_found'
   | 'cant_update_message'
@@ -42,7 +43,7 @@ export type ChannelRefusal =
 
 export interface ChannelFacts {
   /** Undefined when no such channel is in the caller's workspace. */
-  head: Pick<ChannelHead, 'is_private' | 'is_archived' | 'creator'> | undefined;
+  head: Pick<ChannelHead, 'is_private' | 'is_archived' | 'creator' | 'kind'> | undefined;
   caller: { id: string; role: Role };
   member: boolean;
   /** edit, delete: the target message (undefined when there is no live message at that ts). */
@@ -52,12 +53,16 @@ export interface ChannelFacts {
 export type Decision = { allowed: true } | { allowed: false; error: ChannelRefusal };
 
 const ALLOWED: Decision = { allowed: true };
+const FIXED_MEMBERSHIP = new Set<ChannelAction>(['join', 'leave', 'invite', 'kick', 'archive', 'unarchive', 'rename']);
 const refuse = (error: ChannelRefusal): Decision => ({ allowed: false, error });
 
 export function channelPolicy(action: ChannelAction, { head, caller, member, message }: ChannelFacts): Decision {
   // A private channel does not exist for those outside it.
   if (!head || (head.is_private && !member)) return refuse('channel_not_found');
   const isAdmin = caller.role === 'admin';
+  // A DM's members are fixed and it has no name or owner: membership and channel-state changes are
+  // not methods for it (Slack's code). Inside it, members read, post, react and pin as in a channel.
+  if (head.kind && head.kind !== 'channel' && FIXED_MEMBERSHIP.has(action)) return refuse('method_not_supported_for_channel_type');
   switch (action) {
     case 'read':
       return ALLOWED;

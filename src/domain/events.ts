@@ -17,6 +17,8 @@ interface EventOf<T extends string> {
 export interface ChannelCreated extends EventOf<'channel_created'> {
   name: string;
   is_private: boolean;
+  /** Set for a DM (`im`) or group DM (`mpim`); its members' member_joined_channel events follow. */
+  kind?: 'im' | 'mpim';
 }
 
 export interface MemberJoinedChannel extends EventOf<'member_joined_channel'> {

@@ -5,7 +5,7 @@ export type { ChannelEvent, ChannelEventType } from '../domain/events.js';
  * of domain/events.ts, with bodies joined in). `message` is appended only by post_message().
  */
 export interface StoredData {
-  channel_created: { name: string; is_private: boolean };
+  channel_created: { name: string; is_private: boolean; kind?: 'im' | 'mpim' };
   member_joined_channel: { inviter?: string };
   member_left_channel: { kicked_by?: string };
   /** `unfurl`: previews were added; `ekm`: an EKM revocation change covered the body (neither is read back). */

@@ -105,8 +105,8 @@ function toChannelEvent(row: EventRow): ChannelEvent {
       return { ...base, type: row.type, ...user, deleted_ts: formatTs(message_ts), ...(reason ? { reason } : {}) };
     }
     case 'channel_created': {
-      const { name, is_private } = row.data;
-      return { ...base, type: row.type, ...user, name, is_private };
+      const { name, is_private, kind } = row.data;
+      return { ...base, type: row.type, ...user, name, is_private, ...(kind ? { kind } : {}) };
     }
     case 'member_joined_channel': {
       const { inviter } = row.data;

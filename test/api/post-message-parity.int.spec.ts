@@ -10,10 +10,12 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 // rules, post_message() also answers a client_msg_id retry with the stored message (before the
 // archive and membership checks: a retry is not a new post), ekm_required and thread_not_found.
 
-type Head = 'missing' | 'other-workspace' | 'public' | 'private' | 'public-archived' | 'private-archived';
-const HEADS: Head[] = ['missing', 'other-workspace', 'public', 'private', 'public-archived', 'private-archived'];
+type Head = 'missing' | 'other-workspace' | 'public' | 'private' | 'public-archived' | 'private-archived' | 'im' | 'mpim';
+const HEADS: Head[] = ['missing', 'other-workspace', 'public', 'private', 'public-archived', 'private-archived', 'im', 'mpim'];
 const ROLES: Role[] = ['member', 'admin', 'analyst'];
 const WS = 'TPARITY';
+
+const dm = (head: Head) => head === 'im' || head === 'mpim';
 
 // A missing channel has no members; every other head is tried with and without the caller in it.
 const cases = HEADS.flatMap((head) =>
@@ -43,8 +45,17 @@ describe('post_message() and channelPolicy("post") agree', () => {
     await pool.query(`INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, lower($1), $3)`, [user, WS, c.role]);
     if (c.head !== 'missing') {
       await pool.query(
-        `INSERT INTO channels (id, workspace_id, name, is_private, is_archived, creator) VALUES ($1, $2, lower($1), $3, $4, 'UCREATOR')`,
-        [channel, c.head === 'other-workspace' ? 'TELSEWHERE' : WS, c.head.startsWith('private'), c.head.endsWith('archived')],
+        `INSERT INTO channels (id, workspace_id, name, is_private, is_archived, creator, kind, member_key)
+         VALUES ($1, $2, lower($1), $3, $4, 'UCREATOR', $5, $6)`,
+        [
+          channel,
+          c.head === 'other-workspace' ? 'TELSEWHERE' : WS,
+          c.head.startsWith('private') || dm(c.head),
+          c.head.endsWith('archived'),
+          dm(c.head) ? c.head : 'channel',
+          // A DM row as conversations.open writes it (private, its members' key).
+          dm(c.head) ? `UCREATOR,${user}` : null,
+        ],
       );
       if (c.member) await pool.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ($1, $2, 0)', [channel, user]);
     }

@@ -11,11 +11,14 @@ import {
   ListArgs,
   MarkArgs,
   MembersArgs,
+  OpenArgs,
   PurposeArgs,
   RenameArgs,
   RepliesArgs,
   TopicArgs,
+  UsersConversationsArgs,
 } from './conversations.dto.js';
+import { DirectMessagesService } from './direct-messages.service.js';
 import { ChannelSettingsService } from './channel-settings.service.js';
 import { ConversationsService } from './conversations.service.js';
 
@@ -24,6 +27,7 @@ export class ConversationsController {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly settings: ChannelSettingsService,
+    private readonly dms: DirectMessagesService,
   ) {}
 
   @SlackMethod('conversations.create')
@@ -104,5 +108,20 @@ export class ConversationsController {
   @SlackMethod('conversations.setPurpose')
   async setPurpose(@CurrentCaller() caller: Caller, @SlackArgs() args: PurposeArgs) {
     return this.settings.describe(caller, args.channel, 'purpose', args.purpose);
+  }
+
+  @SlackMethod('conversations.open')
+  async open(@CurrentCaller() caller: Caller, @SlackArgs() args: OpenArgs) {
+    return this.dms.open(caller, args);
+  }
+
+  @SlackMethod('conversations.close')
+  async close(@CurrentCaller() caller: Caller, @SlackArgs() args: ChannelArgs) {
+    return this.dms.close(caller, args.channel);
+  }
+
+  @SlackMethod('users.conversations')
+  async usersConversations(@CurrentCaller() caller: Caller, @SlackArgs() args: UsersConversationsArgs) {
+    return this.dms.usersConversations(caller, args);
   }
 }

@@ -6,7 +6,7 @@ import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
-import { ChannelsRepository } from '../channels.repository.js';
+import { ChannelsRepository, type ConversationType } from '../channels.repository.js';
 import { MessageExtras } from '../message-extras.js';
 import { MessagesRepository } from '../messages.repository.js';
 import { PinsRepository } from '../pins/pins.repository.js';
@@ -15,6 +15,18 @@ import { decodeCursor, decodeTsCursor, encodeCursor, pageSize } from '../slack-a
 import type { CreateArgs, HistoryArgs, InviteArgs, KickArgs, ListArgs, MarkArgs, MembersArgs, RepliesArgs } from './conversations.dto.js';
 
 const NEWEST = 2n ** 63n - 1n;
+
+const TYPES = new Set<string>(['public_channel', 'private_channel', 'im', 'mpim']);
+
+/** `types=public_channel,im`: Slack's default is public channels; an unknown type is invalid_types. */
+function conversationTypes(types: string | undefined): ConversationType[] {
+  const list = (types ?? 'public_channel')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (list.some((t) => !TYPES.has(t))) throw new SlackError('invalid_types');
+  return list as ConversationType[];
+}
 
 @Injectable()
 export class ConversationsService {
@@ -148,12 +160,12 @@ export class ConversationsService {
     };
   }
 
-  async list(caller: Caller, args: ListArgs) {
-    const types = new Set((args.types ?? 'public_channel').split(',').map((t) => t.trim()));
+  /** conversations.list, and users.conversations (`member` set: conversations that user belongs to). */
+  async list(caller: Caller, args: ListArgs & { member?: string }) {
     const limit = pageSize(args.limit, 100, 1000);
     const rows = await this.channels.list(caller.workspace, caller.user.id, {
-      publicChannels: types.has('public_channel'),
-      privateChannels: types.has('private_channel'),
+      types: conversationTypes(args.types),
+      member: args.member,
       excludeArchived: args.exclude_archived ?? false,
       afterId: decodeCursor(args.cursor, 'id') ?? '',
       limit: limit + 1,
