@@ -84,7 +84,8 @@ async function main(): Promise<void> {
 
     // chat.postMessage on one channel, `reactors` concurrent posters.
     const postChannel = data.channels[0];
-    const post = (client: number) => call('chat.postMessage', data.users[client].token, { channel: postChannel, text: 'bench' }).then((r) => r.ok);
+    const post = (client: number) =>
+      call('chat.postMessage', data.users[client].token, { channel: postChannel, text: 'bench' }).then((r) => r.ok);
     await closedLoop(reactors, warmupMs, post);
     const posts = await closedLoop(reactors, measureMs, post);
     log(`chat.postMessage: ${posts.done} in ${Math.round(posts.ms)} ms (${posts.failed} failed)`);

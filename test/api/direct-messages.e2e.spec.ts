@@ -122,7 +122,7 @@ describe('DMs and group DMs', () => {
     const dm = (await open(ada, bob.id)).body.channel.id;
     const ts = (await t.api('chat.postMessage', ada.token, { channel: dm, text: 'private' })).body.ts;
     const before = await t.tableCounts();
-    for (const [method, args] of [
+    const refusals: Array<readonly [string, Record<string, string>]> = [
       ['conversations.history', { channel: dm }],
       ['conversations.info', { channel: dm }],
       ['conversations.replies', { channel: dm, ts }],
@@ -136,10 +136,15 @@ describe('DMs and group DMs', () => {
       ['reactions.add', { channel: dm, timestamp: ts, name: 'eyes' }],
       ['reactions.get', { channel: dm, timestamp: ts }],
       ['pins.add', { channel: dm, timestamp: ts }],
-    ] as const) {
+    ];
+    for (const [method, args] of refusals) {
       expect([method, (await t.api(method, carol.token, args)).body.error]).toEqual([method, 'channel_not_found']);
     }
     expect((await t.api('conversations.list', carol.token, { types: 'im,mpim' })).body.channels).toEqual([]);
+    // Nor can anyone of another workspace who knows the id.
+    const stranger = await t.newUser(await t.newWorkspace('Elsewhere'), 'admin');
+    expect((await t.api('conversations.history', stranger.token, { channel: dm })).body.error).toBe('channel_not_found');
+    expect((await t.api('conversations.open', stranger.token, { channel: dm })).body.error).toBe('channel_not_found');
     expect((await t.api('users.conversations', carol.token, { user: ada.id, types: 'im,mpim' })).body.channels).toEqual([]);
     const socket = await new TestClient(carol, t.url).connect();
     try {
