@@ -121,6 +121,7 @@ describe('DMs and group DMs', () => {
   it('a third user, a workspace admin, cannot read, mark, react, post or sync into a DM', async () => {
     const dm = (await open(ada, bob.id)).body.channel.id;
     const ts = (await t.api('chat.postMessage', ada.token, { channel: dm, text: 'private' })).body.ts;
+    const stranger = await t.newUser(await t.newWorkspace('Elsewhere'), 'admin');
     const before = await t.tableCounts();
     const refusals: Array<readonly [string, Record<string, string>]> = [
       ['conversations.history', { channel: dm }],
@@ -142,7 +143,6 @@ describe('DMs and group DMs', () => {
     }
     expect((await t.api('conversations.list', carol.token, { types: 'im,mpim' })).body.channels).toEqual([]);
     // Nor can anyone of another workspace who knows the id.
-    const stranger = await t.newUser(await t.newWorkspace('Elsewhere'), 'admin');
     expect((await t.api('conversations.history', stranger.token, { channel: dm })).body.error).toBe('channel_not_found');
     expect((await t.api('conversations.open', stranger.token, { channel: dm })).body.error).toBe('channel_not_found');
     expect((await t.api('users.conversations', carol.token, { user: ada.id, types: 'im,mpim' })).body.channels).toEqual([]);
