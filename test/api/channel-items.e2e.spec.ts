@@ -144,6 +144,31 @@ describe('reactions, pins and channel settings', () => {
       expect(await t.tableCounts()).toEqual(before);
     });
 
+    it('refuses a 51st distinct emoji on one message with too_many_reactions', async () => {
+      const channel = await t.newChannel(owner, 'react-full');
+      const ts = await post(owner, channel);
+      const { default: names } = (await import('emoji-datasource/emoji.json', { with: { type: 'json' } })) as {
+        default: Array<{ short_name: string }>;
+      };
+      const fifty = names.slice(0, 51).map((e) => e.short_name);
+      for (const name of fifty.slice(0, 50)) {
+        expect((await t.api('reactions.add', owner.token, { channel, timestamp: ts, name })).body.ok).toBe(true);
+      }
+      expect((await t.api('reactions.add', member.token, { channel, timestamp: ts, name: fifty[50] })).body.error).toBe('not_in_channel');
+      expect((await t.api('reactions.add', owner.token, { channel, timestamp: ts, name: fifty[50] })).body.error).toBe(
+        'too_many_reactions',
+      );
+      // One more person on an emoji the message has already is fine.
+      await t.api('conversations.join', member.token, { channel });
+      expect((await t.api('reactions.add', member.token, { channel, timestamp: ts, name: fifty[0] })).body.ok).toBe(true);
+    });
+
+    it('documents the custom emoji admin routes in the OpenAPI document', async () => {
+      const doc = (await (await fetch(`${t.url}/admin/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      expect(Object.keys(doc.paths['/admin/v1/workspaces/{workspace}/emoji/{name}']).sort()).toEqual(['delete', 'put']);
+      expect(Object.keys(doc.paths['/admin/v1/workspaces/{workspace}/emoji'])).toEqual(['get']);
+    });
+
     it('takes a workspace’s custom emoji once an admin added it over the admin API', async () => {
       const channel = await t.newChannel(owner, 'react-custom');
       const ts = await post(owner, channel);

@@ -118,6 +118,35 @@ describe('DMs and group DMs', () => {
     expect((await open(ada, bob.id)).body.channel.id).not.toBe(mpim);
   });
 
+  it('users.conversations pages through every conversation of any type, another user’s only where shared', async () => {
+    const [u, v, w] = await Promise.all([t.newUser(ws), t.newUser(ws), t.newUser(ws)]);
+    const publicChannel = await t.newChannel(u, `uc-public-${u.id.toLowerCase()}`);
+    const mpim = (await open(u, `${v.id},${w.id}`)).body.channel.id;
+    const expected = [
+      publicChannel,
+      await t.newChannel(u, `uc-private-${u.id.toLowerCase()}`, true),
+      (await open(u, v.id)).body.channel.id,
+      mpim,
+    ].sort();
+    const seen: string[] = [];
+    let cursor = '';
+    do {
+      const page = await t.api('users.conversations', u.token, {
+        types: 'public_channel,private_channel,im,mpim',
+        limit: 1,
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(page.body.channels.length).toBeLessThanOrEqual(1);
+      seen.push(...page.body.channels.map((c: { id: string }) => c.id));
+      cursor = page.body.response_metadata.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(expected);
+    // w shares only the group DM with u; the public channel shows to anyone.
+    const shared = await t.api('users.conversations', w.token, { user: u.id, types: 'public_channel,private_channel,im,mpim' });
+    expect(shared.body.channels.map((c: { id: string }) => c.id).sort()).toEqual([publicChannel, mpim].sort());
+    expect((await t.api('users.conversations', u.token, { types: 'dm' })).body.error).toBe('invalid_types');
+  });
+
   it('a third user, a workspace admin, cannot read, mark, react, post or sync into a DM', async () => {
     const dm = (await open(ada, bob.id)).body.channel.id;
     const ts = (await t.api('chat.postMessage', ada.token, { channel: dm, text: 'private' })).body.ts;
