@@ -107,11 +107,57 @@ BEGIN
   RETURN NEXT;
 END $$;
 
+CREATE FUNCTION public.react(p_workspace text, p_channel text, p_user text, p_ts bigint, p_name text, p_add boolean, p_max_names integer) RETURNS TABLE(error text, seq bigint, ts bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  ch record;
+  msg record;
+  head record;
+BEGIN
+  SELECT c.is_private, c.is_archived,
+         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = p_user) AS is_member
+    INTO ch
+    FROM channels c
+   WHERE c.id = p_channel AND c.workspace_id = p_workspace
+     FOR NO KEY UPDATE OF c;
+  IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN error := 'channel_not_found'; RETURN NEXT; RETURN; END IF;
+  IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
+  IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
+  SELECT m.user_id INTO msg FROM messages m WHERE m.channel_id = p_channel AND m.ts = p_ts AND NOT m.deleted;
+  IF NOT FOUND THEN error := 'message_not_found'; RETURN NEXT; RETURN; END IF;
+
+  IF p_add THEN
+    IF EXISTS (SELECT 1 FROM reactions r WHERE r.channel_id = p_channel AND r.message_ts = p_ts AND r.name = p_name AND r.user_id = p_user) THEN
+      error := 'already_reacted'; RETURN NEXT; RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM reactions r WHERE r.channel_id = p_channel AND r.message_ts = p_ts AND r.name = p_name)
+       AND (SELECT count(DISTINCT r.name) FROM reactions r WHERE r.channel_id = p_channel AND r.message_ts = p_ts) >= p_max_names THEN
+      error := 'too_many_reactions'; RETURN NEXT; RETURN;
+    END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM reactions r WHERE r.channel_id = p_channel AND r.message_ts = p_ts AND r.name = p_name AND r.user_id = p_user) THEN
+    error := 'no_reaction'; RETURN NEXT; RETURN;
+  END IF;
+
+  head := advance_channel_head(p_channel, 1);
+  seq := head.seq; ts := head.ts;
+  INSERT INTO events (channel_id, seq, ts, type, user_id, data)
+  VALUES (p_channel, seq, ts, CASE WHEN p_add THEN 'reaction_added' ELSE 'reaction_removed' END, p_user,
+          jsonb_build_object('reaction', p_name, 'item_ts', p_ts, 'item_user', msg.user_id));
+  IF p_add THEN
+    INSERT INTO reactions (channel_id, message_ts, name, user_id, seq) VALUES (p_channel, p_ts, p_name, p_user, seq);
+  ELSE
+    DELETE FROM reactions r WHERE r.channel_id = p_channel AND r.message_ts = p_ts AND r.name = p_name AND r.user_id = p_user;
+  END IF;
+  RETURN NEXT;
+END $$;
+
 CREATE TABLE public.channel_members (
     channel_id text NOT NULL,
     user_id text NOT NULL,
     joined_seq bigint NOT NULL,
     last_read bigint DEFAULT 0 NOT NULL,
+    is_open boolean DEFAULT true NOT NULL,
     CONSTRAINT channel_members_joined_seq_check CHECK ((joined_seq >= 0)),
     CONSTRAINT channel_members_last_read_check CHECK ((last_read >= 0))
 );
@@ -127,7 +173,13 @@ CREATE TABLE public.channels (
     purpose text DEFAULT ''::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     head_seq bigint DEFAULT 0 NOT NULL,
-    head_ts bigint DEFAULT 0 NOT NULL
+    head_ts bigint DEFAULT 0 NOT NULL,
+    topic_creator text DEFAULT ''::text NOT NULL,
+    topic_last_set bigint DEFAULT 0 NOT NULL,
+    purpose_creator text DEFAULT ''::text NOT NULL,
+    purpose_last_set bigint DEFAULT 0 NOT NULL,
+    kind text DEFAULT 'channel'::text NOT NULL,
+    member_key text
 );
 
 CREATE TABLE public.checkpoints (
@@ -135,6 +187,13 @@ CREATE TABLE public.checkpoints (
     tx_id xid8 NOT NULL,
     "position" bigint NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.custom_emoji (
+    workspace_id text NOT NULL,
+    name text NOT NULL,
+    url text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 CREATE TABLE public.data_keys (
@@ -265,6 +324,22 @@ CREATE TABLE public.messages (
     data_key_id bigint
 );
 
+CREATE TABLE public.pins (
+    channel_id text NOT NULL,
+    message_ts bigint NOT NULL,
+    pinned_by text NOT NULL,
+    seq bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.reactions (
+    channel_id text NOT NULL,
+    message_ts bigint NOT NULL,
+    name text NOT NULL,
+    user_id text NOT NULL,
+    seq bigint NOT NULL
+);
+
 CREATE TABLE public.retention_policies (
     workspace_id text NOT NULL,
     channel_id text,
@@ -324,6 +399,9 @@ ALTER TABLE ONLY public.channels
 ALTER TABLE ONLY public.checkpoints
     ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (name);
 
+ALTER TABLE ONLY public.custom_emoji
+    ADD CONSTRAINT custom_emoji_pkey PRIMARY KEY (workspace_id, name);
+
 ALTER TABLE ONLY public.data_keys
     ADD CONSTRAINT data_keys_pkey PRIMARY KEY (id);
 
@@ -351,6 +429,12 @@ ALTER TABLE ONLY public.messages
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (channel_id, seq);
 
+ALTER TABLE ONLY public.pins
+    ADD CONSTRAINT pins_pkey PRIMARY KEY (channel_id, message_ts);
+
+ALTER TABLE ONLY public.reactions
+    ADD CONSTRAINT reactions_pkey PRIMARY KEY (channel_id, message_ts, name, user_id);
+
 ALTER TABLE ONLY public.retention_policies
     ADD CONSTRAINT retention_policies_scope UNIQUE NULLS NOT DISTINCT (workspace_id, channel_id);
 
@@ -371,6 +455,8 @@ ALTER TABLE ONLY public.workspaces
 
 CREATE INDEX channel_members_user ON public.channel_members USING btree (user_id, channel_id);
 
+CREATE UNIQUE INDEX channels_member_key ON public.channels USING btree (workspace_id, member_key) WHERE (member_key IS NOT NULL);
+
 CREATE INDEX data_keys_version ON public.data_keys USING btree (workspace_id, key_version);
 
 CREATE INDEX ekm_audit_workspace ON public.ekm_audit USING btree (workspace_id, id);
@@ -386,6 +472,8 @@ CREATE INDEX job_runs_undispatched ON public.job_runs USING btree (created_at) W
 CREATE INDEX job_runs_workspace ON public.job_runs USING btree (workspace_id, created_at DESC);
 
 CREATE INDEX messages_thread ON public.messages USING btree (channel_id, thread_ts, ts) WHERE (thread_ts IS NOT NULL);
+
+CREATE INDEX reactions_user ON public.reactions USING btree (user_id, channel_id, message_ts);
 
 CREATE INDEX tokens_user ON public.tokens USING btree (user_id);
 
@@ -408,6 +496,9 @@ ALTER TABLE ONLY public.channels
 
 ALTER TABLE ONLY public.channels
     ADD CONSTRAINT channels_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.custom_emoji
+    ADD CONSTRAINT custom_emoji_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
 ALTER TABLE ONLY public.data_keys
     ADD CONSTRAINT data_keys_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);

@@ -5,12 +5,13 @@ import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { AdminController } from './admin.controller.js';
 import { AdminGuard } from './admin.guard.js';
 import { EkmController } from './ekm.controller.js';
+import { EmojiController } from './emoji.controller.js';
 import { RetentionController } from './retention.controller.js';
 
 /** Operator and workspace-admin REST; channel lookups through the api's repository, runs through jobs. */
 @Module({
   imports: [WorkspacesModule, ApiModule, JobsModule],
-  controllers: [AdminController, RetentionController, EkmController],
+  controllers: [AdminController, RetentionController, EkmController, EmojiController],
   providers: [AdminGuard],
 })
 export class AdminModule {}

@@ -13,6 +13,15 @@ import { ConversationsService } from './conversations/conversations.service.js';
 import { MessagesRepository } from './messages.repository.js';
 import { UnknownMethodController } from './unknown-method.controller.js';
 import { UsersController } from './users/users.controller.js';
+import { ChannelSettingsService } from './conversations/channel-settings.service.js';
+import { DirectMessagesService } from './conversations/direct-messages.service.js';
+import { MessageExtras } from './message-extras.js';
+import { PinsController } from './pins/pins.controller.js';
+import { PinsRepository } from './pins/pins.repository.js';
+import { PinsService } from './pins/pins.service.js';
+import { ReactionsController } from './reactions/reactions.controller.js';
+import { ReactionsRepository } from './reactions/reactions.repository.js';
+import { ReactionsService } from './reactions/reactions.service.js';
 
 /**
  * The Slack Web API. Reads the unread read model (projections) for client.counts and
@@ -20,8 +29,29 @@ import { UsersController } from './users/users.controller.js';
  */
 @Module({
   imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule],
-  controllers: [ChatController, ConversationsController, UsersController, ClientCountsController, UnknownMethodController],
-  providers: [ChatService, ChatRepository, ConversationsService, ChannelsRepository, MessagesRepository],
+  controllers: [
+    ChatController,
+    ConversationsController,
+    UsersController,
+    ClientCountsController,
+    ReactionsController,
+    PinsController,
+    UnknownMethodController,
+  ],
+  providers: [
+    ChatService,
+    ChatRepository,
+    ConversationsService,
+    ChannelsRepository,
+    MessagesRepository,
+    ChannelSettingsService,
+    DirectMessagesService,
+    MessageExtras,
+    ReactionsRepository,
+    ReactionsService,
+    PinsRepository,
+    PinsService,
+  ],
   exports: [ChannelsRepository, ConversationsService, ChatService],
 })
 export class ApiModule {}

@@ -4,10 +4,14 @@ import { PG_POOL } from '../db/database.module.js';
 import type { Queryable } from '../db/database.js';
 import type { ChannelRow } from '../domain/channel.js';
 
+/** Slack's conversation types, as `types=` names them. */
+export type ConversationType = 'public_channel' | 'private_channel' | 'im' | 'mpim';
+
 // Channel rows seen by one user: membership, member count and their read marker come along.
 const CHANNEL_FOR_USER = `
   SELECT c.id, c.workspace_id, c.name, c.is_private, c.is_archived, c.creator, c.topic, c.purpose,
-         c.created_at, c.head_seq, m.user_id IS NOT NULL AS is_member, m.last_read
+         c.topic_creator, c.topic_last_set, c.purpose_creator, c.purpose_last_set, c.created_at, c.head_seq,
+         m.user_id IS NOT NULL AS is_member, m.last_read, c.kind, c.member_key, m.is_open, $2::text AS viewer
     FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2`;
 
 @Injectable()
@@ -30,21 +34,60 @@ export class ChannelsRepository {
     return rowCount === 1;
   }
 
-  /** Channels visible to `user`: public ones, and private ones they belong to; ordered by id. */
+  /**
+   * Conversations visible to `user` of the given types, ordered by id: public channels, and private
+   * channels and DMs they belong to. With `memberOnly`, only those `member` belongs to
+   * (users.conversations: another user's non-public conversations only when `user` shares them).
+   */
   async list(
     workspace: string,
     user: string,
-    opts: { publicChannels: boolean; privateChannels: boolean; excludeArchived: boolean; afterId: string; limit: number },
+    opts: { types: ConversationType[]; excludeArchived: boolean; afterId: string; limit: number; member?: string },
   ): Promise<ChannelRow[]> {
     const { rows } = await this.pool.query<ChannelRow>(
       `${CHANNEL_FOR_USER}
         WHERE c.workspace_id = $1 AND c.id > $3
-          AND ((NOT c.is_private AND $4) OR (c.is_private AND $5 AND m.user_id IS NOT NULL))
-          AND (NOT $6 OR NOT c.is_archived)
-        ORDER BY c.id LIMIT $7`,
-      [workspace, user, opts.afterId, opts.publicChannels, opts.privateChannels, opts.excludeArchived, opts.limit],
+          AND (CASE WHEN c.kind <> 'channel' THEN c.kind WHEN c.is_private THEN 'private_channel' ELSE 'public_channel' END) = ANY($4::text[])
+          AND (NOT c.is_private OR m.user_id IS NOT NULL)
+          AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM channel_members o WHERE o.channel_id = c.id AND o.user_id = $7))
+          AND (NOT $5 OR NOT c.is_archived)
+        ORDER BY c.id LIMIT $6`,
+      [workspace, user, opts.afterId, opts.types, opts.excludeArchived, opts.limit, opts.member ?? null],
     );
     return rows;
+  }
+
+  /**
+   * Creates the DM of exactly these members unless it exists; either way answers its id and whether
+   * this call created it. Concurrent calls for the same people meet on the unique member_key: one
+   * inserts, the others wait for its commit and find its row.
+   */
+  async insertDm(
+    db: Queryable,
+    dm: { id: string; workspace: string; kind: 'im' | 'mpim'; memberKey: string; creator: string },
+  ): Promise<{ id: string; created: boolean }> {
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO channels (id, workspace_id, name, is_private, creator, kind, member_key) VALUES ($1, $2, $1, true, $3, $4, $5)
+       ON CONFLICT (workspace_id, member_key) WHERE member_key IS NOT NULL DO NOTHING RETURNING id`,
+      [dm.id, dm.workspace, dm.creator, dm.kind, dm.memberKey],
+    );
+    if (rows[0]) return { id: rows[0].id, created: true };
+    const found = await db.query<{ id: string }>('SELECT id FROM channels WHERE workspace_id = $1 AND member_key = $2', [
+      dm.workspace,
+      dm.memberKey,
+    ]);
+    return { id: found.rows[0].id, created: false };
+  }
+
+  /** Opens or closes the conversation in the member's sidebar; answers whether it was open before (undefined: not a member). */
+  async setOpen(channel: string, user: string, open: boolean, db: Queryable = this.pool): Promise<boolean | undefined> {
+    const { rows } = await db.query<{ was_open: boolean }>(
+      `UPDATE channel_members m SET is_open = $3 FROM channel_members before
+        WHERE m.channel_id = $1 AND m.user_id = $2 AND before.channel_id = $1 AND before.user_id = $2
+       RETURNING before.is_open AS was_open`,
+      [channel, user, open],
+    );
+    return rows[0]?.was_open;
   }
 
   /** O(members): only for conversations.info with include_num_members, never on every read. */
@@ -76,8 +119,42 @@ export class ChannelsRepository {
     await db.query('DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2', [channel, user]);
   }
 
-  async archive(db: Queryable, channel: string): Promise<void> {
-    await db.query('UPDATE channels SET is_archived = true WHERE id = $1', [channel]);
+  async archive(db: Queryable, channel: string, archived = true): Promise<void> {
+    await db.query('UPDATE channels SET is_archived = $2 WHERE id = $1', [channel, archived]);
+  }
+
+  /** The id of the channel called `name` in the workspace (what `#general` or `general` means), if any. */
+  async idByName(workspace: string, name: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM channels WHERE workspace_id = $1 AND name = $2', [
+      workspace,
+      name,
+    ]);
+    return rows[0]?.id;
+  }
+
+  /** False when another channel of the workspace has the name already. */
+  async rename(db: Queryable, channel: string, name: string): Promise<boolean> {
+    try {
+      const { rowCount } = await db.query(
+        `UPDATE channels c SET name = $2 WHERE c.id = $1
+            AND NOT EXISTS (SELECT 1 FROM channels o WHERE o.workspace_id = c.workspace_id AND o.name = $2 AND o.id <> c.id)`,
+        [channel, name],
+      );
+      return rowCount === 1;
+    } catch (err) {
+      // A concurrent rename or create took the name after our check (the caller's transaction rolls back).
+      if ((err as { code?: string }).code === '23505') return false;
+      throw err;
+    }
+  }
+
+  /** Sets the topic or the purpose, with who set it and when (unix seconds). */
+  async describe(db: Queryable, channel: string, field: 'topic' | 'purpose', value: string, user: string): Promise<void> {
+    const sql =
+      field === 'topic'
+        ? 'UPDATE channels SET topic = $2, topic_creator = $3, topic_last_set = extract(epoch FROM now())::bigint WHERE id = $1'
+        : 'UPDATE channels SET purpose = $2, purpose_creator = $3, purpose_last_set = extract(epoch FROM now())::bigint WHERE id = $1';
+    await db.query(sql, [channel, value, user]);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
+import { ChannelNames } from './channel-names.interceptor.js';
 import { slackValidation } from './slack-args.js';
 import { SlackAuthGuard } from './slack-auth.guard.js';
 import { SlackRateLimitGuard } from './slack-rate-limit.guard.js';
@@ -34,7 +35,7 @@ export const SlackMethods = () =>
     ApiExcludeController(),
     UseGuards(SlackAuthGuard, SlackRateLimitGuard),
     UsePipes(slackValidation),
-    UseInterceptors(SlackOk),
+    UseInterceptors(SlackOk, ChannelNames),
   );
 
 /** One Slack method: any HTTP verb, always HTTP 200 (refusals are `{ ok: false, error }`). */

@@ -20,7 +20,12 @@ export type ChannelAction =
   | 'leave'
   | 'invite'
   | 'kick'
-  | 'archive';
+  | 'archive'
+  | 'unarchive'
+  | 'rename' // conversations.rename
+  | 'describe' // conversations.setTopic, conversations.setPurpose
+  | 'react' // reactions.add/remove (react() in plpgsql applies it; the parity test pins the two)
+  | 'pin';
 
 /** The Slack error codes the channel rules answer with. */
 export type ChannelRefusal =
@@ -28,6 +33,9 @@ export type ChannelRefusal =
   | 'not_in_channel'
   | 'is_archived'
   | 'already_archived'
+  | 'not_archived'
+  | 'not_authorized'
+  | 'method_not_supported_for_channel_type'
   | 'restricted_action'
   | 'message_not_found'
   | 'cant_update_message'
@@ -35,7 +43,7 @@ export type ChannelRefusal =
 
 export interface ChannelFacts {
   /** Undefined when no such channel is in the caller's workspace. */
-  head: Pick<ChannelHead, 'is_private' | 'is_archived' | 'creator'> | undefined;
+  head: Pick<ChannelHead, 'is_private' | 'is_archived' | 'creator' | 'kind'> | undefined;
   caller: { id: string; role: Role };
   member: boolean;
   /** edit, delete: the target message (undefined when there is no live message at that ts). */
@@ -45,12 +53,16 @@ export interface ChannelFacts {
 export type Decision = { allowed: true } | { allowed: false; error: ChannelRefusal };
 
 const ALLOWED: Decision = { allowed: true };
+const FIXED_MEMBERSHIP = new Set<ChannelAction>(['join', 'leave', 'invite', 'kick', 'archive', 'unarchive', 'rename']);
 const refuse = (error: ChannelRefusal): Decision => ({ allowed: false, error });
 
 export function channelPolicy(action: ChannelAction, { head, caller, member, message }: ChannelFacts): Decision {
   // A private channel does not exist for those outside it.
   if (!head || (head.is_private && !member)) return refuse('channel_not_found');
   const isAdmin = caller.role === 'admin';
+  // A DM's members are fixed and it has no name or owner: membership and channel-state changes are
+  // not methods for it (Slack's code). Inside it, members read, post, react and pin as in a channel.
+  if (head.kind && head.kind !== 'channel' && FIXED_MEMBERSHIP.has(action)) return refuse('method_not_supported_for_channel_type');
   switch (action) {
     case 'read':
       return ALLOWED;
@@ -69,8 +81,23 @@ export function channelPolicy(action: ChannelAction, { head, caller, member, mes
       // Workspace admins and the channel's creator may remove members.
       return isAdmin || head.creator === caller.id ? ALLOWED : refuse('restricted_action');
     case 'archive':
+      // Slack's rule: the channel's creator or a workspace admin (issue 14).
+      if (!member && !isAdmin) return refuse('not_in_channel');
+      if (head.is_archived) return refuse('already_archived');
+      return isAdmin || head.creator === caller.id ? ALLOWED : refuse('restricted_action');
+    case 'unarchive':
+      if (!head.is_archived) return refuse('not_archived');
+      return isAdmin || head.creator === caller.id ? ALLOWED : refuse('restricted_action');
+    case 'rename':
+      if (head.is_archived) return refuse('is_archived');
       if (!member) return refuse('not_in_channel');
-      return head.is_archived ? refuse('already_archived') : ALLOWED;
+      // Slack: the channel's creator or a workspace admin; others are told not_authorized.
+      return isAdmin || head.creator === caller.id ? ALLOWED : refuse('not_authorized');
+    case 'describe':
+    case 'react':
+    case 'pin':
+      if (head.is_archived) return refuse('is_archived');
+      return member ? ALLOWED : refuse('not_in_channel');
     case 'edit':
     case 'delete':
       // The author or a workspace admin, member or not (of a public channel).

@@ -4,7 +4,8 @@ import type { Role } from './user.js';
 // given (channel head, membership, role[, message author]) when (action) then (allowed | Slack error).
 
 const ME = 'UME';
-type HeadName = 'none' | 'public' | 'private' | 'public-archived' | 'private-archived' | 'public-mine' | 'public-mine-archived';
+type HeadName =
+  'none' | 'public' | 'private' | 'public-archived' | 'private-archived' | 'public-mine' | 'public-mine-archived' | 'im' | 'mpim-mine';
 const HEADS: Record<HeadName, ChannelFacts['head']> = {
   none: undefined,
   public: { is_private: false, is_archived: false, creator: 'UOTHER' },
@@ -13,6 +14,8 @@ const HEADS: Record<HeadName, ChannelFacts['head']> = {
   'private-archived': { is_private: true, is_archived: true, creator: 'UOTHER' },
   'public-mine': { is_private: false, is_archived: false, creator: ME },
   'public-mine-archived': { is_private: false, is_archived: true, creator: ME },
+  im: { is_private: true, is_archived: false, creator: 'UOTHER', kind: 'im' },
+  'mpim-mine': { is_private: true, is_archived: false, creator: ME, kind: 'mpim' },
 };
 
 type Case = [head: HeadName, member: boolean, role: Role, outcome: string, author?: 'mine' | 'theirs' | 'gone'];
@@ -110,12 +113,50 @@ const table: Record<ChannelAction, Case[]> = {
   ],
   archive: [
     ['none', true, 'member', 'channel_not_found'],
-    ['public', true, 'member', 'allowed'],
-    ['public', false, 'admin', 'not_in_channel'],
+    ['public', true, 'member', 'restricted_action'], // only the creator or a workspace admin (issue 14)
+    ['public-mine', true, 'member', 'allowed'],
+    ['public', true, 'admin', 'allowed'],
+    ['public', false, 'admin', 'allowed'],
+    ['public', false, 'member', 'not_in_channel'],
+    ['public-mine-archived', true, 'member', 'already_archived'],
     ['public-archived', true, 'member', 'already_archived'],
     ['public-archived', false, 'member', 'not_in_channel'], // membership is said before the archive state
     ['private', false, 'member', 'channel_not_found'],
     ['private-archived', true, 'member', 'already_archived'],
+  ],
+  unarchive: [
+    ['public-archived', true, 'member', 'restricted_action'],
+    ['public-mine-archived', false, 'member', 'allowed'], // the creator, member or not: Slack adds them back
+    ['public-archived', false, 'admin', 'allowed'],
+    ['public', true, 'admin', 'not_archived'],
+    ['private-archived', false, 'admin', 'channel_not_found'],
+    ['private-archived', true, 'admin', 'allowed'],
+  ],
+  rename: [
+    ['public', true, 'member', 'not_authorized'],
+    ['public-mine', true, 'member', 'allowed'],
+    ['public', true, 'admin', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-mine-archived', true, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
+  ],
+  describe: [
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-archived', true, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
+  ],
+  react: [
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'member', 'not_in_channel'],
+    ['public-archived', true, 'member', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
+  ],
+  pin: [
+    ['public', true, 'member', 'allowed'],
+    ['public', false, 'admin', 'not_in_channel'],
+    ['public-archived', true, 'admin', 'is_archived'],
+    ['private', false, 'admin', 'channel_not_found'],
   ],
 };
 
@@ -129,6 +170,30 @@ describe('channelPolicy', () => {
       });
     });
   }
+
+  // A DM is private with fixed members: outsiders (admins too) do not see it; members use it like a
+  // channel, but nobody joins, leaves, invites, kicks, archives or renames it.
+  it.each([
+    ['read', 'im', false, 'admin', 'channel_not_found'],
+    ['mark', 'im', false, 'admin', 'channel_not_found'],
+    ['react', 'im', false, 'admin', 'channel_not_found'],
+    ['post', 'im', true, 'member', 'allowed'],
+    ['react', 'im', true, 'member', 'allowed'],
+    ['pin', 'im', true, 'member', 'allowed'],
+    ['describe', 'im', true, 'member', 'allowed'],
+    ['join', 'im', false, 'admin', 'channel_not_found'],
+    ['leave', 'im', true, 'member', 'method_not_supported_for_channel_type'],
+    ['invite', 'mpim-mine', true, 'admin', 'method_not_supported_for_channel_type'],
+    ['kick', 'mpim-mine', true, 'admin', 'method_not_supported_for_channel_type'],
+    ['archive', 'mpim-mine', true, 'admin', 'method_not_supported_for_channel_type'],
+    ['unarchive', 'im', true, 'admin', 'method_not_supported_for_channel_type'],
+    ['rename', 'mpim-mine', true, 'member', 'method_not_supported_for_channel_type'],
+  ] as Array<[ChannelAction, HeadName, boolean, Role, string]>)(
+    '%s in a DM (%s, member %s, %s) → %s',
+    (action, head, member, role, then) => {
+      expect(outcome(decide(action, [head, member, role, then]))).toBe(then);
+    },
+  );
 
   it('signals (typing, view) need membership and nothing else', () => {
     expect(outcome(signalPolicy(true))).toBe('allowed');

@@ -17,6 +17,8 @@ interface EventOf<T extends string> {
 export interface ChannelCreated extends EventOf<'channel_created'> {
   name: string;
   is_private: boolean;
+  /** Set for a DM (`im`) or group DM (`mpim`); its members' member_joined_channel events follow. */
+  kind?: 'im' | 'mpim';
 }
 
 export interface MemberJoinedChannel extends EventOf<'member_joined_channel'> {
@@ -50,7 +52,66 @@ export interface MessageDeleted extends EventOf<'message_deleted'> {
 
 export type ChannelArchived = EventOf<'channel_archive'>;
 
+export type ChannelUnarchived = EventOf<'channel_unarchive'>;
+
+export interface ChannelRenamed extends EventOf<'channel_rename'> {
+  name: string;
+}
+
+/** Slack shows these as `message` subtypes in history; in the stream they are events of their own. */
+export interface ChannelTopicSet extends EventOf<'channel_topic'> {
+  topic: string;
+}
+
+export interface ChannelPurposeSet extends EventOf<'channel_purpose'> {
+  purpose: string;
+}
+
+/** The message a reaction or pin is about, as Slack's `item`. */
+export interface MessageItem {
+  type: 'message';
+  channel: string;
+  ts: string;
+}
+
+export interface ReactionAdded extends EventOf<'reaction_added'> {
+  reaction: string;
+  item: MessageItem;
+  /** The reacted message's author. */
+  item_user: string;
+}
+
+export interface ReactionRemoved extends EventOf<'reaction_removed'> {
+  reaction: string;
+  item: MessageItem;
+  item_user: string;
+}
+
+export interface PinAdded extends EventOf<'pin_added'> {
+  channel_id: string;
+  item: MessageItem;
+}
+
+export interface PinRemoved extends EventOf<'pin_removed'> {
+  channel_id: string;
+  item: MessageItem;
+}
+
 export type ChannelEvent =
-  ChannelCreated | MemberJoinedChannel | MemberLeftChannel | MessagePosted | MessageChanged | MessageDeleted | ChannelArchived;
+  | ChannelCreated
+  | MemberJoinedChannel
+  | MemberLeftChannel
+  | MessagePosted
+  | MessageChanged
+  | MessageDeleted
+  | ChannelArchived
+  | ChannelUnarchived
+  | ChannelRenamed
+  | ChannelTopicSet
+  | ChannelPurposeSet
+  | ReactionAdded
+  | ReactionRemoved
+  | PinAdded
+  | PinRemoved;
 
 export type ChannelEventType = ChannelEvent['type'];

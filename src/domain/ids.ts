@@ -13,4 +13,6 @@ function randomId(prefix: string, length = 10): string {
 export const newWorkspaceId = () => randomId('T');
 export const newUserId = () => randomId('U');
 export const newChannelId = () => randomId('C');
+export const newImId = () => randomId('D');
+export const newMpimId = () => randomId('G');
 export const newTokenId = () => randomId('', 12).toLowerCase();

@@ -53,6 +53,10 @@ export interface SlackMessage {
   latest_reply?: string;
   edited?: { user: string | null; ts: string };
   attachments?: MessageAttachment[];
+  /** Emoji reactions, one entry per emoji (reactions.add). */
+  reactions?: Array<{ name: string; users: string[]; count: number }>;
+  /** The channels the message is pinned in (pins.add). */
+  pinned_to?: string[];
 }
 
 /** What Slack shows in place of a body whose key the customer revoked (EKM). */

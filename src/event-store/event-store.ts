@@ -30,7 +30,7 @@ export class StreamTransaction {
    */
   async lockChannel(channel: string, workspace?: string): Promise<ChannelHead | undefined> {
     const { rows } = await this.db.query<ChannelHead>(
-      `SELECT id, workspace_id, name, is_private, is_archived, creator, head_seq
+      `SELECT id, workspace_id, name, is_private, is_archived, creator, head_seq, kind
          FROM channels WHERE id = $1 AND ($2::text IS NULL OR workspace_id = $2) FOR NO KEY UPDATE`,
       [channel, workspace ?? null],
     );

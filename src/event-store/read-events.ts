@@ -75,6 +75,8 @@ export async function readGlobal(
   return rows.map((row) => ({ ...toChannelEvent(row), cursor: formatCursor({ txId: row.tx_id, position: row.position }) }));
 }
 
+const messageItem = (channel: string, ts: number) => ({ type: 'message' as const, channel, ts: formatTs(ts) });
+
 function toChannelEvent(row: EventRow): ChannelEvent {
   const base = { channel: row.channel_id, seq: Number(row.seq), ts: formatTs(row.ts) };
   const user = row.user_id ? { user: row.user_id } : {};
@@ -103,8 +105,8 @@ function toChannelEvent(row: EventRow): ChannelEvent {
       return { ...base, type: row.type, ...user, deleted_ts: formatTs(message_ts), ...(reason ? { reason } : {}) };
     }
     case 'channel_created': {
-      const { name, is_private } = row.data;
-      return { ...base, type: row.type, ...user, name, is_private };
+      const { name, is_private, kind } = row.data;
+      return { ...base, type: row.type, ...user, name, is_private, ...(kind ? { kind } : {}) };
     }
     case 'member_joined_channel': {
       const { inviter } = row.data;
@@ -115,6 +117,21 @@ function toChannelEvent(row: EventRow): ChannelEvent {
       return { ...base, type: row.type, ...user, ...(kicked_by ? { kicked_by } : {}) };
     }
     case 'channel_archive':
+    case 'channel_unarchive':
       return { ...base, type: row.type, ...user };
+    case 'channel_rename':
+      return { ...base, type: row.type, ...user, name: row.data.name };
+    case 'channel_topic':
+      return { ...base, type: row.type, ...user, topic: row.data.topic };
+    case 'channel_purpose':
+      return { ...base, type: row.type, ...user, purpose: row.data.purpose };
+    case 'reaction_added':
+    case 'reaction_removed': {
+      const { reaction, item_ts, item_user } = row.data;
+      return { ...base, type: row.type, ...user, reaction, item: messageItem(row.channel_id, item_ts), item_user };
+    }
+    case 'pin_added':
+    case 'pin_removed':
+      return { ...base, type: row.type, ...user, channel_id: row.channel_id, item: messageItem(row.channel_id, row.data.item_ts) };
   }
 }

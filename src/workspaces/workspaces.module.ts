@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
+import { CustomEmojiRepository } from './custom-emoji.repository.js';
 import { WorkspacesRepository } from './workspaces.repository.js';
 import { WorkspacesService } from './workspaces.service.js';
 
 /** Workspaces, users and tokens: who a token belongs to. */
-@Module({ providers: [WorkspacesRepository, WorkspacesService], exports: [WorkspacesService] })
+@Module({
+  providers: [WorkspacesRepository, WorkspacesService, CustomEmojiRepository],
+  exports: [WorkspacesService, CustomEmojiRepository],
+})
 export class WorkspacesModule {}

@@ -10,10 +10,12 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 // rules, post_message() also answers a client_msg_id retry with the stored message (before the
 // archive and membership checks: a retry is not a new post), ekm_required and thread_not_found.
 
-type Head = 'missing' | 'other-workspace' | 'public' | 'private' | 'public-archived' | 'private-archived';
-const HEADS: Head[] = ['missing', 'other-workspace', 'public', 'private', 'public-archived', 'private-archived'];
+type Head = 'missing' | 'other-workspace' | 'public' | 'private' | 'public-archived' | 'private-archived' | 'im' | 'mpim';
+const HEADS: Head[] = ['missing', 'other-workspace', 'public', 'private', 'public-archived', 'private-archived', 'im', 'mpim'];
 const ROLES: Role[] = ['member', 'admin', 'analyst'];
 const WS = 'TPARITY';
+
+const dm = (head: Head) => head === 'im' || head === 'mpim';
 
 // A missing channel has no members; every other head is tried with and without the caller in it.
 const cases = HEADS.flatMap((head) =>
@@ -43,8 +45,17 @@ describe('post_message() and channelPolicy("post") agree', () => {
     await pool.query(`INSERT INTO users (id, workspace_id, name, role) VALUES ($1, $2, lower($1), $3)`, [user, WS, c.role]);
     if (c.head !== 'missing') {
       await pool.query(
-        `INSERT INTO channels (id, workspace_id, name, is_private, is_archived, creator) VALUES ($1, $2, lower($1), $3, $4, 'UCREATOR')`,
-        [channel, c.head === 'other-workspace' ? 'TELSEWHERE' : WS, c.head.startsWith('private'), c.head.endsWith('archived')],
+        `INSERT INTO channels (id, workspace_id, name, is_private, is_archived, creator, kind, member_key)
+         VALUES ($1, $2, lower($1), $3, $4, 'UCREATOR', $5, $6)`,
+        [
+          channel,
+          c.head === 'other-workspace' ? 'TELSEWHERE' : WS,
+          c.head.startsWith('private') || dm(c.head),
+          c.head.endsWith('archived'),
+          dm(c.head) ? c.head : 'channel',
+          // A DM row as conversations.open writes it (private, its members' key).
+          dm(c.head) ? `UCREATOR,${user}` : null,
+        ],
       );
       if (c.member) await pool.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ($1, $2, 0)', [channel, user]);
     }
@@ -52,14 +63,14 @@ describe('post_message() and channelPolicy("post") agree', () => {
   }
 
   /** The facts as the TypeScript side reads them (the channel lock, then the membership row). */
-  async function policyOutcome(channel: string, user: string, role: Role): Promise<string> {
+  async function policyOutcome(channel: string, user: string, role: Role, action: 'post' | 'react' = 'post'): Promise<string> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
       const head = await new StreamTransaction(client).lockChannel(channel, WS);
       const member =
         (await client.query('SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2', [channel, user])).rowCount === 1;
-      const decision = channelPolicy('post', { head, caller: { id: user, role }, member });
+      const decision = channelPolicy(action, { head, caller: { id: user, role }, member });
       return decision.allowed ? 'allowed' : decision.error;
     } finally {
       await client.query('ROLLBACK');
@@ -98,5 +109,33 @@ describe('post_message() and channelPolicy("post") agree', () => {
 
   it('the cases cover every outcome of post: allowed and each refusal', () => {
     expect([...seen].sort()).toEqual(['allowed', 'channel_not_found', 'is_archived', 'not_in_channel']);
+  });
+
+  // react() (reactions.add/remove, plpgsql for the hot message) applies channelPolicy('react') the same way.
+  const reacted = new Set<string>();
+  it.each(cases.map((c, i) => [`react: ${c.head} channel, ${c.member ? 'member' : 'not a member'}, ${c.role}`, i, c] as const))(
+    '%s',
+    async (_, i, c) => {
+      const { user, channel } = await given(1000 + i, c);
+      if (c.head !== 'missing') {
+        await pool.query(`INSERT INTO messages (channel_id, seq, ts, user_id, text) VALUES ($1, 0, 1, 'UCREATOR', 'target')`, [channel]);
+      }
+      const policy = await policyOutcome(channel, user, c.role, 'react');
+      const { rows } = await pool.query<{ error: string | null }>(`SELECT error FROM react($1, $2, $3, 1, 'eyes', true, 50)`, [
+        WS,
+        channel,
+        user,
+      ]);
+      const sql = rows[0].error ?? 'allowed';
+      expect({ sql }).toEqual({ sql: policy });
+      const events = await pool.query('SELECT 1 FROM events WHERE channel_id = $1', [channel]);
+      const reactions = await pool.query('SELECT 1 FROM reactions WHERE channel_id = $1', [channel]);
+      expect([events.rowCount, reactions.rowCount]).toEqual(policy === 'allowed' ? [1, 1] : [0, 0]);
+      reacted.add(sql);
+    },
+  );
+
+  it('the react cases cover every outcome: allowed and each refusal', () => {
+    expect([...reacted].sort()).toEqual(['allowed', 'channel_not_found', 'is_archived', 'not_in_channel']);
   });
 });

@@ -25,18 +25,20 @@ export class ClientCountsController {
     const limit = pageSize(args.limit, MAX_CHANNELS, MAX_CHANNELS);
     const found = await this.unread.forUser(caller.user.id, { afterChannel: decodeCursor(args.cursor, 'channel'), limit: limit + 1 });
     const rows = found.slice(0, limit);
+    const entry = (c: (typeof rows)[number]) => ({
+      id: c.channel,
+      last_read: formatTs(c.lastRead),
+      latest: c.latest === null ? null : formatTs(c.latest),
+      latest_seq: c.headSeq,
+      unread_count: c.unread,
+      mention_count: c.mentions,
+      has_unreads: c.unread > 0,
+    });
+    // Slack lists DMs apart from channels; a page holds all three kinds up to `limit` in all.
     return {
-      channels: rows.map((c) => ({
-        id: c.channel,
-        last_read: formatTs(c.lastRead),
-        latest: c.latest === null ? null : formatTs(c.latest),
-        latest_seq: c.headSeq,
-        unread_count: c.unread,
-        mention_count: c.mentions,
-        has_unreads: c.unread > 0,
-      })),
-      mpims: [],
-      ims: [],
+      channels: rows.filter((c) => c.kind === 'channel').map(entry),
+      mpims: rows.filter((c) => c.kind === 'mpim').map(entry),
+      ims: rows.filter((c) => c.kind === 'im').map(entry),
       response_metadata: { next_cursor: found.length > limit ? encodeCursor('channel', rows[rows.length - 1].channel) : '' },
     };
   }

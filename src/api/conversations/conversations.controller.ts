@@ -11,13 +11,24 @@ import {
   ListArgs,
   MarkArgs,
   MembersArgs,
+  OpenArgs,
+  PurposeArgs,
+  RenameArgs,
   RepliesArgs,
+  TopicArgs,
+  UsersConversationsArgs,
 } from './conversations.dto.js';
+import { DirectMessagesService } from './direct-messages.service.js';
+import { ChannelSettingsService } from './channel-settings.service.js';
 import { ConversationsService } from './conversations.service.js';
 
 @SlackMethods()
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsService) {}
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly settings: ChannelSettingsService,
+    private readonly dms: DirectMessagesService,
+  ) {}
 
   @SlackMethod('conversations.create')
   async create(@CurrentCaller() caller: Caller, @SlackArgs() args: CreateArgs) {
@@ -77,5 +88,40 @@ export class ConversationsController {
   @SlackMethod('conversations.mark')
   async mark(@CurrentCaller() caller: Caller, @SlackArgs() args: MarkArgs) {
     return this.conversations.mark(caller, args);
+  }
+
+  @SlackMethod('conversations.unarchive')
+  async unarchive(@CurrentCaller() caller: Caller, @SlackArgs() args: ChannelArgs) {
+    return this.settings.unarchive(caller, args.channel);
+  }
+
+  @SlackMethod('conversations.rename')
+  async rename(@CurrentCaller() caller: Caller, @SlackArgs() args: RenameArgs) {
+    return this.settings.rename(caller, args.channel, args.name);
+  }
+
+  @SlackMethod('conversations.setTopic')
+  async setTopic(@CurrentCaller() caller: Caller, @SlackArgs() args: TopicArgs) {
+    return this.settings.describe(caller, args.channel, 'topic', args.topic);
+  }
+
+  @SlackMethod('conversations.setPurpose')
+  async setPurpose(@CurrentCaller() caller: Caller, @SlackArgs() args: PurposeArgs) {
+    return this.settings.describe(caller, args.channel, 'purpose', args.purpose);
+  }
+
+  @SlackMethod('conversations.open')
+  async open(@CurrentCaller() caller: Caller, @SlackArgs() args: OpenArgs) {
+    return this.dms.open(caller, args);
+  }
+
+  @SlackMethod('conversations.close')
+  async close(@CurrentCaller() caller: Caller, @SlackArgs() args: ChannelArgs) {
+    return this.dms.close(caller, args.channel);
+  }
+
+  @SlackMethod('users.conversations')
+  async usersConversations(@CurrentCaller() caller: Caller, @SlackArgs() args: UsersConversationsArgs) {
+    return this.dms.usersConversations(caller, args);
   }
 }

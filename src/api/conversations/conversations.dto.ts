@@ -94,3 +94,43 @@ export class MarkArgs extends ChannelArgs {
   @IsNotEmpty(slack('invalid_timestamp'))
   ts: string;
 }
+
+export class RenameArgs extends ChannelArgs {
+  @IsString(slack('invalid_name_required'))
+  @IsNotEmpty(slack('invalid_name_required'))
+  name: string;
+}
+
+/** An empty topic clears it, as in Slack. */
+export class TopicArgs extends ChannelArgs {
+  @IsString(slack('invalid_arguments'))
+  topic: string;
+}
+
+export class PurposeArgs extends ChannelArgs {
+  @IsString(slack('invalid_arguments'))
+  purpose: string;
+}
+
+/** conversations.open: `users` (1 to 8 others, comma-separated) or `channel` (reopen a DM). */
+export class OpenArgs {
+  @IsOptional()
+  @IsString(slack('user_not_found'))
+  users?: string;
+
+  @IsOptional()
+  @IsString(slack('channel_not_found'))
+  channel?: string;
+
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  return_im?: boolean;
+}
+
+export class UsersConversationsArgs extends ListArgs {
+  @IsOptional()
+  @IsString(slack('user_not_found'))
+  @IsNotEmpty(slack('user_not_found'))
+  user?: string;
+}

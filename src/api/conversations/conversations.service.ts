@@ -2,18 +2,31 @@ import { Injectable } from '@nestjs/common';
 import { type ChannelRow, channelNameError, toSlackChannel } from '../../domain/channel.js';
 import { type ChannelAction, channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { newChannelId } from '../../domain/ids.js';
-import { toListedMessage } from '../../domain/message.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
-import { ChannelsRepository } from '../channels.repository.js';
+import { ChannelsRepository, type ConversationType } from '../channels.repository.js';
+import { MessageExtras } from '../message-extras.js';
 import { MessagesRepository } from '../messages.repository.js';
+import { PinsRepository } from '../pins/pins.repository.js';
 import { UnreadCountsRepository } from '../../projections/unread/unread-counts.repository.js';
 import { decodeCursor, decodeTsCursor, encodeCursor, pageSize } from '../slack-args.js';
 import type { CreateArgs, HistoryArgs, InviteArgs, KickArgs, ListArgs, MarkArgs, MembersArgs, RepliesArgs } from './conversations.dto.js';
 
 const NEWEST = 2n ** 63n - 1n;
+
+const TYPES = new Set<string>(['public_channel', 'private_channel', 'im', 'mpim']);
+
+/** `types=public_channel,im`: Slack's default is public channels; an unknown type is invalid_types. */
+function conversationTypes(types: string | undefined): ConversationType[] {
+  const list = (types ?? 'public_channel')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (list.some((t) => !TYPES.has(t))) throw new SlackError('invalid_types');
+  return list as ConversationType[];
+}
 
 @Injectable()
 export class ConversationsService {
@@ -26,6 +39,8 @@ export class ConversationsService {
     private readonly messages: MessagesRepository,
     private readonly workspaces: WorkspacesService,
     private readonly unread: UnreadCountsRepository,
+    private readonly extras: MessageExtras,
+    private readonly pins: PinsRepository,
   ) {}
 
   /** The channel if the caller may read it: public ones, or private ones they belong to. */
@@ -145,12 +160,12 @@ export class ConversationsService {
     };
   }
 
-  async list(caller: Caller, args: ListArgs) {
-    const types = new Set((args.types ?? 'public_channel').split(',').map((t) => t.trim()));
+  /** conversations.list, and users.conversations (`member` set: conversations that user belongs to). */
+  async list(caller: Caller, args: ListArgs & { member?: string }) {
     const limit = pageSize(args.limit, 100, 1000);
     const rows = await this.channels.list(caller.workspace, caller.user.id, {
-      publicChannels: types.has('public_channel'),
-      privateChannels: types.has('private_channel'),
+      types: conversationTypes(args.types),
+      member: args.member,
       excludeArchived: args.exclude_archived ?? false,
       afterId: decodeCursor(args.cursor, 'id') ?? '',
       limit: limit + 1,
@@ -186,9 +201,9 @@ export class ConversationsService {
     const page = rows.slice(0, limit);
     const hasMore = rows.length > limit;
     return {
-      messages: page.map(toListedMessage),
+      messages: await this.extras.listed(args.channel, page),
       has_more: hasMore,
-      pin_count: 0,
+      pin_count: await this.pins.count(args.channel),
       response_metadata: { next_cursor: hasMore ? encodeCursor('next_ts', page[page.length - 1].ts) : '' },
     };
   }
@@ -210,7 +225,7 @@ export class ConversationsService {
     const hasMore = rows.length > replyLimit;
     const lastTs = page.length ? page[page.length - 1].ts : root.ts;
     return {
-      messages: [...(after === undefined ? [root] : []), ...page].map(toListedMessage),
+      messages: await this.extras.listed(args.channel, [...(after === undefined ? [root] : []), ...page]),
       has_more: hasMore,
       response_metadata: { next_cursor: hasMore ? encodeCursor('after_ts', lastTs) : '' },
     };

@@ -60,7 +60,14 @@ export class RetentionRepository {
 
   /** Physically deletes bodies (with their unfurls) and keeps surviving parents' thread summaries right. */
   async deleteBodies(db: Queryable, channel: string, seqs: string[], parentTs: string[]): Promise<void> {
-    await db.query('DELETE FROM messages WHERE channel_id = $1 AND seq = ANY($2::bigint[])', [channel, seqs]);
+    const { rows } = await db.query<{ ts: string }>('DELETE FROM messages WHERE channel_id = $1 AND seq = ANY($2::bigint[]) RETURNING ts', [
+      channel,
+      seqs,
+    ]);
+    // An expired message takes its reactions and pin with it.
+    const gone = rows.map((r) => r.ts);
+    await db.query('DELETE FROM reactions WHERE channel_id = $1 AND message_ts = ANY($2::bigint[])', [channel, gone]);
+    await db.query('DELETE FROM pins WHERE channel_id = $1 AND message_ts = ANY($2::bigint[])', [channel, gone]);
     if (!parentTs.length) return;
     await db.query(
       `UPDATE messages p

@@ -18,6 +18,8 @@ export interface ChannelCounts {
   headSeq: number;
   unread: number;
   mentions: number;
+  /** 'im' and 'mpim' for DMs (client.counts lists them apart). */
+  kind: 'channel' | 'im' | 'mpim';
 }
 
 // Per membership of the user: a message counts when it is after the read marker and after the user
@@ -31,12 +33,14 @@ export interface ChannelCounts {
 // when nothing is after the marker is the newest ts probed from the end of the index. (CASE runs a
 // sub-select only when its branch is taken; OFFSET 0 keeps `since` computed once per channel.)
 const COUNTS = `
-  SELECT m.channel_id, m.last_read::text, c.head_seq::text,
+  SELECT m.channel_id, m.last_read::text, c.head_seq::text, c.kind,
          (CASE WHEN s.scanned > 0 AND s.scanned < $3 THEN s.latest_after
                ELSE (SELECT max(r.ts) FROM unread_messages r
                       WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted) END)::text AS latest,
          s.unread::int AS unread,
-         (CASE WHEN s.scanned < $3 THEN s.mentions
+         -- In a DM every message is addressed to its members: each unread one counts as a mention (Slack).
+         (CASE WHEN c.kind <> 'channel' THEN s.unread
+               WHEN s.scanned < $3 THEN s.mentions
                ELSE (SELECT count(*) FROM unread_messages r
                       WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted
                         AND (r.mentions_channel OR r.mentions_here OR r.mentions <> '{}')
@@ -64,6 +68,7 @@ const COUNTS = `
 
 interface CountsRow {
   channel_id: string;
+  kind: 'channel' | 'im' | 'mpim';
   last_read: string;
   head_seq: string;
   latest: string | null;
@@ -97,5 +102,6 @@ function toCounts(r: CountsRow): ChannelCounts {
     headSeq: Number(r.head_seq),
     unread: r.unread,
     mentions: r.mentions,
+    kind: r.kind,
   };
 }
