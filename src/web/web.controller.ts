@@ -9,6 +9,9 @@ import { CONFIG, type Config } from '../config/config.js';
 /** Paths that belong to the server: never answered with the client's index.html. */
 const SERVER_PATHS = /^\/(api|admin|auth|socket\.io|healthz|readyz)(\/|$)/;
 
+/** find-my-way's default `maxParamLength`: a longer path parameter is answered 414 by the router. */
+const MAX_PARAM_LENGTH = 100;
+
 /** No inline script or style, no plugin, no framing; sockets and fetches to this origin only. */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -46,6 +49,11 @@ export class WebController {
   @Get('*')
   async serve(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const path = safeDecode(req.url.split('?')[0]);
+    if (path !== undefined && SERVER_PATHS.test(path) && path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH)) {
+      // A server route refused this parameter for its length and the router fell through to this
+      // catch-all: answer what the router answers without it.
+      return reply.code(414).send({ error: 'Bad Request', code: 'FST_ERR_MAX_PARAM_LENGTH', statusCode: 414 });
+    }
     if (!this.root || path === undefined || SERVER_PATHS.test(path)) throw new NotFoundException(`Cannot GET ${req.url.split('?')[0]}`);
     const file = await this.fileOf(this.root, path);
     if (file) return this.send(reply, this.root, file);

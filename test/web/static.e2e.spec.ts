@@ -75,6 +75,8 @@ describe('static web client', () => {
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/json/);
     }
+    // A parameter too long for a server route is still the router's 414, not the page.
+    expect((await get(`/admin/v1/workspaces/${'x'.repeat(500)}`)).status).toBe(414);
     expect((await get('/admin/docs')).headers.get('content-security-policy')).toBeNull();
     expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
     expect((await get('/readyz')).headers.get('content-type')).toMatch(/json/);
