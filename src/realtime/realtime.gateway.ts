@@ -18,7 +18,11 @@ import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './pa
 import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Session } from './session.js';
+import { expel, expireWith, handshakeCredential } from './socket-credentials.js';
 import { Typing } from './typing.js';
+
+/** Token ids per `revoked` signal: a NOTIFY payload must stay under 8,000 bytes. */
+const REVOKED_PER_SIGNAL = 300;
 
 /** Commands that show a person at the keyboard (a reconnect's `sync` does not). */
 const USER_ACTIONS = new Set(['post', 'typing', 'view', 'mark']);
@@ -41,6 +45,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private readonly logger = new Logger(RealtimeGateway.name);
   /** Socket commands have their own per-token budget (shared by the nodes), the size of the REST one. */
   private readonly budget: SharedBudget;
+  /** Browsers send it on every WebSocket handshake; a cookie handshake from any other origin is refused. */
+  private readonly publicOrigin: string;
 
   constructor(
     private readonly workspaces: WorkspacesService,
@@ -54,9 +60,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly unread: UnreadCountsRepository,
     @Inject(CONFIG) config: Config,
   ) {
+    this.publicOrigin = new URL(config.PUBLIC_URL).origin;
     this.budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:socket`, config.RATE_LIMIT_PER_MINUTE);
     // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
     conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
+    // A revocation made on this node reaches every node (this one included) through the bus.
+    workspaces.onRevoked(async ({ user, tokens, reason }) => {
+      for (let i = 0; i < tokens.length; i += REVOKED_PER_SIGNAL)
+        await bus.publish({ kind: 'revoked', node: bus.nodeId, user, tokens: tokens.slice(i, i + REVOKED_PER_SIGNAL), reason });
+    });
   }
 
   onApplicationShutdown(): void {
@@ -66,11 +78,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   afterInit(server: Server): void {
     this.delivery.bind(server);
     this.bus.subscribe((signal) => this.ephemeral(signal));
-    // A missing or bad token is refused in the handshake: the client gets connect_error, no socket.
+    // A missing or bad credential is refused in the handshake: the client gets connect_error, no socket.
     server.use((socket, next) => {
+      const credential = handshakeCredential(socket, this.publicOrigin);
+      if ('error' in credential) return next(new Error(credential.error));
       const auth: unknown = socket.handshake.auth;
-      const token = isObject(auth) ? auth.token : undefined;
-      if (typeof token !== 'string' || !token) return next(new Error('not_authed'));
       let cursors: Record<string, number> | undefined;
       if (isObject(auth) && auth.cursors !== undefined) {
         cursors = parseCursors(auth.cursors);
@@ -78,7 +90,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       }
       // `sync: true`: the client sends `sync` first; nothing is delivered before it.
       const hold = isObject(auth) && auth.sync === true;
-      this.workspaces.authenticate(token).then(
+      this.workspaces.authenticate(credential.value, credential.kind).then(
         (caller) => {
           if (!caller) return next(new Error('invalid_auth'));
           Object.assign(socket.data as SocketData, { caller, cursors, hold });
@@ -95,8 +107,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       socket.disconnect(true);
       return;
     }
+    // Revoked while the handshake was being authenticated: the bus signal found no socket to drop.
+    if (this.workspaces.wasRevoked(data.caller.tokenId)) return expel(socket, 'token_revoked');
     const session = new Session(socket, data.caller);
     data.session = session;
+    expireWith(socket, data.caller);
     // One listener per socket instead of Nest's @SubscribeMessage binding, which builds an rxjs
     // pipeline per handler per socket: measured, that was a third of the memory of an idle connection.
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
@@ -211,8 +226,19 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const retryAfter = await this.budget.consume(session.caller.tokenId).catch(() => -1);
     if (retryAfter === -1) return { ok: false, error: 'internal_error' };
     if (retryAfter !== undefined) return { ok: false, error: 'ratelimited', retry_after: retryAfter };
+    // The credential is checked when the command's turn comes (after the budget, in the socket's
+    // queue for ordered commands), so a command still queued when its credential is revoked never
+    // runs, even before the bus signal has disconnected the socket.
+    const checked = async () => {
+      const revoked = await this.workspaces.revokedReason(session.caller);
+      if (revoked) {
+        expel(socket, revoked);
+        throw new SlackError('invalid_auth');
+      }
+      return work(session);
+    };
     try {
-      const result = ordered ? await session.run(() => work(session)) : await work(session);
+      const result = ordered ? await session.run(checked) : await checked();
       return { ok: true, ...result };
     } catch (err) {
       if (err instanceof SlackError) return { ok: false, error: err.code };
@@ -231,10 +257,21 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     for (const session of sessions) session.socket.emit('counts', payload);
   }
 
-  /** Counts, typing and presence from any node, this one's own included (typing and presence were applied when sent). */
+  /** This node's sockets of revoked credentials get `revoked` and are disconnected; the token cache forgets them. */
+  private revoked(user: string, tokens: string[], reason: string): void {
+    this.workspaces.forget(tokens);
+    const ids = new Set(tokens);
+    for (const session of [...this.delivery.sessionsOf(user)]) if (ids.has(session.caller.tokenId)) expel(session.socket, reason);
+  }
+
+  /** Counts, revocations, typing and presence from any node, this one's own included (typing and presence were applied when sent). */
   private ephemeral(signal: EphemeralSignal): void {
     if (signal.kind === 'counts') {
       void this.pushCounts(signal.user, signal.channel);
+      return;
+    }
+    if (signal.kind === 'revoked') {
+      this.revoked(signal.user, signal.tokens, signal.reason);
       return;
     }
     if (signal.node === this.bus.nodeId) return;
