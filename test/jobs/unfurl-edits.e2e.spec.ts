@@ -46,8 +46,13 @@ describe('unfurls follow edits', () => {
     expect(added.body.ok).toBe(true);
     await waitFor(async () => (await titles(channel)).length === 1, 20_000, 'the preview of the added link');
     expect(await titles(channel)).toEqual(['Page /a']);
-    // One job per edit event, with an id derived from the edit's own seq.
-    const job = await t.app.get(JobQueues).get(QUEUES.unfurl).getJob(unfurlJobId(channel, added.body.seq));
+    // One job per edit event, with an id derived from the edit's own seq. The preview may already
+    // be there from the post's own job: a dispatcher that reads the post after the edit committed
+    // sees the edited body (the global cursor can hold the edit back while another transaction of
+    // the server is open), so wait for the edit's job rather than assume it came first.
+    const queue = t.app.get(JobQueues).get(QUEUES.unfurl);
+    await waitFor(async () => (await queue.getJob(unfurlJobId(channel, added.body.seq))) !== undefined, 20_000, "the edit's unfurl job");
+    const job = await queue.getJob(unfurlJobId(channel, added.body.seq));
     expect(job?.data).toEqual({ channel, seq: posted.body.seq });
 
     const swapped = await t.api('chat.update', ada.token, { channel, ts, text: `moved to ${base}/b` });
