@@ -2,26 +2,49 @@ import { Module } from '@nestjs/common';
 import { CryptoModule } from '../crypto/crypto.module.js';
 import { EventStoreModule } from '../event-store/event-store.module.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { ChannelsRepository } from './channels.repository.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatRepository } from './chat/chat.repository.js';
 import { ChatService } from './chat/chat.service.js';
+import { ScheduledMessagesController } from './chat/scheduled-messages.controller.js';
+import { ScheduledMessagesRepository } from './chat/scheduled-messages.repository.js';
+import { ScheduledMessagesService } from './chat/scheduled-messages.service.js';
+import { ClientBootController } from './client/client-boot.controller.js';
 import { ClientCountsController } from './client/client-counts.controller.js';
 import { ConversationsController } from './conversations/conversations.controller.js';
 import { ConversationsService } from './conversations/conversations.service.js';
 import { MessagesRepository } from './messages.repository.js';
 import { UnknownMethodController } from './unknown-method.controller.js';
 import { UsersController } from './users/users.controller.js';
+import { UsersProfileController } from './users/users-profile.controller.js';
 
 /**
  * The Slack Web API. Reads the unread read model (projections) for client.counts and
  * conversations.info; knows nothing of sockets: real-time delivery calls its use cases, never the reverse.
  */
 @Module({
-  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule],
-  controllers: [ChatController, ConversationsController, UsersController, ClientCountsController, UnknownMethodController],
-  providers: [ChatService, ChatRepository, ConversationsService, ChannelsRepository, MessagesRepository],
+  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule],
+  controllers: [
+    ChatController,
+    ConversationsController,
+    UsersController,
+    ClientCountsController,
+    UsersProfileController,
+    ScheduledMessagesController,
+    ClientBootController,
+    UnknownMethodController,
+  ],
+  providers: [
+    ChatService,
+    ChatRepository,
+    ConversationsService,
+    ChannelsRepository,
+    MessagesRepository,
+    ScheduledMessagesRepository,
+    ScheduledMessagesService,
+  ],
   exports: [ChannelsRepository, ConversationsService, ChatService],
 })
 export class ApiModule {}

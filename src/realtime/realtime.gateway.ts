@@ -19,6 +19,8 @@ import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
+import { UserChanges } from './user-changes.js';
+import { ProfilesService } from '../workspaces/profiles.service.js';
 
 /** Commands that show a person at the keyboard (a reconnect's `sync` does not). */
 const USER_ACTIONS = new Set(['post', 'typing', 'view', 'mark']);
@@ -52,8 +54,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly chat: ChatService,
     private readonly repo: RealtimeRepository,
     private readonly unread: UnreadCountsRepository,
+    private readonly userChanges: UserChanges,
+    profiles: ProfilesService,
     @Inject(CONFIG) config: Config,
   ) {
+    // users.getPresence (REST) asks the presence this layer tracks across nodes.
+    profiles.setConnectionSource((user) => presence.connectedAnywhere(user));
     this.budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:socket`, config.RATE_LIMIT_PER_MINUTE);
     // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
     conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
@@ -115,6 +121,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.delivery.close(session);
     this.typing.forget(session);
     this.presence.unsubscribe(session);
+    this.userChanges.forget(session);
     this.presence.disconnected(session);
   }
 
@@ -166,6 +173,17 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     });
   }
 
+  /** `users.subscribe {users}`: replaces the users whose `user_change` this socket gets. */
+  private subscribeUsers(socket: Socket, body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const users = isObject(body) ? parseUsers(body.users) : undefined;
+      if (!users) throw new SlackError('invalid_arguments');
+      const known = await this.repo.usersInWorkspace(session.caller.workspace, users);
+      this.userChanges.subscribe(session, known);
+      return { users: known };
+    });
+  }
+
   /** `mark {channel, ts}`: conversations.mark. */
   private mark(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, false, async (session) => {
@@ -191,6 +209,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     typing: (s, b) => this.typed(s, b),
     view: (s, b) => this.view(s, b),
     'presence.subscribe': (s, b) => this.subscribe(s, b),
+    'users.subscribe': (s, b) => this.subscribeUsers(s, b),
     mark: (s, b) => this.mark(s, b),
   };
 
@@ -235,6 +254,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private ephemeral(signal: EphemeralSignal): void {
     if (signal.kind === 'counts') {
       void this.pushCounts(signal.user, signal.channel);
+      return;
+    }
+    // Sent by ProfilesService (any node, or a worker): handled by every node, this one included.
+    if (signal.kind === 'user_change') {
+      void this.userChanges.changed(signal.user);
+      return;
+    }
+    if (signal.kind === 'manual_presence') {
+      this.presence.setManualAway(signal.user, signal.away);
       return;
     }
     if (signal.node === this.bus.nodeId) return;

@@ -10,6 +10,7 @@ import { RealtimeGateway } from './realtime.gateway.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Relay } from './relay.js';
 import { Typing } from './typing.js';
+import { UserChanges } from './user-changes.js';
 
 /**
  * The relay (LISTEN + range reads by seq), the ephemeral bus and the Socket.IO gateway. A delivery
@@ -17,6 +18,6 @@ import { Typing } from './typing.js';
  */
 @Module({
   imports: [EventStoreModule, WorkspacesModule, ProjectionsModule, ApiModule],
-  providers: [RealtimeRepository, Relay, EphemeralBus, Delivery, Presence, Typing, RealtimeGateway],
+  providers: [RealtimeRepository, Relay, EphemeralBus, Delivery, Presence, Typing, UserChanges, RealtimeGateway],
 })
 export class RealtimeModule {}

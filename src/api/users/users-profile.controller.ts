@@ -1,0 +1,56 @@
+import { SlackError } from '../../domain/slack-error.js';
+import { toSlackProfile, toSlackUser } from '../../domain/user.js';
+import { ProfilesService } from '../../workspaces/profiles.service.js';
+import type { Caller } from '../../workspaces/workspaces.service.js';
+import { CurrentCaller, SlackArgs } from '../slack-args.js';
+import { SlackMethod, SlackMethods } from '../slack-method.js';
+import { GetPresenceArgs, LookupByEmailArgs, parseProfileChange, ProfileGetArgs, ProfileSetArgs, SetPresenceArgs } from './users-profile.dto.js';
+
+/**
+ * users.profile.get/set, users.setPresence/getPresence, users.lookupByEmail. A profile change is
+ * pushed only to sockets subscribed to the user (users.subscribe), never to the whole workspace.
+ */
+@SlackMethods()
+export class UsersProfileController {
+  constructor(private readonly profiles: ProfilesService) {}
+
+  @SlackMethod('users.profile.get')
+  async get(@CurrentCaller() caller: Caller, @SlackArgs() args: ProfileGetArgs) {
+    const user = await this.profiles.find(caller.workspace, args.user ?? caller.user.id);
+    if (!user) throw new SlackError('user_not_found');
+    const profile = toSlackProfile(user);
+    // Slack shows an email to the user themself and to admins.
+    if (user.id !== caller.user.id && caller.user.role !== 'admin') delete profile.email;
+    return { profile };
+  }
+
+  @SlackMethod('users.profile.set')
+  async set(@CurrentCaller() caller: Caller, @SlackArgs() args: ProfileSetArgs) {
+    if (args.user !== undefined && args.user !== caller.user.id) throw new SlackError('cannot_update_admin_user');
+    const change = parseProfileChange(args, Math.floor(Date.now() / 1000));
+    const user = await this.profiles.update(caller.user.id, change);
+    return { profile: toSlackProfile(user) };
+  }
+
+  @SlackMethod('users.setPresence')
+  async setPresence(@CurrentCaller() caller: Caller, @SlackArgs() args: SetPresenceArgs) {
+    await this.profiles.setPresence(caller.user.id, args.presence === 'away');
+    return {};
+  }
+
+  @SlackMethod('users.getPresence')
+  async getPresence(@CurrentCaller() caller: Caller, @SlackArgs() args: GetPresenceArgs) {
+    const user = await this.profiles.find(caller.workspace, args.user ?? caller.user.id);
+    if (!user) throw new SlackError('user_not_found');
+    const presence = this.profiles.presence(user.id, user.manual_away);
+    if (user.id !== caller.user.id) return { presence };
+    return { presence, online: presence === 'active', auto_away: false, manual_away: user.manual_away };
+  }
+
+  @SlackMethod('users.lookupByEmail')
+  async lookupByEmail(@CurrentCaller() caller: Caller, @SlackArgs() args: LookupByEmailArgs) {
+    const user = await this.profiles.findByEmail(caller.workspace, args.email);
+    if (!user) throw new SlackError('users_not_found');
+    return { user: toSlackUser(user) };
+  }
+}
