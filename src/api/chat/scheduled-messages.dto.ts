@@ -1,10 +1,11 @@
+import { Transform } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
 import { slack, ToInt } from '../slack-args.js';
 import { PostMessageArgs } from './chat.dto.js';
 
 export class ScheduleMessageArgs extends PostMessageArgs {
-  /** Unix seconds. */
-  @ToInt()
+  /** Unix seconds (ten digits: ToInt takes at most nine). */
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value))
   @IsInt(slack('invalid_time'))
   @Min(0, slack('invalid_time'))
   post_at: number;
