@@ -14,7 +14,8 @@ import { UnreadCountsRepository } from '../projections/unread/unread-counts.repo
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus, type EphemeralSignal } from './ephemeral-bus.js';
-import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './payloads.js';
+import { holdsNul, isObject, parseChannel, parseChannels, parseCursors, parseUsers } from './payloads.js';
+import { ChannelWatch } from './channel-watch.js';
 import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Session } from './session.js';
@@ -55,6 +56,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly repo: RealtimeRepository,
     private readonly unread: UnreadCountsRepository,
     private readonly userChanges: UserChanges,
+    private readonly channelWatch: ChannelWatch,
     profiles: ProfilesService,
     @Inject(CONFIG) config: Config,
   ) {
@@ -122,6 +124,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.typing.forget(session);
     this.presence.unsubscribe(session);
     this.userChanges.forget(session);
+    this.channelWatch.forget(session);
     this.presence.disconnected(session);
   }
 
@@ -184,6 +187,21 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     });
   }
 
+  /**
+   * `channels.subscribe {channels}`: replaces the channels whose metadata events (rename, topic,
+   * purpose, archive, unarchive) this socket gets as `channel_changed`. Channels the caller may not
+   * read (private ones it is not in, other workspaces', unknown ids) are left out of the ack.
+   */
+  private subscribeChannels(socket: Socket, body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const channels = isObject(body) ? parseChannels(body.channels) : undefined;
+      if (!channels) throw new SlackError('invalid_arguments');
+      const heads = await this.repo.readableHeads(session.caller.workspace, session.user, channels);
+      this.channelWatch.subscribe(session, heads);
+      return { channels: channels.filter((c) => heads.has(c)) };
+    });
+  }
+
   /** `mark {channel, ts}`: conversations.mark. */
   private mark(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, false, async (session) => {
@@ -210,6 +228,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     view: (s, b) => this.view(s, b),
     'presence.subscribe': (s, b) => this.subscribe(s, b),
     'users.subscribe': (s, b) => this.subscribeUsers(s, b),
+    'channels.subscribe': (s, b) => this.subscribeChannels(s, b),
     mark: (s, b) => this.mark(s, b),
   };
 
