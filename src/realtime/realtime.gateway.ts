@@ -189,14 +189,14 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   /**
    * `channels.subscribe {channels}`: replaces the channels whose metadata events (rename, topic,
-   * purpose, archive, unarchive) this socket gets as `channel_changed`. Channels the caller may not
-   * read (private ones it is not in, other workspaces', unknown ids) are left out of the ack.
+   * purpose, archive, unarchive) this socket gets as `channel_changed`. Only public channels of the
+   * caller's workspace are kept (members of a private channel get its events as `event`).
    */
   private subscribeChannels(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, true, async (session) => {
       const channels = isObject(body) ? parseChannels(body.channels) : undefined;
       if (!channels) throw new SlackError('invalid_arguments');
-      const heads = await this.repo.readableHeads(session.caller.workspace, session.user, channels);
+      const heads = await this.repo.publicHeads(session.caller.workspace, channels);
       this.channelWatch.subscribe(session, heads);
       return { channels: channels.filter((c) => heads.has(c)) };
     });

@@ -74,14 +74,15 @@ export class RealtimeRepository {
     await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
 
-  /** Heads of the channels among `channels` that `user` may read in `workspace` (public ones, and private ones it is in). */
-  async readableHeads(workspace: string, user: string, channels: string[]): Promise<Map<string, number>> {
+  /**
+   * Heads of the public channels of `workspace` among `channels`. Private channels are left out: their
+   * members get every event anyway, and a subscription must not outlive a membership.
+   */
+  async publicHeads(workspace: string, channels: string[]): Promise<Map<string, number>> {
     if (!channels.length) return new Map();
     const { rows } = await this.pool.query<{ id: string; head_seq: string }>(
-      `SELECT c.id, c.head_seq FROM channels c
-        WHERE c.workspace_id = $1 AND c.id = ANY($3)
-          AND (NOT c.is_private OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = $2))`,
-      [workspace, user, channels],
+      'SELECT c.id, c.head_seq FROM channels c WHERE c.workspace_id = $1 AND c.id = ANY($2) AND NOT c.is_private',
+      [workspace, channels],
     );
     return new Map(rows.map((r) => [r.id, Number(r.head_seq)]));
   }
