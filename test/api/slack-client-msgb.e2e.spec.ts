@@ -20,7 +20,7 @@ describe('@slack/web-api WebClient: profiles, presence, client.boot, scheduled m
   it('users.profile.set/get, users.lookupByEmail, users.setPresence/getPresence', async () => {
     const set = await client.users.profile.set({ profile: { status_text: 'in a meeting', status_emoji: ':calendar:' } as never });
     expect(set.profile).toMatchObject({ status_text: 'in a meeting', status_emoji: ':calendar:' });
-    const got = await client.users.profile.get();
+    const got = await client.users.profile.get({});
     expect(got.profile).toMatchObject({ status_text: 'in a meeting', email: 'ada@example.com' });
     const found = await client.users.lookupByEmail({ email: 'ada@example.com' });
     expect(found.user).toMatchObject({ id: ada.id });
@@ -29,7 +29,7 @@ describe('@slack/web-api WebClient: profiles, presence, client.boot, scheduled m
       data: { error: 'users_not_found' },
     });
     await client.users.setPresence({ presence: 'away' });
-    expect(await client.users.getPresence()).toMatchObject({ presence: 'away', manual_away: true });
+    expect(await client.users.getPresence({})).toMatchObject({ presence: 'away', manual_away: true });
   });
 
   it('chat.scheduleMessage, chat.scheduledMessages.list, chat.deleteScheduledMessage; client.boot', async () => {
