@@ -106,10 +106,10 @@ export class ChannelsRepository {
       purpose: string;
       creator: string;
       created_at: Date;
-    }>('SELECT id, name, is_private, is_archived, topic, purpose, creator, created_at FROM channels WHERE workspace_id = $1 AND id = ANY($2)', [
-      workspace,
-      ids,
-    ]);
+    }>(
+      'SELECT id, name, is_private, is_archived, topic, purpose, creator, created_at FROM channels WHERE workspace_id = $1 AND id = ANY($2)',
+      [workspace, ids],
+    );
     return rows;
   }
 }

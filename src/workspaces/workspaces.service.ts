@@ -30,7 +30,14 @@ export class WorkspacesService {
   async createUser(workspace: string, input: { name: string; real_name?: string; role: Role; email?: string }) {
     const token = issueToken();
     const user = await this.repo.insertUserWithToken(
-      { id: newUserId(), workspace_id: workspace, name: input.name, real_name: input.real_name ?? '', role: input.role, email: input.email },
+      {
+        id: newUserId(),
+        workspace_id: workspace,
+        name: input.name,
+        real_name: input.real_name ?? '',
+        role: input.role,
+        email: input.email,
+      },
       token,
     );
     return user && { user, token: token.token };

@@ -170,7 +170,9 @@ describe('profiles, status and presence', () => {
       const row = await t.pool.query('SELECT status_text, status_expiration FROM users WHERE id = $1', [ada.id]);
       expect(row.rows[0]).toEqual({ status_text: '', status_expiration: '0' });
       // One job for that expiration, dispatched once.
-      const outbox = await t.pool.query('SELECT dispatched_at IS NOT NULL AS dispatched FROM status_expirations WHERE user_id = $1', [ada.id]);
+      const outbox = await t.pool.query('SELECT dispatched_at IS NOT NULL AS dispatched FROM status_expirations WHERE user_id = $1', [
+        ada.id,
+      ]);
       expect(outbox.rows).toEqual([{ dispatched: true }]);
     } finally {
       sub.client.disconnect();

@@ -42,6 +42,10 @@ describe('@slack/web-api WebClient: profiles, presence, client.boot, scheduled m
     await client.chat.deleteScheduledMessage({ channel, scheduled_message_id: keep.scheduled_message_id! });
     await waitFor(async () => (await client.conversations.history({ channel })).messages!.some((m) => m.text === 'soon'), 20_000, 'posted');
     const boot = await client.apiCall('client.boot');
-    expect(boot).toMatchObject({ ok: true, self: { id: ada.id }, channels: [expect.objectContaining({ id: channel, name: 'client-sched' })] });
+    expect(boot).toMatchObject({
+      ok: true,
+      self: { id: ada.id },
+      channels: [expect.objectContaining({ id: channel, name: 'client-sched' })],
+    });
   });
 });

@@ -26,7 +26,12 @@ describe('scheduled messages', () => {
     const channel = await t.newChannel(ada, 'sched-post', false, [bob]);
     const postAt = inSeconds(2);
     const res = await t.api('chat.scheduleMessage', ada.token, { channel, text: 'good morning', post_at: postAt });
-    expect(res.body).toMatchObject({ ok: true, channel, post_at: postAt, message: { type: 'message', user: ada.id, text: 'good morning' } });
+    expect(res.body).toMatchObject({
+      ok: true,
+      channel,
+      post_at: postAt,
+      message: { type: 'message', user: ada.id, text: 'good morning' },
+    });
     const id = res.body.scheduled_message_id as string;
     const listed = await t.api('chat.scheduledMessages.list', ada.token, { channel });
     expect(listed.body.scheduled_messages).toEqual([
@@ -126,7 +131,10 @@ describe('scheduled messages', () => {
     const channel = await t.newChannel(ada, 'sched-page');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      ids.push((await t.api('chat.scheduleMessage', ada.token, { channel, text: `m${i}`, post_at: inSeconds(3600 + i) })).body.scheduled_message_id);
+      ids.push(
+        (await t.api('chat.scheduleMessage', ada.token, { channel, text: `m${i}`, post_at: inSeconds(3600 + i) })).body
+          .scheduled_message_id,
+      );
     }
     const seen: string[] = [];
     let cursor = '';

@@ -37,7 +37,14 @@ export class ClientBootController {
     ]);
     if (!self || !team) throw new SlackError('invalid_auth');
     const counts = found.slice(0, limit);
-    const described = new Map((await this.channels.describe(caller.workspace, counts.map((c) => c.channel))).map((c) => [c.id, c]));
+    const described = new Map(
+      (
+        await this.channels.describe(
+          caller.workspace,
+          counts.map((c) => c.channel),
+        )
+      ).map((c) => [c.id, c]),
+    );
     const channels = counts.flatMap((c) => {
       const ch = described.get(c.channel);
       if (!ch) return [];

@@ -4,7 +4,14 @@ import { ProfilesService } from '../../workspaces/profiles.service.js';
 import type { Caller } from '../../workspaces/workspaces.service.js';
 import { CurrentCaller, SlackArgs } from '../slack-args.js';
 import { SlackMethod, SlackMethods } from '../slack-method.js';
-import { GetPresenceArgs, LookupByEmailArgs, parseProfileChange, ProfileGetArgs, ProfileSetArgs, SetPresenceArgs } from './users-profile.dto.js';
+import {
+  GetPresenceArgs,
+  LookupByEmailArgs,
+  parseProfileChange,
+  ProfileGetArgs,
+  ProfileSetArgs,
+  SetPresenceArgs,
+} from './users-profile.dto.js';
 
 /**
  * users.profile.get/set, users.setPresence/getPresence, users.lookupByEmail. A profile change is
