@@ -51,6 +51,11 @@ export class WorkspacesRepository {
     return rows[0];
   }
 
+  async emailTaken(workspace: string, email: string): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM users WHERE workspace_id = $1 AND lower(email) = lower($2)', [workspace, email]);
+    return rows.length > 0;
+  }
+
   async findUser(workspace: string, id: string): Promise<UserRow | undefined> {
     const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND workspace_id = $2`, [
       id,

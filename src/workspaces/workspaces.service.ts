@@ -43,6 +43,11 @@ export class WorkspacesService {
     return user && { user, token: token.token };
   }
 
+  /** Whether a user of the workspace has this email (compared case-insensitively). */
+  async emailTaken(workspace: string, email: string): Promise<boolean> {
+    return this.repo.emailTaken(workspace, email);
+  }
+
   findUser(workspace: string, id: string) {
     return this.repo.findUser(workspace, id);
   }

@@ -68,7 +68,7 @@ describe('profiles, status and presence', () => {
       [{ profile: JSON.stringify({ status_expiration: past }) }, 'invalid_profile'],
       [{ profile: JSON.stringify({ status_expiration: 'soon' }) }, 'invalid_profile'],
       [{ profile: JSON.stringify({ avatar_url: 'javascript:alert(1)' }) }, 'invalid_profile'],
-      [{ profile: JSON.stringify({ title: 'x' }), user: bob.id }, 'cannot_update_admin_user'],
+      [{ profile: JSON.stringify({ title: 'x' }), user: bob.id }, 'not_admin'],
     ];
     for (const [args, error] of cases) {
       const res = await t.api('users.profile.set', ada.token, args);
@@ -77,6 +77,18 @@ describe('profiles, status and presence', () => {
     expect((await t.pool.query('SELECT * FROM users WHERE id = $1', [ada.id])).rows).toEqual(before.rows);
     expect((await t.pool.query('SELECT count(*)::int n FROM status_expirations WHERE user_id = $1', [ada.id])).rows[0].n).toBe(0);
     expect((await t.api('users.profile.get', ada.token, { user: 'UNOPE' })).body).toEqual({ ok: false, error: 'user_not_found' });
+    // A workspace admin may change a member's profile, not another admin's.
+    const [boss, other] = [await t.newUser(ws, 'admin'), await t.newUser(ws, 'admin')];
+    const byAdmin = await t.api('users.profile.set', boss.token, { user: bob.id, name: 'title', value: 'Intern' });
+    expect(byAdmin.body.profile).toMatchObject({ title: 'Intern' });
+    expect((await t.api('users.profile.set', boss.token, { user: other.id, name: 'title', value: 'x' })).body).toEqual({
+      ok: false,
+      error: 'cannot_update_admin_user',
+    });
+    expect((await t.api('users.profile.set', boss.token, { user: 'UNOPE', name: 'title', value: 'x' })).body).toEqual({
+      ok: false,
+      error: 'user_not_found',
+    });
     expect((await t.api('users.profile.get', undefined)).body).toEqual({ ok: false, error: 'not_authed' });
   });
 
@@ -86,7 +98,7 @@ describe('profiles, status and presence', () => {
     const created = await t.admin('POST', `/workspaces/${ws}/users`, { name: 'eve', role: 'member', email: 'Eve@Example.com' });
     expect(created.status).toBe(201);
     const dup = await t.admin('POST', `/workspaces/${ws}/users`, { name: 'eve2', role: 'member', email: 'eve@example.com' });
-    expect(dup.status).toBe(409);
+    expect(dup).toMatchObject({ status: 409, body: { message: 'email_taken' } });
     const bad = await t.admin('POST', `/workspaces/${ws}/users`, { name: 'eve3', role: 'member', email: 'not-an-email' });
     expect(bad.status).toBe(400);
     const me = await t.newUser(ws);

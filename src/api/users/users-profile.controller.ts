@@ -33,9 +33,17 @@ export class UsersProfileController {
 
   @SlackMethod('users.profile.set')
   async set(@CurrentCaller() caller: Caller, @SlackArgs() args: ProfileSetArgs) {
-    if (args.user !== undefined && args.user !== caller.user.id) throw new SlackError('cannot_update_admin_user');
     const change = parseProfileChange(args, Math.floor(Date.now() / 1000));
-    const user = await this.profiles.update(caller.user.id, change);
+    let target = caller.user.id;
+    if (args.user !== undefined && args.user !== caller.user.id) {
+      // Slack: only admins change another user's profile, and not another admin's.
+      if (caller.user.role !== 'admin') throw new SlackError('not_admin');
+      const other = await this.profiles.find(caller.workspace, args.user);
+      if (!other) throw new SlackError('user_not_found');
+      if (other.role === 'admin') throw new SlackError('cannot_update_admin_user');
+      target = other.id;
+    }
+    const user = await this.profiles.update(target, change);
     return { profile: toSlackProfile(user) };
   }
 

@@ -24,7 +24,7 @@ export class ProfileSetArgs {
   @IsString(slack('invalid_profile'))
   value?: string;
 
-  /** Slack lets admins set another user's profile; atomcast only one's own (see the README). */
+  /** Another user's id: workspace admins only, and not another admin's (Slack's rules). */
   @IsOptional()
   @IsString(slack('user_not_found'))
   user?: string;
