@@ -20,7 +20,7 @@ describe('profiles, status and presence', () => {
     await t.close();
   });
 
-  it('users.profile.set and get: Slack shapes, all fields, and an email only for oneself', async () => {
+  it('users.profile.set and get: Slack shapes and all fields, the email included', async () => {
     const ws = await t.newWorkspace();
     const ada = await t.newUser(ws);
     const bob = await t.newUser(ws);
@@ -43,7 +43,7 @@ describe('profiles, status and presence', () => {
     expect(own.body.profile).toMatchObject({ status_text: 'On the engine', status_expiration: expiration, email: 'ada@example.com' });
     const seen = await t.api('users.profile.get', bob.token, { user: ada.id });
     expect(seen.body.profile).toMatchObject({ real_name: 'Ada Lovelace', title: 'Analyst' });
-    expect(seen.body.profile.email).toBeUndefined();
+    expect(seen.body.profile.email).toBe('ada@example.com');
     // name + value sets one field.
     const one = await t.api('users.profile.set', ada.token, { name: 'title', value: 'Countess' });
     expect(one.body.profile).toMatchObject({ title: 'Countess', real_name: 'Ada Lovelace' });

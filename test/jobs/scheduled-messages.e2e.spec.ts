@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { ScheduledMessagesService, scheduledClientMsgId } from '../../src/api/chat/scheduled-messages.service.js';
@@ -7,7 +8,7 @@ const inSeconds = (s: number) => Math.floor(Date.now() / 1000) + s;
 describe('scheduled messages', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await TestApp.start();
+    t = await TestApp.start({ EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64') });
   });
   afterAll(async () => {
     await t.close();
@@ -123,6 +124,16 @@ describe('scheduled messages', () => {
     expect((await t.api('chat.scheduleMessage', undefined, { channel, text: 'x', post_at: inSeconds(60) })).body.error).toBe('not_authed');
     expect((await t.api('chat.scheduledMessages.list', ada.token, { cursor: 'bad' })).body).toEqual({ ok: false, error: 'invalid_cursor' });
     expect(await count()).toBe(before);
+  });
+
+  it('is refused in an EKM workspace, where its text would wait in clear', async () => {
+    const ws = await t.newWorkspace();
+    const ada = await t.newUser(ws);
+    const channel = await t.newChannel(ada, 'sched-ekm');
+    expect((await t.admin('POST', `/workspaces/${ws}/ekm`, { provider: 'local' })).status).toBeLessThan(300);
+    const res = await t.api('chat.scheduleMessage', ada.token, { channel, text: 'secret', post_at: inSeconds(60) });
+    expect(res.body).toEqual({ ok: false, error: 'restricted_action' });
+    expect((await t.pool.query('SELECT count(*)::int n FROM scheduled_messages WHERE workspace_id = $1', [ws])).rows[0].n).toBe(0);
   });
 
   it('pages the list by post_at', async () => {

@@ -25,10 +25,8 @@ export class UsersProfileController {
   async get(@CurrentCaller() caller: Caller, @SlackArgs() args: ProfileGetArgs) {
     const user = await this.profiles.find(caller.workspace, args.user ?? caller.user.id);
     if (!user) throw new SlackError('user_not_found');
-    const profile = toSlackProfile(user);
-    // Slack shows an email to the user themself and to admins.
-    if (user.id !== caller.user.id && caller.user.role !== 'admin') delete profile.email;
-    return { profile };
+    // The email shows to the workspace's members, as in users.info (Slack's default display setting).
+    return { profile: toSlackProfile(user) };
   }
 
   @SlackMethod('users.profile.set')
