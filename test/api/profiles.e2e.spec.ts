@@ -1,4 +1,5 @@
 import { TestClient, waitFor } from '../realtime/support.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 type UserChange = { type: string; user: { id: string; profile: Record<string, unknown> } };
@@ -199,5 +200,35 @@ describe('profiles, status and presence', () => {
     expect(res.body.not_found).toEqual(['UNOPE']);
     expect((await t.api('users.info', ada.token, { users: 'a b' })).body).toEqual({ ok: false, error: 'invalid_arguments' });
     expect((await t.api('users.info', ada.token, {})).body).toEqual({ ok: false, error: 'user_not_found' });
+  });
+});
+
+describe('user_change across nodes', () => {
+  let db: TestDatabase;
+  let n1: TestApp;
+  let n2: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    n1 = await TestApp.start({}, db);
+    n2 = await TestApp.start({}, db);
+  });
+  afterAll(async () => {
+    await n1.close();
+    await n2.close();
+    await db.drop();
+  });
+
+  it('a change made through node 1 reaches a subscriber connected to node 2', async () => {
+    const ws = await n1.newWorkspace();
+    const [ada, bob] = [await n1.newUser(ws), await n1.newUser(ws)];
+    const sub = await watcher(n2, bob);
+    try {
+      await sub.client.ack('users.subscribe', { users: [ada.id] });
+      await n1.api('users.profile.set', ada.token, { name: 'status_text', value: 'on node 1' });
+      await waitFor(() => sub.changes.length === 1, 10_000, 'user_change on node 2');
+      expect(sub.changes[0].user).toMatchObject({ id: ada.id, profile: { status_text: 'on node 1' } });
+    } finally {
+      sub.client.disconnect();
+    }
   });
 });
