@@ -348,12 +348,35 @@ CREATE TABLE public.retention_policies (
     CONSTRAINT retention_policies_keep_days_check CHECK (((keep_days IS NULL) OR ((keep_days >= 1) AND (keep_days <= 36500))))
 );
 
+CREATE TABLE public.scheduled_messages (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    channel_id text NOT NULL,
+    user_id text NOT NULL,
+    text text NOT NULL,
+    thread_ts bigint,
+    post_at bigint NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    error text,
+    posted_ts bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    dispatched_at timestamp with time zone,
+    CONSTRAINT scheduled_messages_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'posted'::text, 'failed'::text, 'deleted'::text])))
+);
+
 CREATE TABLE public.signin_codes (
     code_hash bytea NOT NULL,
     user_id text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     used_at timestamp with time zone
+);
+
+CREATE TABLE public.status_expirations (
+    user_id text NOT NULL,
+    expiration bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    dispatched_at timestamp with time zone
 );
 
 CREATE TABLE public.tokens (
@@ -390,6 +413,15 @@ CREATE TABLE public.users (
     role text NOT NULL,
     deleted boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    email text,
+    display_name text DEFAULT ''::text NOT NULL,
+    title text DEFAULT ''::text NOT NULL,
+    status_text text DEFAULT ''::text NOT NULL,
+    status_emoji text DEFAULT ''::text NOT NULL,
+    status_expiration bigint DEFAULT 0 NOT NULL,
+    avatar_url text DEFAULT ''::text NOT NULL,
+    manual_away boolean DEFAULT false NOT NULL,
+    profile_updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['member'::text, 'admin'::text, 'analyst'::text])))
 );
 
@@ -450,8 +482,14 @@ ALTER TABLE ONLY public.reactions
 ALTER TABLE ONLY public.retention_policies
     ADD CONSTRAINT retention_policies_scope UNIQUE NULLS NOT DISTINCT (workspace_id, channel_id);
 
+ALTER TABLE ONLY public.scheduled_messages
+    ADD CONSTRAINT scheduled_messages_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.signin_codes
     ADD CONSTRAINT signin_codes_pkey PRIMARY KEY (code_hash);
+
+ALTER TABLE ONLY public.status_expirations
+    ADD CONSTRAINT status_expirations_pkey PRIMARY KEY (user_id, expiration);
 
 ALTER TABLE ONLY public.tokens
     ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);
@@ -490,13 +528,23 @@ CREATE INDEX messages_thread ON public.messages USING btree (channel_id, thread_
 
 CREATE INDEX reactions_user ON public.reactions USING btree (user_id, channel_id, message_ts);
 
+CREATE INDEX scheduled_messages_pending ON public.scheduled_messages USING btree (post_at) WHERE (state = 'pending'::text);
+
+CREATE INDEX scheduled_messages_undispatched ON public.scheduled_messages USING btree (created_at) WHERE (dispatched_at IS NULL);
+
+CREATE INDEX scheduled_messages_user ON public.scheduled_messages USING btree (user_id, post_at, id) WHERE (state <> 'deleted'::text);
+
 CREATE INDEX signin_codes_open ON public.signin_codes USING btree (user_id) WHERE (used_at IS NULL);
+
+CREATE INDEX status_expirations_undispatched ON public.status_expirations USING btree (created_at) WHERE (dispatched_at IS NULL);
 
 CREATE INDEX tokens_user ON public.tokens USING btree (user_id);
 
 CREATE INDEX unread_messages_countable ON public.unread_messages USING btree (channel_id, ts) INCLUDE (user_id, mentions, mentions_channel, mentions_here) WHERE (counts_as_unread AND (NOT deleted));
 
 CREATE INDEX unread_messages_mentions ON public.unread_messages USING btree (channel_id, ts) INCLUDE (user_id, mentions, mentions_channel, mentions_here) WHERE (counts_as_unread AND (NOT deleted) AND (mentions_channel OR mentions_here OR (mentions <> '{}'::text[])));
+
+CREATE UNIQUE INDEX users_email ON public.users USING btree (workspace_id, lower(email)) WHERE (email IS NOT NULL);
 
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON public.events FOR EACH STATEMENT EXECUTE FUNCTION public.events_are_append_only();
 
@@ -538,8 +586,17 @@ ALTER TABLE ONLY public.job_runs
 ALTER TABLE ONLY public.retention_policies
     ADD CONSTRAINT retention_policies_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
+ALTER TABLE ONLY public.scheduled_messages
+    ADD CONSTRAINT scheduled_messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.scheduled_messages
+    ADD CONSTRAINT scheduled_messages_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
 ALTER TABLE ONLY public.signin_codes
     ADD CONSTRAINT signin_codes_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.status_expirations
+    ADD CONSTRAINT status_expirations_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 
 ALTER TABLE ONLY public.tokens
     ADD CONSTRAINT tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);

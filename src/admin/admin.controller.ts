@@ -28,7 +28,8 @@ export class AdminController {
   @Post(':workspace/users')
   async createUser(@Param('workspace') id: string, @Body() dto: CreateUserDto) {
     const created = await this.workspaces.createUser(id, dto);
-    if (!created) throw new ConflictException('name_taken');
+    if (!created)
+      throw new ConflictException(dto.email && (await this.workspaces.emailTaken(id, dto.email)) ? 'email_taken' : 'name_taken');
     return { user: toSlackUser(created.user), role: created.user.role, token: created.token };
   }
 

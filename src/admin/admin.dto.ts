@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsEmail, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import type { Role } from '../workspaces/workspaces.repository.js';
 
 export class CreateWorkspaceDto {
@@ -25,6 +25,12 @@ export class CreateUserDto {
   @ApiProperty({ enum: ['member', 'admin', 'analyst'] })
   @IsIn(['member', 'admin', 'analyst'])
   role: Role;
+
+  @ApiPropertyOptional({ example: 'ada@example.com', description: 'Unique in the workspace (users.lookupByEmail)' })
+  @IsOptional()
+  @IsEmail()
+  @Length(3, 254)
+  email?: string;
 }
 
 export class ListUsersQuery {

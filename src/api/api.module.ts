@@ -2,11 +2,16 @@ import { Module } from '@nestjs/common';
 import { CryptoModule } from '../crypto/crypto.module.js';
 import { EventStoreModule } from '../event-store/event-store.module.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { ChannelsRepository } from './channels.repository.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatRepository } from './chat/chat.repository.js';
 import { ChatService } from './chat/chat.service.js';
+import { ScheduledMessagesController } from './chat/scheduled-messages.controller.js';
+import { ScheduledMessagesRepository } from './chat/scheduled-messages.repository.js';
+import { ScheduledMessagesService } from './chat/scheduled-messages.service.js';
+import { ClientBootController } from './client/client-boot.controller.js';
 import { ClientCountsController } from './client/client-counts.controller.js';
 import { ConversationsController } from './conversations/conversations.controller.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -22,13 +27,14 @@ import { PinsService } from './pins/pins.service.js';
 import { ReactionsController } from './reactions/reactions.controller.js';
 import { ReactionsRepository } from './reactions/reactions.repository.js';
 import { ReactionsService } from './reactions/reactions.service.js';
+import { UsersProfileController } from './users/users-profile.controller.js';
 
 /**
  * The Slack Web API. Reads the unread read model (projections) for client.counts and
  * conversations.info; knows nothing of sockets: real-time delivery calls its use cases, never the reverse.
  */
 @Module({
-  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule],
+  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule],
   controllers: [
     ChatController,
     ConversationsController,
@@ -36,6 +42,9 @@ import { ReactionsService } from './reactions/reactions.service.js';
     ClientCountsController,
     ReactionsController,
     PinsController,
+    UsersProfileController,
+    ScheduledMessagesController,
+    ClientBootController,
     UnknownMethodController,
   ],
   providers: [
@@ -51,6 +60,8 @@ import { ReactionsService } from './reactions/reactions.service.js';
     ReactionsService,
     PinsRepository,
     PinsService,
+    ScheduledMessagesRepository,
+    ScheduledMessagesService,
   ],
   exports: [ChannelsRepository, ConversationsService, ChatService],
 })

@@ -44,6 +44,9 @@ export function channelNameError(name: string): string | undefined {
   return undefined;
 }
 
+/** Slack's name of a group DM: its members, lower case. */
+export const mpimName = (members: string[]) => `mpdm-${members.map((u) => u.toLowerCase()).join('--')}-1`;
+
 /** A DM as Slack shows it: an IM names the other person (`user`); a group DM has an `mpdm-` name. */
 function toSlackDm(row: ChannelRow, created: number): Record<string, unknown> {
   const members = (row.member_key ?? '').split(',');
@@ -66,7 +69,7 @@ function toSlackDm(row: ChannelRow, created: number): Record<string, unknown> {
   if (row.kind === 'im') {
     return { ...common, user: members.find((u) => u !== row.viewer) ?? members[0], is_user_deleted: false, priority: 0 };
   }
-  const name = `mpdm-${members.map((u) => u.toLowerCase()).join('--')}-1`;
+  const name = mpimName(members);
   return {
     ...common,
     name,

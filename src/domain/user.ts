@@ -8,6 +8,41 @@ export interface UserRow {
   role: Role;
   deleted: boolean;
   created_at: Date;
+  /** Profile columns (users.profile.*); absent where a query did not read them (token checks). */
+  email?: string | null;
+  display_name?: string;
+  title?: string;
+  status_text?: string;
+  status_emoji?: string;
+  /** Unix seconds as a string (bigint); '0': the status does not expire. */
+  status_expiration?: string;
+  avatar_url?: string;
+  profile_updated_at?: Date;
+}
+
+/**
+ * Slack's `profile` object. A status whose expiration has passed reads as cleared even before the
+ * expiry job has cleared it, so no reader ever sees a stale status.
+ */
+export function toSlackProfile(u: UserRow, nowSeconds = Math.floor(Date.now() / 1000)): Record<string, unknown> {
+  const expiration = Number(u.status_expiration ?? 0);
+  const expired = expiration > 0 && expiration <= nowSeconds;
+  const avatar = u.avatar_url ?? '';
+  return {
+    real_name: u.real_name,
+    display_name: u.display_name ?? u.name,
+    real_name_normalized: u.real_name,
+    display_name_normalized: u.display_name ?? u.name,
+    title: u.title ?? '',
+    email: u.email ?? undefined,
+    status_text: expired ? '' : (u.status_text ?? ''),
+    status_emoji: expired ? '' : (u.status_emoji ?? ''),
+    status_expiration: expired ? 0 : expiration,
+    image_original: avatar || undefined,
+    image_72: avatar || undefined,
+    image_192: avatar || undefined,
+    team: u.workspace_id,
+  };
 }
 
 export function toSlackUser(u: UserRow): Record<string, unknown> {
@@ -21,7 +56,7 @@ export function toSlackUser(u: UserRow): Record<string, unknown> {
     is_owner: false,
     is_bot: false,
     is_app_user: false,
-    profile: { real_name: u.real_name, display_name: u.name, team: u.workspace_id },
-    updated: Math.floor(u.created_at.getTime() / 1000),
+    profile: toSlackProfile(u),
+    updated: Math.floor((u.profile_updated_at ?? u.created_at).getTime() / 1000),
   };
 }

@@ -7,10 +7,13 @@ import { EventStore } from '../event-store/event-store.js';
 import { Projector } from '../projections/projector.js';
 import { JobDispatchProjection } from './job-dispatch.projection.js';
 import { JobQueues } from './job-queues.js';
-import { runJobId, runQueue } from './queues.js';
+import { QUEUES, runJobId, runQueue, scheduledMessageJobId, statusExpiryJobId } from './queues.js';
 import { JobRunsRepository } from './runs/job-runs.repository.js';
+import { TimedOutboxRepository } from './timed/timed-outbox.repository.js';
 
 const OUTBOX_BATCH = 100;
+/** A scheduled message still pending this long after its time is queued again (same id: a no-op if its job exists). */
+const OVERDUE_GRACE_SECONDS = 30;
 
 /**
  * The one way jobs reach BullMQ. Each pass: the stream (new posts and edits -> unfurl jobs, a
@@ -34,6 +37,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     store: EventStore,
     private readonly queues: JobQueues,
     private readonly runs: JobRunsRepository,
+    private readonly timed: TimedOutboxRepository,
   ) {
     this.projector = new Projector(new JobDispatchProjection(queues), store, {
       databaseUrl: config.DATABASE_URL,
@@ -65,7 +69,54 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass: stream events, then (leader only) the retention schedule and the outbox. */
   async pass(): Promise<void> {
     await this.projector.runOnce();
-    if (this.projector.isLeader) await this.dispatchRuns();
+    if (this.projector.isLeader) {
+      await this.dispatchRuns();
+      await this.dispatchTimed();
+    }
+  }
+
+  /**
+   * Status expirations and scheduled messages not queued yet become delayed jobs due at their time
+   * (a time already past runs at once). A Redis that restarts without its data loses the delayed
+   * jobs but not the rows: see ScheduledMessagesService for how a row still pending is re-queued.
+   */
+  async dispatchTimed(): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
+      const now = Date.now();
+      const expiring = await this.timed.undispatchedExpirations(tx, OUTBOX_BATCH);
+      if (expiring.length) {
+        await this.queues.get(QUEUES.statusExpiry).addBulk(
+          expiring.map((e) => ({
+            name: 'expire',
+            data: { user: e.user_id, expiration: e.expiration },
+            opts: { jobId: statusExpiryJobId(e.user_id, e.expiration), delay: Math.max(0, e.expiration * 1000 - now) },
+          })),
+        );
+        await this.timed.markExpirationsDispatched(tx, expiring);
+      }
+      const scheduled = await this.timed.undispatchedScheduled(tx, OUTBOX_BATCH);
+      if (scheduled.length) {
+        await this.queues.get(QUEUES.scheduled).addBulk(
+          scheduled.map((m) => ({
+            name: 'post',
+            data: { id: m.id },
+            opts: { jobId: scheduledMessageJobId(m.id), delay: Math.max(0, m.post_at * 1000 - now) },
+          })),
+        );
+        await this.timed.markScheduledDispatched(
+          tx,
+          scheduled.map((m) => m.id),
+        );
+      }
+      // Redis restarted without its data (or its delayed job was removed): the row is still pending.
+      const overdue = await this.timed.overdueScheduled(tx, Math.floor(now / 1000), OVERDUE_GRACE_SECONDS, OUTBOX_BATCH);
+      if (overdue.length) {
+        await this.queues
+          .get(QUEUES.scheduled)
+          .addBulk(overdue.map((id) => ({ name: 'post', data: { id }, opts: { jobId: scheduledMessageJobId(id) } })));
+      }
+      return expiring.length + scheduled.length;
+    });
   }
 
   /** Queues every recorded run not queued yet; returns how many. */

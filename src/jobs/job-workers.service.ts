@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CONFIG, type Config } from '../config/config.js';
-import { QUEUES, type RunJob, type UnfurlJob } from './queues.js';
+import { ProfilesService } from '../workspaces/profiles.service.js';
+import { QUEUES, type QueueName, type RunJob, type StatusExpiryJob, type UnfurlJob } from './queues.js';
 import { JobRunsService } from './runs/job-runs.service.js';
 import { UnfurlService } from './unfurl/unfurl.service.js';
 
@@ -21,7 +22,16 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CONFIG) private readonly config: Config,
     private readonly runs: JobRunsService,
     private readonly unfurl: UnfurlService,
+    private readonly profiles: ProfilesService,
   ) {}
+
+  /** Processors that live above this layer (a scheduled message posts through the api's chat use case). */
+  private readonly extra: Array<{ queue: QueueName; concurrency: number; process: (job: Job) => Promise<unknown> }> = [];
+
+  /** Registers a processor for `queue`; call before the application starts (onModuleInit). */
+  serve<T>(queue: QueueName, concurrency: number, process: (job: Job<T>) => Promise<unknown>): void {
+    this.extra.push({ queue, concurrency, process: process as (job: Job) => Promise<unknown> });
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.ROLES.includes('worker')) return;
@@ -33,6 +43,8 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     );
     this.start<RunJob>(QUEUES.retention, 1, (job) => this.runs.execute(job.data.runId));
     this.start<RunJob>(QUEUES.ekm, 1, (job) => this.runs.execute(job.data.runId));
+    this.start<StatusExpiryJob>(QUEUES.statusExpiry, 4, (job) => this.profiles.expireStatus(job.data.user, job.data.expiration));
+    for (const { queue, concurrency, process } of this.extra) this.start(queue, concurrency, process);
   }
 
   private start<T>(queue: string, concurrency: number, process: (job: Job<T>) => Promise<unknown>): void {

@@ -11,11 +11,13 @@ import { RetentionRepository } from './retention/retention.repository.js';
 import { RetentionService } from './retention/retention.service.js';
 import { JobRunsRepository } from './runs/job-runs.repository.js';
 import { JobRunsService } from './runs/job-runs.service.js';
+import { TimedOutboxRepository } from './timed/timed-outbox.repository.js';
 import { UnfurlModule } from './unfurl/unfurl.module.js';
+import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 
 /** Background work: the stream -> queue dispatcher, the workers, and the services they call. */
 @Module({
-  imports: [EventStoreModule, CryptoModule, UnfurlModule],
+  imports: [EventStoreModule, CryptoModule, UnfurlModule, WorkspacesModule],
   providers: [
     JobQueues,
     JobDispatcher,
@@ -27,7 +29,8 @@ import { UnfurlModule } from './unfurl/unfurl.module.js';
     EkmService,
     EkmRunner,
     EkmRunsRepository,
+    TimedOutboxRepository,
   ],
-  exports: [JobQueues, RetentionService, EkmService, JobRunsService],
+  exports: [JobQueues, RetentionService, EkmService, JobRunsService, JobWorkers],
 })
 export class JobsModule {}

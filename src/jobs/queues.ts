@@ -7,6 +7,8 @@ export const QUEUES = {
   unfurl: 'atomcast-unfurl',
   retention: 'atomcast-retention',
   ekm: 'atomcast-ekm',
+  statusExpiry: 'atomcast-status-expiry',
+  scheduled: 'atomcast-scheduled',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -22,6 +24,17 @@ export interface RunJob {
   runId: string;
 }
 
+/** Clear a user's status when its expiration comes (a delayed job; a no-op if the status changed since). */
+export interface StatusExpiryJob {
+  user: string;
+  expiration: number;
+}
+
+/** Post one scheduled message (a delayed job, due at its post_at). */
+export interface ScheduledMessageJob {
+  id: string;
+}
+
 /** The queue each kind of run is carried out on. */
 export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QUEUES.retention : QUEUES.ekm);
 
@@ -32,6 +45,8 @@ export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QU
  */
 export const unfurlJobId = (channel: string, eventSeq: number) => `unfurl-${channel}-${eventSeq}`;
 export const runJobId = (runId: string) => `run-${runId}`;
+export const statusExpiryJobId = (user: string, expiration: number) => `status-${user}-${expiration}`;
+export const scheduledMessageJobId = (id: string) => `scheduled-${id}`;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,

@@ -5,6 +5,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import { CONFIG, type Config } from '../config/config.js';
 import type { ChannelEvent } from '../event-store/events.js';
+import { ChannelWatch } from './channel-watch.js';
 import { RealtimeRepository, type Membership } from './realtime.repository.js';
 import { Relay, type RelaySink } from './relay.js';
 import { room, Session, type Stream, unsent } from './session.js';
@@ -37,6 +38,7 @@ export class Delivery implements RelaySink {
     private readonly relay: Relay,
     private readonly repo: RealtimeRepository,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly watch: ChannelWatch,
   ) {
     relay.attach(this);
   }
@@ -132,6 +134,7 @@ export class Delivery implements RelaySink {
   // ---- relay sink ----
 
   deliver(channel: string, events: ChannelEvent[]): void {
+    this.watch.delivered(channel, events);
     const streams = this.byChannel.get(channel);
     if (!streams || !this.server) return;
     const target = this.server.to(room(channel));
@@ -151,6 +154,7 @@ export class Delivery implements RelaySink {
   }
 
   unfollowedActivity(channels: string[]): void {
+    this.watch.activity(channels);
     const users = this.localUsers;
     if (!users.length) return;
     this.repo.membersAmong(channels, users).then(
@@ -172,6 +176,7 @@ export class Delivery implements RelaySink {
   }
 
   tick(): void {
+    void this.watch.poll();
     for (const [channel, streams] of this.byChannel) {
       if (!streams.all.size) {
         this.byChannel.delete(channel);

@@ -9,6 +9,7 @@ import { EphemeralBus } from './ephemeral-bus.js';
 import { Relay } from './relay.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
+import { ChannelWatch } from './channel-watch.js';
 
 // Backpressure, which an e2e test cannot provoke deterministically (loopback socket buffers absorb
 // megabytes): the sockets here report their unsent bytes directly.
@@ -70,7 +71,7 @@ describe('Delivery backpressure', () => {
     append(2);
     const server = new FakeServer();
     const relay = new Relay(store, repo, config);
-    const delivery = new Delivery(relay, repo, config);
+    const delivery = new Delivery(relay, repo, config, new ChannelWatch(relay, repo));
     delivery.bind(server as any);
     const [a, b] = [new FakeSocket(server), new FakeSocket(server)];
     const sa = new Session(a as any, caller('UA'));
@@ -118,7 +119,7 @@ describe('Delivery backpressure', () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
     const relay = new Relay(store, repo, config);
     try {
-      const delivery = new Delivery(relay, repo, config);
+      const delivery = new Delivery(relay, repo, config, new ChannelWatch(relay, repo));
       const server = new FakeServer();
       delivery.bind(server as any);
       const a = new FakeSocket(server);

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { EPHEMERAL_NOTIFY_CHANNEL } from '../db/notify-channels.js';
 import { isObject } from './payloads.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Relay } from './relay.js';
-
-/** The NOTIFY channel of the ephemeral bus; nothing else sends on it. */
-const EPHEMERAL_NOTIFY_CHANNEL = 'atomcast_ephemeral';
 
 /** What travels on the bus. `node` is the sender (its bus's nodeId). */
 export type EphemeralSignal =
@@ -15,7 +13,11 @@ export type EphemeralSignal =
   /** A read marker moved (REST or socket mark): the user's sockets on every node get fresh counts. */
   | { kind: 'counts'; node: string; user: string; channel: string }
   /** Credentials of `user` were revoked: every node forgets them and disconnects their sockets. */
-  | { kind: 'revoked'; node: string; user: string; tokens: string[]; reason: string };
+  | { kind: 'revoked'; node: string; user: string; tokens: string[]; reason: string }
+  /** A user's profile or status changed (users.profile.set, a status that expired): its subscribers get `user_change`. */
+  | { kind: 'user_change'; node: string; user: string }
+  /** users.setPresence: the user asked to be shown away (or back to automatic). */
+  | { kind: 'manual_presence'; node: string; user: string; away: boolean };
 
 /**
  * Typing, presence and counts signals between nodes: one NOTIFY channel, heard on the relay's LISTEN
@@ -68,6 +70,12 @@ function parseSignal(payload: string): EphemeralSignal | undefined {
     case 'presence':
       return typeof msg.user === 'string' && (msg.presence === 'active' || msg.presence === 'away')
         ? { kind: 'presence', node, user: msg.user, presence: msg.presence }
+        : undefined;
+    case 'user_change':
+      return typeof msg.user === 'string' ? { kind: 'user_change', node, user: msg.user } : undefined;
+    case 'manual_presence':
+      return typeof msg.user === 'string' && typeof msg.away === 'boolean'
+        ? { kind: 'manual_presence', node, user: msg.user, away: msg.away }
         : undefined;
     case 'presence-beat':
       return Array.isArray(msg.users)

@@ -33,6 +33,13 @@ export function parseUsers(value: unknown): string[] | undefined {
   return [...new Set(value)];
 }
 
+/** A list of channel ids (channels.subscribe), at most as many as a socket may have cursors. */
+export function parseChannels(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_CURSORS) return undefined;
+  if (!value.every((c): c is string => typeof c === 'string' && CHANNEL_ID.test(c))) return undefined;
+  return [...new Set(value)];
+}
+
 /** PostgreSQL text cannot hold NUL: such payloads are refused before they reach a query. */
 export function holdsNul(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\u0000');

@@ -20,6 +20,8 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   /** user -> nodes on which the user is active -> when that claim expires without a heartbeat */
   private readonly activeOn = new Map<string, Map<string, number>>();
   private readonly subscribers = new Map<string, Set<Session>>();
+  /** Users who asked to be shown away (users.setPresence away), whatever their sockets do. */
+  private readonly manualAway = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -112,7 +114,20 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
   }
 
   state(user: string): PresenceState {
-    return this.activeOn.get(user)?.size ? 'active' : 'away';
+    return !this.manualAway.has(user) && this.connectedAnywhere(user) ? 'active' : 'away';
+  }
+
+  /** A live socket of the user on some node (as far as this node heard). */
+  connectedAnywhere(user: string): boolean {
+    return !!this.activeOn.get(user)?.size;
+  }
+
+  /** users.setPresence from any node: `away` holds until the user sets `auto` again. */
+  setManualAway(user: string, away: boolean): void {
+    const before = this.state(user);
+    if (away) this.manualAway.add(user);
+    else this.manualAway.delete(user);
+    this.tell(user, before);
   }
 
   /** Replaces the session's subscriptions (as Slack's presence_sub does); returns their current states. */
@@ -147,6 +162,11 @@ export class Presence implements OnModuleInit, OnModuleDestroy {
       nodes.delete(node);
       if (!nodes.size) this.activeOn.delete(user);
     }
+    this.tell(user, before);
+  }
+
+  /** Sends the user's state to its subscribers if it is not `before` any more. */
+  private tell(user: string, before: PresenceState): void {
     const after = this.state(user);
     if (after === before) return;
     for (const session of this.subscribers.get(user) ?? []) {

@@ -14,12 +14,15 @@ import { UnreadCountsRepository } from '../projections/unread/unread-counts.repo
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus, type EphemeralSignal } from './ephemeral-bus.js';
-import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './payloads.js';
+import { holdsNul, isObject, parseChannel, parseChannels, parseCursors, parseUsers } from './payloads.js';
+import { ChannelWatch } from './channel-watch.js';
 import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Session } from './session.js';
 import { expel, expireWith, handshakeCredential } from './socket-credentials.js';
 import { Typing } from './typing.js';
+import { UserChanges } from './user-changes.js';
+import { ProfilesService } from '../workspaces/profiles.service.js';
 
 /** Token ids per `revoked` signal: a NOTIFY payload must stay under 8,000 bytes. */
 const REVOKED_PER_SIGNAL = 300;
@@ -58,9 +61,14 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly chat: ChatService,
     private readonly repo: RealtimeRepository,
     private readonly unread: UnreadCountsRepository,
+    private readonly userChanges: UserChanges,
+    private readonly channelWatch: ChannelWatch,
+    profiles: ProfilesService,
     @Inject(CONFIG) config: Config,
   ) {
     this.publicOrigin = new URL(config.PUBLIC_URL).origin;
+    // users.getPresence (REST) asks the presence this layer tracks across nodes.
+    profiles.setConnectionSource((user) => presence.connectedAnywhere(user));
     this.budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:socket`, config.RATE_LIMIT_PER_MINUTE);
     // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
     conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
@@ -130,6 +138,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.delivery.close(session);
     this.typing.forget(session);
     this.presence.unsubscribe(session);
+    this.userChanges.forget(session);
+    this.channelWatch.forget(session);
     this.presence.disconnected(session);
   }
 
@@ -181,6 +191,32 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     });
   }
 
+  /** `users.subscribe {users}`: replaces the users whose `user_change` this socket gets. */
+  private subscribeUsers(socket: Socket, body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const users = isObject(body) ? parseUsers(body.users) : undefined;
+      if (!users) throw new SlackError('invalid_arguments');
+      const known = await this.repo.usersInWorkspace(session.caller.workspace, users);
+      this.userChanges.subscribe(session, known);
+      return { users: known };
+    });
+  }
+
+  /**
+   * `channels.subscribe {channels}`: replaces the channels whose metadata events (rename, topic,
+   * purpose, archive, unarchive) this socket gets as `channel_changed`. Only public channels of the
+   * caller's workspace are kept (members of a private channel get its events as `event`).
+   */
+  private subscribeChannels(socket: Socket, body: unknown): Promise<Ack> {
+    return this.command(socket, true, async (session) => {
+      const channels = isObject(body) ? parseChannels(body.channels) : undefined;
+      if (!channels) throw new SlackError('invalid_arguments');
+      const heads = await this.repo.publicHeads(session.caller.workspace, channels);
+      this.channelWatch.subscribe(session, heads);
+      return { channels: channels.filter((c) => heads.has(c)) };
+    });
+  }
+
   /** `mark {channel, ts}`: conversations.mark. */
   private mark(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, false, async (session) => {
@@ -206,6 +242,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     typing: (s, b) => this.typed(s, b),
     view: (s, b) => this.view(s, b),
     'presence.subscribe': (s, b) => this.subscribe(s, b),
+    'users.subscribe': (s, b) => this.subscribeUsers(s, b),
+    'channels.subscribe': (s, b) => this.subscribeChannels(s, b),
     mark: (s, b) => this.mark(s, b),
   };
 
@@ -272,6 +310,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     }
     if (signal.kind === 'revoked') {
       this.revoked(signal.user, signal.tokens, signal.reason);
+      return;
+    }
+    // Sent by ProfilesService (any node, or a worker): handled by every node, this one included.
+    if (signal.kind === 'user_change') {
+      void this.userChanges.changed(signal.user);
+      return;
+    }
+    if (signal.kind === 'manual_presence') {
+      this.presence.setManualAway(signal.user, signal.away);
       return;
     }
     if (signal.node === this.bus.nodeId) return;

@@ -3,6 +3,7 @@ import { ApiModule } from '../api/api.module.js';
 import { EventStoreModule } from '../event-store/event-store.module.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
+import { ChannelWatch } from './channel-watch.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus } from './ephemeral-bus.js';
 import { Presence } from './presence.js';
@@ -10,6 +11,7 @@ import { RealtimeGateway } from './realtime.gateway.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Relay } from './relay.js';
 import { Typing } from './typing.js';
+import { UserChanges } from './user-changes.js';
 
 /**
  * The relay (LISTEN + range reads by seq), the ephemeral bus and the Socket.IO gateway. A delivery
@@ -17,6 +19,6 @@ import { Typing } from './typing.js';
  */
 @Module({
   imports: [EventStoreModule, WorkspacesModule, ProjectionsModule, ApiModule],
-  providers: [RealtimeRepository, Relay, EphemeralBus, Delivery, Presence, Typing, RealtimeGateway],
+  providers: [RealtimeRepository, Relay, EphemeralBus, ChannelWatch, Delivery, Presence, Typing, UserChanges, RealtimeGateway],
 })
 export class RealtimeModule {}

@@ -73,4 +73,17 @@ export class RealtimeRepository {
   async notify(channel: string, payload: string): Promise<void> {
     await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
+
+  /**
+   * Heads of the public channels of `workspace` among `channels`. Private channels are left out: their
+   * members get every event anyway, and a subscription must not outlive a membership.
+   */
+  async publicHeads(workspace: string, channels: string[]): Promise<Map<string, number>> {
+    if (!channels.length) return new Map();
+    const { rows } = await this.pool.query<{ id: string; head_seq: string }>(
+      'SELECT c.id, c.head_seq FROM channels c WHERE c.workspace_id = $1 AND c.id = ANY($2) AND NOT c.is_private',
+      [workspace, channels],
+    );
+    return new Map(rows.map((r) => [r.id, Number(r.head_seq)]));
+  }
 }

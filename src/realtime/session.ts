@@ -27,6 +27,10 @@ export class Session {
   /** Joins seen while the membership snapshot was being read. */
   readonly pendingJoins = new Map<string, number>();
   readonly subscriptions = new Set<string>();
+  /** Users whose profile changes this socket gets (`users.subscribe`). */
+  readonly userSubscriptions = new Set<string>();
+  /** Channels whose metadata changes this socket gets (`channels.subscribe`). */
+  readonly channelSubscriptions = new Set<string>();
   viewing: string | undefined;
   /** When the user last did something on this socket (presence goes away when all sockets idle). */
   lastActive = 0;

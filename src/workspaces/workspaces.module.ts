@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CustomEmojiRepository } from './custom-emoji.repository.js';
+import { ProfilesRepository } from './profiles.repository.js';
+import { ProfilesService } from './profiles.service.js';
 import { WorkspacesRepository } from './workspaces.repository.js';
 import { WorkspacesService } from './workspaces.service.js';
 
 /** Workspaces, users and tokens: who a token belongs to. */
 @Module({
-  providers: [WorkspacesRepository, WorkspacesService, CustomEmojiRepository],
-  exports: [WorkspacesService, CustomEmojiRepository],
+  providers: [WorkspacesRepository, WorkspacesService, CustomEmojiRepository, ProfilesRepository, ProfilesService],
+  exports: [WorkspacesService, CustomEmojiRepository, ProfilesService],
 })
 export class WorkspacesModule {}

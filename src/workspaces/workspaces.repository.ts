@@ -25,7 +25,8 @@ export interface WorkspaceRow {
   created_at: Date;
 }
 
-const USER_COLUMNS = 'id, workspace_id, name, real_name, role, deleted, created_at';
+export const USER_COLUMNS =
+  'id, workspace_id, name, real_name, role, deleted, created_at, email, display_name, title, status_text, status_emoji, status_expiration, avatar_url, profile_updated_at';
 
 @Injectable()
 export class WorkspacesRepository {
@@ -46,20 +47,26 @@ export class WorkspacesRepository {
 
   /** Inserts the user and its first token together; false when the name is taken in the workspace. */
   async insertUserWithToken(
-    user: Pick<UserRow, 'id' | 'workspace_id' | 'name' | 'real_name' | 'role'>,
+    user: Pick<UserRow, 'id' | 'workspace_id' | 'name' | 'real_name' | 'role' | 'email'>,
     token: { id: string; secretHash: Buffer },
   ): Promise<UserRow | undefined> {
+    // Any conflict (name or email taken) inserts nothing; the caller checked the email first.
     const { rows } = await this.pool.query<UserRow>(
       `WITH u AS (
-         INSERT INTO users (id, workspace_id, name, real_name, role) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (workspace_id, name) DO NOTHING RETURNING ${USER_COLUMNS}
+         INSERT INTO users (id, workspace_id, name, real_name, role, email) VALUES ($1, $2, $3, $4, $5, $8)
+         ON CONFLICT DO NOTHING RETURNING ${USER_COLUMNS}
        ), t AS (
          INSERT INTO tokens (id, user_id, secret_hash) SELECT $6, u.id, $7 FROM u
        )
        SELECT * FROM u`,
-      [user.id, user.workspace_id, user.name, user.real_name, user.role, token.id, token.secretHash],
+      [user.id, user.workspace_id, user.name, user.real_name, user.role, token.id, token.secretHash, user.email ?? null],
     );
     return rows[0];
+  }
+
+  async emailTaken(workspace: string, email: string): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM users WHERE workspace_id = $1 AND lower(email) = lower($2)', [workspace, email]);
+    return rows.length > 0;
   }
 
   async findUser(workspace: string, id: string): Promise<UserRow | undefined> {

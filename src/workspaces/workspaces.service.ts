@@ -52,13 +52,25 @@ export class WorkspacesService {
   }
 
   /** Creates a user and returns it with its token; the token is shown only here. */
-  async createUser(workspace: string, input: { name: string; real_name?: string; role: Role }) {
+  async createUser(workspace: string, input: { name: string; real_name?: string; role: Role; email?: string }) {
     const token = issueToken();
     const user = await this.repo.insertUserWithToken(
-      { id: newUserId(), workspace_id: workspace, name: input.name, real_name: input.real_name ?? '', role: input.role },
+      {
+        id: newUserId(),
+        workspace_id: workspace,
+        name: input.name,
+        real_name: input.real_name ?? '',
+        role: input.role,
+        email: input.email,
+      },
       token,
     );
     return user && { user, token: token.token };
+  }
+
+  /** Whether a user of the workspace has this email (compared case-insensitively). */
+  async emailTaken(workspace: string, email: string): Promise<boolean> {
+    return this.repo.emailTaken(workspace, email);
   }
 
   findUser(workspace: string, id: string) {
