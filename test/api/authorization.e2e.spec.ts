@@ -345,8 +345,8 @@ describe('authorization', () => {
         ['GET', '/workspaces/WS/ekm/audit', null],
       ];
       const call = (method: string, path: string, token: string | undefined, body?: unknown) =>
-        // Replace path segments, not substrings: a workspace id may itself contain "CH".
-        adminCall(method, path.replace('/WS', `/${ws}`).replace('/CH/', `/${channel}/`), token, body);
+        // Replace whole words, not substrings: a workspace id may itself contain "CH".
+        adminCall(method, path.replace(/\bWS\b/, ws).replace(/\bCH\b/, channel), token, body);
 
       it.each(routes)('%s %s: 401 without a token, 403 for a member and for another workspace’s admin', async (method, path, body) => {
         const before = await t.tableCounts();
