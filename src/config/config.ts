@@ -78,6 +78,20 @@ const schema = z.object({
   /** EKM AWS KMS provider: region, and an endpoint override (tests point it at a fake). */
   AWS_KMS_REGION: z.string().min(1).optional(),
   AWS_KMS_ENDPOINT: z.string().url().optional(),
+  /**
+   * Key ids / ARNs workspaces may point EKM at, comma-separated; a trailing `*` makes a prefix
+   * (`arn:aws:kms:eu-west-1:111122223333:key/*`). Empty: no key is allowed (the server's credentials
+   * may reach keys of other tenants).
+   */
+  AWS_KMS_KEY_ALLOW: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
 });
 
 export type Config = z.infer<typeof schema>;
