@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './api/slack-exception.filter.js';
 import type { Config } from './config/config.js';
+import { DatabaseOutage } from './db/database.js';
 import { RealtimeIoAdapter } from './realtime/io-adapter.js';
 
 /** Builds the HTTP application (Slack Web API, admin API, health) without listening. */
@@ -19,7 +20,7 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
 
   // The adapter parses JSON and application/x-www-form-urlencoded (what @slack/web-api sends), and
   // hands body failures (malformed JSON, oversized bodies) to the filters like every other error.
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(DatabaseOutage)));
   // Admin DTOs; the Slack API has its own pipe that answers with Slack error codes.
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
 
