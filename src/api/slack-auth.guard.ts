@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { SlackError } from '../domain/slack-error.js';
+import { AuthFailures } from '../workspaces/auth-failures.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
 
 /** The token of a request: `Authorization: Bearer`, else a `token` argument (query, form or JSON). */
@@ -15,14 +16,22 @@ export function requestToken(req: FastifyRequest): string | undefined {
 
 @Injectable()
 export class SlackAuthGuard implements CanActivate {
-  constructor(private readonly workspaces: WorkspacesService) {}
+  constructor(
+    private readonly workspaces: WorkspacesService,
+    private readonly failures: AuthFailures,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: unknown }>();
     const token = requestToken(req);
     if (!token) throw new SlackError('not_authed');
+    const wait = await this.failures.blockedFor(req.ip);
+    if (wait !== undefined) throw new SlackError('ratelimited', 429, { retry_after: wait });
     const caller = await this.workspaces.authenticate(token);
-    if (!caller) throw new SlackError('invalid_auth');
+    if (!caller) {
+      await this.failures.failed(req.ip);
+      throw new SlackError('invalid_auth');
+    }
     req.caller = caller;
     return true;
   }

@@ -63,6 +63,8 @@ export function answerError(err: unknown, req: FastifyRequest, reply: FastifyRep
     void reply.status(failure.status).send({ ok: false, error: failure.error });
   } else if (err instanceof HttpException) {
     const body = err.getResponse();
+    const retryAfter = (body as { retry_after?: number }).retry_after;
+    if (status === 429 && retryAfter) reply.header('Retry-After', String(retryAfter));
     void reply.status(status).send(typeof body === 'string' ? { statusCode: status, message: body } : body);
   } else {
     void reply.status(status).send({ statusCode: status, message: status < 500 ? 'Bad request' : 'Internal server error' });

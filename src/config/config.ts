@@ -16,6 +16,11 @@ const schema = z.object({
   PG_POOL_SIZE: int(1, 500).default(20),
   /** Requests a token may make per minute on /api before it gets `ratelimited`. */
   RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(1200),
+  /** Failed authentications per source address a minute (/api and /admin); past it: 429. */
+  AUTH_FAILURES_PER_MINUTE: int(1, 10_000_000).default(30),
+  /** Open sockets per user and per token on one node; one more is refused with connect_error `too_many_sockets`. */
+  SOCKETS_PER_USER: int(1, 100_000).default(50),
+  SOCKETS_PER_TOKEN: int(1, 100_000).default(20),
   /** Largest HTTP body accepted, in bytes (413 above it). */
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** How long appended (channel, seq) hints are coalesced before one NOTIFY carries them all. */
