@@ -353,7 +353,7 @@ describe('link unfurls', () => {
     expect(await changedEvents(only.channel)).toEqual([]);
   });
 
-  it('a link to a SIIT or platform address is skipped and the message\'s other link still unfurls', async () => {
+  it("a link to a SIIT or platform address is skipped and the message's other link still unfurls", async () => {
     const url = site.on('/survivor', html(ARTICLE));
     dnsTable['siit.test'] = ['::ffff:0:a00:1']; // 10.0.0.1 written as ::ffff:0:a.b.c.d
     dnsTable['azure.test'] = ['168.63.129.16'];
