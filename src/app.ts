@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import { type INestApplicationContext, Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -22,6 +22,23 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
   // The adapter parses JSON and application/x-www-form-urlencoded (what @slack/web-api sends), and
   // hands body failures (malformed JSON, oversized bodies) to the filters like every other error.
   app.useGlobalFilters(new AllExceptionsFilter(app.get(DatabaseOutage)));
+  // The access log: the route template, never the URL (its query string may carry a token) nor the
+  // body; the token's id, never the token.
+  const access = new NestLogger('Access');
+  if (config.ACCESS_LOG)
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onResponse', async (req, reply) => {
+        const token = (req as { caller?: { tokenId?: string } }).caller?.tokenId;
+        access.log({
+          method: req.method,
+          route: req.routeOptions.url ?? 'unmatched',
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          ...(token ? { token_id: token } : {}),
+        });
+      });
   // Before any pipe walks a body (class-transformer recurses): too deep a nesting or a lone UTF-16
   // surrogate is bad input on every surface (/api: invalid_arguments, elsewhere 400), never a 500.
   app

@@ -18,6 +18,8 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(1200),
   /** Failed authentications per source address a minute (/api and /admin); past it: 429. */
   AUTH_FAILURES_PER_MINUTE: int(1, 10_000_000).default(30),
+  /** One `info` line per HTTP request (method, route template, status, duration, token id). */
+  ACCESS_LOG: bool.default(true),
   /** Open sockets per user and per token on one node; one more is refused with connect_error `too_many_sockets`. */
   SOCKETS_PER_USER: int(1, 100_000).default(50),
   SOCKETS_PER_TOKEN: int(1, 100_000).default(20),
