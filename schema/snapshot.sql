@@ -47,6 +47,17 @@ BEGIN
   RAISE EXCEPTION 'events are append-only: % is not allowed', TG_OP USING ERRCODE = 'restrict_violation';
 END $$;
 
+CREATE FUNCTION public.messages_no_plaintext_in_ekm() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM channels c JOIN ekm_workspaces w ON w.workspace_id = c.workspace_id WHERE c.id = NEW.channel_id) THEN
+    RAISE EXCEPTION 'ekm_required' USING ERRCODE = 'EK001',
+      DETAIL = 'the workspace uses EKM: a message body must be stored sealed';
+  END IF;
+  RETURN NEW;
+END $$;
+
 CREATE FUNCTION public.post_message(p_workspace text, p_channel text, p_user text, p_text text, p_thread_ts bigint, p_reply_broadcast boolean, p_client_msg_id uuid, p_body_enc bytea DEFAULT NULL::bytea, p_data_key_id bigint DEFAULT NULL::bigint) RETURNS TABLE(error text, seq bigint, ts bigint, thread_ts bigint, duplicate boolean)
     LANGUAGE plpgsql
     AS $$
@@ -68,16 +79,18 @@ BEGIN
   IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN
     error := 'channel_not_found'; RETURN NEXT; RETURN;
   END IF;
+  IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
+  IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
+  -- A retry of the caller's own post (same client_msg_id) answers with the stored message. Only after
+  -- the access checks, and only the caller's own: another author's id never answers for them.
   IF p_client_msg_id IS NOT NULL THEN
     SELECT e.seq, e.ts, (e.data->>'thread_ts')::bigint AS thread_ts INTO found_event
-      FROM events e WHERE e.channel_id = p_channel AND e.client_msg_id = p_client_msg_id;
+      FROM events e WHERE e.channel_id = p_channel AND e.user_id = p_user AND e.client_msg_id = p_client_msg_id;
     IF FOUND THEN
       seq := found_event.seq; ts := found_event.ts; thread_ts := found_event.thread_ts; duplicate := true;
       RETURN NEXT; RETURN;
     END IF;
   END IF;
-  IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
-  IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
   -- An EKM workspace stores no plaintext body: a writer with a stale view of the setting is told to seal.
   IF p_body_enc IS NULL AND ch.ekm THEN error := 'ekm_required'; RETURN NEXT; RETURN; END IF;
   IF p_thread_ts IS NOT NULL THEN
@@ -516,7 +529,7 @@ CREATE INDEX ekm_audit_workspace ON public.ekm_audit USING btree (workspace_id, 
 
 CREATE INDEX ekm_revocations_active ON public.ekm_revocations USING btree (workspace_id) WHERE (restored_at IS NULL);
 
-CREATE UNIQUE INDEX events_client_msg_id ON public.events USING btree (channel_id, client_msg_id) WHERE (client_msg_id IS NOT NULL);
+CREATE UNIQUE INDEX events_client_msg_id ON public.events USING btree (channel_id, user_id, client_msg_id) WHERE (client_msg_id IS NOT NULL);
 
 CREATE INDEX events_global ON public.events USING btree (tx_id, "position");
 
@@ -549,6 +562,8 @@ CREATE UNIQUE INDEX users_email ON public.users USING btree (workspace_id, lower
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON public.events FOR EACH STATEMENT EXECUTE FUNCTION public.events_are_append_only();
 
 CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.events_are_append_only();
+
+CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN ((new.text IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);

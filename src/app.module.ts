@@ -23,6 +23,8 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.LOG_LEVEL,
+            // The access log is createApp's own line (route template, token id), switchable by ACCESS_LOG.
+            autoLogging: false,
             // Tokens travel in headers and sometimes the query string; bodies carry message text.
             // None of them is logged.
             redact: ['req.headers.authorization', 'req.headers.cookie'],

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import { type INestApplicationContext, Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,6 +8,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './api/slack-exception.filter.js';
 import type { Config } from './config/config.js';
+import { DatabaseOutage } from './db/database.js';
+import { payloadProblem } from './domain/payload.js';
 import { RealtimeIoAdapter } from './realtime/io-adapter.js';
 import { webRoot } from './web/web.controller.js';
 
@@ -21,7 +23,37 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
 
   // The adapter parses JSON and application/x-www-form-urlencoded (what @slack/web-api sends), and
   // hands body failures (malformed JSON, oversized bodies) to the filters like every other error.
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(DatabaseOutage)));
+  // The access log: the route template, never the URL (its query string may carry a token) nor the
+  // body; the token's id, never the token.
+  const access = new NestLogger('Access');
+  if (config.ACCESS_LOG)
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onResponse', async (req, reply) => {
+        const token = (req as { caller?: { tokenId?: string } }).caller?.tokenId;
+        access.log({
+          method: req.method,
+          route: req.routeOptions.url ?? 'unmatched',
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          ...(token ? { token_id: token } : {}),
+        });
+      });
+  // Before any pipe walks a body (class-transformer recurses): too deep a nesting or a lone UTF-16
+  // surrogate is bad input on every surface (/api: invalid_arguments, elsewhere 400), never a 500.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preValidation', async (req, reply) => {
+      const problem = payloadProblem(req.body) ?? payloadProblem(req.query);
+      if (!problem) return;
+      if (req.url.startsWith('/api/')) return reply.code(200).send({ ok: false, error: 'invalid_arguments' });
+      return reply
+        .code(400)
+        .send({ statusCode: 400, message: problem === 'too_deep' ? 'body nested too deeply' : 'lone UTF-16 surrogate in a string' });
+    });
   // Admin DTOs; the Slack API has its own pipe that answers with Slack error codes.
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
 

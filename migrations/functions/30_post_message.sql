@@ -25,16 +25,18 @@ BEGIN
   IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN
     error := 'channel_not_found'; RETURN NEXT; RETURN;
   END IF;
+  IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
+  IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
+  -- A retry of the caller's own post (same client_msg_id) answers with the stored message. Only after
+  -- the access checks, and only the caller's own: another author's id never answers for them.
   IF p_client_msg_id IS NOT NULL THEN
     SELECT e.seq, e.ts, (e.data->>'thread_ts')::bigint AS thread_ts INTO found_event
-      FROM events e WHERE e.channel_id = p_channel AND e.client_msg_id = p_client_msg_id;
+      FROM events e WHERE e.channel_id = p_channel AND e.user_id = p_user AND e.client_msg_id = p_client_msg_id;
     IF FOUND THEN
       seq := found_event.seq; ts := found_event.ts; thread_ts := found_event.thread_ts; duplicate := true;
       RETURN NEXT; RETURN;
     END IF;
   END IF;
-  IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
-  IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
   -- An EKM workspace stores no plaintext body: a writer with a stale view of the setting is told to seal.
   IF p_body_enc IS NULL AND ch.ekm THEN error := 'ekm_required'; RETURN NEXT; RETURN; END IF;
   IF p_thread_ts IS NOT NULL THEN

@@ -2,6 +2,7 @@ import {
   type CanActivate,
   type ExecutionContext,
   ForbiddenException,
+  HttpException,
   Inject,
   Injectable,
   NotFoundException,
@@ -10,6 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { CONFIG, type Config } from '../config/config.js';
+import { AuthFailures } from '../workspaces/auth-failures.js';
 import { sameSecret } from '../workspaces/tokens.js';
 import type { Role } from '../workspaces/workspaces.repository.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
@@ -26,6 +28,7 @@ export class AdminGuard implements CanActivate {
     @Inject(CONFIG) private readonly config: Config,
     private readonly workspaces: WorkspacesService,
     private readonly reflector: Reflector,
+    private readonly failures: AuthFailures,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -33,13 +36,18 @@ export class AdminGuard implements CanActivate {
     const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!bearer) throw new UnauthorizedException('a bearer token is required');
     const token = bearer[1];
+    const wait = await this.failures.blockedFor(req.ip);
+    if (wait !== undefined) throw tooManyFailures(wait);
     if (this.config.ADMIN_TOKEN && sameSecret(token, this.config.ADMIN_TOKEN)) {
       req.admin = { operator: true };
       await this.checkWorkspaceParam(req.admin, req.params as Record<string, string | undefined>);
       return true;
     }
     const caller = await this.workspaces.authenticate(token);
-    if (!caller) throw new UnauthorizedException('invalid token');
+    if (!caller) {
+      await this.failures.failed(req.ip);
+      throw new UnauthorizedException('invalid token');
+    }
     const roles = this.reflector.getAllAndOverride(AdminRoles, [ctx.getHandler(), ctx.getClass()]) ?? ['admin'];
     if (!roles.includes(caller.user.role)) throw new ForbiddenException(`only ${roles.join(' and ')} users`);
     req.admin = { operator: false, workspace: caller.workspace, userId: caller.user.id };
@@ -58,4 +66,9 @@ export class AdminGuard implements CanActivate {
 /** Throws 403 unless the caller may administer `workspace`. */
 export function assertWorkspace(admin: AdminCaller, workspace: string): void {
   if (!admin.operator && admin.workspace !== workspace) throw new ForbiddenException('not an admin of this workspace');
+}
+
+/** 429 with Retry-After, for an address past its failed-authentication budget. */
+function tooManyFailures(retryAfter: number): HttpException {
+  return new HttpException({ statusCode: 429, message: 'too many failed authentications from this address', retry_after: retryAfter }, 429);
 }

@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   Body,
+  ForbiddenException,
   ConflictException,
   Controller,
   Delete,
@@ -27,6 +28,7 @@ import {
   EkmAlreadyEnabled,
   EkmError,
   EkmKeyIdRequired,
+  EkmKeyNotAllowed,
   EkmNotEnabled,
   EkmProviderNotConfigured,
   RevocationNotFound,
@@ -91,6 +93,7 @@ export class AuditQuery {
 export function ekmHttpError(err: EkmError): HttpException {
   if (err instanceof EkmProviderNotConfigured || err instanceof EkmKeyIdRequired) return new BadRequestException(err.message);
   if (err instanceof EkmAlreadyEnabled) return new ConflictException(err.message);
+  if (err instanceof EkmKeyNotAllowed) return new ForbiddenException(err.message);
   if (err instanceof EkmNotEnabled || err instanceof RevocationNotFound) return new NotFoundException(err.message);
   return new BadRequestException(err.message);
 }

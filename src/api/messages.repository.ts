@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../db/database.module.js';
 import type { Queryable } from '../db/database.js';
-import { BodyCipher, type SealedBody } from '../crypto/body-cipher.js';
+import { BodyCipher, rethrowEkmRequired, type SealedBody } from '../crypto/body-cipher.js';
 import { MESSAGE_COLUMNS, type MessageRow } from '../domain/message.js';
 
 export type MessageTarget = Pick<MessageRow, 'channel_id' | 'seq' | 'ts' | 'user_id' | 'thread_ts'>;
@@ -46,11 +46,13 @@ export class MessagesRepository {
 
   /** The new body arrives sealed already when the workspace uses EKM. */
   async edit(db: Queryable, channel: string, ts: bigint, body: SealedBody, editedTs: string, editor: string): Promise<MessageRow> {
-    const { rows } = await db.query<MessageRow>(
-      `UPDATE messages SET text = $3, body_enc = $6, data_key_id = $7, edited_ts = $4, edited_by = $5
-        WHERE channel_id = $1 AND ts = $2 RETURNING ${MESSAGE_COLUMNS}`,
-      [channel, ts.toString(), body.text, editedTs, editor, body.bodyEnc, body.dataKeyId],
-    );
+    const { rows } = await db
+      .query<MessageRow>(
+        `UPDATE messages SET text = $3, body_enc = $6, data_key_id = $7, edited_ts = $4, edited_by = $5
+          WHERE channel_id = $1 AND ts = $2 RETURNING ${MESSAGE_COLUMNS}`,
+        [channel, ts.toString(), body.text, editedTs, editor, body.bodyEnc, body.dataKeyId],
+      )
+      .catch(rethrowEkmRequired);
     await this.cipher.openRows(rows);
     return rows[0];
   }

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { SlackError } from '../domain/slack-error.js';
+import { AuthFailures } from '../workspaces/auth-failures.js';
 import { CSRF_HEADER, csrfMatches, sessionFromCookie } from '../workspaces/web-sessions.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 
@@ -16,11 +17,16 @@ export function requestToken(req: FastifyRequest): string | undefined {
 
 @Injectable()
 export class SlackAuthGuard implements CanActivate {
-  constructor(private readonly workspaces: WorkspacesService) {}
+  constructor(
+    private readonly workspaces: WorkspacesService,
+    private readonly failures: AuthFailures,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: unknown }>();
     const token = requestToken(req);
+    const wait = await this.failures.blockedFor(req.ip);
+    if (wait !== undefined) throw new SlackError('ratelimited', 429, { retry_after: wait });
     let caller: Caller | undefined;
     if (token) caller = await this.workspaces.authenticate(token);
     else {
@@ -30,7 +36,10 @@ export class SlackAuthGuard implements CanActivate {
       if (!csrfMatches(session, req.headers[CSRF_HEADER])) throw new SlackError('invalid_auth');
       caller = await this.workspaces.authenticate(session, 'session');
     }
-    if (!caller) throw new SlackError('invalid_auth');
+    if (!caller) {
+      await this.failures.failed(req.ip);
+      throw new SlackError('invalid_auth');
+    }
     req.caller = caller;
     return true;
   }

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type DatabaseOutage, isDatabaseUnavailable } from '../db/database.js';
 import { SlackError } from '../domain/slack-error.js';
 
 const log = new Logger('Errors');
@@ -23,12 +24,25 @@ function isDataException(err: unknown): boolean {
   return typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && typeof e.severity === 'string';
 }
 
+/** Seconds a client is asked to wait while PostgreSQL is unreachable (Slack clients honour Retry-After on 503). */
+const OUTAGE_RETRY_AFTER_S = 5;
+
 /**
  * The answer to every failure. Under /api it is Slack's `{ok:false, error}`; elsewhere the HTTP
  * error as Nest shapes it. Never a stack trace: unexpected errors are logged here and answered
  * with a generic message.
  */
-export function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+export function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply, outage?: DatabaseOutage): void {
+  if (isDatabaseUnavailable(err)) {
+    // An outage, not a bug: 503 + Retry-After so clients retry, one log line per outage (not per request).
+    outage?.noteUnavailable(err);
+    reply.header('Retry-After', String(OUTAGE_RETRY_AFTER_S));
+    const body = req.url.startsWith('/api/')
+      ? { ok: false, error: 'service_unavailable' }
+      : { statusCode: 503, message: 'Service unavailable: the database cannot be reached; retry later' };
+    void reply.status(503).send(body);
+    return;
+  }
   if (err instanceof SlackError) {
     if (err.status === 429) reply.header('Retry-After', String(err.extra.retry_after ?? 1));
     const { retry_after: _, ...extra } = err.extra;
@@ -49,6 +63,8 @@ export function answerError(err: unknown, req: FastifyRequest, reply: FastifyRep
     void reply.status(failure.status).send({ ok: false, error: failure.error });
   } else if (err instanceof HttpException) {
     const body = err.getResponse();
+    const retryAfter = (body as { retry_after?: number }).retry_after;
+    if (status === 429 && retryAfter) reply.header('Retry-After', String(retryAfter));
     void reply.status(status).send(typeof body === 'string' ? { statusCode: status, message: body } : body);
   } else {
     void reply.status(status).send({ statusCode: status, message: status < 500 ? 'Bad request' : 'Internal server error' });
@@ -57,8 +73,10 @@ export function answerError(err: unknown, req: FastifyRequest, reply: FastifyRep
 
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
+  constructor(private readonly outage?: DatabaseOutage) {}
+
   catch(err: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    answerError(err, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    answerError(err, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.outage);
   }
 }

@@ -17,6 +17,13 @@ const schema = z.object({
   PG_POOL_SIZE: int(1, 500).default(20),
   /** Requests a token may make per minute on /api before it gets `ratelimited`. */
   RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(1200),
+  /** Failed authentications per source address a minute (/api and /admin); past it: 429. */
+  AUTH_FAILURES_PER_MINUTE: int(1, 10_000_000).default(30),
+  /** One `info` line per HTTP request (method, route template, status, duration, token id). */
+  ACCESS_LOG: bool.default(true),
+  /** Open sockets per user and per token on one node; one more is refused with connect_error `too_many_sockets`. */
+  SOCKETS_PER_USER: int(1, 100_000).default(50),
+  SOCKETS_PER_TOKEN: int(1, 100_000).default(20),
   /** Largest HTTP body accepted, in bytes (413 above it). */
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** How long appended (channel, seq) hints are coalesced before one NOTIFY carries them all. */
@@ -93,6 +100,20 @@ const schema = z.object({
     .string()
     .min(1)
     .default(fileURLToPath(new URL('../../web/dist', import.meta.url))),
+  /**
+   * Key ids / ARNs workspaces may point EKM at, comma-separated; a trailing `*` makes a prefix
+   * (`arn:aws:kms:eu-west-1:111122223333:key/*`). Empty: no key is allowed (the server's credentials
+   * may reach keys of other tenants).
+   */
+  AWS_KMS_KEY_ALLOW: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };

@@ -1,5 +1,6 @@
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { KeyProvider } from './key-provider.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { KeyProvider, KeyVerdict } from './key-provider.js';
 
 /**
  * The customer's KEK lives in AWS KMS: data keys are wrapped with Encrypt and unwrapped with
@@ -9,7 +10,31 @@ import type { KeyProvider } from './key-provider.js';
 export class AwsKmsKeyProvider implements KeyProvider {
   readonly name = 'aws-kms' as const;
 
-  constructor(private readonly client: KMSClient) {}
+  /**
+   * `allow`: the key ids or ARNs workspaces may use (AWS_KMS_KEY_ALLOW); an entry ending in `*` is a
+   * prefix (`arn:aws:kms:eu-west-1:111122223333:key/*`). The server's credentials may reach other
+   * tenants' keys, so an empty list allows none.
+   */
+  constructor(
+    private readonly client: KMSClient,
+    private readonly allow: readonly string[] = [],
+  ) {}
+
+  allows(keyRef: string): boolean {
+    return this.allow.some((entry) => (entry.endsWith('*') ? keyRef.startsWith(entry.slice(0, -1)) : keyRef === entry));
+  }
+
+  /** Allowed, and a test data key wraps and unwraps under it for this workspace. */
+  async verify(workspace: string, keyRef: string): Promise<KeyVerdict> {
+    if (!this.allows(keyRef)) return 'not_allowed';
+    const probe = randomBytes(32);
+    try {
+      const back = await this.unwrap(workspace, keyRef, await this.wrap(workspace, keyRef, probe));
+      return back.length === probe.length && timingSafeEqual(back, probe) ? 'ok' : 'unusable';
+    } catch {
+      return 'unusable';
+    }
+  }
 
   async wrap(workspace: string, keyRef: string, dataKey: Buffer): Promise<Buffer> {
     const out = await this.client.send(new EncryptCommand({ KeyId: keyRef, Plaintext: dataKey, EncryptionContext: { workspace } }));

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { MessageRow } from '../domain/message.js';
+import { SlackError } from '../domain/slack-error.js';
 import { open, newDataKey, seal } from './envelope.js';
 import { type DataKeyRow, EkmRepository, type EkmWorkspace, type Revocation } from './ekm.repository.js';
 import { KEY_PROVIDERS, type KeyProvider, type KeyProviders } from './key-provider.js';
@@ -21,6 +22,15 @@ export interface BodyOwner {
 export interface BodySealer {
   dataKeyId: string;
   seal(text: string, owner: BodyOwner): Buffer;
+}
+
+/**
+ * The database refused a plaintext body in an EKM workspace (migrations/functions/05_...): rethrown
+ * as the Slack error `ekm_required`, which tells the writer to seal with fresh settings and retry.
+ */
+export function rethrowEkmRequired(err: unknown): never {
+  if ((err as { code?: string }).code === 'EK001') throw new SlackError('ekm_required');
+  throw err;
 }
 
 const SETTINGS_TTL_MS = 2000;

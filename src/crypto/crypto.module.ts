@@ -15,7 +15,7 @@ export function keyProviders(config: Config): KeyProviders {
   return {
     local: master ? new LocalKeyProvider(Buffer.from(master, 'base64')) : undefined,
     'aws-kms': config.AWS_KMS_REGION
-      ? new AwsKmsKeyProvider(new KMSClient({ region: config.AWS_KMS_REGION, endpoint: config.AWS_KMS_ENDPOINT }))
+      ? new AwsKmsKeyProvider(new KMSClient({ region: config.AWS_KMS_REGION, endpoint: config.AWS_KMS_ENDPOINT }), config.AWS_KMS_KEY_ALLOW)
       : undefined,
   };
 }

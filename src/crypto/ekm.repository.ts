@@ -40,8 +40,13 @@ export class EkmRepository {
     return rows[0];
   }
 
-  /** False when EKM was already on. */
+  /**
+   * False when EKM was already on. Takes every channel lock of the workspace first (the lock each
+   * body writer holds): a write in flight commits before EKM is on, so the encryption run sees it,
+   * and a later one finds EKM on (migrations/functions/05_messages_no_plaintext_in_ekm.sql).
+   */
   async enable(db: Queryable, workspace: string, provider: string, keyRef: string): Promise<boolean> {
+    await db.query('SELECT 1 FROM channels WHERE workspace_id = $1 ORDER BY id FOR NO KEY UPDATE', [workspace]);
     const { rowCount } = await db.query(
       'INSERT INTO ekm_workspaces (workspace_id, provider, key_ref) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
       [workspace, provider, keyRef],

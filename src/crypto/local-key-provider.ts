@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { open, seal } from './envelope.js';
-import type { KeyProvider } from './key-provider.js';
+import type { KeyProvider, KeyVerdict } from './key-provider.js';
 
 /**
  * KEKs derived from one master key (EKM_LOCAL_MASTER_KEY or a file) with HKDF per workspace and
@@ -15,6 +15,11 @@ export class LocalKeyProvider implements KeyProvider {
 
   private kek(workspace: string, keyRef: string): Buffer {
     return Buffer.from(hkdfSync('sha256', this.masterKey, Buffer.from(workspace), Buffer.from(`atomcast-kek:${keyRef}`), 32));
+  }
+
+  /** Every local KEK derives from the node's master key: nothing to restrict or reach. */
+  async verify(): Promise<KeyVerdict> {
+    return 'ok';
   }
 
   async wrap(workspace: string, keyRef: string, dataKey: Buffer): Promise<Buffer> {

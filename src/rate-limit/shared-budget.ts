@@ -40,6 +40,16 @@ export class SharedBudget {
     }
   }
 
+  /** Seconds until `key` may spend again when its budget is used up, without spending; undefined otherwise. */
+  async exhausted(key: string): Promise<number | undefined> {
+    try {
+      const res = await this.limiter.get(key);
+      return res && res.remainingPoints <= 0 ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : undefined;
+    } catch {
+      return undefined; // Redis away: consume() still counts in memory
+    }
+  }
+
   close(): void {
     this.redis.disconnect();
   }

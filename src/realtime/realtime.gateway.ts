@@ -9,6 +9,7 @@ import { ConversationsService } from '../api/conversations/conversations.service
 import { slackValidation } from '../api/slack-args.js';
 import { enforce, signalPolicy } from '../domain/channel-policy.js';
 import { SlackError } from '../domain/slack-error.js';
+import { payloadProblem } from '../domain/payload.js';
 import { SharedBudget } from '../rate-limit/shared-budget.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
@@ -64,7 +65,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly userChanges: UserChanges,
     private readonly channelWatch: ChannelWatch,
     profiles: ProfilesService,
-    @Inject(CONFIG) config: Config,
+    @Inject(CONFIG) private readonly config: Config,
   ) {
     this.publicOrigin = new URL(config.PUBLIC_URL).origin;
     // users.getPresence (REST) asks the presence this layer tracks across nodes.
@@ -101,12 +102,31 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       this.workspaces.authenticate(credential.value, credential.kind).then(
         (caller) => {
           if (!caller) return next(new Error('invalid_auth'));
+          if (!this.admitSocket(socket, caller.user.id, caller.tokenId)) return next(new Error('too_many_sockets'));
           Object.assign(socket.data as SocketData, { caller, cursors, hold });
           next();
         },
         () => next(new Error('internal_error')),
       );
     });
+  }
+
+  /** Open sockets on this node per user and per token (`u:` / `t:` keys), capped by SOCKETS_PER_USER / SOCKETS_PER_TOKEN. */
+  private readonly openSockets = new Map<string, number>();
+
+  private admitSocket(socket: Socket, user: string, token: string): boolean {
+    const keys = [`u:${user}`, `t:${token}`];
+    const caps = [this.config.SOCKETS_PER_USER, this.config.SOCKETS_PER_TOKEN];
+    if (keys.some((key, i) => (this.openSockets.get(key) ?? 0) >= caps[i])) return false;
+    for (const key of keys) this.openSockets.set(key, (this.openSockets.get(key) ?? 0) + 1);
+    socket.once('disconnect', () => {
+      for (const key of keys) {
+        const left = (this.openSockets.get(key) ?? 1) - 1;
+        if (left > 0) this.openSockets.set(key, left);
+        else this.openSockets.delete(key);
+      }
+    });
+    return true;
   }
 
   handleConnection(socket: Socket): void {
@@ -232,7 +252,9 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const command = Object.hasOwn(this.commands, event) ? this.commands[event] : undefined;
     const session = (socket.data as SocketData).session;
     if (command && session && USER_ACTIONS.has(event)) this.presence.activity(session);
-    const reply = command ? command(socket, args[0]) : Promise.resolve<Ack>({ ok: false, error: 'unknown_command' });
+    // Unknown commands and malformed payloads (too deep, lone surrogates) spend the budget like any command.
+    const refuse = !command ? 'unknown_command' : payloadProblem(args[0]) ? 'invalid_arguments' : undefined;
+    const reply = refuse ? this.command(socket, false, () => Promise.reject(new SlackError(refuse))) : command!(socket, args[0]);
     void reply.then((r) => ack?.(r));
   }
 

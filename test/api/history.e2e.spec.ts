@@ -354,5 +354,27 @@ describe('history and threads', () => {
       expect((await history(one)).messages).toHaveLength(1);
       expect((await history(two)).messages).toHaveLength(1);
     });
+
+    it('is scoped to its author: another user reusing the id posts their own message', async () => {
+      const channel = await newChannel();
+      const id = randomUUID();
+      const a = await t.api('chat.postMessage', ada.token, { channel, text: 'from ada', client_msg_id: id });
+      const b = await t.api('chat.postMessage', bob.token, { channel, text: 'from bob', client_msg_id: id });
+      expect(a.body).toMatchObject({ ok: true, message: { user: ada.id, text: 'from ada' } });
+      expect(b.body).toMatchObject({ ok: true, message: { user: bob.id, text: 'from bob' } });
+      expect(b.body.ts).not.toBe(a.body.ts);
+      expect(texts((await history(channel)).messages)).toEqual(['from bob', 'from ada']);
+    });
+
+    it('checks access first: a non-member reusing a posted id gets not_in_channel and writes nothing', async () => {
+      const channel = await newChannel();
+      const id = randomUUID();
+      expect((await t.api('chat.postMessage', ada.token, { channel, text: 'hi', client_msg_id: id })).body.ok).toBe(true);
+      const carol = await t.newUser(ada.workspace);
+      const before = await t.tableCounts();
+      const outsider = await t.api('chat.postMessage', carol.token, { channel, text: 'sneak', client_msg_id: id });
+      expect(outsider.body).toEqual({ ok: false, error: 'not_in_channel' });
+      expect(await t.tableCounts()).toEqual(before);
+    });
   });
 });

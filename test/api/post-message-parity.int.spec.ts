@@ -7,8 +7,8 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 // post_message() (plpgsql, the one-round-trip hot path) applies the `post` rules itself. This pins
 // it to channelPolicy('post'): every case runs through both, on real rows, and must come out the
 // same (allowed, or the same Slack error code). A refused post writes nothing. Outside the channel
-// rules, post_message() also answers a client_msg_id retry with the stored message (before the
-// archive and membership checks: a retry is not a new post), ekm_required and thread_not_found.
+// rules, post_message() also answers a client_msg_id retry of the caller's own post with the stored
+// message (after the access checks: a retry never bypasses them), ekm_required and thread_not_found.
 
 type Head = 'missing' | 'other-workspace' | 'public' | 'private' | 'public-archived' | 'private-archived' | 'im' | 'mpim';
 const HEADS: Head[] = ['missing', 'other-workspace', 'public', 'private', 'public-archived', 'private-archived', 'im', 'mpim'];

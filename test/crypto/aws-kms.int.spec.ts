@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { AwsKmsKeyProvider } from '../../src/crypto/aws-kms-key-provider.js';
 import { newDataKey } from '../../src/crypto/envelope.js';
+import { TestApp } from '../support/test-app.js';
 
 /**
  * A fake of the two KMS calls the provider makes (AWS JSON 1.1 protocol): Encrypt and Decrypt. It
@@ -56,7 +57,7 @@ describe('AWS KMS key provider (against a fake KMS)', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       maxAttempts: 1,
     });
-    provider = new AwsKmsKeyProvider(client);
+    provider = new AwsKmsKeyProvider(client, ['alias/acme', 'alias/revoked', 'arn:aws:kms:eu-west-1:111122223333:key/*']);
   });
   afterAll(async () => {
     client.destroy(); // its keep-alive sockets would hold the worker open
@@ -81,5 +82,51 @@ describe('AWS KMS key provider (against a fake KMS)', () => {
     const wrapped = await provider.wrap('T1', 'alias/revoked', newDataKey());
     kms.disabled.add('alias/revoked');
     await expect(provider.unwrap('T1', 'alias/revoked', wrapped)).rejects.toMatchObject({ name: 'DisabledException' });
+  });
+
+  it('verifies a key before use: outside the allow list without calling KMS, then by a test wrap', async () => {
+    const before = kms.calls.length;
+    expect(await provider.verify('T1', 'arn:aws:kms:eu-west-1:999999999999:key/other-tenant')).toBe('not_allowed');
+    expect(await provider.verify('T1', 'alias/acme-other')).toBe('not_allowed');
+    expect(kms.calls.length).toBe(before);
+    expect(await provider.verify('T1', 'arn:aws:kms:eu-west-1:111122223333:key/mine')).toBe('ok');
+    kms.disabled.add('arn:aws:kms:eu-west-1:111122223333:key/off');
+    expect(await provider.verify('T1', 'arn:aws:kms:eu-west-1:111122223333:key/off')).toBe('unusable');
+    expect(await new AwsKmsKeyProvider(client).verify('T1', 'alias/acme')).toBe('not_allowed'); // no list: nothing allowed
+  });
+
+  it('the admin API refuses a key id outside AWS_KMS_KEY_ALLOW (403) and an unusable one (400), writing nothing', async () => {
+    const { port } = kms.server.address() as AddressInfo;
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    const t = await TestApp.start({
+      AWS_KMS_REGION: 'eu-west-1',
+      AWS_KMS_ENDPOINT: `http://127.0.0.1:${port}`,
+      AWS_KMS_KEY_ALLOW: 'arn:aws:kms:eu-west-1:111122223333:key/*, alias/acme',
+      JOBS_DISPATCHER_ENABLED: 'false',
+    });
+    try {
+      const ws = await t.newWorkspace();
+      const enable = (key_id: string) => t.admin('POST', `/workspaces/${ws}/ekm`, { provider: 'aws-kms', key_id });
+      const before = await t.tableCounts();
+      expect((await enable('arn:aws:kms:eu-west-1:999999999999:key/other-tenant')).status).toBe(403);
+      kms.disabled.add('arn:aws:kms:eu-west-1:111122223333:key/gone');
+      expect((await enable('arn:aws:kms:eu-west-1:111122223333:key/gone')).status).toBe(400);
+      expect(await t.tableCounts()).toEqual(before);
+      expect((await t.pool.query('SELECT 1 FROM ekm_workspaces')).rowCount).toBe(0);
+      expect((await enable('arn:aws:kms:eu-west-1:111122223333:key/mine')).status).toBe(202);
+      expect((await t.pool.query('SELECT key_ref FROM ekm_workspaces')).rows).toEqual([
+        { key_ref: 'arn:aws:kms:eu-west-1:111122223333:key/mine' },
+      ]);
+    } finally {
+      await t.close();
+      for (const [name, value] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });

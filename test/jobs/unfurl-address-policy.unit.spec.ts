@@ -46,6 +46,29 @@ describe('unfurl address policy', () => {
     }
   });
 
+  it.each([
+    '169.254.169.254',
+    'fd00:ec2::254',
+    '169.254.170.2',
+    '169.254.169.253',
+    'fd00:ec2::253',
+    '168.63.129.16',
+    '100.100.100.200',
+    '192.0.0.192',
+    '169.254.0.23',
+  ])('denies the cloud metadata address %s by default and whatever is allowed', (ip) => {
+    expect(range(ip)).toBe('metadata');
+    expect(range(ip, { allowLoopback: true, allowPrivate: true, allowCidrs: ['0.0.0.0/0', '::/0'] })).toBe('metadata');
+  });
+
+  it('denies SIIT addresses (::ffff:0:a.b.c.d) as the IPv4 address they reach instead of throwing', () => {
+    expect(range('::ffff:0:7f00:1')).toBe('loopback');
+    expect(range('::ffff:0:127.0.0.1')).toBe('loopback');
+    expect(range('::ffff:0:a00:1')).toBe('private');
+    expect(range('::ffff:0:a9fe:a9fe')).toBe('metadata');
+    expect(range('::ffff:0:8.8.8.8')).toBe('allowed');
+  });
+
   it('judges IPv4 embedded in IPv6 (mapped, NAT64, 6to4) as the IPv4 address it reaches', () => {
     expect(range('::ffff:127.0.0.1')).toBe('loopback');
     expect(range('::ffff:10.1.2.3')).toBe('private');

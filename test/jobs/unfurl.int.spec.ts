@@ -353,6 +353,18 @@ describe('link unfurls', () => {
     expect(await changedEvents(only.channel)).toEqual([]);
   });
 
+  it("a link to a SIIT or platform address is skipped and the message's other link still unfurls", async () => {
+    const url = site.on('/survivor', html(ARTICLE));
+    dnsTable['siit.test'] = ['::ffff:0:a00:1']; // 10.0.0.1 written as ::ffff:0:a.b.c.d
+    dnsTable['azure.test'] = ['168.63.129.16'];
+    for (const bad of ['http://siit.test/', 'http://azure.test/machine?comp=goalstate']) {
+      await expect(safeFetch(bad, loopbackOptions)).rejects.toMatchObject({ reason: 'denied_address', retryable: false });
+    }
+    const { channel, seq } = await post(`http://siit.test/ and http://azure.test/machine and ${url}`);
+    const outcome = await unfurler().unfurlMessage(channel, seq);
+    expect(outcome).toMatchObject({ status: 'unfurled', attachments: [{ id: 1, original_url: url, title: 'Launch day' }] });
+  });
+
   it('appends nothing for a page without metadata, a deleted message, or one deleted during the fetch', async () => {
     const bare = site.on('/bare', html('<html><body>no head</body></html>'));
     const empty = site.on('/empty', html(''));

@@ -35,6 +35,7 @@ export class TestApp {
       ADMIN_TOKEN: OPERATOR_TOKEN,
       LOG_LEVEL: 'silent',
       RATE_LIMIT_PER_MINUTE: '1000000',
+      AUTH_FAILURES_PER_MINUTE: '1000000',
       PORT: '0',
       // BullMQ keys are namespaced per database, so test files never run each other's jobs.
       JOBS_PREFIX: db.name,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import type { BodySealer } from '../../crypto/body-cipher.js';
+import { type BodySealer, rethrowEkmRequired } from '../../crypto/body-cipher.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { inTransaction, type Queryable } from '../../db/database.js';
 import { SlackError } from '../../domain/slack-error.js';
@@ -52,7 +52,7 @@ export class ChatRepository {
           await db.query('UPDATE messages SET body_enc = $3 WHERE channel_id = $1 AND seq = $2', [cmd.channel, r.seq, bodyEnc]);
           return r;
         })
-      : await this.callPostMessage(this.pool, cmd, cmd.text, null, null);
+      : await this.callPostMessage(this.pool, cmd, cmd.text, null, null).catch(rethrowEkmRequired);
     if (r.error) throw new SlackError(r.error);
     const seq = Number(r.seq);
     if (!r.duplicate) this.events.noteCommitted(cmd.channel, seq);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BodyCipher } from '../../crypto/body-cipher.js';
+import { BodyCipher, type SealedBody } from '../../crypto/body-cipher.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { toSlackMessage } from '../../domain/message.js';
@@ -70,10 +70,18 @@ export class ChatService {
     const facts = await this.editFacts(caller, args.channel, ts);
     enforce(channelPolicy('edit', facts));
     // A body opens only for its own message: sealed for the message's seq and author, not the editor.
-    const body = await this.cipher.seal(caller.workspace, args.channel, args.text, {
-      seq: facts.message!.seq,
-      user: facts.message!.user_id,
-    });
+    const owner = { seq: facts.message!.seq, user: facts.message!.user_id };
+    const body = await this.cipher.seal(caller.workspace, args.channel, args.text, owner);
+    try {
+      return await this.applyEdit(caller, args, ts, body);
+    } catch (err) {
+      if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
+      // The database refused plaintext: the workspace turned EKM on after our cached view. Seal afresh, once.
+      return this.applyEdit(caller, args, ts, await this.cipher.seal(caller.workspace, args.channel, args.text, owner, true));
+    }
+  }
+
+  private applyEdit(caller: Caller, args: UpdateMessageArgs, ts: bigint, body: SealedBody) {
     return this.events.transaction(async (tx) => {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'edit');
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });

@@ -43,3 +43,17 @@ export class RevocationNotFound extends EkmError {
     super('no active revocation with this id');
   }
 }
+
+/** aws-kms key id outside the operator's allow list (AWS_KMS_KEY_ALLOW): 403. */
+export class EkmKeyNotAllowed extends EkmError {
+  constructor() {
+    super('this key id is not in the allow list of this server (AWS_KMS_KEY_ALLOW)');
+  }
+}
+
+/** The key could not wrap and unwrap a test key (missing, disabled, no grant): 400. */
+export class EkmKeyUnusable extends EkmError {
+  constructor() {
+    super('the key could not wrap and unwrap a test key: check that it exists, is enabled and granted to this server');
+  }
+}

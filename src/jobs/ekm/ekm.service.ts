@@ -6,7 +6,15 @@ import { KEY_PROVIDERS, type KeyProviders } from '../../crypto/key-provider.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { inTransaction } from '../../db/database.js';
 import { type JobKind, type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
-import { EkmAlreadyEnabled, EkmKeyIdRequired, EkmNotEnabled, EkmProviderNotConfigured, RevocationNotFound } from './ekm.errors.js';
+import {
+  EkmAlreadyEnabled,
+  EkmKeyIdRequired,
+  EkmKeyNotAllowed,
+  EkmKeyUnusable,
+  EkmNotEnabled,
+  EkmProviderNotConfigured,
+  RevocationNotFound,
+} from './ekm.errors.js';
 
 export const EKM_KINDS: readonly JobKind[] = ['ekm-encrypt', 'ekm-rewrap', 'ekm-announce'];
 
@@ -56,6 +64,7 @@ export class EkmService {
   async enable(workspace: string, provider: 'local' | 'aws-kms', keyId: string | undefined, actor: string) {
     if (!this.providers[provider]) throw new EkmProviderNotConfigured(provider);
     if (provider === 'aws-kms' && !keyId) throw new EkmKeyIdRequired();
+    await this.verifyKey(provider, workspace, provider === 'local' ? 'v1' : keyId!);
     const run = await inTransaction(this.pool, async (tx) => {
       if (!(await this.repo.enable(tx, workspace, provider, provider === 'local' ? 'v1' : keyId!))) throw new EkmAlreadyEnabled();
       await this.repo.audit(tx, workspace, 'enable', actor, { provider });
@@ -66,6 +75,10 @@ export class EkmService {
 
   /** A new KEK version; for AWS KMS optionally a new key. Data keys are re-wrapped by a run. */
   async rotate(workspace: string, keyId: string | undefined, actor: string) {
+    if (keyId) {
+      const current = await this.repo.settings(workspace);
+      if (current?.provider === 'aws-kms') await this.verifyKey('aws-kms', workspace, keyId);
+    }
     const run = await inTransaction(this.pool, async (tx) => {
       const current = await this.repo.settings(workspace);
       if (!current) throw new EkmNotEnabled();
@@ -108,6 +121,13 @@ export class EkmService {
 
   auditLog(workspace: string, afterId: string, limit: number) {
     return this.repo.auditLog(workspace, afterId, limit);
+  }
+
+  /** A key a workspace may not use, or one that cannot wrap a key, is refused before anything is written. */
+  private async verifyKey(provider: 'local' | 'aws-kms', workspace: string, keyRef: string): Promise<void> {
+    const verdict = await this.providers[provider]!.verify(workspace, keyRef);
+    if (verdict === 'not_allowed') throw new EkmKeyNotAllowed();
+    if (verdict === 'unusable') throw new EkmKeyUnusable();
   }
 
   private started(workspace: string, run: JobRun) {

@@ -12,8 +12,21 @@ export interface AddressPolicy {
 
 export type AddressVerdict = { allowed: true; address: string; family: 4 | 6 } | { allowed: false; range: string };
 
-// Cloud instance-metadata endpoints: a fetch there can leak credentials, so no setting allows them.
-const METADATA = ['169.254.169.254', 'fd00:ec2::254', '169.254.170.2', '100.100.100.200'].map((a) => ipaddr.parse(a).toString());
+// Cloud instance-metadata and platform endpoints: a fetch there can leak credentials, so no setting
+// allows them. Some sit in ranges denied anyway (link-local); listing them keeps them denied even
+// where an operator allows private ranges or CIDRs, and some are public unicast (Azure, Oracle).
+export const METADATA_ADDRESSES = [
+  '169.254.169.254', // AWS, GCP, Azure IMDS, DigitalOcean, OpenStack, Hetzner, Oracle (v1)
+  'fd00:ec2::254', // AWS IMDS over IPv6 (Nitro)
+  '169.254.170.2', // AWS ECS task metadata and credentials
+  '169.254.169.253', // AWS VPC DNS resolver
+  'fd00:ec2::253', // AWS VPC DNS resolver over IPv6
+  '168.63.129.16', // Azure platform endpoint (WireServer: agent config and certificates)
+  '100.100.100.200', // Alibaba Cloud metadata
+  '192.0.0.192', // Oracle Cloud metadata
+  '169.254.0.23', // Tencent Cloud metadata
+];
+const METADATA = METADATA_ADDRESSES.map((a) => ipaddr.parse(a).toString());
 
 const PRIVATE_RANGES = new Set(['private', 'uniqueLocal', 'carrierGradeNat', 'linkLocal']);
 
@@ -24,9 +37,15 @@ const PRIVATE_RANGES = new Set(['private', 'uniqueLocal', 'carrierGradeNat', 'li
  * is judged as the IPv4 address it reaches.
  */
 export function classifyAddress(raw: string, policy: AddressPolicy = {}): AddressVerdict {
-  if (!ipaddr.isValid(raw)) return { allowed: false, range: 'invalid' };
-  const parsed = ipaddr.parse(raw);
-  const ip = unwrapIPv4(parsed);
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(raw);
+    ip = unwrapIPv4(parsed);
+  } catch {
+    // A shape ipaddr.js parses but cannot convert is still an answer: deny it, never throw.
+    return { allowed: false, range: 'invalid' };
+  }
   const normalized = ip.toString();
   if (METADATA.includes(normalized)) return { allowed: false, range: 'metadata' };
   const range = ip.range();
@@ -44,8 +63,10 @@ function unwrapIPv4(ip: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
   if (ip.kind() === 'ipv4') return ip;
   const v6 = ip as ipaddr.IPv6;
   const range = v6.range();
-  if (range === 'ipv4Mapped' || range === 'rfc6145') return v6.toIPv4Address();
   const bytes = v6.toByteArray();
+  if (range === 'ipv4Mapped') return v6.toIPv4Address();
+  // ::ffff:0:a.b.c.d (SIIT): toIPv4Address() only knows ::ffff:a.b.c.d and throws on it.
+  if (range === 'rfc6145') return new ipaddr.IPv4(bytes.slice(12, 16));
   if (range === 'rfc6052') return new ipaddr.IPv4(bytes.slice(12, 16)); // NAT64 64:ff9b::/96
   if (range === '6to4') return new ipaddr.IPv4(bytes.slice(2, 6)); // 2002:AABB:CCDD::/48
   return v6;

@@ -26,6 +26,8 @@ export type RefusalReason =
   | 'bad_content_type'
   | 'connection_failed'
   | 'tls_failed'
+  /** Anything else that went wrong with one link (a bug, not the site): that link is skipped. */
+  | 'unexpected'
   | `http_${number}`;
 
 /** Why a URL was not fetched. Retryable ones (timeouts, 5xx, 429, connection errors) may succeed later. */

@@ -105,8 +105,10 @@ export class UnfurlService {
       const attachment = await buildAttachment(url, page, 0);
       if (!attachment) this.log.debug(`no preview metadata at ${origin(url)}`);
       return { url, attachment };
-    } catch (err) {
-      if (!(err instanceof UnfurlRefused)) throw err;
+    } catch (caught) {
+      // One link that fails in a way nobody foresaw is skipped, not the job: the other links keep their previews.
+      const err = caught instanceof UnfurlRefused ? caught : new UnfurlRefused('unexpected', false);
+      if (!(caught instanceof UnfurlRefused)) this.log.warn(`skipped a link of ${origin(url)}: ${(caught as Error).name}`);
       // Only the origin: paths and query strings can carry secrets (signed links, tokens).
       this.log.debug(`${err.retryable ? 'will retry' : 'skipped'} ${origin(url)}: ${err.reason}`);
       return { url, refusal: err };
