@@ -1,0 +1,57 @@
+import type { Browser } from 'playwright-core';
+import { TestApp, type TestUser } from '../support/test-app.js';
+import { connected, ensureWebBuilt, launchBrowser, newTab, signInLink } from './support.js';
+
+// Signing in as a person: a link works once; a session that ends sends its open tabs to sign-in.
+describe('web client: sign-in', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let ada: TestUser;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    t = await TestApp.start();
+    ada = await t.newUser(await t.newWorkspace('Acme'), 'member', 'ada');
+    await t.newChannel(ada, 'general');
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('exchanges a sign-in link once; the same link then shows the sign-in screen', async () => {
+    const link = await signInLink(t, ada);
+    const first = await browser.newContext();
+    const page = await first.newPage();
+    await page.goto(`${t.url}/signin${link}`);
+    await connected(page);
+    await page.getByRole('heading', { name: 'Acme' }).waitFor();
+    // The code is gone from the address bar, and the session cookie is out of the page's reach.
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await page.evaluate(() => document.cookie)).not.toContain('atomcast_session');
+
+    const second = await browser.newContext();
+    const again = await second.newPage();
+    await again.goto(`${t.url}/signin${link}`);
+    await again.getByTestId('signin').getByRole('alert').waitFor();
+    expect(await again.getByTestId('connection').count()).toBe(0);
+    await first.close();
+    await second.close();
+  });
+
+  it('sends an open tab to sign-in when its session is signed out elsewhere (revoked socket)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${t.url}/signin${await signInLink(t, ada)}`);
+    await connected(page);
+    const other = await newTab({ context, page, dialogs: [] }, `${t.url}/`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByTestId('signin').waitFor({ timeout: 5000 });
+    await other.getByTestId('signin').waitFor();
+    // The session is gone for the API too.
+    const res = await page.evaluate(async () => (await fetch('/auth/session')).status);
+    expect(res).toBe(401);
+    await context.close();
+  });
+});
