@@ -44,16 +44,32 @@ async function main(): Promise<void> {
   const dbUrl = await createBenchDatabase(SERVER);
   const run = await startRun(dbUrl);
   const app = await createApp(
-    loadConfig({ ...process.env, DATABASE_URL: dbUrl, ADMIN_TOKEN: OPERATOR, PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000000', JOBS_PREFIX: new URL(dbUrl).pathname.slice(1) }),
+    loadConfig({
+      ...process.env,
+      DATABASE_URL: dbUrl,
+      ADMIN_TOKEN: OPERATOR,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      JOBS_PREFIX: new URL(dbUrl).pathname.slice(1),
+    }),
   );
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   const admin = async (path: string, body: unknown = {}) => {
-    const res = await fetch(`${base}/admin/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${base}/admin/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return (await res.json()) as Record<string, any>;
   };
   const api = async (method: string, token: string, args: Record<string, unknown>) => {
-    const res = await fetch(`${base}/api/${method}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    const res = await fetch(`${base}/api/${method}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    });
     return (await res.json()) as Record<string, any>;
   };
   let browser: Browser | undefined;
@@ -75,11 +91,18 @@ async function main(): Promise<void> {
     let n = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        while (n < BIG) await api('chat.postMessage', ada.token, { channel: big, text: `old message ${++n} with *some* _mrkdwn_ and <https://example.org|a link>` });
+        while (n < BIG)
+          await api('chat.postMessage', ada.token, {
+            channel: big,
+            text: `old message ${++n} with *some* _mrkdwn_ and <https://example.org|a link>`,
+          });
       }),
     );
 
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
     const signIn = async () => {
       const link = (await admin(`/workspaces/${ws}/users/${grace.user.id}/sign-in-links`)).url as string;
       const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
@@ -139,11 +162,13 @@ async function main(): Promise<void> {
     }
     await Promise.all(sends);
     const sentIn = (Date.now() - start) / 1000;
-    await page.waitForFunction((t) => (window as unknown as { seen: string[] }).seen.length >= t, total, { timeout: 60_000 }).catch(() => undefined);
+    await page
+      .waitForFunction((t) => (window as unknown as { seen: string[] }).seen.length >= t, total, { timeout: 60_000 })
+      .catch(() => undefined);
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     // In order = in the server's order (conversations.history), whatever order the posts committed in.
     const stored: string[] = [];
-    for (let cursor = ''; ; ) {
+    for (let cursor = ''; ;) {
       const h = await api('conversations.history', ada.token, { channel: general, limit: 999, ...(cursor ? { cursor } : {}) });
       stored.push(...(h.messages as Array<{ text: string }>).map((m) => m.text).filter((t) => t.startsWith('burst ')));
       cursor = h.response_metadata.next_cursor;
@@ -156,7 +181,9 @@ async function main(): Promise<void> {
       figure('rendered in order (1 = yes)', inOrder ? 1 : 0, '', { op: '>=', value: 1 }),
       figure(`longest main-thread task during ${RATE} msgs/s`, await longest(page), 'ms', { op: '<=', value: 100 }),
     );
-    notes.push(`the ${total} posts took ${sentIn.toFixed(1)} s to send (paced HTTP posts); long tasks are reported by Chromium from 50 ms on, so 0 means none reached 50 ms`);
+    notes.push(
+      `the ${total} posts took ${sentIn.toFixed(1)} s to send (paced HTTP posts); long tasks are reported by Chromium from 50 ms on, so 0 means none reached 50 ms`,
+    );
 
     // 3. The big channel, scrolled from newest to oldest (older pages load as it goes).
     await page.locator(`[data-channel=${big}]`).click();
@@ -173,7 +200,10 @@ async function main(): Promise<void> {
     });
     const oldest = await page.locator('[data-testid=message] .mrkdwn').first().innerText();
     figures.push(
-      figure(`longest task scrolling ${BIG.toLocaleString('en')} messages to the oldest`, await longest(page), 'ms', { op: '<=', value: 100 }),
+      figure(`longest task scrolling ${BIG.toLocaleString('en')} messages to the oldest`, await longest(page), 'ms', {
+        op: '<=',
+        value: 100,
+      }),
       figure('scroll to the oldest message', (Date.now() - scrollStart) / 1000, 's'),
     );
     notes.push(`the scroll reached "${oldest.slice(0, 40)}" (the channel's first message), paging conversations.history 100 at a time`);
@@ -183,7 +213,10 @@ async function main(): Promise<void> {
     await dropBenchDatabase(dbUrl);
   }
   for (const line of machineLines(run.machine)) process.stdout.write(`${line}\n`);
-  for (const f of figures) process.stdout.write(`${f.name}: ${f.value === null ? 'not measured' : f.value.toFixed(1)} ${f.unit}${f.met === false ? '  (target missed)' : ''}\n`);
+  for (const f of figures)
+    process.stdout.write(
+      `${f.name}: ${f.value === null ? 'not measured' : f.value.toFixed(1)} ${f.unit}${f.met === false ? '  (target missed)' : ''}\n`,
+    );
   writeResults(run, { benchmark: 'web', quick, figures, ratios: [], notes });
 }
 

@@ -23,7 +23,9 @@ describe('web client: chat between two people', () => {
     ensureWebBuilt();
     site = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<html><head><meta property="og:title" content="Local page ${req.url}"><meta property="og:site_name" content="Docs"></head></html>`);
+      res.end(
+        `<html><head><meta property="og:title" content="Local page ${req.url}"><meta property="og:site_name" content="Docs"></head></html>`,
+      );
     });
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
@@ -33,7 +35,8 @@ describe('web client: chat between two people', () => {
     grace = await t.newUser(ws, 'member', 'grace');
     general = await t.newChannel(ada, 'general', false, [grace]);
     random = await t.newChannel(ada, 'random', false, [grace]);
-    for (let i = 1; i <= 30; i++) await t.api('chat.postMessage', i % 2 ? ada.token : grace.token, { channel: general, text: `Earlier message ${i}` });
+    for (let i = 1; i <= 30; i++)
+      await t.api('chat.postMessage', i % 2 ? ada.token : grace.token, { channel: general, text: `Earlier message ${i}` });
     browser = await launchBrowser();
     A = await signedIn(browser, t, ada);
     G = await signedIn(browser, t, grace);
@@ -140,7 +143,10 @@ describe('web client: chat between two people', () => {
     await openChannel(A.page, general);
     await openChannel(G.page, general);
     await send(A.page, 'Message #general', '<img src=x onerror=alert(1)> and <javascript:alert(2)|click me>');
-    await t.api('chat.postMessage', ada.token, { channel: general, text: 'raw <a href="javascript:alert(3)">x</a> <script>alert(4)</script> javascript:alert(5)' });
+    await t.api('chat.postMessage', ada.token, {
+      channel: general,
+      text: 'raw <a href="javascript:alert(3)">x</a> <script>alert(4)</script> javascript:alert(5)',
+    });
     for (const page of [A.page, G.page]) {
       await message(page, 'onerror=alert(1)').waitFor();
       await message(page, 'raw').waitFor();

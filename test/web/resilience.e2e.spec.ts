@@ -61,13 +61,17 @@ describe('web client: network drops and reloads', () => {
       await G.page.getByLabel('Message #general').fill(`grace offline ${i}`);
       await G.page.getByLabel('Message #general').press('Enter');
     }
-    expect(await G.page.getByTestId('pending').count()).toBe(5);
+    await waitFor(async () => (await G.page.getByTestId('pending').count()) === 5, 10_000, 'five messages pending');
 
     proxy.restore();
     await G.context.setOffline(false);
     await connected(G.page);
     await waitFor(async () => (await G.page.getByTestId('pending').count()) === 0, 20_000, 'the offline queue sent');
-    const expected = ['before the drop', ...Array.from({ length: 50 }, (_, i) => `ada ${i + 1}`), ...Array.from({ length: 5 }, (_, i) => `grace offline ${i + 1}`)];
+    const expected = [
+      'before the drop',
+      ...Array.from({ length: 50 }, (_, i) => `ada ${i + 1}`),
+      ...Array.from({ length: 5 }, (_, i) => `grace offline ${i + 1}`),
+    ];
     expect((await history()).slice(-56)).toEqual(expected);
     await waitFor(async () => (await tail(A.page, 56)).join('\n') === expected.join('\n'), 20_000, "Ada's page to show everything");
     await waitFor(async () => (await tail(G.page, 56)).join('\n') === expected.join('\n'), 20_000, "Grace's page to show everything");

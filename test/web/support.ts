@@ -39,7 +39,12 @@ export interface Person {
 }
 
 /** A person in their own browser context, signed in through a link, the client connected. */
-export async function signedIn(browser: Browser, t: TestApp, user: TestUser, opts: { base?: string; width?: number } = {}): Promise<Person> {
+export async function signedIn(
+  browser: Browser,
+  t: TestApp,
+  user: TestUser,
+  opts: { base?: string; width?: number } = {},
+): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 800 } });
   const page = await context.newPage();
   const dialogs: string[] = [];

@@ -128,7 +128,11 @@ export class Chat {
     this.socket.on('connect', () => {
       this.connection = 'catching up';
       this.changed();
-      if (this.current) this.emit('view', { channel: this.current });
+      if (this.current) {
+        this.emit('view', { channel: this.current }).catch(() => undefined);
+        // A first page that failed while offline is fetched now.
+        if (this.messagesOf(this.current).olderCursor === null) this.loadOlder(this.current).catch(() => undefined);
+      }
       this.presenceWanted = '';
       this.watchPresence(this.presenceUsers);
       this.loadCounts().catch(() => undefined);
@@ -299,7 +303,10 @@ export class Chat {
     this.emit('view', { channel }).catch(() => undefined);
     if (channel) {
       const msgs = this.messagesOf(channel);
-      if (msgs.olderCursor === null) this.loadOlder(channel).then(() => this.markSoon(channel));
+      if (msgs.olderCursor === null)
+        this.loadOlder(channel)
+          .then(() => this.markSoon(channel))
+          .catch(() => undefined);
       else this.markSoon(channel);
     }
     this.changed();

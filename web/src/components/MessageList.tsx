@@ -70,7 +70,7 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
     if (el.scrollTop < 400 && msgs.olderCursor && !msgs.loading) {
       anchor.current = { first: rows[0]?.key ?? '', total: v.getTotalSize(), top: el.scrollTop };
-      chat.loadOlder(channel);
+      chat.loadOlder(channel).catch(() => undefined);
     }
     if (atBottom.current) chat.markSoon(channel);
   };
