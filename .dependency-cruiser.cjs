@@ -13,9 +13,10 @@
  *   workspaces    workspaces, users, tokens
  *   projections   read models and the projector (no Slack methods: those are api/)
  *   jobs          queues, dispatcher, job runners
- *   api admin realtime replay health
- *                 the surfaces: HTTP and sockets. Side by side, they do not import each other,
- *                 except the edges in SURFACE_EDGES below
+ *   api admin realtime replay health auth web
+ *                 the surfaces: HTTP and sockets (auth: sign-in for people; web: the static
+ *                 client). Side by side, they do not import each other, except the edges in
+ *                 SURFACE_EDGES below
  *   app           src/*.ts: the Nest root module, createApp/createWorker, main
  *   cli           command-line entry points (may boot the app's module graph)
  *
@@ -32,7 +33,7 @@ const LAYERS = [
   ['workspaces'],
   ['projections'],
   ['jobs'],
-  ['api', 'admin', 'realtime', 'replay', 'health'],
+  ['api', 'admin', 'realtime', 'replay', 'health', 'auth', 'web'],
   ['app'],
   ['cli'],
 ];

@@ -273,12 +273,24 @@ CREATE TABLE public.retention_policies (
     CONSTRAINT retention_policies_keep_days_check CHECK (((keep_days IS NULL) OR ((keep_days >= 1) AND (keep_days <= 36500))))
 );
 
+CREATE TABLE public.signin_codes (
+    code_hash bytea NOT NULL,
+    user_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone
+);
+
 CREATE TABLE public.tokens (
     id text NOT NULL,
     user_id text NOT NULL,
     secret_hash bytea NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    revoked_at timestamp with time zone
+    revoked_at timestamp with time zone,
+    kind text DEFAULT 'api'::text NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT tokens_kind_check CHECK ((kind = ANY (ARRAY['api'::text, 'session'::text]))),
+    CONSTRAINT tokens_session_expires CHECK (((kind = 'api'::text) OR (expires_at IS NOT NULL)))
 );
 
 CREATE TABLE public.unread_messages (
@@ -354,6 +366,9 @@ ALTER TABLE ONLY public.messages
 ALTER TABLE ONLY public.retention_policies
     ADD CONSTRAINT retention_policies_scope UNIQUE NULLS NOT DISTINCT (workspace_id, channel_id);
 
+ALTER TABLE ONLY public.signin_codes
+    ADD CONSTRAINT signin_codes_pkey PRIMARY KEY (code_hash);
+
 ALTER TABLE ONLY public.tokens
     ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);
 
@@ -386,6 +401,8 @@ CREATE INDEX job_runs_undispatched ON public.job_runs USING btree (created_at) W
 CREATE INDEX job_runs_workspace ON public.job_runs USING btree (workspace_id, created_at DESC);
 
 CREATE INDEX messages_thread ON public.messages USING btree (channel_id, thread_ts, ts) WHERE (thread_ts IS NOT NULL);
+
+CREATE INDEX signin_codes_open ON public.signin_codes USING btree (user_id) WHERE (used_at IS NULL);
 
 CREATE INDEX tokens_user ON public.tokens USING btree (user_id);
 
@@ -429,6 +446,9 @@ ALTER TABLE ONLY public.job_runs
 
 ALTER TABLE ONLY public.retention_policies
     ADD CONSTRAINT retention_policies_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.signin_codes
+    ADD CONSTRAINT signin_codes_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 
 ALTER TABLE ONLY public.tokens
     ADD CONSTRAINT tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { ApiModule } from './api/api.module.js';
 import { type Config } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -36,7 +37,7 @@ export class AppModule {
         JobsModule,
         ProjectionsModule,
         // The `api` role serves HTTP and sockets; a worker-only process (`npm run worker`) skips them.
-        ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule, HealthModule] : []),
+        ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule, HealthModule, AuthModule] : []),
       ],
     };
   }

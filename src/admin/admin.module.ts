@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApiModule } from '../api/api.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
+import { AccessController } from './access.controller.js';
 import { AdminController } from './admin.controller.js';
 import { AdminGuard } from './admin.guard.js';
 import { EkmController } from './ekm.controller.js';
@@ -10,7 +11,7 @@ import { RetentionController } from './retention.controller.js';
 /** Operator and workspace-admin REST; channel lookups through the api's repository, runs through jobs. */
 @Module({
   imports: [WorkspacesModule, ApiModule, JobsModule],
-  controllers: [AdminController, RetentionController, EkmController],
+  controllers: [AdminController, RetentionController, EkmController, AccessController],
   providers: [AdminGuard],
 })
 export class AdminModule {}

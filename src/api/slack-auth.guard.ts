@@ -1,7 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { SlackError } from '../domain/slack-error.js';
-import { WorkspacesService } from '../workspaces/workspaces.service.js';
+import { CSRF_HEADER, csrfMatches, sessionFromCookie } from '../workspaces/web-sessions.js';
+import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 
 /** The token of a request: `Authorization: Bearer`, else a `token` argument (query, form or JSON). */
 export function requestToken(req: FastifyRequest): string | undefined {
@@ -20,8 +21,15 @@ export class SlackAuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: unknown }>();
     const token = requestToken(req);
-    if (!token) throw new SlackError('not_authed');
-    const caller = await this.workspaces.authenticate(token);
+    let caller: Caller | undefined;
+    if (token) caller = await this.workspaces.authenticate(token);
+    else {
+      // The web client: its session cookie, and the CSRF header only our own page can compute.
+      const session = sessionFromCookie(req.headers.cookie);
+      if (!session) throw new SlackError('not_authed');
+      if (!csrfMatches(session, req.headers[CSRF_HEADER])) throw new SlackError('invalid_auth');
+      caller = await this.workspaces.authenticate(session, 'session');
+    }
     if (!caller) throw new SlackError('invalid_auth');
     req.caller = caller;
     return true;

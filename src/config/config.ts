@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 // The one place that reads process.env. Everything else receives a validated Config.
@@ -78,9 +79,23 @@ const schema = z.object({
   /** EKM AWS KMS provider: region, and an endpoint override (tests point it at a fake). */
   AWS_KMS_REGION: z.string().min(1).optional(),
   AWS_KMS_ENDPOINT: z.string().url().optional(),
+  /** Where people reach this server (sign-in links, the socket's Origin check, Secure cookies on https). Default http://localhost:<PORT>. */
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s):// URL')
+    .optional(),
+  /** How long a sign-in link works (it works once). */
+  SIGNIN_LINK_TTL_MS: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  /** How long a web session lasts after sign-in. */
+  SESSION_TTL_MS: int(1000, 365 * 24 * 3600 * 1000).default(30 * 24 * 3600 * 1000),
+  /** The built web client served at `/` (API only when the folder is missing). */
+  WEB_DIST_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../web/dist', import.meta.url))),
 });
 
-export type Config = z.infer<typeof schema>;
+export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
 
 export class ConfigError extends Error {}
 
@@ -92,7 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const reasons = result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
     throw new ConfigError(`invalid configuration: ${reasons.join('; ')}`);
   }
-  return result.data;
+  return { ...result.data, PUBLIC_URL: (result.data.PUBLIC_URL ?? `http://localhost:${result.data.PORT}`).replace(/\/+$/, '') };
 }
 
 export const CONFIG = Symbol('CONFIG');

@@ -13,7 +13,9 @@ export type EphemeralSignal =
   | { kind: 'presence'; node: string; user: string; presence: 'active' | 'away' }
   | { kind: 'presence-beat'; node: string; users: string[] }
   /** A read marker moved (REST or socket mark): the user's sockets on every node get fresh counts. */
-  | { kind: 'counts'; node: string; user: string; channel: string };
+  | { kind: 'counts'; node: string; user: string; channel: string }
+  /** Credentials of `user` were revoked: every node forgets them and disconnects their sockets. */
+  | { kind: 'revoked'; node: string; user: string; tokens: string[]; reason: string };
 
 /**
  * Typing, presence and counts signals between nodes: one NOTIFY channel, heard on the relay's LISTEN
@@ -70,6 +72,16 @@ function parseSignal(payload: string): EphemeralSignal | undefined {
     case 'presence-beat':
       return Array.isArray(msg.users)
         ? { kind: 'presence-beat', node, users: msg.users.filter((u): u is string => typeof u === 'string') }
+        : undefined;
+    case 'revoked':
+      return typeof msg.user === 'string' && typeof msg.reason === 'string' && Array.isArray(msg.tokens)
+        ? {
+            kind: 'revoked',
+            node,
+            user: msg.user,
+            reason: msg.reason,
+            tokens: msg.tokens.filter((t): t is string => typeof t === 'string'),
+          }
         : undefined;
     default:
       return undefined;

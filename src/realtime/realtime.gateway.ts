@@ -11,6 +11,8 @@ import { enforce, signalPolicy } from '../domain/channel-policy.js';
 import { SlackError } from '../domain/slack-error.js';
 import { SharedBudget } from '../rate-limit/shared-budget.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
+import type { CredentialKind } from '../workspaces/tokens.js';
+import { sessionFromCookie } from '../workspaces/web-sessions.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus, type EphemeralSignal } from './ephemeral-bus.js';
@@ -19,6 +21,9 @@ import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Session } from './session.js';
 import { Typing } from './typing.js';
+
+/** Token ids per `revoked` signal: a NOTIFY payload must stay under 8,000 bytes. */
+const REVOKED_PER_SIGNAL = 300;
 
 /** Commands that show a person at the keyboard (a reconnect's `sync` does not). */
 const USER_ACTIONS = new Set(['post', 'typing', 'view', 'mark']);
@@ -41,6 +46,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private readonly logger = new Logger(RealtimeGateway.name);
   /** Socket commands have their own per-token budget (shared by the nodes), the size of the REST one. */
   private readonly budget: SharedBudget;
+  /** Browsers send it on every WebSocket handshake; a cookie handshake from any other origin is refused. */
+  private readonly publicOrigin: string;
 
   constructor(
     private readonly workspaces: WorkspacesService,
@@ -54,9 +61,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly unread: UnreadCountsRepository,
     @Inject(CONFIG) config: Config,
   ) {
+    this.publicOrigin = new URL(config.PUBLIC_URL).origin;
     this.budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:socket`, config.RATE_LIMIT_PER_MINUTE);
     // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
     conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
+    // A revocation made on this node reaches every node (this one included) through the bus.
+    workspaces.onRevoked(async ({ user, tokens, reason }) => {
+      for (let i = 0; i < tokens.length; i += REVOKED_PER_SIGNAL)
+        await bus.publish({ kind: 'revoked', node: bus.nodeId, user, tokens: tokens.slice(i, i + REVOKED_PER_SIGNAL), reason });
+    });
   }
 
   onApplicationShutdown(): void {
@@ -66,11 +79,22 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   afterInit(server: Server): void {
     this.delivery.bind(server);
     this.bus.subscribe((signal) => this.ephemeral(signal));
-    // A missing or bad token is refused in the handshake: the client gets connect_error, no socket.
+    // A missing or bad credential is refused in the handshake: the client gets connect_error, no socket.
+    // `auth.token` is an API token; without it, the web session cookie, from our own origin only
+    // (a cookie rides along on any site's request, the Origin header tells them apart).
     server.use((socket, next) => {
       const auth: unknown = socket.handshake.auth;
       const token = isObject(auth) ? auth.token : undefined;
-      if (typeof token !== 'string' || !token) return next(new Error('not_authed'));
+      let credential: { value: string; kind: CredentialKind };
+      if (token !== undefined) {
+        if (typeof token !== 'string' || !token) return next(new Error('not_authed'));
+        credential = { value: token, kind: 'api' };
+      } else {
+        const session = sessionFromCookie(socket.handshake.headers.cookie);
+        if (!session) return next(new Error('not_authed'));
+        if (socket.handshake.headers.origin !== this.publicOrigin) return next(new Error('invalid_origin'));
+        credential = { value: session, kind: 'session' };
+      }
       let cursors: Record<string, number> | undefined;
       if (isObject(auth) && auth.cursors !== undefined) {
         cursors = parseCursors(auth.cursors);
@@ -78,7 +102,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       }
       // `sync: true`: the client sends `sync` first; nothing is delivered before it.
       const hold = isObject(auth) && auth.sync === true;
-      this.workspaces.authenticate(token).then(
+      this.workspaces.authenticate(credential.value, credential.kind).then(
         (caller) => {
           if (!caller) return next(new Error('invalid_auth'));
           Object.assign(socket.data as SocketData, { caller, cursors, hold });
@@ -95,8 +119,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       socket.disconnect(true);
       return;
     }
+    // Revoked while the handshake was being authenticated: the bus signal found no socket to drop.
+    if (this.workspaces.wasRevoked(data.caller.tokenId)) return this.expel(socket, 'token_revoked');
     const session = new Session(socket, data.caller);
     data.session = session;
+    this.expireWith(socket, data.caller);
     // One listener per socket instead of Nest's @SubscribeMessage binding, which builds an rxjs
     // pipeline per handler per socket: measured, that was a third of the memory of an idle connection.
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
@@ -208,6 +235,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private async command(socket: Socket, ordered: boolean, work: (session: Session) => Promise<Record<string, unknown>>): Promise<Ack> {
     const session = (socket.data as SocketData).session;
     if (!session) return { ok: false, error: 'not_authed' };
+    // Never on a revoked credential, even before the bus signal has disconnected the socket.
+    const revoked = await this.workspaces.revokedReason(session.caller).catch(() => 'error' as const);
+    if (revoked === 'error') return { ok: false, error: 'internal_error' };
+    if (revoked) {
+      this.expel(socket, revoked);
+      return { ok: false, error: 'invalid_auth' };
+    }
     const retryAfter = await this.budget.consume(session.caller.tokenId).catch(() => -1);
     if (retryAfter === -1) return { ok: false, error: 'internal_error' };
     if (retryAfter !== undefined) return { ok: false, error: 'ratelimited', retry_after: retryAfter };
@@ -231,10 +265,37 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     for (const session of sessions) session.socket.emit('counts', payload);
   }
 
-  /** Counts, typing and presence from any node, this one's own included (typing and presence were applied when sent). */
+  /** `revoked {reason}`, then the socket is closed (the client does not reconnect by itself after that). */
+  private expel(socket: Socket, reason: string): void {
+    if (socket.disconnected) return;
+    socket.emit('revoked', { reason });
+    socket.disconnect(true);
+  }
+
+  /** A web session's socket closes when the session expires (timers reach ~24 days; commands check anyway). */
+  private expireWith(socket: Socket, caller: Caller): void {
+    if (!caller.expiresAt) return;
+    const ms = caller.expiresAt.getTime() - Date.now();
+    if (ms > 2 ** 31 - 1) return;
+    const timer = setTimeout(() => this.expel(socket, 'session_expired'), Math.max(ms, 0));
+    socket.once('disconnect', () => clearTimeout(timer));
+  }
+
+  /** This node's sockets of revoked credentials get `revoked` and are disconnected; the token cache forgets them. */
+  private revoked(user: string, tokens: string[], reason: string): void {
+    this.workspaces.forget(tokens);
+    const ids = new Set(tokens);
+    for (const session of [...this.delivery.sessionsOf(user)]) if (ids.has(session.caller.tokenId)) this.expel(session.socket, reason);
+  }
+
+  /** Counts, revocations, typing and presence from any node, this one's own included (typing and presence were applied when sent). */
   private ephemeral(signal: EphemeralSignal): void {
     if (signal.kind === 'counts') {
       void this.pushCounts(signal.user, signal.channel);
+      return;
+    }
+    if (signal.kind === 'revoked') {
+      this.revoked(signal.user, signal.tokens, signal.reason);
       return;
     }
     if (signal.node === this.bus.nodeId) return;

@@ -1,8 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newTokenId } from '../domain/ids.js';
 
-// A user token is "xoxp-<id>-<secret>". The id finds the row; only sha256(secret) is stored, and it
-// is compared in constant time, so neither the database nor a timing probe reveals a usable token.
+// A user token is "xoxp-<id>-<secret>", a web session "xoxc-<id>-<secret>" (it lives only in an
+// HttpOnly cookie). The id finds the row; only sha256(secret) is stored, and it is compared in
+// constant time, so neither the database nor a timing probe reveals a usable credential.
+
+/** What a credential is: an API token (Bearer, never expires) or a web session (cookie, expires). */
+export type CredentialKind = 'api' | 'session';
+
+const PREFIX: Record<CredentialKind, string> = { api: 'xoxp', session: 'xoxc' };
 
 export interface IssuedToken {
   id: string;
@@ -10,15 +16,15 @@ export interface IssuedToken {
   secretHash: Buffer;
 }
 
-export function issueToken(): IssuedToken {
+export function issueToken(kind: CredentialKind = 'api'): IssuedToken {
   const id = newTokenId();
   const secret = randomBytes(24).toString('base64url');
-  return { id, token: `xoxp-${id}-${secret}`, secretHash: hashSecret(secret) };
+  return { id, token: `${PREFIX[kind]}-${id}-${secret}`, secretHash: hashSecret(secret) };
 }
 
-export function parseToken(token: string): { id: string; secret: string } | undefined {
-  const m = /^xoxp-([0-9a-z]{12})-([A-Za-z0-9_-]{32})$/.exec(token);
-  return m ? { id: m[1], secret: m[2] } : undefined;
+export function parseToken(token: string): { kind: CredentialKind; id: string; secret: string } | undefined {
+  const m = /^(xoxp|xoxc)-([0-9a-z]{12})-([A-Za-z0-9_-]{32})$/.exec(token);
+  return m ? { kind: m[1] === 'xoxp' ? 'api' : 'session', id: m[2], secret: m[3] } : undefined;
 }
 
 export function hashSecret(secret: string): Buffer {

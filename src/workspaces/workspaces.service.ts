@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { CONFIG, type Config } from '../config/config.js';
 import { newUserId, newWorkspaceId } from '../domain/ids.js';
-import { issueToken, parseToken, secretMatches } from './tokens.js';
-import { type Role, type UserRow, WorkspacesRepository } from './workspaces.repository.js';
+import { type CredentialKind, issueToken, parseToken, secretMatches } from './tokens.js';
+import { hashSigninCode, newSigninCode } from './web-sessions.js';
+import { type Role, type TokenRow, type UserRow, WorkspacesRepository } from './workspaces.repository.js';
 
 const TOKEN_CACHE_MS = 5000;
 
@@ -10,13 +12,36 @@ export interface Caller {
   user: UserRow;
   workspace: string;
   tokenId: string;
+  /** An API token or a web session (which expires). */
+  kind: CredentialKind;
+  expiresAt: Date | null;
+}
+
+/** Why a credential stopped working: the `reason` of the socket's `revoked` event. */
+export type RevokeReason = 'token_revoked' | 'signed_out' | 'user_deactivated' | 'session_expired';
+
+/** Credentials of `user` that were just revoked: every node forgets them and drops their sockets. */
+export interface Revocation {
+  user: string;
+  tokens: string[];
+  reason: RevokeReason;
 }
 
 @Injectable()
 export class WorkspacesService {
-  private readonly tokenCache = new LRUCache<string, UserRow & { secret_hash: Buffer }>({ max: 100_000, ttl: TOKEN_CACHE_MS });
+  private readonly tokenCache = new LRUCache<string, TokenRow>({ max: 100_000, ttl: TOKEN_CACHE_MS });
+  /**
+   * Token ids revoked recently, heard from this node or the bus. A database read that started before
+   * the revocation must not put the row back into the cache; after twice the cache's lifetime the
+   * database alone answers (the row is revoked there).
+   */
+  private readonly revoked = new LRUCache<string, true>({ max: 100_000, ttl: 2 * TOKEN_CACHE_MS });
+  private readonly revocationListeners: ((revocation: Revocation) => Promise<void>)[] = [];
 
-  constructor(private readonly repo: WorkspacesRepository) {}
+  constructor(
+    private readonly repo: WorkspacesRepository,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
 
   createWorkspace(name: string) {
     return this.repo.insertWorkspace(newWorkspaceId(), name);
@@ -44,26 +69,114 @@ export class WorkspacesService {
     return this.repo.listUsers(workspace, afterId, limit);
   }
 
-  /** The caller a bearer token belongs to, or undefined for any unknown, revoked or malformed token. */
-  async authenticate(token: string): Promise<Caller | undefined> {
+  /**
+   * The caller a credential belongs to, or undefined for any unknown, revoked, expired or malformed
+   * one. `kind` is how it was presented: API tokens as Bearer, web sessions only through the cookie.
+   */
+  async authenticate(token: string, kind: CredentialKind = 'api'): Promise<Caller | undefined> {
     const parsed = parseToken(token);
-    if (!parsed) return undefined;
+    if (!parsed || parsed.kind !== kind) return undefined;
     const row = await this.tokenRow(parsed.id);
-    if (!row || !secretMatches(parsed.secret, row.secret_hash)) return undefined;
-    const { secret_hash: _, ...user } = row;
-    return { user, workspace: user.workspace_id, tokenId: parsed.id };
+    if (!row || row.kind !== kind || !secretMatches(parsed.secret, row.secret_hash) || expired(row)) return undefined;
+    const { secret_hash: _, kind: __, expires_at, ...user } = row;
+    return { user, workspace: user.workspace_id, tokenId: parsed.id, kind, expiresAt: expires_at };
+  }
+
+  /**
+   * Why a caller authenticated earlier (a socket's handshake) may no longer act, or undefined while
+   * it still may. Cheap enough for every socket command: the revoked set, then the token cache
+   * (emptied of revoked tokens on every node through the bus), the database on a miss.
+   */
+  async revokedReason(caller: Caller): Promise<RevokeReason | undefined> {
+    if (this.revoked.has(caller.tokenId)) return 'token_revoked';
+    if (caller.expiresAt && caller.expiresAt.getTime() <= Date.now()) return 'session_expired';
+    const row = await this.tokenRow(caller.tokenId);
+    if (!row || row.id !== caller.user.id) return 'token_revoked';
+    return expired(row) ? 'session_expired' : undefined;
+  }
+
+  /** True when this node has heard that the token was revoked (checked again where a socket opens). */
+  wasRevoked(tokenId: string): boolean {
+    return this.revoked.has(tokenId);
+  }
+
+  /** Drops revoked credentials from this node's cache; called for every revocation heard on the bus. */
+  forget(tokens: string[]): void {
+    for (const id of tokens) {
+      this.revoked.set(id, true);
+      this.tokenCache.delete(id);
+    }
+  }
+
+  /**
+   * Hears every revocation made on this node; realtime relays it on the bus to every node's sockets
+   * and caches, and the admin request answers once it has been sent.
+   */
+  onRevoked(listener: (revocation: Revocation) => Promise<void>): void {
+    this.revocationListeners.push(listener);
+  }
+
+  /** An additional API token for the user (shown only here); undefined for an unknown or deactivated user. */
+  async issueApiToken(workspace: string, user: string) {
+    const token = issueToken('api');
+    const row = await this.repo.insertToken(workspace, user, { ...token, kind: 'api' });
+    return row && { ...row, token: token.token };
+  }
+
+  listCredentials(user: string) {
+    return this.repo.listCredentials(user);
+  }
+
+  /** Revokes one token or session of the user; undefined when the user holds no such credential. */
+  async revokeCredential(user: string, id: string, reason: RevokeReason = 'token_revoked') {
+    const row = await this.repo.revokeCredential(user, id);
+    if (row) await this.revokedNow({ user, tokens: [row.id], reason });
+    return row;
+  }
+
+  /** Deactivates the user: `deleted` in users.info, every credential and unused sign-in link revoked. */
+  async deactivateUser(workspace: string, user: string) {
+    const result = await this.repo.deactivateUser(workspace, user);
+    if (result) await this.revokedNow({ user, tokens: result.revoked, reason: 'user_deactivated' });
+    return result;
+  }
+
+  reactivateUser(workspace: string, user: string) {
+    return this.repo.reactivateUser(workspace, user);
+  }
+
+  /** A single-use sign-in code for the user, valid SIGNIN_LINK_TTL_MS; undefined for an unknown or deactivated user. */
+  async createSigninCode(workspace: string, user: string): Promise<{ code: string; expiresAt: Date } | undefined> {
+    const { code, hash } = newSigninCode();
+    const expiresAt = await this.repo.insertSigninCode(workspace, user, hash, this.config.SIGNIN_LINK_TTL_MS);
+    return expiresAt && { code, expiresAt };
+  }
+
+  /** Spends a sign-in code for a new web session (its credential is the cookie value); undefined for a bad code. */
+  async signIn(code: string) {
+    const session = issueToken('session');
+    const redeemed = await this.repo.redeemSigninCode(hashSigninCode(code), { ...session, ttlMs: this.config.SESSION_TTL_MS });
+    return redeemed && { ...redeemed, session: session.token };
+  }
+
+  private async revokedNow(revocation: Revocation): Promise<void> {
+    this.forget(revocation.tokens);
+    await Promise.all(this.revocationListeners.map((listener) => listener(revocation)));
   }
 
   /**
    * Token rows are kept in memory for a few seconds: every API call authenticates, and this is the
-   * hot path's second query. The secret is still checked on every call; a revoked token or a
-   * deleted user stops working within TOKEN_CACHE_MS.
+   * hot path's second query. The secret is still checked on every call; a revoked token leaves every
+   * node's cache at once through the bus (forget), and the cache never outlives TOKEN_CACHE_MS.
    */
   private async tokenRow(id: string) {
+    if (this.revoked.has(id)) return undefined;
     const hit = this.tokenCache.get(id);
     if (hit) return hit;
     const row = await this.repo.findByToken(id);
-    if (row) this.tokenCache.set(id, row);
-    return row;
+    if (row && !this.revoked.has(id)) this.tokenCache.set(id, row);
+    return this.revoked.has(id) ? undefined : row;
   }
 }
+
+const expired = (row: TokenRow) => row.expires_at !== null && row.expires_at.getTime() <= Date.now();
