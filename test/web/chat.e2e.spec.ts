@@ -3,12 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { TestApp, type TestUser } from '../support/test-app.js';
-import { ensureWebBuilt, launchBrowser, newTab, openChannel, SCREENSHOTS, shownTexts, signedIn, type Person } from './support.js';
+import type { TestApp, TestUser } from '../support/test-app.js';
+import { type CuttableProxy, launchBrowser, newTab, openChannel, SCREENSHOTS, shownTexts, signedIn, startWebApp, type Person } from './support.js';
 
 // Two people in two browser contexts against the real server: what one does, the other sees live.
 describe('web client: chat between two people', () => {
   let t: TestApp;
+  let base: string;
+  let proxy: CuttableProxy;
   let browser: Browser;
   let site: Server;
   let siteUrl: string;
@@ -20,7 +22,6 @@ describe('web client: chat between two people', () => {
   let G: Person;
 
   beforeAll(async () => {
-    ensureWebBuilt();
     site = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
@@ -29,7 +30,7 @@ describe('web client: chat between two people', () => {
     });
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    t = await TestApp.start({ UNFURL_ALLOW_LOOPBACK: 'true', JOBS_DISPATCH_INTERVAL_MS: '50', PRESENCE_AWAY_DELAY_MS: '100' });
+    ({ t, base, proxy } = await startWebApp({ UNFURL_ALLOW_LOOPBACK: 'true', JOBS_DISPATCH_INTERVAL_MS: '50', PRESENCE_AWAY_DELAY_MS: '100' }));
     const ws = await t.newWorkspace('Acme');
     ada = await t.newUser(ws, 'member', 'ada');
     grace = await t.newUser(ws, 'member', 'grace');
@@ -38,12 +39,13 @@ describe('web client: chat between two people', () => {
     for (let i = 1; i <= 30; i++)
       await t.api('chat.postMessage', i % 2 ? ada.token : grace.token, { channel: general, text: `Earlier message ${i}` });
     browser = await launchBrowser();
-    A = await signedIn(browser, t, ada);
-    G = await signedIn(browser, t, grace);
+    A = await signedIn(browser, t, base, ada);
+    G = await signedIn(browser, t, base, grace);
   });
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await proxy?.close();
     await new Promise((r) => site.close(r));
   });
 
@@ -57,7 +59,7 @@ describe('web client: chat between two people', () => {
   it('shows a post live to the other person; the unread badge rises elsewhere and clears on both of their tabs', async () => {
     await openChannel(A.page, general);
     await openChannel(G.page, random);
-    const g2 = await newTab(G, `${t.url}/c/${random}`);
+    const g2 = await newTab(G, `${base}/c/${random}`);
 
     await send(A.page, 'Message #general', 'Hello *Grace*');
     await message(A.page, 'Hello Grace').waitFor();
@@ -79,15 +81,17 @@ describe('web client: chat between two people', () => {
   });
 
   it('shows typing to the viewer only, and presence of people on screen turning away when they leave', async () => {
-    await openChannel(A.page, general);
-    await openChannel(G.page, general);
-    const elsewhere = await newTab(G, `${t.url}/c/${random}`);
-    await A.page.getByLabel('Message #general', { exact: true }).pressSequentially('typing now');
+    // In #random (the first test typed in #general, and typing is throttled per user and channel).
+    await openChannel(A.page, random);
+    await openChannel(G.page, random);
+    const elsewhere = await newTab(G, `${base}/c/${general}`);
+    await A.page.getByLabel('Message #random', { exact: true }).pressSequentially('typing now');
     await G.page.getByTestId('typing').filter({ hasText: 'ada is typing…' }).waitFor();
     expect(await A.page.getByTestId('typing').innerText()).toBe('');
     expect(await elsewhere.getByTestId('typing').innerText()).toBe('');
     await elsewhere.close();
-    await A.page.getByLabel('Message #general', { exact: true }).press('Enter');
+    await A.page.getByLabel('Message #random', { exact: true }).press('Enter');
+    await openChannel(A.page, general);
 
     // Grace has messages on Ada's screen: her dot is active, and turns away once she is gone.
     const graceDot = message(A.page, 'Earlier message 30').locator('[data-presence]');
@@ -96,7 +100,7 @@ describe('web client: chat between two people', () => {
     expect(await graceDot.getAttribute('data-presence')).toBe('active');
     await G.context.close();
     await message(A.page, 'Earlier message 30').locator('[data-presence=away]').waitFor();
-    G = await signedIn(browser, t, grace);
+    G = await signedIn(browser, t, base, grace);
   });
 
   it('shows a thread reply, an edit, a delete and an unfurl card live to the other person', async () => {
@@ -183,18 +187,19 @@ describe('web client: chat between two people', () => {
     await check(A.page, 'desktop-browser');
     await A.page.getByRole('button', { name: 'Close', exact: true }).click();
 
-    const phone = await signedIn(browser, t, grace, { width: 390 });
+    const phone = await signedIn(browser, t, base, grace, { width: 390 });
     await phone.page.setViewportSize({ width: 390, height: 760 });
     await check(phone.page, 'phone-channels');
     await openChannel(phone.page, general);
     await check(phone.page, 'phone-channel');
     await phone.context.close();
 
-    const signin = await browser.newPage();
-    await signin.goto(`${t.url}/signin`);
+    const fresh = await browser.newContext();
+    const signin = await fresh.newPage();
+    await signin.goto(`${base}/signin`);
     await signin.getByTestId('signin').waitFor();
     await check(signin, 'signin');
-    await signin.close();
+    await fresh.close();
   });
 
   it('finds, joins and creates channels from the channel browser', async () => {

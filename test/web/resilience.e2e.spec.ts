@@ -1,19 +1,20 @@
 import type { Browser, Page } from 'playwright-core';
-import { TestApp, type TestUser } from '../support/test-app.js';
+import type { TestApp, TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-import { CuttableProxy, connected, ensureWebBuilt, launchBrowser, openChannel, shownTexts, signedIn, type Person } from './support.js';
+import { type CuttableProxy, connected, launchBrowser, openChannel, shownTexts, signedIn, startWebApp, type Person } from './support.js';
 
 // Nothing lost, nothing doubled: a network drop with an offline queue, and a reload mid-stream.
 describe('web client: network drops and reloads', () => {
   let t: TestApp;
+  let base: string;
+  let proxy: CuttableProxy;
   let browser: Browser;
   let ada: TestUser;
   let grace: TestUser;
   let channel: string;
 
   beforeAll(async () => {
-    ensureWebBuilt();
-    t = await TestApp.start();
+    ({ t, base, proxy } = await startWebApp());
     const ws = await t.newWorkspace('Acme');
     ada = await t.newUser(ws, 'member', 'ada');
     grace = await t.newUser(ws, 'member', 'grace');
@@ -23,6 +24,7 @@ describe('web client: network drops and reloads', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await proxy?.close();
   });
 
   /** Every message of the channel, oldest first, as the server has it. */
@@ -41,10 +43,8 @@ describe('web client: network drops and reloads', () => {
   const tail = async (page: Page, n: number) => (await shownTexts(page)).slice(-n);
 
   it('queues messages written offline and sends them in order on reconnect; both sides end up identical', async () => {
-    const proxy = new CuttableProxy(Number(new URL(t.url).port));
-    const viaProxy = await proxy.start();
-    const A = await signedIn(browser, t, ada);
-    const G = await signedIn(browser, t, grace, { base: viaProxy });
+    const A = await signedIn(browser, t, base, ada);
+    const G = await signedIn(browser, t, base, grace);
     await tall(A);
     await tall(G);
     await openChannel(A.page, channel);
@@ -53,6 +53,8 @@ describe('web client: network drops and reloads', () => {
     await A.page.getByLabel('Message #general').press('Enter');
     await G.page.getByText('before the drop').waitFor();
 
+    // Only Grace's network drops: Ada's page keeps its socket (the proxy cuts all, so Ada reconnects
+    // as soon as it is back; setOffline keeps Grace's page from reconnecting until then).
     proxy.cut();
     await G.context.setOffline(true);
     await G.page.locator('[data-testid=connection][data-state=reconnecting]').waitFor();
@@ -80,11 +82,10 @@ describe('web client: network drops and reloads', () => {
     expect(await shownTexts(G.page)).toEqual(await history());
     await A.context.close();
     await G.context.close();
-    await proxy.close();
   });
 
   it('resumes from its stored cursors after a reload mid-stream: no duplicate, no gap', async () => {
-    const G = await signedIn(browser, t, grace);
+    const G = await signedIn(browser, t, base, grace);
     await tall(G);
     await openChannel(G.page, channel);
     let stop = false;

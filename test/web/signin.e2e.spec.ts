@@ -1,16 +1,17 @@
 import type { Browser } from 'playwright-core';
-import { TestApp, type TestUser } from '../support/test-app.js';
-import { connected, ensureWebBuilt, launchBrowser, newTab, signInLink } from './support.js';
+import type { TestApp, TestUser } from '../support/test-app.js';
+import { type CuttableProxy, connected, launchBrowser, newTab, signInLink, startWebApp } from './support.js';
 
 // Signing in as a person: a link works once; a session that ends sends its open tabs to sign-in.
 describe('web client: sign-in', () => {
   let t: TestApp;
+  let base: string;
+  let proxy: CuttableProxy;
   let browser: Browser;
   let ada: TestUser;
 
   beforeAll(async () => {
-    ensureWebBuilt();
-    t = await TestApp.start();
+    ({ t, base, proxy } = await startWebApp());
     ada = await t.newUser(await t.newWorkspace('Acme'), 'member', 'ada');
     await t.newChannel(ada, 'general');
     browser = await launchBrowser();
@@ -18,13 +19,14 @@ describe('web client: sign-in', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await proxy?.close();
   });
 
   it('exchanges a sign-in link once; the same link then shows the sign-in screen', async () => {
     const link = await signInLink(t, ada);
     const first = await browser.newContext();
     const page = await first.newPage();
-    await page.goto(`${t.url}/signin${link}`);
+    await page.goto(`${base}/signin${link}`);
     await connected(page);
     await page.getByRole('heading', { name: 'Acme' }).waitFor();
     // The code is gone from the address bar, and the session cookie is out of the page's reach.
@@ -33,7 +35,7 @@ describe('web client: sign-in', () => {
 
     const second = await browser.newContext();
     const again = await second.newPage();
-    await again.goto(`${t.url}/signin${link}`);
+    await again.goto(`${base}/signin${link}`);
     await again.getByTestId('signin').getByRole('alert').waitFor();
     expect(await again.getByTestId('connection').count()).toBe(0);
     await first.close();
@@ -43,9 +45,9 @@ describe('web client: sign-in', () => {
   it('sends an open tab to sign-in when its session is signed out elsewhere (revoked socket)', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${t.url}/signin${await signInLink(t, ada)}`);
+    await page.goto(`${base}/signin${await signInLink(t, ada)}`);
     await connected(page);
-    const other = await newTab({ context, page, dialogs: [] }, `${t.url}/`);
+    const other = await newTab({ context, page, dialogs: [] }, `${base}/`);
     await other.getByRole('button', { name: 'Sign out' }).click();
     await page.getByTestId('signin').waitFor({ timeout: 5000 });
     await other.getByTestId('signin').waitFor();

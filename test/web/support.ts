@@ -4,7 +4,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { TestApp, TestUser } from '../support/test-app.js';
+import { TestApp, type TestUser } from '../support/test-app.js';
 
 // Browser tests drive Debian's Chromium (`.ci/run` installs it) against a real TestApp serving web/dist.
 
@@ -25,6 +25,19 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * The app behind a CuttableProxy: pages open `base` (the proxy), which is also the app's PUBLIC_URL,
+ * so the Origin the browser sends is the one the server expects.
+ */
+export async function startWebApp(env: Record<string, string> = {}): Promise<{ t: TestApp; base: string; proxy: CuttableProxy }> {
+  ensureWebBuilt();
+  const proxy = new CuttableProxy();
+  const base = await proxy.start();
+  const t = await TestApp.start({ PUBLIC_URL: base, ...env });
+  proxy.target = Number(new URL(t.url).port);
+  return { t, base, proxy };
+}
+
 /** A fresh sign-in link for `user` (admin API), as the path + fragment to open on `base`. */
 export async function signInLink(t: TestApp, user: TestUser): Promise<string> {
   const res = await t.admin('POST', `/workspaces/${user.workspace}/users/${user.id}/sign-in-links`);
@@ -42,8 +55,9 @@ export interface Person {
 export async function signedIn(
   browser: Browser,
   t: TestApp,
+  base: string,
   user: TestUser,
-  opts: { base?: string; width?: number } = {},
+  opts: { width?: number } = {},
 ): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 800 } });
   const page = await context.newPage();
@@ -52,7 +66,7 @@ export async function signedIn(
     dialogs.push(d.message());
     void d.dismiss();
   });
-  await page.goto(`${opts.base ?? t.url}/signin${await signInLink(t, user)}`);
+  await page.goto(`${base}/signin${await signInLink(t, user)}`);
   await connected(page);
   return { context, page, dialogs };
 }
@@ -72,7 +86,8 @@ export const connected = (page: Page) => page.locator('[data-testid=connection][
 
 export const openChannel = async (page: Page, channel: string) => {
   await page.locator(`[data-channel=${channel}]`).first().click();
-  await page.locator(`[data-channel=${channel}][aria-current=page]`).first().waitFor();
+  // attached: on a phone the sidebar hides once a channel is open.
+  await page.locator(`[data-channel=${channel}][aria-current=page]`).first().waitFor({ state: 'attached' });
 };
 
 /** The texts of the messages the page shows (the virtualized window: the newest ones). */
@@ -89,7 +104,10 @@ export class CuttableProxy {
   private down = false;
   port = 0;
 
-  constructor(private readonly target: number) {
+  /** The server's port; set once it listens (the proxy's own origin is the app's PUBLIC_URL). */
+  target = 0;
+
+  constructor() {
     this.server = createServer((client) => {
       if (this.down) return client.destroy();
       const upstream = new Socket();

@@ -218,6 +218,7 @@ export class Chat {
       if (isReply) msgs.addReply({ ...msg }, true);
       if (!isReply || e.subtype === 'thread_broadcast') msgs.upsert(msg);
       this.need(e.user);
+      this.typing.get(e.channel)?.delete(e.user);
       if (ch && e.user !== this.me.user.id && e.seq > (this.countedSeq.get(e.channel) ?? 0) && !isReply) {
         if (this.isReading(e.channel)) this.markSoon(e.channel);
         else {
@@ -404,10 +405,11 @@ export class Chat {
     return [...(this.typing.get(channel) ?? new Map<string, number>()).entries()].filter(([, until]) => until > now).map(([u]) => u);
   }
 
-  private lastTyping = 0;
+  private lastTyping = new Map<string, number>();
+  /** At most one typing signal per channel every 3 s (the server throttles the same way). */
   sendTyping(channel: string): void {
-    if (Date.now() - this.lastTyping < 3000) return;
-    this.lastTyping = Date.now();
+    if (Date.now() - (this.lastTyping.get(channel) ?? 0) < 3000) return;
+    this.lastTyping.set(channel, Date.now());
     this.emit('typing', { channel }).catch(() => undefined);
   }
 
