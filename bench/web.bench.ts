@@ -5,6 +5,7 @@
 // task); a 10,000-message channel scrolled from newest to oldest (the longest task).
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp } from '../src/app.js';
@@ -43,19 +44,30 @@ const longest = (page: Page) => page.evaluate(() => (window as unknown as { long
 async function main(): Promise<void> {
   const dbUrl = await createBenchDatabase(SERVER);
   const run = await startRun(dbUrl);
+  // The browser's Origin must be the app's PUBLIC_URL: pick the port before the app starts.
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const base = `http://127.0.0.1:${port}`;
   const app = await createApp(
     loadConfig({
       ...process.env,
       DATABASE_URL: dbUrl,
       ADMIN_TOKEN: OPERATOR,
-      PORT: '0',
+      PUBLIC_URL: base,
+      WEB_DIST_DIR: `${REPO_ROOT}web/dist`,
       LOG_LEVEL: 'silent',
-      RATE_LIMIT_PER_MINUTE: '100000000',
+      RATE_LIMIT_PER_MINUTE: '10000000',
       JOBS_PREFIX: new URL(dbUrl).pathname.slice(1),
     }),
-  );
-  await app.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  ).catch(async (err) => {
+    await dropBenchDatabase(dbUrl);
+    throw err;
+  });
+  await app.listen(port, '127.0.0.1');
   const admin = async (path: string, body: unknown = {}) => {
     const res = await fetch(`${base}/admin/v1${path}`, {
       method: 'POST',
