@@ -11,6 +11,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { ReplayModule } from './replay/replay.module.js';
+import { WebModule } from './web/web.module.js';
 
 @Module({})
 export class AppModule {
@@ -37,7 +38,7 @@ export class AppModule {
         JobsModule,
         ProjectionsModule,
         // The `api` role serves HTTP and sockets; a worker-only process (`npm run worker`) skips them.
-        ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule, HealthModule, AuthModule] : []),
+        ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule, HealthModule, AuthModule, WebModule] : []),
       ],
     };
   }

@@ -3,11 +3,13 @@ import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import fastifyStatic from '@fastify/static';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './api/slack-exception.filter.js';
 import type { Config } from './config/config.js';
 import { RealtimeIoAdapter } from './realtime/io-adapter.js';
+import { webRoot } from './web/web.controller.js';
 
 /** Builds the HTTP application (Slack Web API, admin API, health) without listening. */
 export async function createApp(config: Config): Promise<NestFastifyApplication> {
@@ -30,6 +32,10 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
     .addBearerAuth()
     .build();
   SwaggerModule.setup('admin/docs', app, () => SwaggerModule.createDocument(app, openapi));
+
+  // reply.sendFile for the web client's files (src/web/web.controller.ts serves them).
+  const web = webRoot(config);
+  if (web) await app.register(fastifyStatic, { root: web, serve: false });
   return app;
 }
 

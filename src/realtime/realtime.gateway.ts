@@ -235,18 +235,22 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private async command(socket: Socket, ordered: boolean, work: (session: Session) => Promise<Record<string, unknown>>): Promise<Ack> {
     const session = (socket.data as SocketData).session;
     if (!session) return { ok: false, error: 'not_authed' };
-    // Never on a revoked credential, even before the bus signal has disconnected the socket.
-    const revoked = await this.workspaces.revokedReason(session.caller).catch(() => 'error' as const);
-    if (revoked === 'error') return { ok: false, error: 'internal_error' };
-    if (revoked) {
-      this.expel(socket, revoked);
-      return { ok: false, error: 'invalid_auth' };
-    }
     const retryAfter = await this.budget.consume(session.caller.tokenId).catch(() => -1);
     if (retryAfter === -1) return { ok: false, error: 'internal_error' };
     if (retryAfter !== undefined) return { ok: false, error: 'ratelimited', retry_after: retryAfter };
+    // The credential is checked when the command's turn comes (after the budget, in the socket's
+    // queue for ordered commands), so a command still queued when its credential is revoked never
+    // runs, even before the bus signal has disconnected the socket.
+    const checked = async () => {
+      const revoked = await this.workspaces.revokedReason(session.caller);
+      if (revoked) {
+        this.expel(socket, revoked);
+        throw new SlackError('invalid_auth');
+      }
+      return work(session);
+    };
     try {
-      const result = ordered ? await session.run(() => work(session)) : await work(session);
+      const result = ordered ? await session.run(checked) : await checked();
       return { ok: true, ...result };
     } catch (err) {
       if (err instanceof SlackError) return { ok: false, error: err.code };
