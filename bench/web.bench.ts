@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       w.seenSet = new Set();
       new MutationObserver(() => {
         for (const el of document.querySelectorAll('[data-testid=messages] [data-testid=message] .mrkdwn')) {
-          const text = (el as HTMLElement).innerText;
+          const text = el.textContent ?? ''; // not innerText: that forces a layout per call
           if (text.startsWith('burst ') && !w.seenSet.has(text)) {
             w.seenSet.add(text);
             w.seen.push(text);

@@ -25,7 +25,7 @@ export function App() {
     const start = (me: Me) => {
       const chat = new Chat(me, () => toSignIn('You were signed out.'));
       setScreen({ kind: 'chat', chat });
-      chat.start().catch(() => undefined);
+      chat.start(channelFromPath()).catch(() => undefined);
     };
     const code = location.pathname === '/signin' ? new URLSearchParams(location.hash.slice(1)).get('code') : null;
     if (code) {

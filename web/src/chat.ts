@@ -61,13 +61,17 @@ export class Chat {
     });
   }
 
-  async start(): Promise<void> {
+  /** `firstChannel`: the channel the address names, whose newest page loads alongside the sidebar. */
+  async start(firstChannel: string | null): Promise<void> {
+    // Only with a stored cursor: the socket then resumes from before this page, so nothing falls between.
+    if (firstChannel && this.cursors[firstChannel] !== undefined) this.loadOlder(firstChannel).catch(() => undefined);
     await this.loadChannels();
     this.connect();
   }
 
   /** Sidebar: the channels the user is in (names from conversations.list, badges from client.counts). */
   private async loadChannels(): Promise<void> {
+    const counts = this.fetchCounts();
     let cursor = '';
     do {
       const page = await api<{ channels: Array<Record<string, unknown>>; response_metadata: { next_cursor: string } }>(
@@ -82,7 +86,7 @@ export class Chat {
       for (const c of page.channels) if (c.is_member) this.addChannel(c);
       cursor = page.response_metadata.next_cursor;
     } while (cursor);
-    await this.loadCounts();
+    this.applyCounts(await counts);
   }
 
   private addChannel(c: Record<string, unknown>): void {
@@ -103,9 +107,16 @@ export class Chat {
 
   /** Badges and heads; also what "caught up" means after a (re)connect. */
   private async loadCounts(): Promise<void> {
-    const res = await api<{
+    this.applyCounts(await this.fetchCounts());
+  }
+
+  private fetchCounts() {
+    return api<{
       channels: Array<{ id: string; last_read: string; latest_seq: number; unread_count: number; mention_count: number }>;
     }>('client.counts');
+  }
+
+  private applyCounts(res: Awaited<ReturnType<Chat['fetchCounts']>>): void {
     for (const c of res.channels) {
       const ch = this.channels.get(c.id);
       if (!ch) continue;
@@ -304,7 +315,7 @@ export class Chat {
     this.emit('view', { channel }).catch(() => undefined);
     if (channel) {
       const msgs = this.messagesOf(channel);
-      if (msgs.olderCursor === null)
+      if (msgs.olderCursor === null && !msgs.loading)
         this.loadOlder(channel)
           .then(() => this.markSoon(channel))
           .catch(() => undefined);
