@@ -56,4 +56,16 @@ describe('web client: sign-in', () => {
     expect(res).toBe(401);
     await context.close();
   });
+
+  it('sends the open tab of a user an admin deactivates to sign-in', async () => {
+    const bob = await t.newUser(ada.workspace, 'member', 'bob');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/signin${await signInLink(t, bob)}`);
+    await connected(page);
+    const res = await t.admin('POST', `/workspaces/${bob.workspace}/users/${bob.id}/deactivate`);
+    expect(res.status).toBeLessThan(300);
+    await page.getByTestId('signin').waitFor({ timeout: 5000 });
+    await context.close();
+  });
 });
