@@ -4,7 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { TestApp, TestUser } from '../support/test-app.js';
-import { type CuttableProxy, launchBrowser, newTab, openChannel, SCREENSHOTS, shownTexts, signedIn, startWebApp, type Person } from './support.js';
+import {
+  type CuttableProxy,
+  launchBrowser,
+  newTab,
+  openChannel,
+  SCREENSHOTS,
+  shownTexts,
+  signedIn,
+  startWebApp,
+  type Person,
+} from './support.js';
 
 // Two people in two browser contexts against the real server: what one does, the other sees live.
 describe('web client: chat between two people', () => {
@@ -30,7 +40,11 @@ describe('web client: chat between two people', () => {
     });
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    ({ t, base, proxy } = await startWebApp({ UNFURL_ALLOW_LOOPBACK: 'true', JOBS_DISPATCH_INTERVAL_MS: '50', PRESENCE_AWAY_DELAY_MS: '100' }));
+    ({ t, base, proxy } = await startWebApp({
+      UNFURL_ALLOW_LOOPBACK: 'true',
+      JOBS_DISPATCH_INTERVAL_MS: '50',
+      PRESENCE_AWAY_DELAY_MS: '100',
+    }));
     const ws = await t.newWorkspace('Acme');
     ada = await t.newUser(ws, 'member', 'ada');
     grace = await t.newUser(ws, 'member', 'grace');

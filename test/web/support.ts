@@ -52,13 +52,7 @@ export interface Person {
 }
 
 /** A person in their own browser context, signed in through a link, the client connected. */
-export async function signedIn(
-  browser: Browser,
-  t: TestApp,
-  base: string,
-  user: TestUser,
-  opts: { width?: number } = {},
-): Promise<Person> {
+export async function signedIn(browser: Browser, t: TestApp, base: string, user: TestUser, opts: { width?: number } = {}): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 800 } });
   const page = await context.newPage();
   const dialogs: string[] = [];
