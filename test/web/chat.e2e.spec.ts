@@ -17,6 +17,9 @@ import {
 } from './support.js';
 
 // Two people in two browser contexts against the real server: what one does, the other sees live.
+// A browser, a server and Chromium's start-up share two cores with the rest of the suite.
+jest.setTimeout(120_000);
+
 describe('web client: chat between two people', () => {
   let t: TestApp;
   let base: string;

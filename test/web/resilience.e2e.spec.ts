@@ -4,6 +4,9 @@ import { waitFor } from '../support/wait-for.js';
 import { type CuttableProxy, connected, launchBrowser, openChannel, shownTexts, signedIn, startWebApp, type Person } from './support.js';
 
 // Nothing lost, nothing doubled: a network drop with an offline queue, and a reload mid-stream.
+// A browser, a server and Chromium's start-up share two cores with the rest of the suite.
+jest.setTimeout(120_000);
+
 describe('web client: network drops and reloads', () => {
   let t: TestApp;
   let base: string;

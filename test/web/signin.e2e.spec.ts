@@ -3,6 +3,9 @@ import type { TestApp, TestUser } from '../support/test-app.js';
 import { type CuttableProxy, connected, launchBrowser, newTab, signInLink, startWebApp } from './support.js';
 
 // Signing in as a person: a link works once; a session that ends sends its open tabs to sign-in.
+// A browser, a server and Chromium's start-up share two cores with the rest of the suite.
+jest.setTimeout(120_000);
+
 describe('web client: sign-in', () => {
   let t: TestApp;
   let base: string;
