@@ -99,12 +99,22 @@ async function main(): Promise<void> {
     const general = await create('general');
     const big = await create('big');
     for (let i = 0; i < 50; i++) await api('chat.postMessage', ada.token, { channel: general, text: `hello ${i}` });
+    // A keep-alive connection the server closed at the wrong moment: send that post again.
+    const seedPost = async (method: string, token: string, args: Record<string, unknown>) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await api(method, token, args);
+        } catch (err) {
+          if (attempt >= 3) throw err;
+        }
+      }
+    };
     process.stderr.write(`seeding ${BIG} messages...\n`);
     let n = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (n < BIG)
-          await api('chat.postMessage', ada.token, {
+          await seedPost('chat.postMessage', ada.token, {
             channel: big,
             text: `old message ${++n} with *some* _mrkdwn_ and <https://example.org|a link>`,
           });
