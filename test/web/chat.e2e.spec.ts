@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import AxeBuilder from '@axe-core/playwright';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { TestApp, TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import type { TestApp, TestUser } from '../support/test-app.js';
 import { type CuttableProxy, connected, launchBrowser, newTab, signInLink, startWebApp } from './support.js';
