@@ -11,8 +11,6 @@ import { enforce, signalPolicy } from '../domain/channel-policy.js';
 import { SlackError } from '../domain/slack-error.js';
 import { SharedBudget } from '../rate-limit/shared-budget.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
-import type { CredentialKind } from '../workspaces/tokens.js';
-import { sessionFromCookie } from '../workspaces/web-sessions.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus, type EphemeralSignal } from './ephemeral-bus.js';
@@ -20,6 +18,7 @@ import { holdsNul, isObject, parseChannel, parseCursors, parseUsers } from './pa
 import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
 import { Session } from './session.js';
+import { expel, expireWith, handshakeCredential } from './socket-credentials.js';
 import { Typing } from './typing.js';
 
 /** Token ids per `revoked` signal: a NOTIFY payload must stay under 8,000 bytes. */
@@ -80,21 +79,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.delivery.bind(server);
     this.bus.subscribe((signal) => this.ephemeral(signal));
     // A missing or bad credential is refused in the handshake: the client gets connect_error, no socket.
-    // `auth.token` is an API token; without it, the web session cookie, from our own origin only
-    // (a cookie rides along on any site's request, the Origin header tells them apart).
     server.use((socket, next) => {
+      const credential = handshakeCredential(socket, this.publicOrigin);
+      if ('error' in credential) return next(new Error(credential.error));
       const auth: unknown = socket.handshake.auth;
-      const token = isObject(auth) ? auth.token : undefined;
-      let credential: { value: string; kind: CredentialKind };
-      if (token !== undefined) {
-        if (typeof token !== 'string' || !token) return next(new Error('not_authed'));
-        credential = { value: token, kind: 'api' };
-      } else {
-        const session = sessionFromCookie(socket.handshake.headers.cookie);
-        if (!session) return next(new Error('not_authed'));
-        if (socket.handshake.headers.origin !== this.publicOrigin) return next(new Error('invalid_origin'));
-        credential = { value: session, kind: 'session' };
-      }
       let cursors: Record<string, number> | undefined;
       if (isObject(auth) && auth.cursors !== undefined) {
         cursors = parseCursors(auth.cursors);
@@ -120,10 +108,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       return;
     }
     // Revoked while the handshake was being authenticated: the bus signal found no socket to drop.
-    if (this.workspaces.wasRevoked(data.caller.tokenId)) return this.expel(socket, 'token_revoked');
+    if (this.workspaces.wasRevoked(data.caller.tokenId)) return expel(socket, 'token_revoked');
     const session = new Session(socket, data.caller);
     data.session = session;
-    this.expireWith(socket, data.caller);
+    expireWith(socket, data.caller);
     // One listener per socket instead of Nest's @SubscribeMessage binding, which builds an rxjs
     // pipeline per handler per socket: measured, that was a third of the memory of an idle connection.
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
@@ -244,7 +232,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const checked = async () => {
       const revoked = await this.workspaces.revokedReason(session.caller);
       if (revoked) {
-        this.expel(socket, revoked);
+        expel(socket, revoked);
         throw new SlackError('invalid_auth');
       }
       return work(session);
@@ -269,27 +257,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     for (const session of sessions) session.socket.emit('counts', payload);
   }
 
-  /** `revoked {reason}`, then the socket is closed (the client does not reconnect by itself after that). */
-  private expel(socket: Socket, reason: string): void {
-    if (socket.disconnected) return;
-    socket.emit('revoked', { reason });
-    socket.disconnect(true);
-  }
-
-  /** A web session's socket closes when the session expires (timers reach ~24 days; commands check anyway). */
-  private expireWith(socket: Socket, caller: Caller): void {
-    if (!caller.expiresAt) return;
-    const ms = caller.expiresAt.getTime() - Date.now();
-    if (ms > 2 ** 31 - 1) return;
-    const timer = setTimeout(() => this.expel(socket, 'session_expired'), Math.max(ms, 0));
-    socket.once('disconnect', () => clearTimeout(timer));
-  }
-
   /** This node's sockets of revoked credentials get `revoked` and are disconnected; the token cache forgets them. */
   private revoked(user: string, tokens: string[], reason: string): void {
     this.workspaces.forget(tokens);
     const ids = new Set(tokens);
-    for (const session of [...this.delivery.sessionsOf(user)]) if (ids.has(session.caller.tokenId)) this.expel(session.socket, reason);
+    for (const session of [...this.delivery.sessionsOf(user)]) if (ids.has(session.caller.tokenId)) expel(session.socket, reason);
   }
 
   /** Counts, revocations, typing and presence from any node, this one's own included (typing and presence were applied when sent). */

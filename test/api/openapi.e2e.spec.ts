@@ -13,5 +13,15 @@ describe('admin OpenAPI', () => {
     const paths = Object.keys(((await res.json()) as { paths: Record<string, unknown> }).paths);
     expect(paths.filter((p) => p.startsWith('/api'))).toEqual([]);
     expect(paths).toContain('/admin/v1/workspaces');
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/admin/v1/workspaces/{workspace}/users/{user}/sign-in-links',
+        '/admin/v1/workspaces/{workspace}/users/{user}/credentials',
+        '/admin/v1/workspaces/{workspace}/users/{user}/credentials/{credential}/revoke',
+        '/admin/v1/workspaces/{workspace}/users/{user}/deactivate',
+        '/admin/v1/workspaces/{workspace}/users/{user}/reactivate',
+      ]),
+    );
+    expect(paths.filter((p) => p.startsWith('/auth'))).toEqual([]);
   });
 });

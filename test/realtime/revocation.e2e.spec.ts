@@ -122,6 +122,19 @@ describe('revocation reaches open connections on every node', () => {
     again.disconnect();
   });
 
+  it('a revocation whose bus signal never came (written in SQL): commands are refused once the cache lapses, and that closes the socket', async () => {
+    const ws = await n1.newWorkspace();
+    const dee = await n1.newUser(ws);
+    const channel = await n1.newChannel(dee, 'lost-signal');
+    const { client, revoked } = await watched(dee, n2);
+    expect((await client.ack('view', { channel })).ok).toBe(true);
+    await n1.pool.query('UPDATE tokens SET revoked_at = now() WHERE id = $1', [tokenId(dee.token)]);
+    // The token cache lasts 5 s; then the database answers for every command.
+    await waitFor(async () => (await client.ack('view', { channel }).catch(() => ({ ok: false }))).ok === false, 15_000, 'refused');
+    await waitFor(() => !client.connected, 5000, 'socket closed');
+    expect(revoked).toEqual([{ reason: 'token_revoked' }]);
+  });
+
   it('admin routes check the workspace: another workspace’s admin gets 403, an unknown user or credential 404', async () => {
     const ws = await n1.newWorkspace();
     const other = await n1.newWorkspace('Other');
