@@ -22,5 +22,10 @@ export default tseslint.config(
     files: ['**/*.spec.ts', 'test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // The web client runs in the browser.
+    files: ['web/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
   prettier,
 );

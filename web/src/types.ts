@@ -1,0 +1,67 @@
+// What the client keeps, in the wire's own shapes (Slack's message object, atomcast's channel events).
+
+export interface Attachment {
+  id: number;
+  from_url?: string;
+  original_url?: string;
+  fallback?: string;
+  service_name?: string;
+  title?: string;
+  title_link?: string;
+  text?: string;
+  image_url?: string;
+}
+
+export interface Message {
+  ts: string;
+  user: string;
+  text: string;
+  subtype?: string;
+  thread_ts?: string;
+  reply_count?: number;
+  latest_reply?: string;
+  client_msg_id?: string;
+  edited?: { user: string | null; ts: string };
+  attachments?: Attachment[];
+}
+
+/** A message written here and not yet acknowledged by the server. */
+export interface Pending {
+  client_msg_id: string;
+  channel: string;
+  text: string;
+  thread_ts?: string;
+  reply_broadcast?: boolean;
+  /** queued: waits for the socket; sending: emitted, no ack yet; failed: the server refused it. */
+  state: 'queued' | 'sending' | 'failed';
+  error?: string;
+}
+
+export interface Channel {
+  id: string;
+  name: string;
+  is_private: boolean;
+  is_archived: boolean;
+  unread: number;
+  mentions: number;
+  last_read: string;
+}
+
+export interface ChannelEvent {
+  channel: string;
+  seq: number;
+  ts: string;
+  type: string;
+  user?: string;
+  text?: string;
+  subtype?: string;
+  thread_ts?: string;
+  client_msg_id?: string;
+  message?: Message;
+  deleted_ts?: string;
+  name?: string;
+  is_private?: boolean;
+  attachments?: Attachment[];
+}
+
+export type ConnectionState = 'connecting' | 'catching up' | 'connected' | 'reconnecting';
