@@ -25,6 +25,10 @@ BEGIN
   IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN
     error := 'channel_not_found'; RETURN NEXT; RETURN;
   END IF;
+  -- Analysts are read-only (channelPolicy).
+  IF EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') THEN
+    error := 'restricted_action'; RETURN NEXT; RETURN;
+  END IF;
   IF p_client_msg_id IS NOT NULL THEN
     SELECT e.seq, e.ts, (e.data->>'thread_ts')::bigint AS thread_ts INTO found_event
       FROM events e WHERE e.channel_id = p_channel AND e.client_msg_id = p_client_msg_id;
