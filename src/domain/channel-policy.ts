@@ -112,6 +112,11 @@ export function channelPolicy(action: ChannelAction, { head, caller, member, mes
   }
 }
 
+/** conversations.create and conversations.open (a new channel or DM): anyone but an analyst (read-only). */
+export function createPolicy(role: Role): Decision {
+  return role === 'analyst' ? refuse('restricted_action') : ALLOWED;
+}
+
 /**
  * Typing and view signals (socket): they go only to the channel's members and write nothing, so
  * membership is the whole rule; the socket's session knows it from the channels it streams.

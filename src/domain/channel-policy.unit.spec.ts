@@ -1,4 +1,4 @@
-import { type ChannelAction, type ChannelFacts, channelPolicy, signalPolicy } from './channel-policy.js';
+import { type ChannelAction, type ChannelFacts, channelPolicy, createPolicy, signalPolicy } from './channel-policy.js';
 import type { Role } from './user.js';
 
 // given (channel head, membership, role[, message author]) when (action) then (allowed | Slack error).
@@ -225,5 +225,15 @@ describe('channelPolicy: analysts are read-only (issue 14)', () => {
   ])('may not %s, even as the creator and author: restricted_action', (action) => {
     expect(analyst(action)).toBe('restricted_action');
     expect(analyst(action, 'private', false)).toBe('channel_not_found');
+  });
+});
+
+describe('createPolicy', () => {
+  it('lets members and admins create channels and DMs, not analysts', () => {
+    expect([createPolicy('member'), createPolicy('admin'), createPolicy('analyst')].map(outcome)).toEqual([
+      'allowed',
+      'allowed',
+      'restricted_action',
+    ]);
   });
 });

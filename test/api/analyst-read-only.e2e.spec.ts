@@ -37,6 +37,8 @@ describe('analysts are read-only on /api', () => {
     ['conversations.archive', () => ({ channel })],
     ['conversations.rename', () => ({ channel, name: 'renamed' })],
     ['conversations.setTopic', () => ({ channel, topic: 'mine now' })],
+    ['conversations.create', () => ({ name: 'analysts-own' })],
+    ['conversations.open', () => ({ users: admin.id })],
   ])('%s is refused with restricted_action and writes nothing', async (method, args) => {
     const before = await t.tableCounts();
     expect((await t.api(method, analyst.token, args())).body).toEqual(expect.objectContaining({ ok: false, error: 'restricted_action' }));
