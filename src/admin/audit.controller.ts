@@ -1,5 +1,5 @@
 import { BadRequestException, Controller, ForbiddenException, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { type AuditRow, AuditRepository } from '../audit/audit.repository.js';
@@ -49,6 +49,32 @@ export class OperatorAuditQuery extends AuditQuery {
   workspace?: string;
 }
 
+class AuditTargetView {
+  @ApiProperty({ example: 'user' }) kind: string;
+  @ApiProperty({ example: 'U0123ABCD' }) id: string;
+}
+
+class AuditEntryView {
+  @ApiProperty() id: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ description: '`operator`, `system` or a user id' }) actor: string;
+  @ApiProperty({ nullable: true, type: String, description: "The acting user's workspace" }) actor_workspace: string | null;
+  @ApiProperty({ example: 'access.deactivate' }) action: string;
+  @ApiProperty({ nullable: true, type: AuditTargetView }) target: AuditTargetView | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The workspace acted on' }) workspace: string | null;
+  @ApiProperty({ nullable: true, type: String }) source_address: string | null;
+  @ApiProperty({ enum: ['ok', 'refused'] }) outcome: 'ok' | 'refused';
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ description: 'method, route template, status; never a secret, token or message text' })
+  details: Record<string, unknown>;
+}
+
+class AuditPage {
+  @ApiProperty({ type: [AuditEntryView] }) entries: AuditEntryView[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next (older) page; null at the end' })
+  next_cursor: string | null;
+}
+
 /**
  * The audit trail over the admin API, newest first, a page at a time (`next_cursor` until null).
  * Reading it is not itself recorded (it writes nothing); every admin write and replay read is.
@@ -62,6 +88,7 @@ export class AuditController {
 
   @Get('audit')
   @ApiOperation({ summary: 'Operator only: the audit trail of every workspace (or `workspace`)' })
+  @ApiOkResponse({ type: AuditPage })
   async all(@Req() req: { admin: AdminCaller }, @Query() q: OperatorAuditQuery) {
     if (!req.admin.operator)
       throw new ForbiddenException('only the instance operator reads every workspace; use /workspaces/:workspace/audit');
@@ -70,11 +97,12 @@ export class AuditController {
 
   @Get('workspaces/:workspace/audit')
   @ApiOperation({ summary: "The workspace's audit trail (its admins and the operator)" })
+  @ApiOkResponse({ type: AuditPage })
   async workspace(@Param('workspace') workspace: string, @Query() q: AuditQuery) {
     return this.page(q, workspace);
   }
 
-  private async page(q: AuditQuery, workspace: string | undefined) {
+  private async page(q: AuditQuery, workspace: string | undefined): Promise<AuditPage> {
     const since = q.since ? new Date(q.since) : undefined;
     const until = q.until ? new Date(q.until) : undefined;
     if (since && until && since > until) throw new BadRequestException('since is after until');
@@ -85,14 +113,14 @@ export class AuditController {
   }
 }
 
-function entryView(row: AuditRow) {
+function entryView(row: AuditRow): AuditEntryView {
   return {
     id: row.id,
     at: row.at.toISOString(),
     actor: row.actor,
     actor_workspace: row.actor_workspace,
     action: row.action,
-    target: row.target_kind ? { kind: row.target_kind, id: row.target_id } : null,
+    target: row.target_kind && row.target_id ? { kind: row.target_kind, id: row.target_id } : null,
     workspace: row.workspace_id,
     source_address: row.source_address,
     outcome: row.outcome,
