@@ -8,6 +8,7 @@
  *                 and no package (Node built-ins only)
  *   config        the one env schema
  *   db rate-limit the pool, migrations; request budgets shared across nodes through Redis
+ *   audit         the one append-only audit trail of admin actions
  *   crypto        envelope encryption and key providers (no job code)
  *   event-store   the append path, stream reads, cursors, checkpoints
  *   workspaces    workspaces, users, tokens
@@ -28,6 +29,7 @@ const LAYERS = [
   ['domain'],
   ['config'],
   ['db', 'rate-limit'],
+  ['audit'],
   ['crypto'],
   ['event-store'],
   ['workspaces'],
@@ -45,12 +47,13 @@ const LAYERS = [
  *   moved read marker reaches sockets through ConversationsService.onMarked, which realtime
  *   subscribes to and relays on its ephemeral bus.
  * - admin -> api: the admin controllers look channels up through the api's ChannelsRepository.
- * - replay -> admin: the analysts' replay API is guarded by the admin guard; admin never imports replay.
+ * - replay -> admin: the analysts' replay API is guarded by the admin guard and recorded by its audit
+ *   interceptor; admin never imports replay.
  */
 const SURFACE_EDGES = [
   { from: '^src/realtime/', to: '^src/api/(api\\.module|slack-args|(chat|conversations)/[^/]+\\.(service|dto))\\.ts$' },
   { from: '^src/admin/', to: '^src/api/(api\\.module|channels\\.repository)\\.ts$' },
-  { from: '^src/replay/', to: '^src/admin/admin\\.guard\\.ts$' },
+  { from: '^src/replay/', to: '^src/admin/(admin\\.guard|admin-caller|audit\\.interceptor)\\.ts$' },
 ];
 
 const folderPath = (folder) => (folder === 'app' ? '^src/[^/]+\\.ts$' : `^src/${folder}/`);

@@ -40,6 +40,16 @@ BEGIN
     RETURNING e.seq, e.ts;
 END $$;
 
+CREATE FUNCTION public.audit_log_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('atomcast.audit_sweep', true) = 'on' THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'audit_log is append-only: % is not allowed', TG_OP USING ERRCODE = 'restrict_violation';
+END $$;
+
 CREATE FUNCTION public.events_are_append_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -78,6 +88,10 @@ BEGIN
      FOR NO KEY UPDATE OF c;
   IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN
     error := 'channel_not_found'; RETURN NEXT; RETURN;
+  END IF;
+  -- Analysts are read-only (channelPolicy).
+  IF EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') THEN
+    error := 'restricted_action'; RETURN NEXT; RETURN;
   END IF;
   IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
   IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
@@ -135,6 +149,8 @@ BEGIN
    WHERE c.id = p_channel AND c.workspace_id = p_workspace
      FOR NO KEY UPDATE OF c;
   IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN error := 'channel_not_found'; RETURN NEXT; RETURN; END IF;
+  -- Analysts are read-only (channelPolicy).
+  IF EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') THEN error := 'restricted_action'; RETURN NEXT; RETURN; END IF;
   IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
   IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
   SELECT m.user_id INTO msg FROM messages m WHERE m.channel_id = p_channel AND m.ts = p_ts AND NOT m.deleted;
@@ -164,6 +180,31 @@ BEGIN
   END IF;
   RETURN NEXT;
 END $$;
+
+CREATE TABLE public.audit_log (
+    id bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    actor_workspace text,
+    action text NOT NULL,
+    target_kind text,
+    target_id text,
+    workspace_id text,
+    source_address text,
+    outcome text NOT NULL,
+    error text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT audit_log_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'refused'::text])))
+);
+
+ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE public.channel_members (
     channel_id text NOT NULL,
@@ -223,24 +264,6 @@ CREATE TABLE public.data_keys (
 
 ALTER TABLE public.data_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.data_keys_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-CREATE TABLE public.ekm_audit (
-    id bigint NOT NULL,
-    workspace_id text NOT NULL,
-    action text NOT NULL,
-    actor text NOT NULL,
-    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE public.ekm_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.ekm_audit_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -444,6 +467,9 @@ CREATE TABLE public.workspaces (
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_pkey PRIMARY KEY (channel_id, user_id);
 
@@ -464,9 +490,6 @@ ALTER TABLE ONLY public.data_keys
 
 ALTER TABLE ONLY public.data_keys
     ADD CONSTRAINT data_keys_workspace_id_channel_id_window_start_key UNIQUE (workspace_id, channel_id, window_start);
-
-ALTER TABLE ONLY public.ekm_audit
-    ADD CONSTRAINT ekm_audit_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.ekm_revocations
     ADD CONSTRAINT ekm_revocations_pkey PRIMARY KEY (id);
@@ -519,13 +542,15 @@ ALTER TABLE ONLY public.users
 ALTER TABLE ONLY public.workspaces
     ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
 
+CREATE INDEX audit_log_at ON public.audit_log USING btree (at);
+
+CREATE INDEX audit_log_workspace ON public.audit_log USING btree (workspace_id, id);
+
 CREATE INDEX channel_members_user ON public.channel_members USING btree (user_id, channel_id);
 
 CREATE UNIQUE INDEX channels_member_key ON public.channels USING btree (workspace_id, member_key) WHERE (member_key IS NOT NULL);
 
 CREATE INDEX data_keys_version ON public.data_keys USING btree (workspace_id, key_version);
-
-CREATE INDEX ekm_audit_workspace ON public.ekm_audit USING btree (workspace_id, id);
 
 CREATE INDEX ekm_revocations_active ON public.ekm_revocations USING btree (workspace_id) WHERE (restored_at IS NULL);
 
@@ -559,6 +584,10 @@ CREATE INDEX unread_messages_mentions ON public.unread_messages USING btree (cha
 
 CREATE UNIQUE INDEX users_email ON public.users USING btree (workspace_id, lower(email)) WHERE (email IS NOT NULL);
 
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH ROW EXECUTE FUNCTION public.audit_log_is_append_only();
+
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION public.audit_log_is_append_only();
+
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON public.events FOR EACH STATEMENT EXECUTE FUNCTION public.events_are_append_only();
 
 CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.events_are_append_only();
@@ -585,9 +614,6 @@ ALTER TABLE ONLY public.data_keys
 
 ALTER TABLE ONLY public.data_keys
     ADD CONSTRAINT data_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
-
-ALTER TABLE ONLY public.ekm_audit
-    ADD CONSTRAINT ekm_audit_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
 ALTER TABLE ONLY public.ekm_revocations
     ADD CONSTRAINT ekm_revocations_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);

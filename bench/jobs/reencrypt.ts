@@ -18,7 +18,7 @@ const SEAL_OVERHEAD = seal(newDataKey(), '', 'overhead').length;
 /** Ours: enable EKM (local provider) for the workspace, then time the encrypt run (`JobRunsService.execute`). */
 export async function sealWithEkm(app: JobsApp, ws: SeededWorkspace): Promise<Measured> {
   const ekm = app.context.get(EkmService);
-  const run = await ekm.enable(ws.workspace, 'local', undefined, 'bench');
+  const run = await ekm.enable(ws.workspace, 'local', undefined);
   const result = await measure(app.monitor, async () => Number((await app.context.get(JobRunsService).execute(run.id)).progress));
   const left = await bodies(app.context.get(PG_POOL), ws.workspace);
   if (left.plaintext !== 0 || left.sealed !== ws.count || result.items !== ws.count) {

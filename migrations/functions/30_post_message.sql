@@ -25,6 +25,10 @@ BEGIN
   IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN
     error := 'channel_not_found'; RETURN NEXT; RETURN;
   END IF;
+  -- Analysts are read-only (channelPolicy).
+  IF EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') THEN
+    error := 'restricted_action'; RETURN NEXT; RETURN;
+  END IF;
   IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
   IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
   -- A retry of the caller's own post (same client_msg_id) answers with the stored message. Only after

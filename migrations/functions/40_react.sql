@@ -19,6 +19,8 @@ BEGIN
    WHERE c.id = p_channel AND c.workspace_id = p_workspace
      FOR NO KEY UPDATE OF c;
   IF NOT FOUND OR (ch.is_private AND NOT ch.is_member) THEN error := 'channel_not_found'; RETURN NEXT; RETURN; END IF;
+  -- Analysts are read-only (channelPolicy).
+  IF EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') THEN error := 'restricted_action'; RETURN NEXT; RETURN; END IF;
   IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;
   IF NOT ch.is_member THEN error := 'not_in_channel'; RETURN NEXT; RETURN; END IF;
   SELECT m.user_id INTO msg FROM messages m WHERE m.channel_id = p_channel AND m.ts = p_ts AND NOT m.deleted;

@@ -1,20 +1,22 @@
-import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CONFIG, type Config } from '../config/config.js';
 import { toSlackUser, type UserRow } from '../domain/user.js';
 import type { CredentialRow } from '../workspaces/workspaces.repository.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
 import { AdminGuard } from './admin.guard.js';
+import { AuditInterceptor } from './audit.interceptor.js';
 
 /**
  * Who may get in: a user's API tokens and web sessions, revoking them, deactivating the user, and
  * sign-in links for people. Every revocation reaches open sockets on every node within a second.
- * (Audit: each route here is an admin action the audit trail records.)
+ * Each write here is recorded on the audit trail (AuditInterceptor).
  */
 @ApiTags('access')
 @ApiBearerAuth()
 @Controller('admin/v1/workspaces/:workspace/users/:user')
 @UseGuards(AdminGuard)
+@UseInterceptors(AuditInterceptor)
 export class AccessController {
   constructor(
     private readonly workspaces: WorkspacesService,

@@ -9,15 +9,16 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { AuthFailures } from '../workspaces/auth-failures.js';
 import { sameSecret } from '../workspaces/tokens.js';
 import type { Role } from '../workspaces/workspaces.repository.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
+import type { AdminCaller } from './admin-caller.js';
+import { type AdminRequest, auditEntry } from './audit.interceptor.js';
 
-/** Who is calling the admin API: the instance operator (every workspace) or one workspace's admin (or analyst, where allowed). */
-export type AdminCaller = { operator: true } | { operator: false; workspace: string; userId: string };
+export type { AdminCaller } from './admin-caller.js';
 
 /** Roles of workspace users a route admits besides the operator; workspace admins only unless set. */
 export const AdminRoles = Reflector.createDecorator<Role[]>();
@@ -29,10 +30,11 @@ export class AdminGuard implements CanActivate {
     private readonly workspaces: WorkspacesService,
     private readonly reflector: Reflector,
     private readonly failures: AuthFailures,
+    private readonly audit: AuditRepository,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const req = ctx.switchToHttp().getRequest<FastifyRequest & { admin?: AdminCaller }>();
+    const req = ctx.switchToHttp().getRequest<AdminRequest>();
     const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!bearer) throw new UnauthorizedException('a bearer token is required');
     const token = bearer[1];
@@ -48,10 +50,17 @@ export class AdminGuard implements CanActivate {
       await this.failures.failed(req.ip);
       throw new UnauthorizedException('invalid token');
     }
-    const roles = this.reflector.getAllAndOverride(AdminRoles, [ctx.getHandler(), ctx.getClass()]) ?? ['admin'];
-    if (!roles.includes(caller.user.role)) throw new ForbiddenException(`only ${roles.join(' and ')} users`);
-    req.admin = { operator: false, workspace: caller.workspace, userId: caller.user.id };
-    await this.checkWorkspaceParam(req.admin, req.params as Record<string, string | undefined>);
+    const admin: AdminCaller = { operator: false, workspace: caller.workspace, userId: caller.user.id };
+    try {
+      const roles = this.reflector.getAllAndOverride(AdminRoles, [ctx.getHandler(), ctx.getClass()]) ?? ['admin'];
+      if (!roles.includes(caller.user.role)) throw new ForbiddenException(`only ${roles.join(' and ')} users`);
+      await this.checkWorkspaceParam(admin, req.params as Record<string, string | undefined>);
+    } catch (err) {
+      // An identified user refused here never reaches the audit interceptor: record the attempt now.
+      await this.audit.record(auditEntry(ctx, admin, err));
+      throw err;
+    }
+    req.admin = admin;
     return true;
   }
 

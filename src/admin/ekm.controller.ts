@@ -11,18 +11,17 @@ import {
   NotFoundException,
   Param,
   Post,
-  Query,
   Req,
   UseFilters,
   UseGuards,
+  UseInterceptors,
   type ArgumentsHost,
   Catch,
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { ChannelsRepository } from '../api/channels.repository.js';
 import {
   EkmAlreadyEnabled,
@@ -36,6 +35,7 @@ import {
 import { EkmService } from '../jobs/ekm/ekm.service.js';
 import { parseTs } from '../domain/ts.js';
 import { type AdminCaller, AdminGuard } from './admin.guard.js';
+import { AuditInterceptor, AuditTarget } from './audit.interceptor.js';
 
 const SLACK_TS = /^\d{1,12}(\.\d{1,6})?$/;
 
@@ -76,19 +76,6 @@ export class RevokeDto {
   to_ts?: string;
 }
 
-export class AuditQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @IsOptional()
-  @Matches(/^\d{1,18}$/)
-  after?: string;
-}
-
 /** Each refusal of the EKM service as the HTTP error it answers with. */
 export function ekmHttpError(err: EkmError): HttpException {
   if (err instanceof EkmProviderNotConfigured || err instanceof EkmKeyIdRequired) return new BadRequestException(err.message);
@@ -112,6 +99,7 @@ class EkmErrorFilter implements ExceptionFilter {
 @Controller('admin/v1/workspaces/:workspace/ekm')
 @UseGuards(AdminGuard)
 @UseFilters(EkmErrorFilter)
+@UseInterceptors(AuditInterceptor)
 export class EkmController {
   constructor(
     private readonly ekm: EkmService,
@@ -126,18 +114,19 @@ export class EkmController {
   /** Turns EKM on; a job seals every existing body (follow `run`). */
   @Post()
   @HttpCode(202)
-  async enable(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: EnableEkmDto) {
-    return { run: await this.ekm.enable(workspace, dto.provider, dto.key_id, actorOf(req.admin)) };
+  async enable(@Param('workspace') workspace: string, @Body() dto: EnableEkmDto) {
+    return { run: await this.ekm.enable(workspace, dto.provider, dto.key_id) };
   }
 
   @Post('rotate')
   @HttpCode(202)
-  async rotate(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RotateEkmDto) {
-    return { run: await this.ekm.rotate(workspace, dto.key_id, actorOf(req.admin)) };
+  async rotate(@Param('workspace') workspace: string, @Body() dto: RotateEkmDto) {
+    return { run: await this.ekm.rotate(workspace, dto.key_id) };
   }
 
   /** Reads of covered messages answer ekm_access_denied at once; live clients get message_changed. */
   @Post('revocations')
+  @AuditTarget({ kind: 'revocation', id: (answer: { revocation: { id: string } }) => answer.revocation.id })
   async revoke(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Body() dto: RevokeDto) {
     if (dto.channel && !(await this.channels.find(workspace, dto.channel, ''))) throw new NotFoundException('channel not found');
     const from = dto.from_ts ? parseTs(dto.from_ts)! : null;
@@ -146,10 +135,10 @@ export class EkmController {
     return this.ekm.revoke(workspace, { channel: dto.channel ?? null, from, to }, actorOf(req.admin));
   }
 
-  @Delete('revocations/:id')
-  async restore(@Req() req: { admin: AdminCaller }, @Param('workspace') workspace: string, @Param('id') id: string) {
+  @Delete('revocations/:revocation')
+  async restore(@Param('workspace') workspace: string, @Param('revocation') id: string) {
     if (!/^\d{1,18}$/.test(id)) throw new NotFoundException('no active revocation with this id');
-    return this.ekm.restore(workspace, id, actorOf(req.admin));
+    return this.ekm.restore(workspace, id);
   }
 
   @Get('runs/:id')
@@ -157,12 +146,6 @@ export class EkmController {
     const run = await this.ekm.findRun(workspace, id);
     if (!run) throw new NotFoundException('run not found');
     return run;
-  }
-
-  /** Every key operation, oldest first. */
-  @Get('audit')
-  async audit(@Param('workspace') workspace: string, @Query() q: AuditQuery) {
-    return { entries: await this.ekm.auditLog(workspace, q.after ?? '0', q.limit ?? 100) };
   }
 }
 

@@ -10,12 +10,14 @@ import {
   Param,
   Put,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, IsUrl, MaxLength } from 'class-validator';
 import { CustomEmojiRepository } from '../workspaces/custom-emoji.repository.js';
 import { CUSTOM_EMOJI_NAME, isStandardEmoji } from '../workspaces/emoji-names.js';
 import { AdminGuard } from './admin.guard.js';
+import { AuditInterceptor } from './audit.interceptor.js';
 
 export class CustomEmojiDto {
   @ApiProperty({ example: 'https://emoji.example.com/party-parrot.gif', description: 'Image URL (https or http)' })
@@ -29,6 +31,7 @@ export class CustomEmojiDto {
 @ApiBearerAuth()
 @Controller('admin/v1/workspaces/:workspace/emoji')
 @UseGuards(AdminGuard)
+@UseInterceptors(AuditInterceptor)
 export class EmojiController {
   constructor(private readonly emoji: CustomEmojiRepository) {}
 

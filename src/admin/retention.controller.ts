@@ -12,6 +12,7 @@ import {
   Req,
   ServiceUnavailableException,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsDefined, IsInt, Max, Min, ValidateIf } from 'class-validator';
@@ -19,6 +20,7 @@ import { ChannelsRepository } from '../api/channels.repository.js';
 import { JobQueues } from '../jobs/job-queues.js';
 import { RetentionService, retentionRunView } from '../jobs/retention/retention.service.js';
 import { type AdminCaller, AdminGuard } from './admin.guard.js';
+import { AuditInterceptor } from './audit.interceptor.js';
 
 export class RetentionPolicyDto {
   @ApiProperty({ nullable: true, minimum: 1, maximum: 36500, description: 'Delete messages older than this many days; null keeps forever' })
@@ -34,6 +36,7 @@ export class RetentionPolicyDto {
 @ApiBearerAuth()
 @Controller('admin/v1')
 @UseGuards(AdminGuard)
+@UseInterceptors(AuditInterceptor)
 export class RetentionController {
   constructor(
     private readonly retention: RetentionService,

@@ -74,6 +74,8 @@ const schema = z.object({
   JOBS_DISPATCH_INTERVAL_MS: int(10, 60_000).default(250),
   /** Retention sweeps run this often (BullMQ job scheduler). */
   RETENTION_SWEEP_EVERY_MS: int(1000, 7 * 24 * 3600 * 1000).default(3600 * 1000),
+  /** Audit trail rows older than this many days are deleted by the retention sweep. */
+  AUDIT_KEEP_DAYS: int(1, 36_500).default(365),
   /** Unfurler: allow fetching loopback / private addresses (off in production; tests turn loopback on). */
   UNFURL_ALLOW_LOOPBACK: bool.default(false),
   UNFURL_ALLOW_PRIVATE: bool.default(false),

@@ -118,21 +118,4 @@ export class EkmRepository {
     );
     return rows[0];
   }
-
-  async audit(db: Queryable, workspace: string, action: string, actor: string, detail: object = {}): Promise<void> {
-    await db.query('INSERT INTO ekm_audit (workspace_id, action, actor, detail) VALUES ($1, $2, $3, $4)', [
-      workspace,
-      action,
-      actor,
-      detail,
-    ]);
-  }
-
-  async auditLog(workspace: string, afterId: string, limit: number) {
-    const { rows } = await this.pool.query(
-      'SELECT id, action, actor, detail, at FROM ekm_audit WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3',
-      [workspace, afterId, limit],
-    );
-    return rows;
-  }
 }

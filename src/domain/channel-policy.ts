@@ -55,10 +55,14 @@ export type Decision = { allowed: true } | { allowed: false; error: ChannelRefus
 const ALLOWED: Decision = { allowed: true };
 const FIXED_MEMBERSHIP = new Set<ChannelAction>(['join', 'leave', 'invite', 'kick', 'archive', 'unarchive', 'rename']);
 const refuse = (error: ChannelRefusal): Decision => ({ allowed: false, error });
+/** What an analyst may do in a channel: read what members may read (and keep a read marker); nothing else (issue 14). */
+const ANALYST_ACTIONS = new Set<ChannelAction>(['read', 'mark']);
 
 export function channelPolicy(action: ChannelAction, { head, caller, member, message }: ChannelFacts): Decision {
   // A private channel does not exist for those outside it.
   if (!head || (head.is_private && !member)) return refuse('channel_not_found');
+  // Analysts are read-only on /api: every write is Slack's restricted_action.
+  if (caller.role === 'analyst' && !ANALYST_ACTIONS.has(action)) return refuse('restricted_action');
   const isAdmin = caller.role === 'admin';
   // A DM's members are fixed and it has no name or owner: membership and channel-state changes are
   // not methods for it (Slack's code). Inside it, members read, post, react and pin as in a channel.
@@ -106,6 +110,11 @@ export function channelPolicy(action: ChannelAction, { head, caller, member, mes
       if (message.user_id === caller.id || isAdmin) return ALLOWED;
       return refuse(action === 'edit' ? 'cant_update_message' : 'cant_delete_message');
   }
+}
+
+/** conversations.create and conversations.open (a new channel or DM): anyone but an analyst (read-only). */
+export function createPolicy(role: Role): Decision {
+  return role === 'analyst' ? refuse('restricted_action') : ALLOWED;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type ChannelAction, type ChannelFacts, channelPolicy, signalPolicy } from './channel-policy.js';
+import { type ChannelAction, type ChannelFacts, channelPolicy, createPolicy, signalPolicy } from './channel-policy.js';
 import type { Role } from './user.js';
 
 // given (channel head, membership, role[, message author]) when (action) then (allowed | Slack error).
@@ -47,7 +47,7 @@ const table: Record<ChannelAction, Case[]> = {
   post: [
     ['none', false, 'member', 'channel_not_found'],
     ['public', true, 'member', 'allowed'],
-    ['public', true, 'analyst', 'allowed'],
+    ['public', true, 'analyst', 'restricted_action'], // analysts are read-only
     ['public', false, 'member', 'not_in_channel'],
     ['public', false, 'admin', 'not_in_channel'],
     ['public-archived', true, 'member', 'is_archived'],
@@ -62,7 +62,7 @@ const table: Record<ChannelAction, Case[]> = {
     ['public', true, 'member', 'allowed', 'mine'],
     ['public', false, 'member', 'allowed', 'mine'], // an author who left may still edit (public channel)
     ['public', true, 'member', 'cant_update_message', 'theirs'],
-    ['public', true, 'analyst', 'cant_update_message', 'theirs'],
+    ['public', true, 'analyst', 'restricted_action', 'mine'],
     ['public', false, 'admin', 'allowed', 'theirs'],
     ['public', true, 'member', 'message_not_found', 'gone'],
     ['public-archived', true, 'member', 'is_archived', 'mine'],
@@ -198,5 +198,42 @@ describe('channelPolicy', () => {
   it('signals (typing, view) need membership and nothing else', () => {
     expect(outcome(signalPolicy(true))).toBe('allowed');
     expect(outcome(signalPolicy(false))).toBe('not_in_channel');
+  });
+});
+
+describe('channelPolicy: analysts are read-only (issue 14)', () => {
+  const analyst = (action: ChannelAction, head: HeadName = 'public-mine', member = true) =>
+    outcome(channelPolicy(action, { head: HEADS[head], caller: { id: ME, role: 'analyst' }, member, message: { user_id: ME } }));
+  it('may read what members may read, and keep a read marker', () => {
+    expect([analyst('read'), analyst('read', 'public', false), analyst('mark')]).toEqual(['allowed', 'allowed', 'allowed']);
+    expect(analyst('read', 'private', false)).toBe('channel_not_found'); // no more than a member
+  });
+  it.each<ChannelAction>([
+    'post',
+    'edit',
+    'delete',
+    'react',
+    'pin',
+    'join',
+    'leave',
+    'invite',
+    'kick',
+    'archive',
+    'unarchive',
+    'rename',
+    'describe',
+  ])('may not %s, even as the creator and author: restricted_action', (action) => {
+    expect(analyst(action)).toBe('restricted_action');
+    expect(analyst(action, 'private', false)).toBe('channel_not_found');
+  });
+});
+
+describe('createPolicy', () => {
+  it('lets members and admins create channels and DMs, not analysts', () => {
+    expect([createPolicy('member'), createPolicy('admin'), createPolicy('analyst')].map(outcome)).toEqual([
+      'allowed',
+      'allowed',
+      'restricted_action',
+    ]);
   });
 });

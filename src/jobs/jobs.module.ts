@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { CryptoModule } from '../crypto/crypto.module.js';
 import { EventStoreModule } from '../event-store/event-store.module.js';
 import { EkmRunsRepository } from './ekm/ekm-runs.repository.js';
@@ -17,7 +18,7 @@ import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 
 /** Background work: the stream -> queue dispatcher, the workers, and the services they call. */
 @Module({
-  imports: [EventStoreModule, CryptoModule, UnfurlModule, WorkspacesModule],
+  imports: [EventStoreModule, CryptoModule, UnfurlModule, WorkspacesModule, AuditModule],
   providers: [
     JobQueues,
     JobDispatcher,

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
-import { Controller, ForbiddenException, Get, NotFoundException, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, NotFoundException, Param, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { parseTs } from '../domain/ts.js';
 import { parseCursor, START } from '../event-store/events.js';
 import { ChannelEventsQuery, GlobalEventsQuery } from './replay.dto.js';
 import { type AdminCaller, AdminGuard, AdminRoles } from '../admin/admin.guard.js';
+import { AuditInterceptor, AuditReads } from '../admin/audit.interceptor.js';
 import { type ReplayFilter, type ReplayPage, ReplayService, toNdjson } from './replay.service.js';
 
 /**
@@ -17,13 +18,20 @@ import { type ReplayFilter, type ReplayPage, ReplayService, toNdjson } from './r
 @Controller('admin/v1')
 @UseGuards(AdminGuard)
 @AdminRoles(['admin', 'analyst'])
+@UseInterceptors(AuditInterceptor)
+@AuditReads(true) // every replay request is on the audit trail
 export class ReplayController {
   constructor(private readonly replay: ReplayService) {}
 
   /** One channel's stream after `after_seq`. Private channels too: the roles allowed here see every channel of their workspace. */
-  @Get('channels/:id/events')
+  @Get('channels/:channel/events')
   @ApiProduces('application/x-ndjson')
-  async channel(@Req() req: { admin: AdminCaller }, @Param('id') id: string, @Query() q: ChannelEventsQuery, @Res() reply: FastifyReply) {
+  async channel(
+    @Req() req: { admin: AdminCaller },
+    @Param('channel') id: string,
+    @Query() q: ChannelEventsQuery,
+    @Res() reply: FastifyReply,
+  ) {
     const workspace = await this.replay.channelWorkspace(id);
     if (!workspace || (!req.admin.operator && req.admin.workspace !== workspace)) throw new NotFoundException('channel_not_found');
     return stream(reply, this.replay.channel(id, q.after_seq ?? 0, { limit: q.limit, filter: filterOf(q) }));

@@ -342,7 +342,7 @@ describe('authorization', () => {
         ['POST', '/workspaces/WS/ekm/revocations', {}],
         ['DELETE', '/workspaces/WS/ekm/revocations/1', null],
         ['GET', '/workspaces/WS/ekm/runs/1', null],
-        ['GET', '/workspaces/WS/ekm/audit', null],
+        ['GET', '/workspaces/WS/audit', null],
       ];
       const call = (method: string, path: string, token: string | undefined, body?: unknown) =>
         // Replace whole words, not substrings: a workspace id may itself contain "CH".
@@ -361,7 +361,15 @@ describe('authorization', () => {
           workspace: { keep_days: null },
           channels: [],
         });
-        expect((await call('GET', '/workspaces/WS/ekm/audit', OPERATOR_TOKEN)).body).toEqual({ entries: [] });
+        expect((await call('GET', '/workspaces/WS/ekm', OPERATOR_TOKEN)).body).toMatchObject({ enabled: false, revocations: [] });
+        // The audit trail holds the attempts of the member and the other workspace's admin, every one refused.
+        const trail = (await call('GET', '/workspaces/WS/audit?limit=1000', OPERATOR_TOKEN)).body.entries as {
+          actor: string;
+          outcome: string;
+        }[];
+        const attempts = trail.filter((e) => e.actor === member.id || e.actor === strangerAdmin.id);
+        expect(attempts.length).toBeGreaterThanOrEqual(routes.length);
+        expect(attempts.every((e) => e.outcome === 'refused')).toBe(true);
       });
 
       it('the queue overview is the operator’s alone', async () => {

@@ -20,6 +20,8 @@ describe('admin OpenAPI', () => {
         '/admin/v1/workspaces/{workspace}/users/{user}/credentials/{credential}/revoke',
         '/admin/v1/workspaces/{workspace}/users/{user}/deactivate',
         '/admin/v1/workspaces/{workspace}/users/{user}/reactivate',
+        '/admin/v1/audit',
+        '/admin/v1/workspaces/{workspace}/audit',
       ]),
     );
     expect(paths.filter((p) => p.startsWith('/auth'))).toEqual([]);

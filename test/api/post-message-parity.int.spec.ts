@@ -108,7 +108,7 @@ describe('post_message() and channelPolicy("post") agree', () => {
   );
 
   it('the cases cover every outcome of post: allowed and each refusal', () => {
-    expect([...seen].sort()).toEqual(['allowed', 'channel_not_found', 'is_archived', 'not_in_channel']);
+    expect([...seen].sort()).toEqual(['allowed', 'channel_not_found', 'is_archived', 'not_in_channel', 'restricted_action']);
   });
 
   // react() (reactions.add/remove, plpgsql for the hot message) applies channelPolicy('react') the same way.
@@ -136,6 +136,6 @@ describe('post_message() and channelPolicy("post") agree', () => {
   );
 
   it('the react cases cover every outcome: allowed and each refusal', () => {
-    expect([...reacted].sort()).toEqual(['allowed', 'channel_not_found', 'is_archived', 'not_in_channel']);
+    expect([...reacted].sort()).toEqual(['allowed', 'channel_not_found', 'is_archived', 'not_in_channel', 'restricted_action']);
   });
 });

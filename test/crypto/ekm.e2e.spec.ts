@@ -122,13 +122,22 @@ describe('EKM: customer-managed keys for message bodies', () => {
   });
 
   it('keeps every key operation in an audit log readable by admins, without key material', async () => {
-    const log = await ekm('GET', '/audit');
+    // EKM's key operations are on the one audit trail (GET /workspaces/:workspace/audit).
+    const log = await t.admin('GET', `/workspaces/${ws}/audit?limit=1000`, undefined, admin.token);
     expect(log.status).toBe(200);
     const actions = log.body.entries.map((e: { action: string }) => e.action);
     expect(actions).toEqual(
-      expect.arrayContaining(['enable', 'encrypt_done', 'rotate', 'rewrap_done', 'revoke', 'restore', 'announce_done']),
+      expect.arrayContaining([
+        'ekm.enable',
+        'ekm.encrypt_done',
+        'ekm.rotate',
+        'ekm.rewrap_done',
+        'ekm.revoke',
+        'ekm.restore',
+        'ekm.announce_done',
+      ]),
     );
     expect(JSON.stringify(log.body)).not.toMatch(/wrapped|master|swordfish/);
-    expect((await ekm('GET', '/audit', undefined, member.token)).status).toBe(403);
+    expect((await t.admin('GET', `/workspaces/${ws}/audit`, undefined, member.token)).status).toBe(403);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type ChannelRow, channelNameError, toSlackChannel } from '../../domain/channel.js';
-import { type ChannelAction, channelPolicy, enforce } from '../../domain/channel-policy.js';
+import { type ChannelAction, channelPolicy, createPolicy, enforce } from '../../domain/channel-policy.js';
 import { newChannelId } from '../../domain/ids.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
@@ -51,6 +51,7 @@ export class ConversationsService {
   }
 
   async create(caller: Caller, args: CreateArgs) {
+    enforce(createPolicy(caller.user.role));
     const invalid = channelNameError(args.name);
     if (invalid) throw new SlackError(invalid);
     const id = newChannelId();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { toSlackChannel } from '../../domain/channel.js';
-import { channelPolicy, enforce } from '../../domain/channel-policy.js';
+import { channelPolicy, createPolicy, enforce } from '../../domain/channel-policy.js';
 import { newImId, newMpimId } from '../../domain/ids.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { EventStore } from '../../event-store/event-store.js';
@@ -28,6 +28,7 @@ export class DirectMessagesService {
 
   async open(caller: Caller, args: OpenArgs) {
     if (args.channel !== undefined && !args.users) return this.reopen(caller, args.channel, args.return_im);
+    enforce(createPolicy(caller.user.role));
     const others = [
       ...new Set(
         (args.users ?? '')

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
+import { AuditRepository } from '../../audit/audit.repository.js';
 import { BodyCipher } from '../../crypto/body-cipher.js';
 import { EkmRepository, type Revocation } from '../../crypto/ekm.repository.js';
 import { PG_POOL } from '../../db/database.module.js';
@@ -24,6 +25,7 @@ export class EkmRunner {
     private readonly runs: JobRunsRepository,
     private readonly cipher: BodyCipher,
     private readonly events: EventStore,
+    private readonly audit: AuditRepository,
   ) {}
 
   async run(run: JobRun): Promise<void> {
@@ -32,7 +34,14 @@ export class EkmRunner {
     else if (run.kind === 'ekm-rewrap') await this.rewrap(run, workspace);
     else await this.announce(run, workspace);
     const progress = (await this.runs.find(run.id))!.progress;
-    await this.ekm.audit(this.pool, workspace, `${run.kind.replace(/^ekm-/, '')}_done`, 'system', { run: run.id, count: Number(progress) });
+    await this.audit.record({
+      actor: 'system',
+      action: `ekm.${run.kind.replace(/^ekm-/, '')}_done`,
+      target: { kind: 'run', id: run.id },
+      workspace,
+      outcome: 'ok',
+      details: { count: Number(progress) },
+    });
   }
 
   /** Seals every plaintext body of the workspace, a batch per transaction and one UPDATE per batch. */

@@ -36,8 +36,8 @@ export function ekmRunView(run: JobRun) {
 /**
  * Customer-managed keys for a workspace: enable (seal existing bodies), rotate (new KEK version,
  * re-wrap data keys), revoke and restore access (workspace, channel or ts window). Every state
- * change, its audit entry and the run that follows it up commit in one transaction; the run
- * reaches a worker through the job dispatcher (EkmRunner carries it out), never from here.
+ * change and the run that follows it up commit in one transaction (the admin surface's audit
+ * interceptor records the request; EkmRunner records each run's end on the same trail); the run reaches a worker through the job dispatcher (EkmRunner carries it out), never from here.
  */
 @Injectable()
 export class EkmService {
@@ -61,20 +61,19 @@ export class EkmService {
     };
   }
 
-  async enable(workspace: string, provider: 'local' | 'aws-kms', keyId: string | undefined, actor: string) {
+  async enable(workspace: string, provider: 'local' | 'aws-kms', keyId: string | undefined) {
     if (!this.providers[provider]) throw new EkmProviderNotConfigured(provider);
     if (provider === 'aws-kms' && !keyId) throw new EkmKeyIdRequired();
     await this.verifyKey(provider, workspace, provider === 'local' ? 'v1' : keyId!);
     const run = await inTransaction(this.pool, async (tx) => {
       if (!(await this.repo.enable(tx, workspace, provider, provider === 'local' ? 'v1' : keyId!))) throw new EkmAlreadyEnabled();
-      await this.repo.audit(tx, workspace, 'enable', actor, { provider });
       return this.runs.create(tx, 'ekm-encrypt', workspace);
     });
     return this.started(workspace, run);
   }
 
   /** A new KEK version; for AWS KMS optionally a new key. Data keys are re-wrapped by a run. */
-  async rotate(workspace: string, keyId: string | undefined, actor: string) {
+  async rotate(workspace: string, keyId: string | undefined) {
     if (keyId) {
       const current = await this.repo.settings(workspace);
       if (current?.provider === 'aws-kms') await this.verifyKey('aws-kms', workspace, keyId);
@@ -82,8 +81,7 @@ export class EkmService {
     const run = await inTransaction(this.pool, async (tx) => {
       const current = await this.repo.settings(workspace);
       if (!current) throw new EkmNotEnabled();
-      const next = await this.repo.rotate(tx, workspace, (v) => (current.provider === 'local' ? `v${v}` : (keyId ?? current.key_ref)));
-      await this.repo.audit(tx, workspace, 'rotate', actor, { key_version: next.key_version });
+      await this.repo.rotate(tx, workspace, (v) => (current.provider === 'local' ? `v${v}` : (keyId ?? current.key_ref)));
       return this.runs.create(tx, 'ekm-rewrap', workspace);
     });
     return this.started(workspace, run);
@@ -93,22 +91,15 @@ export class EkmService {
     if (!(await this.repo.settings(workspace))) throw new EkmNotEnabled();
     const { revocation, run } = await inTransaction(this.pool, async (tx) => {
       const revocation = await this.repo.revoke(tx, { workspace, ...scope, actor });
-      await this.repo.audit(tx, workspace, 'revoke', actor, {
-        revocation: revocation.id,
-        channel: scope.channel,
-        from_ts: revocation.from_ts,
-        to_ts: revocation.to_ts,
-      });
       return { revocation, run: await this.runs.create(tx, 'ekm-announce', workspace, { revocation: revocation.id, change: 'revoked' }) };
     });
     return { revocation, run: this.started(workspace, run) };
   }
 
-  async restore(workspace: string, revocationId: string, actor: string) {
+  async restore(workspace: string, revocationId: string) {
     const { revocation, run } = await inTransaction(this.pool, async (tx) => {
       const revocation = await this.repo.restore(tx, workspace, revocationId);
       if (!revocation) throw new RevocationNotFound();
-      await this.repo.audit(tx, workspace, 'restore', actor, { revocation: revocation.id });
       return { revocation, run: await this.runs.create(tx, 'ekm-announce', workspace, { revocation: revocation.id, change: 'restored' }) };
     });
     return { revocation, run: this.started(workspace, run) };
@@ -117,10 +108,6 @@ export class EkmService {
   async findRun(workspace: string, id: string) {
     const run = await this.runs.find(id);
     return run && run.workspace_id === workspace && EKM_KINDS.includes(run.kind) ? ekmRunView(run) : undefined;
-  }
-
-  auditLog(workspace: string, afterId: string, limit: number) {
-    return this.repo.auditLog(workspace, afterId, limit);
   }
 
   /** A key a workspace may not use, or one that cannot wrap a key, is refused before anything is written. */

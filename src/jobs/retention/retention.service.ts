@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditRepository } from '../../audit/audit.repository.js';
+import { CONFIG, type Config } from '../../config/config.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
 import { RetentionRepository } from './retention.repository.js';
@@ -32,6 +34,7 @@ export function retentionRunView(run: JobRun) {
  * `message_deleted` redaction event per live message (seq stays gapless, clients are told), the
  * bodies physically deleted, the run's progress counted. A crash loses at most the open batch, and
  * a rerun picks up exactly where the committed ones stopped (expired rows are simply gone).
+ * Each run also deletes audit trail rows older than AUDIT_KEEP_DAYS (the trail's own retention).
  */
 @Injectable()
 export class RetentionService {
@@ -41,6 +44,8 @@ export class RetentionService {
     private readonly repo: RetentionRepository,
     private readonly runs: JobRunsRepository,
     private readonly events: EventStore,
+    private readonly audit: AuditRepository,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   policies(workspace: string) {
@@ -81,7 +86,8 @@ export class RetentionService {
         await opts.afterBatch?.(deleted);
       }
     }
-    this.log.log(`retention run ${run.id}: ${deleted} messages expired`);
+    const audit = await this.audit.sweep(run.workspace_id, this.config.AUDIT_KEEP_DAYS, opts.now);
+    this.log.log(`retention run ${run.id}: ${deleted} messages expired, ${audit} audit rows`);
   }
 
   private sweepBatch(runId: string, channel: string, before: bigint, limit: number): Promise<number> {
