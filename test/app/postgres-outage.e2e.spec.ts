@@ -7,6 +7,7 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { migrate } from '../../src/db/database.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
+import { freePort } from '../support/free-port.js';
 
 // A PostgreSQL of this test's own (initdb into a temp dir, another port), so stopping it disturbs
 // no other test file; never the shared server.
@@ -53,7 +54,7 @@ describe('PostgreSQL down: the Web API answers as an outage', () => {
   const logged: string[] = [];
 
   beforeAll(async () => {
-    server = new OwnPostgres(56000 + Math.floor(Math.random() * 2000));
+    server = new OwnPostgres(await freePort());
     server.start();
     const admin = new pg.Client({ connectionString: server.url() });
     await admin.connect();

@@ -1,19 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
+import { freePort } from '../support/free-port.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** A port nothing listens on now (a random pick could land on a port in use, and redis-server then exits). */
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A Redis of this test's own, so stopping it disturbs no other test file. */
 async function startRedis(port: number): Promise<ChildProcess> {
