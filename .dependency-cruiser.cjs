@@ -7,7 +7,8 @@
  *   domain        plain TypeScript (ids, ts, events, channel policy): imports nothing of ours
  *                 and no package (Node built-ins only)
  *   config        the one env schema
- *   db rate-limit the pool, migrations; request budgets shared across nodes through Redis
+ *   db            the pool, migrations, the one Redis client factory (standalone or cluster)
+ *   rate-limit    request budgets shared across nodes through Redis
  *   audit         the one append-only audit trail of admin actions
  *   crypto        envelope encryption and key providers (no job code)
  *   event-store   the append path, stream reads, cursors, checkpoints
@@ -28,7 +29,8 @@
 const LAYERS = [
   ['domain'],
   ['config'],
-  ['db', 'rate-limit'],
+  ['db'],
+  ['rate-limit'],
   ['audit'],
   ['crypto'],
   ['event-store'],

@@ -19,10 +19,7 @@ export class SlackRateLimitGuard implements CanActivate, OnApplicationShutdown {
   constructor(@Inject(CONFIG) private readonly config: Config) {
     let budget = budgets.get(config);
     if (!budget)
-      budgets.set(
-        config,
-        (budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:api`, config.RATE_LIMIT_PER_MINUTE)),
-      );
+      budgets.set(config, (budget = new SharedBudget(config, `${config.JOBS_PREFIX}:ratelimit:api`, config.RATE_LIMIT_PER_MINUTE)));
     this.budget = budget;
   }
 

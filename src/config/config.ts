@@ -3,7 +3,18 @@ import { z } from 'zod';
 
 // The one place that reads process.env. Everything else receives a validated Config.
 const postgresUrl = z.string().refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), 'must be a postgres:// URL');
-const redisUrl = z.string().refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// URL');
+const isRedisUrl = (v: string) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol);
+/** One redis:// URL, or several comma-separated (the seed nodes of a Redis Cluster). */
+const redisUrl = z
+  .string()
+  .refine((v) => v.split(',').every((u) => isRedisUrl(u.trim())), 'must be a redis:// URL (or several, comma-separated)');
+/** Cluster seed nodes: comma-separated host:port (or redis:// URLs). */
+const redisNodes = z
+  .string()
+  .refine(
+    (v) => v.split(',').every((n) => isRedisUrl(n.trim()) || /^[^\s:/,]+:\d{1,5}$/.test(n.trim())),
+    'must be comma-separated host:port (or redis:// URLs)',
+  );
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -12,6 +23,12 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/atomcast'),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /**
+   * Redis Cluster seed nodes (host:port, comma-separated). Set, or REDIS_URL naming several nodes,
+   * every Redis user (BullMQ queues, rate limits, auth-failure counters, /readyz) runs on the cluster;
+   * credentials and TLS come from REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: redisNodes.optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PG_POOL_SIZE: int(1, 500).default(20),
@@ -63,10 +80,17 @@ const schema = z.object({
     )
     .pipe(z.array(z.enum(['api', 'worker'])).min(1, 'must name api and/or worker'))
     .default(['api', 'worker']),
-  /** Redis key prefix of every queue: deployments (or test databases) sharing one Redis stay apart. */
+  /**
+   * Redis key prefix of every queue: deployments (or test databases) sharing one Redis stay apart.
+   * May hold one Redis Cluster hash tag (`{atomcast}`: every queue in one slot); without one, each
+   * queue on a cluster gets its own tag (`atomcast:{atomcast-unfurl}`).
+   */
   JOBS_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -')
+    .regex(
+      /^(?=.{1,64}$)[A-Za-z0-9_-]*(\{[A-Za-z0-9_:-]+\})?[A-Za-z0-9_-]*$/,
+      'must be 1-64 of A-Z a-z 0-9 _ - with at most one {hash tag}',
+    )
     .default('atomcast'),
   /** Run the job dispatcher (stream -> BullMQ) in this process; one node at a time leads it. */
   JOBS_DISPATCHER_ENABLED: bool.default(true),

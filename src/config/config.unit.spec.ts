@@ -13,7 +13,12 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, /^invalid configuration: PORT /],
     [{ PORT: '70000' }, /^invalid configuration: PORT /],
     [{ DATABASE_URL: 'mysql://x' }, /^invalid configuration: DATABASE_URL must be a postgres:\/\/ URL$/],
-    [{ REDIS_URL: 'nope' }, /^invalid configuration: REDIS_URL must be a redis:\/\/ URL$/],
+    [{ REDIS_URL: 'nope' }, /^invalid configuration: REDIS_URL must be a redis:\/\/ URL \(or several, comma-separated\)$/],
+    [{ REDIS_URL: 'redis://127.0.0.1:7000,nope' }, /^invalid configuration: REDIS_URL must be a redis:\/\/ URL/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /^invalid configuration: REDIS_CLUSTER_NODES must be comma-separated host:port/],
+    [{ JOBS_PREFIX: 'a{b}c{d}' }, /^invalid configuration: JOBS_PREFIX /],
+    [{ JOBS_PREFIX: 'a{}' }, /^invalid configuration: JOBS_PREFIX /],
+    [{ JOBS_PREFIX: 'a b' }, /^invalid configuration: JOBS_PREFIX /],
     [{ ADMIN_TOKEN: 'short' }, /^invalid configuration: ADMIN_TOKEN must be at least 16 characters$/],
   ])('refuses %j with a one-line reason', (env, reason) => {
     expect(() => loadConfig(env)).toThrow(reason);
@@ -22,6 +27,16 @@ describe('loadConfig', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain('\n');
     }
+  });
+
+  it('takes a Redis Cluster by its nodes and a hash tag in JOBS_PREFIX', () => {
+    expect(
+      loadConfig({
+        REDIS_URL: 'redis://127.0.0.1:7000, redis://127.0.0.1:7001',
+        REDIS_CLUSTER_NODES: '127.0.0.1:7000,10.0.0.2:7001',
+        JOBS_PREFIX: '{atomcast}',
+      }),
+    ).toMatchObject({ REDIS_CLUSTER_NODES: '127.0.0.1:7000,10.0.0.2:7001', JOBS_PREFIX: '{atomcast}' });
   });
 
   it('names every bad value at once', () => {

@@ -1,13 +1,13 @@
 import { Controller, Get, HttpCode, Inject, type OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
+import { createRedis, type RedisClient } from '../db/redis.js';
 import { PG_POOL } from '../db/database.module.js';
 import { ProjectorService } from '../projections/projector.service.js';
 
 @Controller()
 export class HealthController implements OnModuleDestroy {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
@@ -15,7 +15,7 @@ export class HealthController implements OnModuleDestroy {
     private readonly projector: ProjectorService,
   ) {
     // Fail fast instead of queueing: readiness must answer now.
-    this.redis = new Redis(config.REDIS_URL, {
+    this.redis = createRedis(config, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

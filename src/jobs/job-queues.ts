@@ -1,24 +1,28 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { CONFIG, type Config } from '../config/config.js';
-import { DEFAULT_JOB_OPTIONS, QUEUES, type QueueName } from './queues.js';
+import { createRedis, type RedisClient } from '../db/redis.js';
+import { DEFAULT_JOB_OPTIONS, QUEUES, queuePrefix, type QueueName } from './queues.js';
 
 /** Producers for every queue. They fail fast while Redis is down (no offline queue): callers retry. */
 @Injectable()
 export class JobQueues implements OnModuleDestroy {
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(@Inject(CONFIG) private readonly config: Config) {
-    this.connection = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+    this.connection = createRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
     this.connection.on('error', () => {}); // reconnects by itself; dispatch retries meanwhile
   }
 
   get(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.config.JOBS_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      queue = new Queue(name, {
+        connection: this.connection,
+        prefix: queuePrefix(this.config, name),
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
       queue.on('error', () => {});
       this.queues.set(name, queue);
     }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { CONFIG, type Config } from '../config/config.js';
+import { createRedis, type RedisClient } from '../db/redis.js';
 import { ProfilesService } from '../workspaces/profiles.service.js';
-import { QUEUES, type QueueName, type RunJob, type StatusExpiryJob, type UnfurlJob } from './queues.js';
+import { QUEUES, queuePrefix, type QueueName, type RunJob, type StatusExpiryJob, type UnfurlJob } from './queues.js';
 import { JobRunsService } from './runs/job-runs.service.js';
 import { UnfurlService } from './unfurl/unfurl.service.js';
 
@@ -16,7 +16,7 @@ import { UnfurlService } from './unfurl/unfurl.service.js';
 export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('JobWorkers');
   private readonly workers: Worker[] = [];
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -36,7 +36,7 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     if (!this.config.ROLES.includes('worker')) return;
     // Workers block on Redis and must retry forever (BullMQ requires maxRetriesPerRequest: null).
-    this.connection = new Redis(this.config.REDIS_URL, { maxRetriesPerRequest: null });
+    this.connection = createRedis(this.config, { maxRetriesPerRequest: null });
     this.connection.on('error', () => {});
     this.start<UnfurlJob>(QUEUES.unfurl, 4, (job) =>
       this.unfurl.unfurlMessage(job.data.channel, job.data.seq, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) }),
@@ -47,10 +47,10 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     for (const { queue, concurrency, process } of this.extra) this.start(queue, concurrency, process);
   }
 
-  private start<T>(queue: string, concurrency: number, process: (job: Job<T>) => Promise<unknown>): void {
+  private start<T>(queue: QueueName, concurrency: number, process: (job: Job<T>) => Promise<unknown>): void {
     const worker = new Worker<T>(queue, async (job) => void (await process(job)), {
       connection: this.connection!,
-      prefix: this.config.JOBS_PREFIX,
+      prefix: queuePrefix(this.config, queue),
       concurrency,
     });
     worker.on('error', () => {}); // connection trouble: BullMQ reconnects

@@ -1,4 +1,6 @@
 import type { JobsOptions } from 'bullmq';
+import type { Config } from '../config/config.js';
+import { isRedisCluster } from '../db/redis.js';
 import type { JobKind } from './runs/job-runs.repository.js';
 
 // Every queue name and payload type, declared once.
@@ -33,6 +35,18 @@ export interface StatusExpiryJob {
 /** Post one scheduled message (a delayed job, due at its post_at). */
 export interface ScheduledMessageJob {
   id: string;
+}
+
+/**
+ * The key prefix of one queue. A Lua script of BullMQ touches several keys of its queue, which a
+ * Redis Cluster runs only when they hash to one slot: so on a cluster the prefix carries a hash tag,
+ * the queue's own (`atomcast:{atomcast-unfurl}`, queues spread over the masters) unless JOBS_PREFIX
+ * holds one already (`{atomcast}`: every queue in that one slot). A standalone Redis keeps the plain
+ * prefix, so existing keys stay where they are.
+ */
+export function queuePrefix(config: Pick<Config, 'JOBS_PREFIX' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>, queue: QueueName): string {
+  if (!isRedisCluster(config) || config.JOBS_PREFIX.includes('{')) return config.JOBS_PREFIX;
+  return `${config.JOBS_PREFIX}:{${queue}}`;
 }
 
 /** The queue each kind of run is carried out on. */

@@ -1,18 +1,18 @@
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient, type RedisConfig } from '../db/redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
  * A per-key budget of `points` a minute, counted in Redis so that every node behind a balancer
  * draws from the same one. While Redis is unreachable (or slower than COMMAND_TIMEOUT_MS) each node
  * counts in memory on its own: requests are still limited, at most N times the budget over N
- * nodes, and never wait for Redis.
+ * nodes, and never wait for Redis. Each key is one Redis key, so a Redis Cluster serves it as well.
  */
 export class SharedBudget {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly limiter: RateLimiterRedis;
 
-  constructor(redisUrl: string, keyPrefix: string, points: number) {
-    this.redis = new Redis(redisUrl, {
+  constructor(redis: RedisConfig, keyPrefix: string, points: number) {
+    this.redis = createRedis(redis, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,

@@ -70,7 +70,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.publicOrigin = new URL(config.PUBLIC_URL).origin;
     // users.getPresence (REST) asks the presence this layer tracks across nodes.
     profiles.setConnectionSource((user) => presence.connectedAnywhere(user));
-    this.budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:socket`, config.RATE_LIMIT_PER_MINUTE);
+    this.budget = new SharedBudget(config, `${config.JOBS_PREFIX}:ratelimit:socket`, config.RATE_LIMIT_PER_MINUTE);
     // A mark from any device (REST or socket) refreshes the counts on every socket of that user, on every node.
     conversations.onMarked((user, channel) => void bus.publish({ kind: 'counts', node: bus.nodeId, user, channel }));
     // A revocation made on this node reaches every node (this one included) through the bus.

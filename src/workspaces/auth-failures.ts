@@ -12,7 +12,7 @@ export class AuthFailures implements OnApplicationShutdown {
   private readonly budget: SharedBudget;
 
   constructor(@Inject(CONFIG) config: Config) {
-    this.budget = new SharedBudget(config.REDIS_URL, `${config.JOBS_PREFIX}:ratelimit:auth-failures`, config.AUTH_FAILURES_PER_MINUTE);
+    this.budget = new SharedBudget(config, `${config.JOBS_PREFIX}:ratelimit:auth-failures`, config.AUTH_FAILURES_PER_MINUTE);
   }
 
   /** Seconds the address must wait before trying again; undefined when it may try. */

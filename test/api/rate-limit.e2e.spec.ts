@@ -76,7 +76,7 @@ describe('a shared budget with Redis unreachable', () => {
   it('limits per node and answers at once', async () => {
     const proxy = await redisProxy();
     const prefix = `ratelimit-test-${process.pid}-${Date.now()}`;
-    const [node1, node2] = [new SharedBudget(proxy.url, prefix, 3), new SharedBudget(proxy.url, prefix, 3)];
+    const [node1, node2] = [new SharedBudget({ REDIS_URL: proxy.url }, prefix, 3), new SharedBudget({ REDIS_URL: proxy.url }, prefix, 3)];
     try {
       // Both connected: three points taken on one node leave none on the other.
       let attempt = 0;

@@ -1,8 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { createRedis, type RedisConfig, scanTargets } from '../../src/db/redis.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
@@ -63,7 +63,7 @@ export class TestApp {
     if (left > 0) TestApp.running.set(this.config.JOBS_PREFIX, left);
     else {
       TestApp.running.delete(this.config.JOBS_PREFIX);
-      await removeJobKeys(this.config.REDIS_URL, this.config.JOBS_PREFIX);
+      await removeJobKeys(this.config, this.config.JOBS_PREFIX);
     }
     if (this.ownsDatabase) await this.db.drop();
   }
@@ -127,20 +127,24 @@ export class TestApp {
 }
 
 /**
- * Deletes every Redis key under `<prefix>:` (BullMQ's queues, jobs and locks of one test app). A
- * Redis that does not answer within a second (a test that stopped its own) is left alone.
+ * Deletes every Redis key under `<prefix>:` (BullMQ's queues, jobs and locks of one test app), on
+ * every master of a cluster. A Redis that does not answer within a second (a test that stopped its
+ * own) is left alone.
  */
-export async function removeJobKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+export async function removeJobKeys(config: RedisConfig, prefix: string): Promise<void> {
+  const redis = createRedis(config, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => {});
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    for (const node of scanTargets(redis)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        // One key at a time: on a cluster the keys of one scan may lie in different slots.
+        for (const key of keys) await node.unlink(key);
+        cursor = next;
+      } while (cursor !== '0');
+    }
   } catch {
     // Unreachable Redis: nothing to clean that this test could reach either.
   } finally {
