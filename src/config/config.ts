@@ -142,6 +142,16 @@ const schema = z.object({
     ),
 });
 
+// Settings that are each valid but not together.
+const checked = schema.superRefine((c, ctx) => {
+  const cluster = c.REDIS_CLUSTER_NODES !== undefined || c.REDIS_URL.includes(',');
+  const first = c.REDIS_URL.split(',')[0]!.trim();
+  if (!URL.canParse(first)) return; // reported by REDIS_URL's own check
+  const db = new URL(first).pathname.replace(/^\//, '');
+  if (cluster && db !== '' && db !== '0')
+    ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'names a database, but a Redis Cluster has database 0 only' });
+});
+
 export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
 
 export class ConfigError extends Error {}
@@ -149,7 +159,7 @@ export class ConfigError extends Error {}
 /** Parses the environment; throws a ConfigError whose message is one line naming every bad value. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const result = schema.safeParse(cleaned);
+  const result = checked.safeParse(cleaned);
   if (!result.success) {
     const reasons = result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
     throw new ConfigError(`invalid configuration: ${reasons.join('; ')}`);

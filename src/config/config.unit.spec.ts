@@ -16,6 +16,10 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'nope' }, /^invalid configuration: REDIS_URL must be a redis:\/\/ URL \(or several, comma-separated\)$/],
     [{ REDIS_URL: 'redis://127.0.0.1:7000,nope' }, /^invalid configuration: REDIS_URL must be a redis:\/\/ URL/],
     [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /^invalid configuration: REDIS_CLUSTER_NODES must be comma-separated host:port/],
+    [
+      { REDIS_URL: 'redis://127.0.0.1:7000/2', REDIS_CLUSTER_NODES: '127.0.0.1:7000' },
+      /^invalid configuration: REDIS_URL names a database, but a Redis Cluster has database 0 only$/,
+    ],
     [{ JOBS_PREFIX: 'a{b}c{d}' }, /^invalid configuration: JOBS_PREFIX /],
     [{ JOBS_PREFIX: 'a{}' }, /^invalid configuration: JOBS_PREFIX /],
     [{ JOBS_PREFIX: 'a b' }, /^invalid configuration: JOBS_PREFIX /],
