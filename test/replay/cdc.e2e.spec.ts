@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate } from '../../src/db/database.js';
 import { RetentionService } from '../../src/jobs/retention/retention.service.js';
 import { JobRunsService } from '../../src/jobs/runs/job-runs.service.js';
-import { type Change, PgOutputReader } from '../support/pgoutput.js';
+import { type Change, type DataChange, PgOutputReader } from '../support/pgoutput.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { startPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.js';
 import { waitFor } from '../support/wait-for.js';
@@ -63,6 +63,9 @@ describe('change data capture: the atomcast_events publication, as docs/replay.m
   let work: string;
   let recv: ChildProcess;
   let recvErr = '';
+  let bodiesRecv: ChildProcess;
+  /** The publisher's log after the workload, sorted by (channel, seq): the truth each consumer must match. */
+  let log: EventRow[];
   const at = (text: string) =>
     text.replaceAll('host=db.example port=5432', `host=127.0.0.1 port=${pub.port}`).replaceAll('db.example:5432', `127.0.0.1:${pub.port}`);
   const shell = (cmd: string) => spawn('bash', ['-c', `exec ${at(cmd)}`], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -104,29 +107,20 @@ describe('change data capture: the atomcast_events publication, as docs/replay.m
     await shellDone(await recipe('create-slot'));
     recv = shell(await recipe('start'));
     recv.stderr!.on('data', (d) => (recvErr += d));
+    await pub.query(await recipe('bodies-publication'), 'atomcast');
+    bodiesRecv = shell(await recipe('bodies-start'));
+    // --create-slot --start: changes count from the slot's creation, so wait for it.
+    await waitFor(
+      async () => (await pub.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'atomcast_bodies' AND active`)).length === 1,
+      30_000,
+      'the atomcast_bodies slot',
+    );
 
     t = await TestApp.start(
       { ROLES: 'api', JOBS_DISPATCHER_ENABLED: 'false', JOBS_PREFIX: `cdc_${randomBytes(4).toString('hex')}` },
       { name: 'atomcast', url: pub.url('atomcast'), drop: async () => {} },
     );
-  }, 60_000);
 
-  afterAll(async () => {
-    await t?.close();
-    if (recv && recv.exitCode === null) {
-      recv.kill('SIGKILL');
-      await new Promise((r) => recv.once('exit', r));
-    }
-    await sub?.stop();
-    await pub?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
-
-  /** Everything pg_recvlogical wrote so far. */
-  const received = async (): Promise<Change[]> =>
-    new PgOutputReader().push(await readFile(join(work, 'atomcast_events.pgoutput')).catch(() => Buffer.alloc(0)));
-
-  it('delivers every event once, in per-channel seq order, edits, deletes and retention included, to both consumers', async () => {
     const ws = await t.newWorkspace();
     const ada = await t.newUser(ws, 'admin');
     const bob = await t.newUser(ws);
@@ -157,9 +151,28 @@ describe('change data capture: the atomcast_events publication, as docs/replay.m
     expect((await t.pool.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0); // bodies gone for good
 
     // The truth: the publisher's log.
-    const log = (await t.pool.query<Record<string, string | null>>(`SELECT ${COLUMNS}, data::text AS data FROM events`)).rows
+    log = (await t.pool.query<Record<string, string | null>>(`SELECT ${COLUMNS}, data::text AS data FROM events`)).rows
       .map(asEventRow)
       .sort(byKey);
+  }, 90_000);
+
+  afterAll(async () => {
+    await t?.close();
+    for (const child of [recv, bodiesRecv])
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+    await sub?.stop();
+    await pub?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** Everything pg_recvlogical wrote so far. */
+  const received = async (file = 'atomcast_events.pgoutput'): Promise<Change[]> =>
+    new PgOutputReader().push(await readFile(join(work, file)).catch(() => Buffer.alloc(0)));
+
+  it('delivers every event once, in per-channel seq order, edits, deletes and retention included, to both consumers', async () => {
     const heads = new Map<string, number>();
     for (const e of log) heads.set(e.channel_id, Math.max(heads.get(e.channel_id) ?? 0, Number(e.seq)));
     const expectedOrder = new Map([...heads].map(([channel, head]) => [channel, oneToN(head)]));
@@ -167,9 +180,12 @@ describe('change data capture: the atomcast_events publication, as docs/replay.m
     const authorDeleted = new Set(
       log
         .filter((e) => e.type === 'message_deleted' && !(e.data as { reason?: string }).reason)
-        .map((e) => (e.data as { message_ts: number }).message_ts),
+        .map((e) => `${e.channel_id}/${(e.data as { message_ts: number }).message_ts}`),
     );
-    const expired = log.filter((e) => e.type === 'message' && !authorDeleted.has(Number(e.ts))).map((e) => `${e.channel_id}/${e.ts}`);
+    const expired = log
+      .filter((e) => e.type === 'message')
+      .map((e) => `${e.channel_id}/${e.ts}`)
+      .filter((m) => !authorDeleted.has(m));
     expect(expired.length).toBeGreaterThan(50);
 
     // pg_recvlogical (pgoutput): only events (the publication), only INSERTs, each once, per channel in seq order.
@@ -210,11 +226,83 @@ describe('change data capture: the atomcast_events publication, as docs/replay.m
     expect(tombstones(copy).sort()).toEqual([...expired].sort());
   });
 
+  it('with bodies published too, retention arrives as a DELETE of each body row, beside its tombstone event', async () => {
+    const messages = log.filter((e) => e.type === 'message');
+    const key = (row: { channel_id?: string | null; seq?: string | null }) => `${row.channel_id}/${row.seq}`;
+    const tsOf = new Map(messages.map((e) => [key(e), Number(e.ts)]));
+    const authorDeleted = new Set(
+      log
+        .filter((e) => e.type === 'message_deleted' && !(e.data as { reason?: string }).reason)
+        .map((e) => `${e.channel_id}/${(e.data as { message_ts: number }).message_ts}`),
+    );
+    const bodyChanges = async () => (await received('atomcast_bodies.pgoutput')).filter((c) => c.kind !== 'begin' && c.kind !== 'commit');
+    await waitFor(
+      async () => (await bodyChanges()).filter((c) => c.kind === 'delete').length >= messages.length,
+      30_000,
+      `${messages.length} body deletes`,
+    );
+    // Transactions as they came: the changes between each begin and commit.
+    const transactions: DataChange[][] = [];
+    for (const c of await received('atomcast_bodies.pgoutput'))
+      if (c.kind === 'begin') transactions.push([]);
+      else if (c.kind !== 'commit') transactions[transactions.length - 1]!.push(c);
+    const changes = transactions.flat();
+    expect(new Set(changes.map((c) => (c.kind === 'truncate' ? 'truncate' : `${c.kind} ${c.table}`)))).toEqual(
+      new Set(['insert public.events', 'insert public.messages', 'update public.messages', 'delete public.messages']),
+    );
+    // The log as before: every event once.
+    const events = changes.flatMap((c) => (c.kind === 'insert' && c.table === 'public.events' ? [asEventRow(c.row)] : []));
+    expect(events.sort(byKey)).toEqual(log);
+
+    const body = (kind: 'insert' | 'update' | 'delete') =>
+      changes.flatMap((c) => (c.kind === kind && c.table === 'public.messages' ? [c.row] : []));
+    // One INSERT per post; edits and author deletes as UPDATEs; retention as one DELETE per row, key only.
+    expect(body('insert').map(key).sort()).toEqual(messages.map(key).sort());
+    // The writers edited their posts number 1, 5 and 9.
+    const edited = body('update').filter((r) => r.text?.endsWith('(edited)'));
+    expect(new Set(edited.map(key))).toEqual(
+      new Set(
+        body('insert')
+          .filter((r) => / (1|5|9)$/.test(r.text!))
+          .map(key),
+      ),
+    );
+    expect(
+      new Set(
+        body('update')
+          .filter((r) => r.text === null)
+          .map(key),
+      ),
+    ).toEqual(new Set(messages.filter((e) => authorDeleted.has(`${e.channel_id}/${e.ts}`)).map(key)));
+    const deletes = body('delete');
+    expect(deletes.map(key).sort()).toEqual(messages.map(key).sort());
+    for (const row of deletes)
+      expect(
+        Object.entries(row)
+          .filter(([, v]) => v !== null)
+          .map(([k]) => k)
+          .sort(),
+      ).toEqual(['channel_id', 'seq']);
+    // Each expired body that was still live goes in the same transaction as its retention tombstone.
+    for (const tx of transactions) {
+      const gone = tx
+        .flatMap((c) => (c.kind === 'delete' ? [key(c.row)] : []))
+        .filter((k) => !authorDeleted.has(`${k.split('/')[0]}/${tsOf.get(k)}`));
+      const tombstones = tx.flatMap((c) =>
+        c.kind === 'insert' && c.table === 'public.events' && JSON.parse(c.row.data!).reason === 'retention'
+          ? [`${c.row.channel_id}/${JSON.parse(c.row.data!).message_ts}`]
+          : [],
+      );
+      expect(tombstones.sort()).toEqual(gone.map((k) => `${k.split('/')[0]}/${tsOf.get(k)}`).sort());
+    }
+  });
+
   it('drops the slot with the documented command once its consumer stopped', async () => {
     recv.kill('SIGINT'); // pg_recvlogical confirms what it wrote and exits
     await new Promise((r) => (recv.exitCode === null ? recv.once('exit', r) : r(null)));
     await shellDone(await recipe('drop-slot'));
     const slots = await pub.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots ORDER BY slot_name');
-    expect(slots.map((s) => s.slot_name)).toEqual(['atomcast_log']); // the subscription's own slot remains
+    // The subscription's own slot remains, and the bodies consumer's.
+    expect(slots.map((s) => s.slot_name)).toEqual(['atomcast_bodies', 'atomcast_log']);
   });
 });

@@ -11,6 +11,9 @@ export type Change =
   | { kind: 'insert' | 'update' | 'delete'; table: string; row: Record<string, string | null> }
   | { kind: 'truncate'; tables: string[] };
 
+/** A change to rows (not a transaction boundary). */
+export type DataChange = Exclude<Change, { kind: 'begin' | 'commit' }>;
+
 export class PgOutputReader {
   private buffer = Buffer.alloc(0);
   private readonly relations = new Map<number, { table: string; columns: string[] }>();
