@@ -9,6 +9,7 @@ export const QUEUES = {
   ekm: 'atomcast-ekm',
   statusExpiry: 'atomcast-status-expiry',
   scheduled: 'atomcast-scheduled',
+  notify: 'atomcast-notify',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -35,6 +36,13 @@ export interface ScheduledMessageJob {
   id: string;
 }
 
+/** Send one message's notification to one device (`subscription`: push_subscriptions.id). */
+export interface NotifyJob {
+  channel: string;
+  seq: number;
+  subscription: string;
+}
+
 /** The queue each kind of run is carried out on. */
 export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QUEUES.retention : QUEUES.ekm);
 
@@ -46,6 +54,7 @@ export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QU
 export const unfurlJobId = (channel: string, eventSeq: number) => `unfurl-${channel}-${eventSeq}`;
 export const runJobId = (runId: string) => `run-${runId}`;
 export const statusExpiryJobId = (user: string, expiration: number) => `status-${user}-${expiration}`;
+export const notifyJobId = (channel: string, seq: number, subscription: string) => `notify-${channel}-${seq}-${subscription}`;
 export const scheduledMessageJobId = (id: string) => `scheduled-${id}`;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
