@@ -360,12 +360,48 @@ CREATE TABLE public.messages (
     data_key_id bigint
 );
 
+CREATE TABLE public.notify_prefs (
+    user_id text NOT NULL,
+    channel_id text DEFAULT ''::text NOT NULL,
+    level text,
+    muted boolean DEFAULT false NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notify_prefs_check CHECK (((channel_id <> ''::text) OR ((level IS NOT NULL) AND (NOT muted)))),
+    CONSTRAINT notify_prefs_level_check CHECK ((level = ANY (ARRAY['all'::text, 'mentions'::text, 'nothing'::text])))
+);
+
+CREATE UNLOGGED TABLE public.notify_viewers (
+    node text NOT NULL,
+    socket text NOT NULL,
+    user_id text NOT NULL,
+    channel_id text,
+    active_until timestamp with time zone NOT NULL
+);
+
 CREATE TABLE public.pins (
     channel_id text NOT NULL,
     message_ts bigint NOT NULL,
     pinned_by text NOT NULL,
     seq bigint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.push_subscriptions (
+    id bigint NOT NULL,
+    user_id text NOT NULL,
+    endpoint text NOT NULL,
+    p256dh text NOT NULL,
+    auth text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.push_subscriptions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.push_subscriptions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE public.reactions (
@@ -509,8 +545,20 @@ ALTER TABLE ONLY public.messages
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (channel_id, seq);
 
+ALTER TABLE ONLY public.notify_prefs
+    ADD CONSTRAINT notify_prefs_pkey PRIMARY KEY (user_id, channel_id);
+
+ALTER TABLE ONLY public.notify_viewers
+    ADD CONSTRAINT notify_viewers_pkey PRIMARY KEY (node, socket);
+
 ALTER TABLE ONLY public.pins
     ADD CONSTRAINT pins_pkey PRIMARY KEY (channel_id, message_ts);
+
+ALTER TABLE ONLY public.push_subscriptions
+    ADD CONSTRAINT push_subscriptions_endpoint_key UNIQUE (endpoint);
+
+ALTER TABLE ONLY public.push_subscriptions
+    ADD CONSTRAINT push_subscriptions_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.reactions
     ADD CONSTRAINT reactions_pkey PRIMARY KEY (channel_id, message_ts, name, user_id);
@@ -563,6 +611,14 @@ CREATE INDEX job_runs_undispatched ON public.job_runs USING btree (created_at) W
 CREATE INDEX job_runs_workspace ON public.job_runs USING btree (workspace_id, created_at DESC);
 
 CREATE INDEX messages_thread ON public.messages USING btree (channel_id, thread_ts, ts) WHERE (thread_ts IS NOT NULL);
+
+CREATE INDEX notify_prefs_all ON public.notify_prefs USING btree (user_id) WHERE (level = 'all'::text);
+
+CREATE INDEX notify_viewers_channel ON public.notify_viewers USING btree (channel_id) WHERE (channel_id IS NOT NULL);
+
+CREATE INDEX notify_viewers_user ON public.notify_viewers USING btree (user_id);
+
+CREATE INDEX push_subscriptions_user ON public.push_subscriptions USING btree (user_id);
 
 CREATE INDEX reactions_user ON public.reactions USING btree (user_id, channel_id, message_ts);
 
@@ -623,6 +679,12 @@ ALTER TABLE ONLY public.ekm_workspaces
 
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.notify_prefs
+    ADD CONSTRAINT notify_prefs_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.push_subscriptions
+    ADD CONSTRAINT push_subscriptions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.retention_policies
     ADD CONSTRAINT retention_policies_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);

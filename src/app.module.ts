@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './db/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { NotifyModule } from './jobs/notify/notify.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { ReplayModule } from './replay/replay.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         DatabaseModule,
         // Every role runs the job dispatcher and workers and keeps the read models.
         JobsModule,
+        NotifyModule,
         ProjectionsModule,
         // The `api` role serves HTTP and sockets; a worker-only process (`npm run worker`) skips them.
         ...(serves ? [ApiModule, AdminModule, RealtimeModule, ReplayModule, HealthModule, AuthModule, WebModule] : []),

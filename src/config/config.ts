@@ -126,6 +126,36 @@ const schema = z.object({
     .string()
     .min(1)
     .default(fileURLToPath(new URL('../../web/dist', import.meta.url))),
+  /** Web Push (notifications): the VAPID key pair (base64url, as `npx web-push generate-vapid-keys` prints). Unset: no notifications. */
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .refine(
+      (v) => /^[A-Za-z0-9_-]+$/.test(v) && Buffer.from(v, 'base64url').length === 65,
+      'must be a P-256 public key, 65 bytes base64url',
+    )
+    .optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .refine(
+      (v) => /^[A-Za-z0-9_-]+$/.test(v) && Buffer.from(v, 'base64url').length === 32,
+      'must be a P-256 private key, 32 bytes base64url',
+    )
+    .optional(),
+  /** Who push services may contact about this sender: a mailto: or https: URL (default mailto:postmaster@<PUBLIC_URL host>). */
+  VAPID_SUBJECT: z
+    .string()
+    .refine((v) => /^(mailto:.+|https:\/\/.+)$/.test(v), 'must be a mailto: or https: URL')
+    .optional(),
+  /** Push endpoints: allow plain http / loopback / private addresses (off in production; tests turn them on). */
+  PUSH_ALLOW_HTTP: bool.default(false),
+  PUSH_ALLOW_LOOPBACK: bool.default(false),
+  PUSH_ALLOW_PRIVATE: bool.default(false),
+  /** How long a push service keeps an undelivered notification (Web Push TTL). */
+  PUSH_TTL_SECONDS: int(0, 28 * 24 * 3600).default(3600),
+  /** A message older than this when the notification consumer reaches it is not notified (after an outage, no flood of stale alerts). */
+  PUSH_MAX_AGE_SECONDS: int(1, 7 * 24 * 3600).default(600),
+  /** Time allowed for one push request (connect, send, answer). */
+  PUSH_TIMEOUT_MS: int(100, 120_000).default(10_000),
   /**
    * Key ids / ARNs workspaces may point EKM at, comma-separated; a trailing `*` makes a prefix
    * (`arn:aws:kms:eu-west-1:111122223333:key/*`). Empty: no key is allowed (the server's credentials
@@ -164,6 +194,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const reasons = result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
     throw new ConfigError(`invalid configuration: ${reasons.join('; ')}`);
   }
+  if (!result.data.VAPID_PUBLIC_KEY !== !result.data.VAPID_PRIVATE_KEY)
+    throw new ConfigError('invalid configuration: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   return { ...result.data, PUBLIC_URL: (result.data.PUBLIC_URL ?? `http://localhost:${result.data.PORT}`).replace(/\/+$/, '') };
 }
 

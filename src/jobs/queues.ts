@@ -11,6 +11,7 @@ export const QUEUES = {
   ekm: 'atomcast-ekm',
   statusExpiry: 'atomcast-status-expiry',
   scheduled: 'atomcast-scheduled',
+  notify: 'atomcast-notify',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -37,6 +38,13 @@ export interface ScheduledMessageJob {
   id: string;
 }
 
+/** Send one message's notification to one device (`subscription`: push_subscriptions.id). */
+export interface NotifyJob {
+  channel: string;
+  seq: number;
+  subscription: string;
+}
+
 /**
  * The key prefix of one queue. A Lua script of BullMQ touches several keys of its queue, which a
  * Redis Cluster runs only when they hash to one slot: so on a cluster the prefix carries a hash tag,
@@ -60,6 +68,7 @@ export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QU
 export const unfurlJobId = (channel: string, eventSeq: number) => `unfurl-${channel}-${eventSeq}`;
 export const runJobId = (runId: string) => `run-${runId}`;
 export const statusExpiryJobId = (user: string, expiration: number) => `status-${user}-${expiration}`;
+export const notifyJobId = (channel: string, seq: number, subscription: string) => `notify-${channel}-${seq}-${subscription}`;
 export const scheduledMessageJobId = (id: string) => `scheduled-${id}`;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {

@@ -23,6 +23,7 @@ import { Session } from './session.js';
 import { expel, expireWith, handshakeCredential } from './socket-credentials.js';
 import { Typing } from './typing.js';
 import { UserChanges } from './user-changes.js';
+import { Viewers } from './viewers.js';
 import { ProfilesService } from '../workspaces/profiles.service.js';
 
 /** Token ids per `revoked` signal: a NOTIFY payload must stay under 8,000 bytes. */
@@ -65,6 +66,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly userChanges: UserChanges,
     private readonly channelWatch: ChannelWatch,
     profiles: ProfilesService,
+    private readonly viewers: Viewers,
     @Inject(CONFIG) private readonly config: Config,
   ) {
     this.publicOrigin = new URL(config.PUBLIC_URL).origin;
@@ -144,6 +146,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     // pipeline per handler per socket: measured, that was a third of the memory of an idle connection.
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
     this.presence.connected(session);
+    this.viewers.connected(session);
     const { cursors, hold } = data;
     data.cursors = undefined;
     this.delivery.open(session, cursors, hold).catch((err: Error) => {
@@ -161,6 +164,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.userChanges.forget(session);
     this.channelWatch.forget(session);
     this.presence.disconnected(session);
+    this.viewers.disconnected(session);
   }
 
   /** `sync {cursors}`: backlog after each cursor, then live; acked once the backlog is written. */
@@ -196,6 +200,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     return this.command(socket, true, async (session) => {
       const channel = isObject(body) && body.channel === null ? undefined : this.memberChannel(session, body);
       this.typing.view(session, channel);
+      // Notifications skip whoever looks at the channel: recorded before the ack.
+      await this.viewers.viewed(session, channel);
       return {};
     });
   }

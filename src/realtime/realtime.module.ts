@@ -12,13 +12,15 @@ import { RealtimeRepository } from './realtime.repository.js';
 import { Relay } from './relay.js';
 import { Typing } from './typing.js';
 import { UserChanges } from './user-changes.js';
+import { Viewers } from './viewers.js';
+import { NotifyModule } from '../jobs/notify/notify.module.js';
 
 /**
  * The relay (LISTEN + range reads by seq), the ephemeral bus and the Socket.IO gateway. A delivery
  * surface on top of the api: socket commands call the api's use cases (chat, conversations).
  */
 @Module({
-  imports: [EventStoreModule, WorkspacesModule, ProjectionsModule, ApiModule],
-  providers: [RealtimeRepository, Relay, EphemeralBus, ChannelWatch, Delivery, Presence, Typing, UserChanges, RealtimeGateway],
+  imports: [EventStoreModule, WorkspacesModule, ProjectionsModule, ApiModule, NotifyModule],
+  providers: [RealtimeRepository, Relay, EphemeralBus, ChannelWatch, Delivery, Presence, Typing, UserChanges, Viewers, RealtimeGateway],
 })
 export class RealtimeModule {}

@@ -5,6 +5,7 @@ import { useChat } from './hooks';
 import { Browser } from './components/Browser';
 import { Composer } from './components/Composer';
 import { MessageList } from './components/MessageList';
+import { NotifySettings } from './components/NotifySettings';
 import { Sidebar } from './components/Sidebar';
 import { Thread } from './components/Thread';
 
@@ -63,6 +64,7 @@ function Shell({ chat }: { chat: Chat }) {
   useChat(chat);
   const [thread, setThread] = useState<string | null>(null);
   const [browsing, setBrowsing] = useState(false);
+  const [notifySettings, setNotifySettings] = useState(false);
   const open = (id: string | null, push = true) => {
     chat.open(id);
     setThread(null);
@@ -71,7 +73,11 @@ function Shell({ chat }: { chat: Chat }) {
   useEffect(() => {
     const onPop = () => open(channelFromPath(), false);
     addEventListener('popstate', onPop);
-    const onVisible = () => chat.current && document.visibilityState === 'visible' && chat.markSoon(chat.current);
+    const onVisible = () => {
+      // A hidden tab is not looking: the server notifies this user about the channel meanwhile.
+      chat.emit('view', { channel: document.visibilityState === 'visible' ? chat.current : null }).catch(() => undefined);
+      if (chat.current && document.visibilityState === 'visible') chat.markSoon(chat.current);
+    };
     document.addEventListener('visibilitychange', onVisible);
     addEventListener('pagehide', () => chat.saveCursors());
     return () => {
@@ -95,6 +101,7 @@ function Shell({ chat }: { chat: Chat }) {
         chat={chat}
         onOpen={(id) => open(id)}
         onBrowse={() => setBrowsing(true)}
+        onNotifications={() => setNotifySettings(true)}
         onSignOut={() => {
           chat.stop();
           signOut().then(() => location.assign('/signin'));
@@ -128,6 +135,7 @@ function Shell({ chat }: { chat: Chat }) {
         )}
       </main>
       {current && thread && <Thread chat={chat} channel={current.id} ts={thread} onClose={() => setThread(null)} />}
+      {notifySettings && <NotifySettings chat={chat} onClose={() => setNotifySettings(false)} />}
       {browsing && <Browser chat={chat} onClose={() => setBrowsing(false)} onOpen={(id) => open(id)} />}
     </div>
   );

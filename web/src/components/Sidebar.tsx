@@ -8,11 +8,13 @@ export function Sidebar({
   onOpen,
   onBrowse,
   onSignOut,
+  onNotifications,
 }: {
   chat: Chat;
   onOpen: (id: string) => void;
   onBrowse: () => void;
   onSignOut: () => void;
+  onNotifications?: () => void;
 }) {
   const channels = [...chat.channels.values()].sort((a, b) => a.name.localeCompare(b.name));
   return (
@@ -56,6 +58,7 @@ export function Sidebar({
       </ul>
       <footer>
         <button onClick={onBrowse}>+ Browse channels</button>
+        {onNotifications && <button onClick={onNotifications}>Notifications</button>}
         <button class="link" onClick={onSignOut}>
           Sign out
         </button>
