@@ -10,6 +10,7 @@
  *   db rate-limit the pool, migrations; request budgets shared across nodes through Redis
  *   audit         the one append-only audit trail of admin actions
  *   crypto        envelope encryption and key providers (no job code)
+ *   storage       file storage drivers (a local directory, an S3-compatible bucket)
  *   event-store   the append path, stream reads, cursors, checkpoints
  *   workspaces    workspaces, users, tokens
  *   projections   read models and the projector (no Slack methods: those are api/)
@@ -31,6 +32,7 @@ const LAYERS = [
   ['db', 'rate-limit'],
   ['audit'],
   ['crypto'],
+  ['storage'],
   ['event-store'],
   ['workspaces'],
   ['projections'],

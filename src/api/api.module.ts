@@ -28,13 +28,14 @@ import { ReactionsController } from './reactions/reactions.controller.js';
 import { ReactionsRepository } from './reactions/reactions.repository.js';
 import { ReactionsService } from './reactions/reactions.service.js';
 import { UsersProfileController } from './users/users-profile.controller.js';
+import { FilesModule } from './files/files.module.js';
 
 /**
  * The Slack Web API. Reads the unread read model (projections) for client.counts and
  * conversations.info; knows nothing of sockets: real-time delivery calls its use cases, never the reverse.
  */
 @Module({
-  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule],
+  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule, FilesModule],
   controllers: [
     ChatController,
     ConversationsController,

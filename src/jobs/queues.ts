@@ -9,6 +9,7 @@ export const QUEUES = {
   ekm: 'atomcast-ekm',
   statusExpiry: 'atomcast-status-expiry',
   scheduled: 'atomcast-scheduled',
+  files: 'atomcast-files',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -36,7 +37,8 @@ export interface ScheduledMessageJob {
 }
 
 /** The queue each kind of run is carried out on. */
-export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QUEUES.retention : QUEUES.ekm);
+export const runQueue = (kind: JobKind): QueueName =>
+  kind === 'retention' ? QUEUES.retention : kind.startsWith('files-') ? QUEUES.files : QUEUES.ekm;
 
 /**
  * Job ids are derived from what caused the job, so dispatching it twice is a no-op: the stream
