@@ -14,6 +14,19 @@ export interface FileMeta {
 
 const metaAad = (id: string) => `filemeta:${id}`;
 
+/** A message's file entry without the name (its URLs end in the name too: they get the id instead). */
+function withoutName(entry: Record<string, unknown>, id: string): Record<string, unknown> {
+  const scrub = (url: unknown) => (typeof url === 'string' ? url.replace(/\/[^/]*$/, `/${id}`) : url);
+  return {
+    ...entry,
+    name: '',
+    title: '',
+    ekm: true,
+    url_private: scrub(entry.url_private),
+    url_private_download: scrub(entry.url_private_download),
+  };
+}
+
 export const sealMeta = (key: Buffer, id: string, meta: FileMeta) => seal(key, JSON.stringify(meta), metaAad(id));
 export const openMeta = (key: Buffer, id: string, box: Buffer): FileMeta => JSON.parse(open(key, box, metaAad(id)).toString());
 
@@ -65,7 +78,7 @@ export class FilesEkm {
             tx,
             current.channel_id,
             current.message_ts,
-            entries.map((e) => (e.id === file.id ? { ...e, name: '', title: '', ekm: true } : e)),
+            entries.map((e) => (e.id === file.id ? withoutName(e, file.id) : e)),
           );
       }
     });
