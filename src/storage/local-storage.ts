@@ -6,6 +6,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ByteRange, type FileStorage, StorageNotFound } from './file-storage.js';
 
+/** Larger reads and writes than Node's 64 KiB / 16 KiB defaults: fewer system calls per megabyte. */
+const IO_BYTES = 1024 * 1024;
+
 /**
  * Bytes as files under one directory. A write goes to a temporary name and is renamed into place
  * once complete, so a reader never sees half a file and a failed upload leaves nothing behind.
@@ -28,7 +31,7 @@ export class LocalStorage implements FileStorage {
     await mkdir(dirname(path), { recursive: true });
     const partial = `${path}.${randomBytes(6).toString('hex')}.part`;
     try {
-      await pipeline(bytes, createWriteStream(partial, { flags: 'wx' }));
+      await pipeline(bytes, createWriteStream(partial, { flags: 'wx', highWaterMark: IO_BYTES }));
       await rename(partial, path);
     } catch (err) {
       await rm(partial, { force: true });
@@ -39,7 +42,7 @@ export class LocalStorage implements FileStorage {
   async read(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.path(key);
     if ((await this.size(key)) === undefined) throw new StorageNotFound(key);
-    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    return createReadStream(path, { highWaterMark: IO_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async size(key: string): Promise<number | undefined> {

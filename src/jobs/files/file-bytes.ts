@@ -176,7 +176,7 @@ class Meter extends Transform {
   tooLarge = false;
 
   constructor(private readonly max: number) {
-    super();
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
