@@ -11,6 +11,7 @@
  *   rate-limit    request budgets shared across nodes through Redis
  *   audit         the one append-only audit trail of admin actions
  *   crypto        envelope encryption and key providers (no job code)
+ *   storage       file storage drivers (a local directory, an S3-compatible bucket)
  *   event-store   the append path, stream reads, cursors, checkpoints
  *   workspaces    workspaces, users, tokens
  *   projections   read models and the projector (no Slack methods: those are api/)
@@ -33,6 +34,7 @@ const LAYERS = [
   ['rate-limit'],
   ['audit'],
   ['crypto'],
+  ['storage'],
   ['event-store'],
   ['workspaces'],
   ['projections'],

@@ -57,6 +57,17 @@ BEGIN
   RAISE EXCEPTION 'events are append-only: % is not allowed', TG_OP USING ERRCODE = 'restrict_violation';
 END $$;
 
+CREATE FUNCTION public.files_no_plaintext_in_ekm() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM ekm_workspaces w WHERE w.workspace_id = NEW.workspace_id) THEN
+    RAISE EXCEPTION 'ekm_required' USING ERRCODE = 'EK001',
+      DETAIL = 'the workspace uses EKM: a file name or title must be stored sealed';
+  END IF;
+  RETURN NEW;
+END $$;
+
 CREATE FUNCTION public.messages_no_plaintext_in_ekm() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -323,6 +334,40 @@ ALTER TABLE public.events ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTI
     CACHE 1
 );
 
+CREATE TABLE public.files (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    user_id text NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    upload_secret bytea NOT NULL,
+    name text,
+    title text,
+    meta_enc bytea,
+    declared_size bigint NOT NULL,
+    size bigint,
+    mimetype text DEFAULT 'application/octet-stream'::text NOT NULL,
+    filetype text DEFAULT 'binary'::text NOT NULL,
+    image_type text,
+    storage_key text NOT NULL,
+    encrypted boolean DEFAULT false NOT NULL,
+    wrapped_key bytea,
+    key_version integer,
+    key_ref text,
+    channel_id text,
+    message_ts bigint,
+    thumb_key text,
+    thumb_width integer,
+    thumb_height integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT files_check CHECK (((NOT encrypted) OR ((wrapped_key IS NOT NULL) AND (name IS NULL) AND (title IS NULL)))),
+    CONSTRAINT files_check1 CHECK (((channel_id IS NULL) = (message_ts IS NULL))),
+    CONSTRAINT files_declared_size_check CHECK ((declared_size >= 0)),
+    CONSTRAINT files_image_type_check CHECK ((image_type = ANY (ARRAY['png'::text, 'jpeg'::text, 'gif'::text, 'webp'::text]))),
+    CONSTRAINT files_size_check CHECK ((size >= 0)),
+    CONSTRAINT files_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'complete'::text, 'deleted'::text])))
+);
+
 CREATE TABLE public.job_runs (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     kind text NOT NULL,
@@ -335,8 +380,8 @@ CREATE TABLE public.job_runs (
     dispatched_at timestamp with time zone,
     started_at timestamp with time zone,
     finished_at timestamp with time zone,
-    CONSTRAINT job_runs_check CHECK (((kind = 'retention'::text) OR (workspace_id IS NOT NULL))),
-    CONSTRAINT job_runs_kind_check CHECK ((kind = ANY (ARRAY['retention'::text, 'ekm-encrypt'::text, 'ekm-rewrap'::text, 'ekm-announce'::text]))),
+    CONSTRAINT job_runs_check CHECK (((kind = ANY (ARRAY['retention'::text, 'files-sweep'::text])) OR (workspace_id IS NOT NULL))),
+    CONSTRAINT job_runs_kind_check CHECK ((kind = ANY (ARRAY['retention'::text, 'ekm-encrypt'::text, 'ekm-rewrap'::text, 'ekm-announce'::text, 'files-thumbnail'::text, 'files-sweep'::text]))),
     CONSTRAINT job_runs_progress_check CHECK ((progress >= 0)),
     CONSTRAINT job_runs_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text])))
 );
@@ -357,7 +402,8 @@ CREATE TABLE public.messages (
     deleted boolean DEFAULT false NOT NULL,
     attachments jsonb,
     body_enc bytea,
-    data_key_id bigint
+    data_key_id bigint,
+    files jsonb
 );
 
 CREATE TABLE public.notify_prefs (
@@ -536,6 +582,9 @@ ALTER TABLE ONLY public.ekm_workspaces
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (channel_id, seq);
 
+ALTER TABLE ONLY public.files
+    ADD CONSTRAINT files_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_pkey PRIMARY KEY (id);
 
@@ -606,6 +655,14 @@ CREATE UNIQUE INDEX events_client_msg_id ON public.events USING btree (channel_i
 
 CREATE INDEX events_global ON public.events USING btree (tx_id, "position");
 
+CREATE INDEX files_channel_message ON public.files USING btree (channel_id, message_ts) WHERE (channel_id IS NOT NULL);
+
+CREATE INDEX files_stale_keys ON public.files USING btree (workspace_id, key_version) WHERE (wrapped_key IS NOT NULL);
+
+CREATE INDEX files_unfinished ON public.files USING btree (created_at) WHERE (state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'deleted'::text]));
+
+CREATE INDEX files_workspace_created ON public.files USING btree (workspace_id, created_at DESC, id DESC);
+
 CREATE INDEX job_runs_undispatched ON public.job_runs USING btree (created_at) WHERE (dispatched_at IS NULL);
 
 CREATE INDEX job_runs_workspace ON public.job_runs USING btree (workspace_id, created_at DESC);
@@ -648,6 +705,8 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON public.events FOR EACH STAT
 
 CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.events_are_append_only();
 
+CREATE TRIGGER files_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF name, title ON public.files FOR EACH ROW WHEN (((new.name IS NOT NULL) OR (new.title IS NOT NULL))) EXECUTE FUNCTION public.files_no_plaintext_in_ekm();
+
 CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN ((new.text IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
 ALTER TABLE ONLY public.channel_members
@@ -676,6 +735,15 @@ ALTER TABLE ONLY public.ekm_revocations
 
 ALTER TABLE ONLY public.ekm_workspaces
     ADD CONSTRAINT ekm_workspaces_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.files
+    ADD CONSTRAINT files_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
+
+ALTER TABLE ONLY public.files
+    ADD CONSTRAINT files_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.files
+    ADD CONSTRAINT files_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);

@@ -30,13 +30,14 @@ import { ReactionsService } from './reactions/reactions.service.js';
 import { UsersProfileController } from './users/users-profile.controller.js';
 import { UsersNotifyController } from './users/users-notify.controller.js';
 import { NotifyModule } from '../jobs/notify/notify.module.js';
+import { FilesModule } from './files/files.module.js';
 
 /**
  * The Slack Web API. Reads the unread read model (projections) for client.counts and
  * conversations.info; knows nothing of sockets: real-time delivery calls its use cases, never the reverse.
  */
 @Module({
-  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule, NotifyModule],
+  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule, NotifyModule, FilesModule],
   controllers: [
     ChatController,
     ConversationsController,

@@ -156,6 +156,30 @@ const schema = z.object({
   PUSH_MAX_AGE_SECONDS: int(1, 7 * 24 * 3600).default(600),
   /** Time allowed for one push request (connect, send, answer). */
   PUSH_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Files: the directory the local storage driver keeps bytes in (created at start); unused when FILES_S3_BUCKET is set. */
+  FILES_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../data/files', import.meta.url))),
+  /** Largest file an upload may carry, in bytes (above it: HTTP 413, `file_too_large`). */
+  FILES_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(1024 * 1024 * 1024),
+  /** Files: store bytes in this S3 bucket (any S3-compatible store) instead of FILES_DIR. */
+  FILES_S3_BUCKET: z.string().min(1).optional(),
+  /** S3 endpoint override (MinIO, Ceph, a test server); path-style addressing is used when set. */
+  FILES_S3_ENDPOINT: z.string().url().optional(),
+  FILES_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Static S3 credentials; unset: the usual AWS chain (env, profile, instance role). Never logged. */
+  FILES_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  FILES_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Uploads never completed (or completed never) are swept, bytes and row, after this long. */
+  FILES_ORPHAN_TTL_MS: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  /** How often the files sweep (orphans, deleted files' bytes) is recorded by the job dispatcher. */
+  FILES_SWEEP_EVERY_MS: int(1000, 7 * 24 * 3600 * 1000).default(3600 * 1000),
   /**
    * Key ids / ARNs workspaces may point EKM at, comma-separated; a trailing `*` makes a prefix
    * (`arn:aws:kms:eu-west-1:111122223333:key/*`). Empty: no key is allowed (the server's credentials

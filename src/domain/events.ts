@@ -1,4 +1,4 @@
-import type { SlackMessage } from './message.js';
+import type { MessageFile, SlackMessage } from './message.js';
 
 // The events of a channel stream as they leave the store: `{channel, seq, ts, type, user?, ...payload}`
 // (DESIGN.md, Socket.IO `event`). One payload type per event type; consumers narrow on `type`.
@@ -37,6 +37,9 @@ export interface MessagePosted extends EventOf<'message'> {
   thread_ts?: string;
   subtype?: 'thread_broadcast' | 'tombstone';
   client_msg_id?: string;
+  /** Files the message shares (files.completeUploadExternal). */
+  files?: MessageFile[];
+  upload?: boolean;
 }
 
 export interface MessageChanged extends EventOf<'message_changed'> {

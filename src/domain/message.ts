@@ -17,6 +17,8 @@ export interface MessageRow {
   deleted: boolean;
   /** Link previews added by the unfurler; null until a link in the message was unfurled. */
   attachments: MessageAttachment[] | null;
+  /** Files the message shares (files.completeUploadExternal), as its `files` shows them; null: none. */
+  files?: MessageFile[] | null;
   /** EKM: the sealed body and its data key (text is then null in the table until opened). */
   body_enc?: Buffer | string | null;
   data_key_id?: string | null;
@@ -37,8 +39,19 @@ export interface MessageAttachment {
   image_url?: string;
 }
 
+/**
+ * A file as a message's `files` entry shows it (Slack's file object, the parts that do not change):
+ * in an EKM workspace without name and title (`ekm: true`; files.info opens them), and after
+ * files.delete a tombstone `{id, mode: 'tombstone'}`.
+ */
+export interface MessageFile {
+  id: string;
+  mode: 'hosted' | 'tombstone';
+  [field: string]: unknown;
+}
+
 export const MESSAGE_COLUMNS =
-  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, body_enc, data_key_id';
+  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, body_enc, data_key_id, files';
 
 /** Slack's message object, as history, replies and `message_changed` events carry it. */
 export interface SlackMessage {
@@ -53,6 +66,9 @@ export interface SlackMessage {
   latest_reply?: string;
   edited?: { user: string | null; ts: string };
   attachments?: MessageAttachment[];
+  /** Files shared with the message (files.completeUploadExternal); `upload` is set with them, as Slack does. */
+  files?: MessageFile[];
+  upload?: boolean;
   /** Emoji reactions, one entry per emoji (reactions.add). */
   reactions?: Array<{ name: string; users: string[]; count: number }>;
   /** The channels the message is pinned in (pins.add). */
@@ -100,5 +116,6 @@ export function toSlackMessage(row: MessageRow): SlackMessage {
   }
   if (row.edited_ts) msg.edited = { user: row.edited_by, ts: formatTs(row.edited_ts) };
   if (!row.deleted && !row.ekm_denied && row.attachments?.length) msg.attachments = row.attachments;
+  if (!row.deleted && row.files?.length) Object.assign(msg, { files: row.files, upload: true });
   return msg;
 }

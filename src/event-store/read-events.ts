@@ -96,6 +96,7 @@ function toChannelEvent(row: EventRow): ChannelEvent {
             ? { subtype: 'thread_broadcast' as const }
             : {}),
         ...(row.client_msg_id ? { client_msg_id: row.client_msg_id } : {}),
+        ...('files' in body && body.files ? { files: body.files, upload: true } : {}),
       };
     }
     case 'message_changed':

@@ -123,6 +123,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   async dispatchRuns(): Promise<number> {
     return inTransaction(this.pool, async (tx) => {
       await this.runs.scheduleSweep(tx, this.config.RETENTION_SWEEP_EVERY_MS);
+      await this.runs.scheduleSweep(tx, this.config.FILES_SWEEP_EVERY_MS, 'files-sweep');
       const pending = await this.runs.undispatched(tx, OUTBOX_BATCH);
       for (const run of pending) await this.queues.get(runQueue(run.kind)).add('run', { runId: run.id }, { jobId: runJobId(run.id) });
       if (pending.length)

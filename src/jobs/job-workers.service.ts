@@ -43,6 +43,7 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     );
     this.start<RunJob>(QUEUES.retention, 1, (job) => this.runs.execute(job.data.runId));
     this.start<RunJob>(QUEUES.ekm, 1, (job) => this.runs.execute(job.data.runId));
+    this.start<RunJob>(QUEUES.files, 2, (job) => this.runs.execute(job.data.runId));
     this.start<StatusExpiryJob>(QUEUES.statusExpiry, 4, (job) => this.profiles.expireStatus(job.data.user, job.data.expiration));
     for (const { queue, concurrency, process } of this.extra) this.start(queue, concurrency, process);
   }

@@ -15,10 +15,17 @@ import { JobRunsService } from './runs/job-runs.service.js';
 import { TimedOutboxRepository } from './timed/timed-outbox.repository.js';
 import { UnfurlModule } from './unfurl/unfurl.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
+import { StorageModule } from '../storage/storage.module.js';
+import { FileBytes } from './files/file-bytes.js';
+import { FileThumbnails } from './files/file-thumbnails.js';
+import { FilesEkm } from './files/files-ekm.js';
+import { FilesRepository } from './files/files.repository.js';
+import { FilesRunner } from './files/files-runner.js';
+import { FilesSweep } from './files/files-sweep.js';
 
 /** Background work: the stream -> queue dispatcher, the workers, and the services they call. */
 @Module({
-  imports: [EventStoreModule, CryptoModule, UnfurlModule, WorkspacesModule, AuditModule],
+  imports: [EventStoreModule, CryptoModule, UnfurlModule, WorkspacesModule, AuditModule, StorageModule],
   providers: [
     JobQueues,
     JobDispatcher,
@@ -31,7 +38,24 @@ import { WorkspacesModule } from '../workspaces/workspaces.module.js';
     EkmRunner,
     EkmRunsRepository,
     TimedOutboxRepository,
+    FilesRepository,
+    FileBytes,
+    FileThumbnails,
+    FilesSweep,
+    FilesEkm,
+    FilesRunner,
   ],
-  exports: [JobQueues, RetentionService, EkmService, JobRunsService, JobWorkers],
+  exports: [
+    JobQueues,
+    RetentionService,
+    EkmService,
+    JobRunsService,
+    JobWorkers,
+    FilesRepository,
+    FileBytes,
+    FileThumbnails,
+    FilesSweep,
+    JobRunsRepository,
+  ],
 })
 export class JobsModule {}

@@ -12,6 +12,7 @@ export const QUEUES = {
   statusExpiry: 'atomcast-status-expiry',
   scheduled: 'atomcast-scheduled',
   notify: 'atomcast-notify',
+  files: 'atomcast-files',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -58,7 +59,8 @@ export function queuePrefix(config: Pick<Config, 'JOBS_PREFIX' | 'REDIS_URL' | '
 }
 
 /** The queue each kind of run is carried out on. */
-export const runQueue = (kind: JobKind): QueueName => (kind === 'retention' ? QUEUES.retention : QUEUES.ekm);
+export const runQueue = (kind: JobKind): QueueName =>
+  kind === 'retention' ? QUEUES.retention : kind.startsWith('files-') ? QUEUES.files : QUEUES.ekm;
 
 /**
  * Job ids are derived from what caused the job, so dispatching it twice is a no-op: the stream

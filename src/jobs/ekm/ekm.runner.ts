@@ -6,6 +6,7 @@ import { EkmRepository, type Revocation } from '../../crypto/ekm.repository.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { inTransaction } from '../../db/database.js';
 import { EventStore } from '../../event-store/event-store.js';
+import { FilesEkm } from '../files/files-ekm.js';
 import { type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
 import { EkmRunsRepository } from './ekm-runs.repository.js';
 
@@ -26,6 +27,7 @@ export class EkmRunner {
     private readonly cipher: BodyCipher,
     private readonly events: EventStore,
     private readonly audit: AuditRepository,
+    private readonly files: FilesEkm,
   ) {}
 
   async run(run: JobRun): Promise<void> {
@@ -61,8 +63,10 @@ export class EkmRunner {
         await this.runs.addProgress(tx, run.id, rows.length);
         return rows.length;
       });
-      if (!n) return;
+      if (!n) break;
     }
+    // Files too: bytes, thumbnails, names (issue 11).
+    await this.files.sealExisting(workspace, (n) => this.runs.addProgress(this.pool, run.id, n));
   }
 
   /** Re-wraps data keys under the current KEK version; bodies are untouched. */
@@ -72,7 +76,7 @@ export class EkmRunner {
     const provider = this.cipher.provider(settings.provider);
     for (;;) {
       const stale = await this.repo.staleDataKeys(workspace, settings.key_version, BATCH);
-      if (!stale.length) return;
+      if (!stale.length) break;
       for (const key of stale) {
         const plain = await provider.unwrap(workspace, key.key_ref, key.wrapped);
         await this.repo.rewrap(key.id, settings.key_version, settings.key_ref, await provider.wrap(workspace, settings.key_ref, plain));
@@ -80,6 +84,8 @@ export class EkmRunner {
       await this.runs.addProgress(this.pool, run.id, stale.length);
       this.cipher.forget(workspace);
     }
+    // Each file has a data key of its own, wrapped by the same KEK.
+    await this.runs.addProgress(this.pool, run.id, await this.files.rewrap(workspace));
   }
 
   /** Tells live clients: a message_changed event per message the revocation covers (or uncovers). */

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditRepository } from '../../audit/audit.repository.js';
 import { CONFIG, type Config } from '../../config/config.js';
 import { EventStore } from '../../event-store/event-store.js';
+import { FileBytes } from '../files/file-bytes.js';
+import { type FileRow, FilesRepository } from '../files/files.repository.js';
 import { type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
 import { RetentionRepository } from './retention.repository.js';
 
@@ -46,6 +48,8 @@ export class RetentionService {
     private readonly events: EventStore,
     private readonly audit: AuditRepository,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly files: FilesRepository,
+    private readonly fileBytes: FileBytes,
   ) {}
 
   policies(workspace: string) {
@@ -90,7 +94,21 @@ export class RetentionService {
     this.log.log(`retention run ${run.id}: ${deleted} messages expired, ${audit} audit rows`);
   }
 
-  private sweepBatch(runId: string, channel: string, before: bigint, limit: number): Promise<number> {
+  /**
+   * Files the expired messages shared are marked deleted in the batch's transaction and their bytes
+   * removed from storage right after it commits (the files sweep removes any a crash left behind).
+   */
+  private async sweepBatch(runId: string, channel: string, before: bigint, limit: number): Promise<number> {
+    const expiredFiles: FileRow[] = [];
+    const n = await this.sweepBodies(runId, channel, before, limit, expiredFiles);
+    for (const file of expiredFiles) {
+      await this.fileBytes.remove(file);
+      await this.files.remove(file.id, 'deleted');
+    }
+    return n;
+  }
+
+  private sweepBodies(runId: string, channel: string, before: bigint, limit: number, expiredFiles: FileRow[]): Promise<number> {
     return this.events.transaction(async (tx) => {
       if (!(await tx.lockChannel(channel))) return 0;
       const rows = await this.repo.expired(tx.db, channel, before, limit);
@@ -109,6 +127,16 @@ export class RetentionService {
         channel,
         rows.map((r) => r.seq),
         parents,
+      );
+      expiredFiles.push(
+        ...(await this.files.markDeleted(
+          tx.db,
+          await this.files.sharedBy(
+            tx.db,
+            channel,
+            rows.map((r) => r.ts),
+          ),
+        )),
       );
       await this.runs.addProgress(tx.db, runId, rows.length);
       return rows.length;

@@ -4,7 +4,7 @@ import { PG_POOL } from '../../db/database.module.js';
 import type { Queryable } from '../../db/database.js';
 
 /** What a run does; the runner for each kind is chosen in JobRunsService.execute. */
-export type JobKind = 'retention' | 'ekm-encrypt' | 'ekm-rewrap' | 'ekm-announce';
+export type JobKind = 'retention' | 'ekm-encrypt' | 'ekm-rewrap' | 'ekm-announce' | 'files-thumbnail' | 'files-sweep';
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
 
 /** One row of job_runs: an admin-started or scheduled run, and its place in the dispatch outbox. */
@@ -82,12 +82,12 @@ export class JobRunsRepository {
   }
 
   /** Records the scheduled sweep of every workspace unless one was recorded less than `everyMs` ago. */
-  async scheduleSweep(db: Queryable, everyMs: number): Promise<void> {
+  async scheduleSweep(db: Queryable, everyMs: number, kind: 'retention' | 'files-sweep' = 'retention'): Promise<void> {
     await db.query(
-      `INSERT INTO job_runs (kind, workspace_id, params) SELECT 'retention', NULL, '{"scheduled": true}'
-        WHERE NOT EXISTS (SELECT 1 FROM job_runs WHERE kind = 'retention' AND workspace_id IS NULL
+      `INSERT INTO job_runs (kind, workspace_id, params) SELECT $2, NULL, '{"scheduled": true}'
+        WHERE NOT EXISTS (SELECT 1 FROM job_runs WHERE kind = $2 AND workspace_id IS NULL
                              AND created_at > now() - make_interval(secs => $1::float8 / 1000))`,
-      [everyMs],
+      [everyMs, kind],
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EkmRunner } from '../ekm/ekm.runner.js';
+import { FilesRunner } from '../files/files-runner.js';
 import { RetentionService, type SweepOptions } from '../retention/retention.service.js';
 import { type JobRun, JobRunsRepository } from './job-runs.repository.js';
 
@@ -14,6 +15,7 @@ export class JobRunsService {
     private readonly runs: JobRunsRepository,
     private readonly retention: RetentionService,
     private readonly ekm: EkmRunner,
+    private readonly files: FilesRunner,
   ) {}
 
   /** The worker's entry point. `sweep` tunes retention runs (tests: clock, batch size, crash hook). */
@@ -24,6 +26,7 @@ export class JobRunsService {
     await this.runs.markRunning(run.id);
     try {
       if (run.kind === 'retention') await this.retention.sweep(run, sweep);
+      else if (run.kind.startsWith('files-')) await this.files.run(run);
       else await this.ekm.run(run);
     } catch (err) {
       await this.runs.markFinished(run.id, 'failed', err instanceof Error ? err.message : String(err));
