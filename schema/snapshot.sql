@@ -357,7 +357,8 @@ CREATE TABLE public.messages (
     deleted boolean DEFAULT false NOT NULL,
     attachments jsonb,
     body_enc bytea,
-    data_key_id bigint
+    data_key_id bigint,
+    rich jsonb
 );
 
 CREATE TABLE public.pins (
@@ -593,6 +594,8 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON public.events FOR EACH STAT
 CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.events_are_append_only();
 
 CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN ((new.text IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
+
+CREATE TRIGGER messages_no_plaintext_rich_in_ekm BEFORE INSERT OR UPDATE OF rich ON public.messages FOR EACH ROW WHEN ((new.rich IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);

@@ -5,9 +5,11 @@ import { ProjectionsModule } from '../projections/projections.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { ChannelsRepository } from './channels.repository.js';
+import { ChatExtrasController } from './chat/chat-extras.controller.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatRepository } from './chat/chat.repository.js';
 import { ChatService } from './chat/chat.service.js';
+import { EphemeralMessages } from './chat/ephemeral-messages.service.js';
 import { ScheduledMessagesController } from './chat/scheduled-messages.controller.js';
 import { ScheduledMessagesRepository } from './chat/scheduled-messages.repository.js';
 import { ScheduledMessagesService } from './chat/scheduled-messages.service.js';
@@ -37,6 +39,7 @@ import { UsersProfileController } from './users/users-profile.controller.js';
   imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule],
   controllers: [
     ChatController,
+    ChatExtrasController,
     ConversationsController,
     UsersController,
     ClientCountsController,
@@ -50,6 +53,7 @@ import { UsersProfileController } from './users/users-profile.controller.js';
   providers: [
     ChatService,
     ChatRepository,
+    EphemeralMessages,
     ConversationsService,
     ChannelsRepository,
     MessagesRepository,
@@ -63,6 +67,6 @@ import { UsersProfileController } from './users/users-profile.controller.js';
     ScheduledMessagesRepository,
     ScheduledMessagesService,
   ],
-  exports: [ChannelsRepository, ConversationsService, ChatService],
+  exports: [ChannelsRepository, ConversationsService, ChatService, EphemeralMessages],
 })
 export class ApiModule {}

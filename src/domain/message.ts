@@ -1,3 +1,5 @@
+import type { Block } from './block-kit.js';
+import type { LegacyAttachment, RichContent } from './message-content.js';
 import { formatTs } from './ts.js';
 
 /** A row of the messages table (bodies and thread state), as selected by the repositories. */
@@ -17,6 +19,8 @@ export interface MessageRow {
   deleted: boolean;
   /** Link previews added by the unfurler; null until a link in the message was unfurled. */
   attachments: MessageAttachment[] | null;
+  /** Blocks, legacy attachments and subtype the poster sent (plaintext workspaces; sealed with the text under EKM). */
+  rich?: RichContent | null;
   /** EKM: the sealed body and its data key (text is then null in the table until opened). */
   body_enc?: Buffer | string | null;
   data_key_id?: string | null;
@@ -38,7 +42,7 @@ export interface MessageAttachment {
 }
 
 export const MESSAGE_COLUMNS =
-  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, body_enc, data_key_id';
+  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, rich, body_enc, data_key_id';
 
 /** Slack's message object, as history, replies and `message_changed` events carry it. */
 export interface SlackMessage {
@@ -46,13 +50,16 @@ export interface SlackMessage {
   user: string;
   text: string;
   ts: string;
-  subtype?: 'thread_broadcast' | 'ekm_access_denied';
+  subtype?: 'thread_broadcast' | 'ekm_access_denied' | 'me_message';
   client_msg_id?: string;
+  /** Block Kit blocks, as posted. */
+  blocks?: Block[];
   thread_ts?: string;
   reply_count?: number;
   latest_reply?: string;
   edited?: { user: string | null; ts: string };
-  attachments?: MessageAttachment[];
+  /** The poster's attachments first, then link previews the unfurler added. */
+  attachments?: Array<LegacyAttachment | MessageAttachment>;
   /** Emoji reactions, one entry per emoji (reactions.add). */
   reactions?: Array<{ name: string; users: string[]; count: number }>;
   /** The channels the message is pinned in (pins.add). */
@@ -99,6 +106,10 @@ export function toSlackMessage(row: MessageRow): SlackMessage {
     if (row.latest_reply) msg.latest_reply = formatTs(row.latest_reply);
   }
   if (row.edited_ts) msg.edited = { user: row.edited_by, ts: formatTs(row.edited_ts) };
-  if (!row.deleted && !row.ekm_denied && row.attachments?.length) msg.attachments = row.attachments;
+  const rich = row.deleted || row.ekm_denied ? undefined : row.rich;
+  if (rich?.subtype && !msg.subtype) msg.subtype = rich.subtype;
+  if (rich?.blocks?.length) msg.blocks = rich.blocks;
+  const attachments = [...(rich?.attachments ?? []), ...(row.deleted || row.ekm_denied ? [] : (row.attachments ?? []))];
+  if (attachments.length) msg.attachments = attachments;
   return msg;
 }

@@ -6,6 +6,7 @@ import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { ChannelWatch } from './channel-watch.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus } from './ephemeral-bus.js';
+import { EphemeralDeliveries } from './ephemeral-deliveries.js';
 import { Presence } from './presence.js';
 import { RealtimeGateway } from './realtime.gateway.js';
 import { RealtimeRepository } from './realtime.repository.js';
@@ -19,6 +20,17 @@ import { UserChanges } from './user-changes.js';
  */
 @Module({
   imports: [EventStoreModule, WorkspacesModule, ProjectionsModule, ApiModule],
-  providers: [RealtimeRepository, Relay, EphemeralBus, ChannelWatch, Delivery, Presence, Typing, UserChanges, RealtimeGateway],
+  providers: [
+    RealtimeRepository,
+    Relay,
+    EphemeralBus,
+    ChannelWatch,
+    Delivery,
+    Presence,
+    Typing,
+    UserChanges,
+    EphemeralDeliveries,
+    RealtimeGateway,
+  ],
 })
 export class RealtimeModule {}
