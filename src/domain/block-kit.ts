@@ -47,7 +47,7 @@ export function object(v: unknown, p: string): Obj {
 
 export function array(v: unknown, p: string, min: number, max: number): unknown[] {
   if (!Array.isArray(v)) fail(p, 'must provide an array');
-  if (v.length < min) fail(p, `must provide at least ${min} items`);
+  if (v.length < min) fail(p, `must provide at least ${min} item${min === 1 ? '' : 's'}`);
   if (v.length > max) fail(p, `no more than ${max} items allowed`);
   return v;
 }

@@ -1,3 +1,4 @@
+import { LogLevel, WebClient } from '@slack/web-api';
 import { OPERATOR_TOKEN, TestApp, type TestUser } from '../support/test-app.js';
 import { TestClient, waitFor } from '../realtime/support.js';
 
@@ -130,6 +131,30 @@ describe('chat.postEphemeral, chat.meMessage, chat.getPermalink, team.info', () 
     expect((await t.api('chat.getPermalink', cy.token, { channel: priv, message_ts: hidden.body.ts })).body).toEqual({
       ok: false,
       error: 'channel_not_found',
+    });
+  });
+
+  it('@slack/web-api, unchanged, posts blocks and attachments (form-encoded JSON) and calls the other methods', async () => {
+    // The client logs a refusal's response_metadata.messages (as it does Slack's); the test reads them itself.
+    const quiet = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} };
+    const slack = new WebClient(ada.token, { slackApiUrl: `${t.url}/api/`, retryConfig: { retries: 0 }, logger: quiet });
+    const blocks = [
+      { type: 'section', text: { type: 'mrkdwn', text: '*Alert* disk 91%' } },
+      { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Ack' }, action_id: 'ack', value: 'disk' }] },
+    ];
+    const attachments = [{ color: 'danger', title: 'db-1', fields: [{ title: 'Disk', value: '91%', short: true }] }];
+    const posted = await slack.chat.postMessage({ channel, text: 'Alert: disk 91%', blocks, attachments });
+    expect(posted).toMatchObject({ ok: true, message: { text: 'Alert: disk 91%', blocks, attachments } });
+    const history = await slack.conversations.history({ channel, limit: 1 });
+    expect(history.messages?.[0]).toMatchObject({ ts: posted.ts, blocks, attachments });
+    const updated = await slack.chat.update({ channel, ts: posted.ts!, text: 'Resolved', blocks: [blocks[0]] });
+    expect(updated.message).toMatchObject({ text: 'Resolved', blocks: [blocks[0]], attachments });
+    expect(await slack.chat.postEphemeral({ channel, user: bob.id, text: 'hint', blocks })).toMatchObject({ ok: true });
+    expect(await slack.chat.meMessage({ channel, text: 'is on call' })).toMatchObject({ ok: true, channel });
+    expect((await slack.chat.getPermalink({ channel, message_ts: posted.ts! })).permalink).toContain(`/archives/${channel}/p`);
+    expect((await slack.team.info()).team).toMatchObject({ id: ada.workspace, name: 'Acme' });
+    await expect(slack.chat.postMessage({ channel, text: 'x', blocks: [{ type: 'section' } as never] })).rejects.toMatchObject({
+      data: { ok: false, error: 'invalid_blocks', errors: ['must provide text or fields [json-pointer:/blocks/0]'] },
     });
   });
 
