@@ -403,7 +403,8 @@ CREATE TABLE public.messages (
     attachments jsonb,
     body_enc bytea,
     data_key_id bigint,
-    files jsonb
+    files jsonb,
+    rich jsonb
 );
 
 CREATE TABLE public.notify_prefs (
@@ -708,6 +709,8 @@ CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EAC
 CREATE TRIGGER files_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF name, title ON public.files FOR EACH ROW WHEN (((new.name IS NOT NULL) OR (new.title IS NOT NULL))) EXECUTE FUNCTION public.files_no_plaintext_in_ekm();
 
 CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN ((new.text IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
+
+CREATE TRIGGER messages_no_plaintext_rich_in_ekm BEFORE INSERT OR UPDATE OF rich ON public.messages FOR EACH ROW WHEN ((new.rich IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);

@@ -5,9 +5,11 @@ import { ProjectionsModule } from '../projections/projections.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { ChannelsRepository } from './channels.repository.js';
+import { ChatExtrasController } from './chat/chat-extras.controller.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatRepository } from './chat/chat.repository.js';
 import { ChatService } from './chat/chat.service.js';
+import { EphemeralMessages } from './chat/ephemeral-messages.service.js';
 import { ScheduledMessagesController } from './chat/scheduled-messages.controller.js';
 import { ScheduledMessagesRepository } from './chat/scheduled-messages.repository.js';
 import { ScheduledMessagesService } from './chat/scheduled-messages.service.js';
@@ -40,6 +42,7 @@ import { FilesModule } from './files/files.module.js';
   imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule, NotifyModule, FilesModule],
   controllers: [
     ChatController,
+    ChatExtrasController,
     ConversationsController,
     UsersController,
     ClientCountsController,
@@ -54,6 +57,7 @@ import { FilesModule } from './files/files.module.js';
   providers: [
     ChatService,
     ChatRepository,
+    EphemeralMessages,
     ConversationsService,
     ChannelsRepository,
     MessagesRepository,
@@ -67,6 +71,6 @@ import { FilesModule } from './files/files.module.js';
     ScheduledMessagesRepository,
     ScheduledMessagesService,
   ],
-  exports: [ChannelsRepository, ConversationsService, ChatService],
+  exports: [ChannelsRepository, ConversationsService, ChatService, EphemeralMessages],
 })
 export class ApiModule {}

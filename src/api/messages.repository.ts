@@ -4,6 +4,10 @@ import { PG_POOL } from '../db/database.module.js';
 import type { Queryable } from '../db/database.js';
 import { BodyCipher, rethrowEkmRequired, type SealedBody } from '../crypto/body-cipher.js';
 import { MESSAGE_COLUMNS, type MessageRow } from '../domain/message.js';
+import type { RichContent } from '../domain/message-content.js';
+
+/** An edit's new body: sealed (text and rich content in bodyEnc), or text and rich content in clear. */
+export type EditedBody = SealedBody & { rich: RichContent | undefined };
 
 export type MessageTarget = Pick<MessageRow, 'channel_id' | 'seq' | 'ts' | 'user_id' | 'thread_ts'>;
 
@@ -45,12 +49,12 @@ export class MessagesRepository {
   }
 
   /** The new body arrives sealed already when the workspace uses EKM. */
-  async edit(db: Queryable, channel: string, ts: bigint, body: SealedBody, editedTs: string, editor: string): Promise<MessageRow> {
+  async edit(db: Queryable, channel: string, ts: bigint, body: EditedBody, editedTs: string, editor: string): Promise<MessageRow> {
     const { rows } = await db
       .query<MessageRow>(
-        `UPDATE messages SET text = $3, body_enc = $6, data_key_id = $7, edited_ts = $4, edited_by = $5
+        `UPDATE messages SET text = $3, body_enc = $6, data_key_id = $7, rich = $8, edited_ts = $4, edited_by = $5
           WHERE channel_id = $1 AND ts = $2 RETURNING ${MESSAGE_COLUMNS}`,
-        [channel, ts.toString(), body.text, editedTs, editor, body.bodyEnc, body.dataKeyId],
+        [channel, ts.toString(), body.text, editedTs, editor, body.bodyEnc, body.dataKeyId, body.rich ? JSON.stringify(body.rich) : null],
       )
       .catch(rethrowEkmRequired);
     await this.cipher.openRows(rows);
@@ -60,7 +64,7 @@ export class MessagesRepository {
   /** Deletes the body (text is gone, not hidden) and keeps the parent's thread summary right. */
   async delete(db: Queryable, msg: MessageTarget): Promise<void> {
     await db.query(
-      'UPDATE messages SET text = NULL, body_enc = NULL, attachments = NULL, deleted = true WHERE channel_id = $1 AND seq = $2',
+      'UPDATE messages SET text = NULL, body_enc = NULL, attachments = NULL, rich = NULL, deleted = true WHERE channel_id = $1 AND seq = $2',
       [msg.channel_id, msg.seq],
     );
     if (msg.thread_ts) {

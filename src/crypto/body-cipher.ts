@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { MessageRow } from '../domain/message.js';
+import { unpackBody } from '../domain/message-content.js';
 import { SlackError } from '../domain/slack-error.js';
 import { open, newDataKey, seal } from './envelope.js';
 import { type DataKeyRow, EkmRepository, type EkmWorkspace, type Revocation } from './ekm.repository.js';
@@ -101,7 +102,10 @@ export class BodyCipher {
         row.ekm_denied = true;
       } else {
         try {
-          row.text = openBody(entry.key, toBuffer(row.body_enc!), row).toString();
+          // A message with blocks or attachments seals them with its text (packBody).
+          const body = unpackBody(openBody(entry.key, toBuffer(row.body_enc!), row).toString());
+          row.text = body.text;
+          row.rich = body.rich ?? null;
         } catch {
           row.text = null;
           row.ekm_denied = true;

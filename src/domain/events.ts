@@ -1,3 +1,4 @@
+import type { Block } from './block-kit.js';
 import type { MessageFile, SlackMessage } from './message.js';
 
 // The events of a channel stream as they leave the store: `{channel, seq, ts, type, user?, ...payload}`
@@ -35,11 +36,26 @@ export interface MessagePosted extends EventOf<'message'> {
   /** Empty for a tombstone (a deleted or expired body keeps its place in the log without text). */
   text: string;
   thread_ts?: string;
-  subtype?: 'thread_broadcast' | 'tombstone';
+  subtype?: 'thread_broadcast' | 'tombstone' | 'me_message';
   client_msg_id?: string;
   /** Files the message shares (files.completeUploadExternal). */
   files?: MessageFile[];
   upload?: boolean;
+  /** Block Kit blocks as posted (chat.postMessage `blocks`). */
+  blocks?: Block[];
+  /** The poster's legacy attachments (and link previews once unfurled). */
+  attachments?: SlackMessage['attachments'];
+}
+
+/**
+ * chat.postEphemeral: shown to one user in a channel, never stored and never in the log (no seq);
+ * travels between nodes on the ephemeral bus and reaches that user's sockets as `ephemeral`.
+ */
+export interface EphemeralMessage {
+  channel: string;
+  /** The one user who sees it. */
+  user: string;
+  message: SlackMessage & { is_ephemeral: true };
 }
 
 export interface MessageChanged extends EventOf<'message_changed'> {

@@ -1,3 +1,5 @@
+import type { Block } from './block-kit.js';
+import type { LegacyAttachment, RichContent } from './message-content.js';
 import { formatTs } from './ts.js';
 
 /** A row of the messages table (bodies and thread state), as selected by the repositories. */
@@ -19,6 +21,8 @@ export interface MessageRow {
   attachments: MessageAttachment[] | null;
   /** Files the message shares (files.completeUploadExternal), as its `files` shows them; null: none. */
   files?: MessageFile[] | null;
+  /** Blocks, legacy attachments and subtype the poster sent (plaintext workspaces; sealed with the text under EKM). */
+  rich?: RichContent | null;
   /** EKM: the sealed body and its data key (text is then null in the table until opened). */
   body_enc?: Buffer | string | null;
   data_key_id?: string | null;
@@ -51,7 +55,7 @@ export interface MessageFile {
 }
 
 export const MESSAGE_COLUMNS =
-  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, body_enc, data_key_id, files';
+  'channel_id, seq, ts, user_id, text, thread_ts, reply_broadcast, reply_count, latest_reply, edited_ts, edited_by, client_msg_id, deleted, attachments, rich, body_enc, data_key_id, files';
 
 /** Slack's message object, as history, replies and `message_changed` events carry it. */
 export interface SlackMessage {
@@ -59,13 +63,16 @@ export interface SlackMessage {
   user: string;
   text: string;
   ts: string;
-  subtype?: 'thread_broadcast' | 'ekm_access_denied';
+  subtype?: 'thread_broadcast' | 'ekm_access_denied' | 'me_message';
   client_msg_id?: string;
+  /** Block Kit blocks, as posted. */
+  blocks?: Block[];
   thread_ts?: string;
   reply_count?: number;
   latest_reply?: string;
   edited?: { user: string | null; ts: string };
-  attachments?: MessageAttachment[];
+  /** The poster's attachments first, then link previews the unfurler added. */
+  attachments?: Array<LegacyAttachment | MessageAttachment>;
   /** Files shared with the message (files.completeUploadExternal); `upload` is set with them, as Slack does. */
   files?: MessageFile[];
   upload?: boolean;
@@ -115,7 +122,11 @@ export function toSlackMessage(row: MessageRow): SlackMessage {
     if (row.latest_reply) msg.latest_reply = formatTs(row.latest_reply);
   }
   if (row.edited_ts) msg.edited = { user: row.edited_by, ts: formatTs(row.edited_ts) };
-  if (!row.deleted && !row.ekm_denied && row.attachments?.length) msg.attachments = row.attachments;
+  const rich = row.deleted || row.ekm_denied ? undefined : row.rich;
+  if (rich?.subtype && !msg.subtype) msg.subtype = rich.subtype;
+  if (rich?.blocks?.length) msg.blocks = rich.blocks;
+  const attachments = [...(rich?.attachments ?? []), ...(row.deleted || row.ekm_denied ? [] : (row.attachments ?? []))];
+  if (attachments.length) msg.attachments = attachments;
   if (!row.deleted && row.files?.length) Object.assign(msg, { files: row.files, upload: true });
   return msg;
 }

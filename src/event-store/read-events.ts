@@ -94,9 +94,14 @@ function toChannelEvent(row: EventRow): ChannelEvent {
           ? { subtype: 'tombstone' as const }
           : row.data.reply_broadcast
             ? { subtype: 'thread_broadcast' as const }
-            : {}),
+            : body.subtype === 'me_message'
+              ? { subtype: 'me_message' as const }
+              : {}),
         ...(row.client_msg_id ? { client_msg_id: row.client_msg_id } : {}),
         ...('files' in body && body.files ? { files: body.files, upload: true } : {}),
+        // Blocks and attachments travel with the message, as Slack's message event carries them.
+        ...('blocks' in body && body.blocks ? { blocks: body.blocks } : {}),
+        ...('attachments' in body && body.attachments ? { attachments: body.attachments } : {}),
       };
     }
     case 'message_changed':

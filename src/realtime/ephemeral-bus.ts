@@ -17,7 +17,9 @@ export type EphemeralSignal =
   /** A user's profile or status changed (users.profile.set, a status that expired): its subscribers get `user_change`. */
   | { kind: 'user_change'; node: string; user: string }
   /** users.setPresence: the user asked to be shown away (or back to automatic). */
-  | { kind: 'manual_presence'; node: string; user: string; away: boolean };
+  | { kind: 'manual_presence'; node: string; user: string; away: boolean }
+  /** chat.postEphemeral: the message, for `user`'s sockets only (never stored). */
+  | { kind: 'ephemeral_message'; node: string; user: string; channel: string; message: Record<string, unknown> };
 
 /**
  * Typing, presence and counts signals between nodes: one NOTIFY channel, heard on the relay's LISTEN
@@ -76,6 +78,10 @@ function parseSignal(payload: string): EphemeralSignal | undefined {
     case 'manual_presence':
       return typeof msg.user === 'string' && typeof msg.away === 'boolean'
         ? { kind: 'manual_presence', node, user: msg.user, away: msg.away }
+        : undefined;
+    case 'ephemeral_message':
+      return typeof msg.user === 'string' && typeof msg.channel === 'string' && isObject(msg.message)
+        ? { kind: 'ephemeral_message', node, user: msg.user, channel: msg.channel, message: msg.message }
         : undefined;
     case 'presence-beat':
       return Array.isArray(msg.users)

@@ -349,6 +349,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       this.presence.setManualAway(signal.user, signal.away);
       return;
     }
+    if (signal.kind === 'ephemeral_message') return; // EphemeralDeliveries delivers these
     if (signal.node === this.bus.nodeId) return;
     if (signal.kind === 'typing') this.typing.deliver(signal.channel, signal.user);
     else if (signal.kind === 'presence') this.presence.apply(signal.node, signal.user, signal.presence);

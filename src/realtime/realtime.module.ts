@@ -6,6 +6,7 @@ import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { ChannelWatch } from './channel-watch.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus } from './ephemeral-bus.js';
+import { EphemeralDeliveries } from './ephemeral-deliveries.js';
 import { Presence } from './presence.js';
 import { RealtimeGateway } from './realtime.gateway.js';
 import { RealtimeRepository } from './realtime.repository.js';
@@ -21,6 +22,18 @@ import { NotifyModule } from '../jobs/notify/notify.module.js';
  */
 @Module({
   imports: [EventStoreModule, WorkspacesModule, ProjectionsModule, ApiModule, NotifyModule],
-  providers: [RealtimeRepository, Relay, EphemeralBus, ChannelWatch, Delivery, Presence, Typing, UserChanges, Viewers, RealtimeGateway],
+  providers: [
+    RealtimeRepository,
+    Relay,
+    EphemeralBus,
+    ChannelWatch,
+    Delivery,
+    Presence,
+    Typing,
+    UserChanges,
+    EphemeralDeliveries,
+    Viewers,
+    RealtimeGateway,
+  ],
 })
 export class RealtimeModule {}

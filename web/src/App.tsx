@@ -58,7 +58,15 @@ function SignIn({ error }: { error?: string }) {
   );
 }
 
-const channelFromPath = () => /^\/c\/([A-Z0-9]+)$/.exec(location.pathname)?.[1] ?? null;
+/** A permalink (chat.getPermalink): /archives/<channel>/p<ts without its dot>[?thread_ts=…]. */
+const permalink = () => {
+  const m = /^\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})$/.exec(location.pathname);
+  if (!m) return null;
+  const threadTs = new URLSearchParams(location.search).get('thread_ts');
+  return { channel: m[1], ts: `${m[2]}.${m[3]}`, threadTs: threadTs && /^\d{10}\.\d{6}$/.test(threadTs) ? threadTs : null };
+};
+
+const channelFromPath = () => /^\/c\/([A-Z0-9]+)$/.exec(location.pathname)?.[1] ?? permalink()?.channel ?? null;
 
 function Shell({ chat }: { chat: Chat }) {
   useChat(chat);
@@ -89,7 +97,13 @@ function Shell({ chat }: { chat: Chat }) {
   useEffect(() => {
     if (chat.current || !chat.channels.size) return;
     const wanted = channelFromPath();
-    if (wanted && chat.channels.has(wanted)) open(wanted, false);
+    const link = permalink();
+    if (link && chat.channels.has(link.channel)) {
+      // A permalink opens its channel at the message (a reply: its thread, beside it).
+      chat.focus = { channel: link.channel, ts: link.threadTs ?? link.ts };
+      open(link.channel, false);
+      if (link.threadTs) setThread(link.threadTs);
+    } else if (wanted && chat.channels.has(wanted)) open(wanted, false);
     else if (!wanted && matchMedia('(min-width: 700px)').matches)
       open([...chat.channels.values()].sort((a, b) => a.name.localeCompare(b.name))[0].id, false);
   });

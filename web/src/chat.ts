@@ -19,6 +19,9 @@ export class Chat {
   current: string | null = null;
   /** ts of the read marker when the current channel was opened: the "new messages" divider. */
   dividerAfter: string | null = null;
+  /** A permalink's message (/archives/C…/p…): the message list scrolls to it and highlights it. */
+  focus: { channel: string; ts: string } | null = null;
+  highlighted: string | null = null;
   readonly outbox: Outbox;
   private socket!: Socket;
   private cursors: Record<string, number>;
@@ -163,6 +166,7 @@ export class Chat {
     });
     this.socket.on('revoked', () => this.revoked());
     this.socket.on('event', (e: ChannelEvent) => this.onEvent(e));
+    this.socket.on('ephemeral', (e: { channel: string; message: Message }) => this.onEphemeral(e.channel, e.message));
     this.socket.on('counts', (c: { channel: string; unread_count: number; mention_count: number }) => {
       const ch = this.channels.get(c.channel);
       if (ch) Object.assign(ch, { unread: c.unread_count, mentions: c.mention_count });
@@ -224,6 +228,7 @@ export class Chat {
         client_msg_id: e.client_msg_id,
       };
       if (e.attachments) msg.attachments = e.attachments;
+      if (e.blocks) msg.blocks = e.blocks;
       if (e.client_msg_id) this.outbox.delivered(e.client_msg_id);
       const isReply = e.thread_ts && e.thread_ts !== e.ts;
       if (isReply) msgs.addReply({ ...msg }, true);
@@ -260,6 +265,17 @@ export class Chat {
       if (this.current === e.channel) this.current = null;
     }
     this.checkCaughtUp();
+    this.changed();
+  }
+
+  /** chat.postEphemeral for this user: shown in its channel (or thread) until the page reloads; never stored. */
+  private onEphemeral(channel: string, message: Message): void {
+    if (!this.channels.has(channel)) return;
+    const msgs = this.messagesOf(channel);
+    const msg: Message = { ...message, is_ephemeral: true };
+    if (msg.thread_ts) msgs.addReply(msg, false);
+    else msgs.upsert(msg);
+    this.need(msg.user);
     this.changed();
   }
 
@@ -368,7 +384,8 @@ export class Chat {
     this.markTimer = window.setTimeout(() => {
       const ch = this.channels.get(channel);
       const list = this.messagesOf(channel).list;
-      const newest = list[list.length - 1]?.ts;
+      let newest: string | undefined;
+      for (let i = list.length - 1; i >= 0 && !newest; i--) if (!list[i].is_ephemeral) newest = list[i].ts;
       if (!ch || !newest || this.current !== channel) return;
       if (newest <= ch.last_read && ch.unread === 0) return;
       ch.last_read = newest;

@@ -1,7 +1,8 @@
 // What the client keeps, in the wire's own shapes (Slack's message object, atomcast's channel events).
 
+/** An unfurl card (from_url set) or a poster's legacy attachment (color bar, title, text, fields). */
 export interface Attachment {
-  id: number;
+  id?: number;
   from_url?: string;
   original_url?: string;
   fallback?: string;
@@ -10,7 +11,18 @@ export interface Attachment {
   title_link?: string;
   text?: string;
   image_url?: string;
+  color?: string;
+  pretext?: string;
+  author_name?: string;
+  author_link?: string;
+  thumb_url?: string;
+  footer?: string;
+  fields?: Array<{ title?: string; value?: string; short?: boolean }>;
+  blocks?: Block[];
 }
+
+/** A Block Kit block or element, as the server stores it (checked there against Block Kit). */
+export type Block = { type: string; block_id?: string } & Record<string, unknown>;
 
 export interface Message {
   ts: string;
@@ -23,6 +35,9 @@ export interface Message {
   client_msg_id?: string;
   edited?: { user: string | null; ts: string };
   attachments?: Attachment[];
+  blocks?: Block[];
+  /** chat.postEphemeral: shown only to this user, never stored; gone after a reload. */
+  is_ephemeral?: boolean;
 }
 
 /** A message written here and not yet acknowledged by the server. */
@@ -62,6 +77,7 @@ export interface ChannelEvent {
   name?: string;
   is_private?: boolean;
   attachments?: Attachment[];
+  blocks?: Block[];
 }
 
 export type ConnectionState = 'connecting' | 'catching up' | 'connected' | 'reconnecting';

@@ -1,4 +1,4 @@
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID, ValidateBy, type ValidationOptions } from 'class-validator';
+import { Allow, IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID, ValidateBy, type ValidationOptions } from 'class-validator';
 import { slack, ToBoolean } from '../slack-args.js';
 
 export const MAX_TEXT = 40_000;
@@ -26,10 +26,18 @@ export class PostMessageArgs {
   @IsNotEmpty(slack('channel_not_found'))
   channel: string;
 
+  // Optional when blocks or attachments carry the message (ChatService checks there is content).
+  @IsOptional()
   @IsString(slack('no_text'))
-  @IsNotEmpty(slack('no_text'))
   @MaxChars(MAX_TEXT, slack('msg_too_long'))
-  text: string;
+  text?: string;
+
+  /** Block Kit: a JSON array, or a string holding one (form posts); checked by parseMessageContent. */
+  @Allow()
+  blocks?: unknown;
+
+  @Allow()
+  attachments?: unknown;
 
   @IsOptional()
   @IsString(slack('thread_not_found'))
@@ -54,10 +62,17 @@ export class UpdateMessageArgs {
   @IsNotEmpty(slack('message_not_found'))
   ts: string;
 
+  @IsOptional()
   @IsString(slack('no_text'))
-  @IsNotEmpty(slack('no_text'))
   @MaxChars(MAX_TEXT, slack('msg_too_long'))
-  text: string;
+  text?: string;
+
+  /** Left out: the message keeps its blocks (Slack's rule); [] removes them. */
+  @Allow()
+  blocks?: unknown;
+
+  @Allow()
+  attachments?: unknown;
 }
 
 export class DeleteMessageArgs {
@@ -68,4 +83,50 @@ export class DeleteMessageArgs {
   @IsString(slack('message_not_found'))
   @IsNotEmpty(slack('message_not_found'))
   ts: string;
+}
+
+export class PostEphemeralArgs {
+  @IsString(slack('channel_not_found'))
+  @IsNotEmpty(slack('channel_not_found'))
+  channel: string;
+
+  @IsString(slack('user_not_found'))
+  @IsNotEmpty(slack('user_not_found'))
+  user: string;
+
+  @IsOptional()
+  @IsString(slack('no_text'))
+  @MaxChars(MAX_TEXT, slack('msg_too_long'))
+  text?: string;
+
+  @Allow()
+  blocks?: unknown;
+
+  @Allow()
+  attachments?: unknown;
+
+  @IsOptional()
+  @IsString(slack('thread_not_found'))
+  thread_ts?: string;
+}
+
+export class MeMessageArgs {
+  @IsString(slack('channel_not_found'))
+  @IsNotEmpty(slack('channel_not_found'))
+  channel: string;
+
+  @IsString(slack('no_text'))
+  @IsNotEmpty(slack('no_text'))
+  @MaxChars(MAX_TEXT, slack('msg_too_long'))
+  text: string;
+}
+
+export class GetPermalinkArgs {
+  @IsString(slack('channel_not_found'))
+  @IsNotEmpty(slack('channel_not_found'))
+  channel: string;
+
+  @IsString(slack('message_not_found'))
+  @IsNotEmpty(slack('message_not_found'))
+  message_ts: string;
 }

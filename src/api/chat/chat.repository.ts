@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { type BodySealer, rethrowEkmRequired } from '../../crypto/body-cipher.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { inTransaction, type Queryable } from '../../db/database.js';
+import { packBody, type RichContent } from '../../domain/message-content.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { EventStore } from '../../event-store/event-store.js';
 
@@ -17,6 +18,8 @@ export interface PostMessage {
   threadTs?: bigint;
   replyBroadcast?: boolean;
   clientMsgId?: string;
+  /** Blocks, attachments or subtype (undefined for a plain text message: the one-round-trip path). */
+  rich?: RichContent;
 }
 
 export interface Posted {
@@ -48,11 +51,24 @@ export class ChatRepository {
       ? await inTransaction(this.pool, async (db) => {
           const r = await this.callPostMessage(db, cmd, null, UNSEALED, sealer.dataKeyId);
           if (r.error || r.duplicate) return r;
-          const bodyEnc = sealer.seal(cmd.text, { seq: r.seq, user: cmd.user });
+          const bodyEnc = sealer.seal(packBody(cmd.text, cmd.rich), { seq: r.seq, user: cmd.user });
           await db.query('UPDATE messages SET body_enc = $3 WHERE channel_id = $1 AND seq = $2', [cmd.channel, r.seq, bodyEnc]);
           return r;
         })
-      : await this.callPostMessage(this.pool, cmd, cmd.text, null, null).catch(rethrowEkmRequired);
+      : cmd.rich
+        ? // Rich content is set on the row post_message() wrote, in the same transaction (plain text posts
+          // keep their single round trip). The database refuses it in clear under EKM (ekm_required).
+          await inTransaction(this.pool, async (db) => {
+            const r = await this.callPostMessage(db, cmd, cmd.text, null, null);
+            if (r.error || r.duplicate) return r;
+            await db.query('UPDATE messages SET rich = $3 WHERE channel_id = $1 AND seq = $2', [
+              cmd.channel,
+              r.seq,
+              JSON.stringify(cmd.rich),
+            ]);
+            return r;
+          }).catch(rethrowEkmRequired)
+        : await this.callPostMessage(this.pool, cmd, cmd.text, null, null).catch(rethrowEkmRequired);
     if (r.error) throw new SlackError(r.error);
     const seq = Number(r.seq);
     if (!r.duplicate) this.events.noteCommitted(cmd.channel, seq);

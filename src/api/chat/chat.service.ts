@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { BodyCipher, type SealedBody } from '../../crypto/body-cipher.js';
+import { BodyCipher } from '../../crypto/body-cipher.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { toSlackMessage } from '../../domain/message.js';
+import { hasContent, packBody, parseMessageContent, richOrNothing } from '../../domain/message-content.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import type { Caller } from '../../workspaces/workspaces.service.js';
 import { ChannelsRepository } from '../channels.repository.js';
-import { MessagesRepository } from '../messages.repository.js';
+import { type EditedBody, MessagesRepository } from '../messages.repository.js';
 import type { DeleteMessageArgs, PostMessageArgs, UpdateMessageArgs } from './chat.dto.js';
 import { ChatRepository, type PostMessage, type Posted } from './chat.repository.js';
 
@@ -21,16 +22,24 @@ export class ChatService {
     private readonly cipher: BodyCipher,
   ) {}
 
-  async postMessage(caller: Caller, args: PostMessageArgs) {
+  /**
+   * chat.postMessage (and chat.meMessage, with its subtype). Blocks and attachments are checked
+   * before anything is written: a refusal (invalid_blocks, no_text, ...) leaves no trace.
+   */
+  async postMessage(caller: Caller, args: PostMessageArgs, subtype?: 'me_message') {
+    const content = parseMessageContent(args);
+    const rich = richOrNothing({ blocks: content.blocks, attachments: content.attachments, subtype });
+    if (!hasContent(content.text, rich)) throw new SlackError('no_text');
     const posted = await this.post({
       workspace: caller.workspace,
       channel: args.channel,
       user: caller.user.id,
-      text: args.text,
+      text: content.text,
       threadTs: args.thread_ts === undefined ? undefined : requireTs(args.thread_ts, 'thread_not_found'),
       // reply_broadcast means something only for a thread reply (Slack ignores it otherwise).
       replyBroadcast: args.thread_ts === undefined ? undefined : args.reply_broadcast,
       clientMsgId: args.client_msg_id,
+      rich,
     });
     const ts = formatTs(posted.ts);
     if (posted.duplicate) {
@@ -42,9 +51,17 @@ export class ChatService {
         : { type: 'message', user: caller.user.id, text: '', ts, client_msg_id: args.client_msg_id };
       return { channel: args.channel, ts, seq: posted.seq, message };
     }
-    const message: Record<string, unknown> = { type: 'message', user: caller.user.id, text: args.text, ts };
+    const message: Record<string, unknown> = {
+      type: 'message',
+      ...(subtype ? { subtype } : {}),
+      user: caller.user.id,
+      text: content.text,
+      ts,
+    };
     if (posted.threadTs) message.thread_ts = formatTs(posted.threadTs);
     if (args.client_msg_id) message.client_msg_id = args.client_msg_id;
+    if (rich?.blocks) message.blocks = rich.blocks;
+    if (rich?.attachments) message.attachments = rich.attachments;
     return { channel: args.channel, ts, seq: posted.seq, message };
   }
 
@@ -67,26 +84,43 @@ export class ChatService {
    */
   async update(caller: Caller, args: UpdateMessageArgs) {
     const ts = requireTs(args.ts, 'message_not_found');
+    const content = parseMessageContent(args);
+    if (args.text === undefined && content.blocks === undefined && content.attachments === undefined) throw new SlackError('no_text');
     const facts = await this.editFacts(caller, args.channel, ts);
     enforce(channelPolicy('edit', facts));
+    // Blocks or attachments left out stay as they were (Slack's rule; [] removes them), and so does
+    // a me_message's subtype: read the message as it is now (opened, under EKM).
+    const current = (await this.messages.find(args.channel, ts))?.rich ?? undefined;
+    const rich = richOrNothing({
+      blocks: content.blocks ?? current?.blocks,
+      attachments: content.attachments ?? current?.attachments,
+      subtype: current?.subtype,
+    });
+    if (!hasContent(content.text, rich)) throw new SlackError('no_text');
     // A body opens only for its own message: sealed for the message's seq and author, not the editor.
     const owner = { seq: facts.message!.seq, user: facts.message!.user_id };
-    const body = await this.cipher.seal(caller.workspace, args.channel, args.text, owner);
+    const packed = packBody(content.text, rich);
+    const seal = async (fresh: boolean): Promise<EditedBody> => {
+      const body = await this.cipher.seal(caller.workspace, args.channel, packed, owner, fresh);
+      // Outside EKM the text and the rich content go to their own columns.
+      return body.bodyEnc ? { ...body, rich: undefined } : { ...body, text: content.text, rich };
+    };
+    const body = await seal(false);
     try {
       return await this.applyEdit(caller, args, ts, body);
     } catch (err) {
       if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
       // The database refused plaintext: the workspace turned EKM on after our cached view. Seal afresh, once.
-      return this.applyEdit(caller, args, ts, await this.cipher.seal(caller.workspace, args.channel, args.text, owner, true));
+      return this.applyEdit(caller, args, ts, await seal(true));
     }
   }
 
-  private applyEdit(caller: Caller, args: UpdateMessageArgs, ts: bigint, body: SealedBody) {
+  private applyEdit(caller: Caller, args: UpdateMessageArgs, ts: bigint, body: EditedBody) {
     return this.events.transaction(async (tx) => {
       const target = await this.lockedMessage(tx, caller, args.channel, ts, 'edit');
       const appended = await tx.append(args.channel, 'message_changed', caller.user.id, { message_ts: Number(target.ts) });
       const row = await this.messages.edit(tx.db, args.channel, ts, body, appended.ts, caller.user.id);
-      return { channel: args.channel, ts: formatTs(ts), text: args.text, seq: appended.seq, message: toSlackMessage(row) };
+      return { channel: args.channel, ts: formatTs(ts), text: row.text ?? '', seq: appended.seq, message: toSlackMessage(row) };
     });
   }
 

@@ -48,6 +48,8 @@ export class ScheduledMessagesService implements OnModuleInit {
   }
 
   async schedule(caller: Caller, args: ScheduleMessageArgs, nowSeconds = Math.floor(Date.now() / 1000)) {
+    // Scheduled messages carry text only (blocks are chat.postMessage's); text is optional there, not here.
+    if (!args.text) throw new SlackError('no_text');
     if (args.post_at <= nowSeconds) throw new SlackError('time_in_past');
     if (args.post_at > nowSeconds + MAX_AHEAD_SECONDS) throw new SlackError('time_too_far');
     const threadTs = args.thread_ts === undefined ? null : requireTs(args.thread_ts, 'thread_not_found').toString();

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { DataKeyRow, Revocation } from '../../crypto/ekm.repository.js';
 import { PG_POOL } from '../../db/database.module.js';
 import type { Queryable } from '../../db/database.js';
+import type { RichContent } from '../../domain/message-content.js';
 
 /** What the EKM runs read and write: bodies to seal, data keys to re-wrap, messages a revocation covers. */
 @Injectable()
@@ -28,8 +29,8 @@ export class EkmRunsRepository {
 
   /** Plaintext bodies of the workspace still to seal, locked for this batch. */
   async plaintextBodies(db: Queryable, workspace: string, limit: number) {
-    const { rows } = await db.query<{ channel_id: string; seq: string; user_id: string; text: string }>(
-      `SELECT m.channel_id, m.seq, m.user_id, m.text FROM messages m JOIN channels c ON c.id = m.channel_id
+    const { rows } = await db.query<{ channel_id: string; seq: string; user_id: string; text: string; rich: RichContent | null }>(
+      `SELECT m.channel_id, m.seq, m.user_id, m.text, m.rich FROM messages m JOIN channels c ON c.id = m.channel_id
         WHERE c.workspace_id = $1 AND m.text IS NOT NULL AND m.body_enc IS NULL
         ORDER BY m.channel_id, m.seq LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
       [workspace, limit],
@@ -39,9 +40,10 @@ export class EkmRunsRepository {
 
   /** Replaces plaintext bodies with sealed ones, one statement per batch. */
   async storeSealed(db: Queryable, bodies: Array<{ channel: string; seq: string; bodyEnc: Buffer; dataKeyId: string }>): Promise<void> {
-    // Link previews quote the page a message linked to; they go with the plaintext.
+    // Link previews quote the page a message linked to; they go with the plaintext. Blocks and
+    // attachments the poster sent are sealed with the text (packBody).
     await db.query(
-      `UPDATE messages m SET text = NULL, attachments = NULL, body_enc = u.body_enc, data_key_id = u.data_key_id
+      `UPDATE messages m SET text = NULL, attachments = NULL, rich = NULL, body_enc = u.body_enc, data_key_id = u.data_key_id
          FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bigint[]) AS u(channel_id, seq, body_enc, data_key_id)
         WHERE m.channel_id = u.channel_id AND m.seq = u.seq`,
       [bodies.map((b) => b.channel), bodies.map((b) => b.seq), bodies.map((b) => b.bodyEnc), bodies.map((b) => b.dataKeyId)],

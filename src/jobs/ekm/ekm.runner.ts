@@ -5,6 +5,7 @@ import { BodyCipher } from '../../crypto/body-cipher.js';
 import { EkmRepository, type Revocation } from '../../crypto/ekm.repository.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { inTransaction } from '../../db/database.js';
+import { packBody } from '../../domain/message-content.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { FilesEkm } from '../files/files-ekm.js';
 import { type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
@@ -55,7 +56,10 @@ export class EkmRunner {
         await this.cipher.settings(workspace, true); // once per batch; rows below use the fresh view
         const sealed = [];
         for (const row of rows) {
-          const body = await this.cipher.seal(workspace, row.channel_id, row.text, { seq: row.seq, user: row.user_id });
+          const body = await this.cipher.seal(workspace, row.channel_id, packBody(row.text, row.rich ?? undefined), {
+            seq: row.seq,
+            user: row.user_id,
+          });
           if (!body.bodyEnc) throw new Error('EKM was turned off while sealing');
           sealed.push({ channel: row.channel_id, seq: row.seq, bodyEnc: body.bodyEnc, dataKeyId: body.dataKeyId! });
         }

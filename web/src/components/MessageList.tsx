@@ -36,6 +36,8 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
   const rows: Row[] = msgs.visible().map((m) => ({ key: m.ts, msg: m }));
   for (const p of chat.outbox.items) if (p.channel === channel && !p.thread_ts) rows.push({ key: p.client_msg_id, pending: p });
   const atBottom = useRef(true);
+  /** A permalink's message being brought into view (the pane does not follow the bottom meanwhile). */
+  const focused = useRef<{ ts: string; tries: number } | null>(null);
   const anchor = useRef<{ first: string; total: number; top: number } | null>(null);
 
   const v = useVirtualizer({
@@ -57,7 +59,37 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
   // While the reader is at the bottom, stay there: new rows, rows measured taller, a narrower window.
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && atBottom.current && el.scrollTop + el.clientHeight < el.scrollHeight - 1) el.scrollTop = el.scrollHeight;
+    if (el && atBottom.current && !focused.current && el.scrollTop + el.clientHeight < el.scrollHeight - 1) el.scrollTop = el.scrollHeight;
+  });
+
+  // A permalink's message: load older pages until it is there, then scroll until it is in view
+  // (rows measured meanwhile move it) and highlight it.
+  useEffect(() => {
+    const focus = chat.focus;
+    if (focus && focus.channel === channel) {
+      if (rows.some((r) => r.msg?.ts === focus.ts)) {
+        chat.focus = null;
+        focused.current = { ts: focus.ts, tries: 0 };
+        chat.highlighted = focus.ts;
+        chat.changed();
+      } else if (msgs.olderCursor === '')
+        chat.focus = null; // not in the channel (deleted, or a reply only)
+      else if (msgs.olderCursor && !msgs.loading) chat.loadOlder(channel).catch(() => undefined);
+    }
+    const f = focused.current;
+    const el = scroller.current;
+    if (!f || !el) return;
+    const at = rows.findIndex((r) => r.msg?.ts === f.ts);
+    const node = el.querySelector(`[data-index="${at}"]`);
+    const box = node?.getBoundingClientRect();
+    const pane = el.getBoundingClientRect();
+    if (at < 0 || f.tries >= 20 || (box && box.top >= pane.top && box.bottom <= pane.bottom)) {
+      focused.current = null;
+      return;
+    }
+    f.tries++;
+    atBottom.current = false;
+    v.scrollToIndex(at, { align: 'center' });
   });
 
   const items = v.getVirtualItems();

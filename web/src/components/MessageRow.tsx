@@ -3,6 +3,8 @@ import { api } from '../api';
 import type { Chat } from '../chat';
 import { Link, Mrkdwn, type MrkdwnContext } from '../mrkdwn';
 import type { Attachment, Message, Pending } from '../types';
+import { Blocks } from './Blocks';
+import { LegacyAttachment } from './LegacyAttachment';
 
 export function mrkdwnContext(chat: Chat): MrkdwnContext {
   return {
@@ -63,7 +65,11 @@ export function MessageRow({
     }
   };
   return (
-    <div class="msg" data-ts={msg.ts} data-testid="message">
+    <div
+      class={`msg${msg.is_ephemeral ? ' ephemeral' : ''}${chat.highlighted === msg.ts ? ' highlight' : ''}`}
+      data-ts={msg.ts}
+      data-testid="message"
+    >
       <div class="avatar" aria-hidden="true">
         {chat.displayName(msg.user).slice(0, 1).toUpperCase()}
       </div>
@@ -78,6 +84,7 @@ export function MessageRow({
           <time>{time(msg.ts)}</time>
           {msg.edited && <span class="edited">(edited)</span>}
           {msg.subtype === 'thread_broadcast' && !inThread && <span class="edited">replied to a thread</span>}
+          {msg.is_ephemeral && <span class="ephemeral-note">Only visible to you</span>}
         </div>
         {editing ? (
           <form
@@ -110,18 +117,24 @@ export function MessageRow({
           </div>
         ) : tombstone ? (
           <div class="unavailable">This message was deleted.</div>
+        ) : msg.blocks?.length ? (
+          // With blocks, the text is only the notification fallback (as in Slack).
+          <Blocks blocks={msg.blocks} ctx={ctx} place={{ channel, ts: msg.ts }} />
         ) : (
           <Mrkdwn text={msg.text} ctx={ctx} />
         )}
         {error && <div class="error">{error}</div>}
-        {!unavailable && msg.attachments?.map((a) => <Card key={a.id} a={a} />)}
+        {!unavailable &&
+          msg.attachments?.map((a, i) =>
+            a.from_url ? <Card key={a.id ?? i} a={a} /> : <LegacyAttachment key={i} a={a} ctx={ctx} place={{ channel, ts: msg.ts }} />,
+          )}
         {!inThread && onThread && (msg.reply_count ?? 0) > 0 && (
           <button class="replies" onClick={() => onThread(msg.ts)}>
             {msg.reply_count} {msg.reply_count === 1 ? 'reply' : 'replies'}
           </button>
         )}
       </div>
-      {!editing && !tombstone && (
+      {!editing && !tombstone && !msg.is_ephemeral && (
         <div class="actions">
           {onThread && !inThread && (
             <button aria-label="Reply in thread" title="Reply in thread" onClick={() => onThread(msg.thread_ts ?? msg.ts)}>
