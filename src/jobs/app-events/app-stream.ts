@@ -69,7 +69,16 @@ export class AppStream {
   constructor(
     private app: AppRow,
     private readonly ctx: StreamContext,
+    /** Event ids a previous stream of this app sent without an ack, and how often: their next send is a retry. */
+    private readonly sentBefore = new Map<string, number>(),
   ) {}
+
+  /** What this stream sent and saw no ack for (handed to the app's next stream on this node). */
+  unacknowledged(): Map<string, number> {
+    const out = new Map(this.sentBefore);
+    for (const slot of this.window) if (!slot.acked && slot.item.callback) out.set(slot.item.callback.eventId, slot.attempt + 1);
+    return out;
+  }
 
   get id(): string {
     return this.app.id;
@@ -242,7 +251,9 @@ export class AppStream {
         continue;
       }
       const slot: Slot = { item, acked: false, sentAt: now, attempt: 0 };
-      if (!this.sendSlot(slot, 0)) break;
+      const before = this.sentBefore.get(item.callback.eventId);
+      if (!this.sendSlot(slot, before ?? 0, before ? 'connection_closed' : '')) break;
+      this.sentBefore.delete(item.callback.eventId);
       this.queue.shift();
       this.window.push(slot);
     }

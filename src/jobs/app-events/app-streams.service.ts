@@ -25,6 +25,8 @@ export class AppStreamsService implements OnApplicationBootstrap, OnModuleDestro
   private readonly log = new Logger('AppEvents');
   private readonly streams = new Map<string, AppStream>();
   private readonly leading = new Set<string>();
+  /** Per app: events a stopped stream sent without an ack, so the next stream marks their resend as a retry. */
+  private readonly unacked = new Map<string, Map<string, number>>();
   private readonly facts = new Map<string, ChannelFacts>();
   private readonly bots = new Map<string, string | null>();
   private client: pg.Client | undefined;
@@ -137,12 +139,14 @@ export class AppStreamsService implements OnApplicationBootstrap, OnModuleDestro
     if (wanted && (await this.lead(appId))) {
       if (stream) stream.update(app);
       else {
-        const s = new AppStream(app, this.ctx);
+        const s = new AppStream(app, this.ctx, this.unacked.get(appId));
+        this.unacked.delete(appId);
         this.streams.set(appId, s);
         s.wake();
       }
     } else if (stream && !wanted) {
       this.streams.delete(appId);
+      this.unacked.set(appId, stream.unacknowledged());
       await stream.stop();
       await this.release(appId);
     } else if (stream && app) stream.update(app);
