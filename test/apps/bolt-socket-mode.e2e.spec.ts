@@ -57,6 +57,13 @@ describe('Bolt (Socket Mode) against atomcast', () => {
     expect((await t.api('auth.test', installed.appToken)).body).toEqual({ ok: false, error: 'invalid_auth' });
   });
 
+  it("a request URL goes through the unfurler's SSRF guard: loopback is refused unless the operator allows it", async () => {
+    const res = await t.admin('PATCH', `/workspaces/${workspace}/apps/${installed.id}`, { request_url: `${t.url}/health` });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('url_verification_failed: denied_address');
+    expect((await t.admin('GET', `/workspaces/${workspace}/apps/${installed.id}`)).body.app.request_url).toBeNull();
+  });
+
   it('answers hello and a mention in a channel, and hello in a DM', async () => {
     const channel = await t.newChannel(ada, 'general', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
     await t.api('chat.postMessage', ada.token, { channel, text: 'hello socket' });
