@@ -39,6 +39,10 @@ describe('Bolt (Socket Mode) against atomcast', () => {
       received.push(`mention:${event.text}`);
       await say(`mentioned by <@${event.user}>`);
     });
+    boltApp.action('approve', async ({ ack, body, respond }) => {
+      await ack();
+      await respond({ replace_original: true, text: `Approved by <@${body.user.id}>` });
+    });
     await boltApp.init();
     await boltApp.start();
   });
@@ -84,5 +88,24 @@ describe('Bolt (Socket Mode) against atomcast', () => {
     expect(received).toEqual(['message:hello socket', `mention:<@${installed.botUserId}> ping`, 'message:hello dm']);
     const replies = (await history(t, ada, channel)).filter((m) => m.user === installed.botUserId);
     expect(replies.map((m) => m.text)).toEqual([`hi <@${ada.id}>`, `mentioned by <@${ada.id}>`]);
+  });
+
+  it('a click reaches app.action as an interactive envelope and respond() replaces the message', async () => {
+    const channel = await t.newChannel(ada, 'deploys', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
+    const posted = await t.api('chat.postMessage', installed.botToken, { channel, text: 'Ship it?' });
+    const click = await t.api('client.blockAction', ada.token, {
+      channel,
+      message_ts: posted.body.ts,
+      block_id: 'b',
+      action_id: 'approve',
+      value: 'y',
+    });
+    expect(click.body).toEqual({ ok: true });
+    await waitFor(
+      async () => (await history(t, ada, channel)).some((m) => m.text === `Approved by <@${ada.id}>`),
+      15_000,
+      'the replaced message',
+    );
+    expect((await history(t, ada, channel)).filter((m) => m.user === installed.botUserId).map((m) => m.ts)).toEqual([posted.body.ts]);
   });
 });
