@@ -38,6 +38,41 @@ export interface SignedPost {
 }
 
 const MAX_RESPONSE = 64 * 1024;
+/** A vetted address and its keep-alive connection pool are reused this long, then the host is resolved and checked again. */
+const VETTED_FOR_MS = 30_000;
+
+interface PinnedAgent {
+  agent: Agent;
+  expires: number;
+}
+
+// One keep-alive agent per (host, policy): each delivery would otherwise pay a DNS lookup and a TCP
+// (and TLS) handshake. The agent can only connect to the address vetted when it was made.
+const agents = new Map<string, PinnedAgent>();
+
+async function pinnedAgent(host: string, post: SignedPost, signal: AbortSignal): Promise<Agent> {
+  const key = `${host}|${post.policy.allowLoopback ? 1 : 0}${post.policy.allowPrivate ? 1 : 0}|${(post.policy.allowCidrs ?? []).join(',')}|${post.timeoutMs}`;
+  const cached = agents.get(key);
+  if (cached && cached.expires > Date.now()) return cached.agent;
+  const vetted = new Map<string, { address: string; family: 4 | 6 }>();
+  try {
+    vetted.set(host, await vet(host, { ...post.policy, timeoutMs: post.timeoutMs, maxBytes: MAX_RESPONSE, maxRedirects: 0 }, signal));
+  } catch (err) {
+    if (err instanceof UnfurlRefused && err.reason === 'denied_address') throw new DeliveryFailed('denied_address');
+    throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
+  }
+  const agent = new Agent({ connect: { lookup: pinnedLookup(vetted), timeout: post.timeoutMs }, keepAliveTimeout: VETTED_FOR_MS });
+  if (cached) setTimeout(() => void cached.agent.close().catch(() => {}), post.timeoutMs).unref();
+  agents.set(key, { agent, expires: Date.now() + VETTED_FOR_MS });
+  if (agents.size > 1000) {
+    for (const [k, v] of agents) {
+      if (v.expires > Date.now()) continue;
+      agents.delete(k);
+      void v.agent.close().catch(() => {});
+    }
+  }
+  return agent;
+}
 
 /**
  * POSTs a signed request to an app's URL through the unfurler's SSRF guard: the host is resolved
@@ -53,15 +88,7 @@ export async function signedPost(post: SignedPost): Promise<string> {
     throw new DeliveryFailed('bad_url');
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) throw new DeliveryFailed('bad_url');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const vetted = new Map<string, { address: string; family: 4 | 6 }>();
-  try {
-    vetted.set(host, await vet(host, { ...post.policy, timeoutMs: post.timeoutMs, maxBytes: MAX_RESPONSE, maxRedirects: 0 }, signal));
-  } catch (err) {
-    if (err instanceof UnfurlRefused && err.reason === 'denied_address') throw new DeliveryFailed('denied_address');
-    throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
-  }
-  const agent = new Agent({ connect: { lookup: pinnedLookup(vetted), timeout: post.timeoutMs }, connections: 1, pipelining: 0 });
+  const agent = await pinnedAgent(url.hostname.replace(/^\[|\]$/g, ''), post, signal);
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
     'content-type': post.contentType,
@@ -73,19 +100,15 @@ export async function signedPost(post: SignedPost): Promise<string> {
     headers['x-slack-retry-num'] = String(post.retry.num);
     headers['x-slack-retry-reason'] = post.retry.reason;
   }
+  const res = await request(url, { dispatcher: agent, method: 'POST', body: post.body, headers, signal }).catch(() => {
+    throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
+  });
+  let text = '';
   try {
-    const res = await request(url, { dispatcher: agent, method: 'POST', body: post.body, headers, signal }).catch(() => {
-      throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
-    });
-    let text = '';
-    try {
-      text = await res.body.text();
-    } catch {
-      throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
-    }
-    if (res.statusCode < 200 || res.statusCode > 299) throw new DeliveryFailed('http_error', res.statusCode);
-    return text.slice(0, MAX_RESPONSE);
-  } finally {
-    agent.destroy().catch(() => {});
+    text = await res.body.text();
+  } catch {
+    throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
   }
+  if (res.statusCode < 200 || res.statusCode > 299) throw new DeliveryFailed('http_error', res.statusCode);
+  return text.slice(0, MAX_RESPONSE);
 }
