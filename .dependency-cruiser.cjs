@@ -50,13 +50,14 @@ const LAYERS = [
  *   use cases and reuse its argument classes and validation. The api never imports realtime: a
  *   moved read marker reaches sockets through ConversationsService.onMarked, which realtime
  *   subscribes to and relays on its ephemeral bus.
- * - admin -> api: the admin controllers look channels up through the api's ChannelsRepository.
+ * - admin -> api: the admin controllers look channels up through the api's ChannelsRepository; creating
+ *   an app's incoming webhook joins its bot to the channel through ConversationsService (conversations.join).
  * - replay -> admin: the analysts' replay API is guarded by the admin guard and recorded by its audit
  *   interceptor; admin never imports replay.
  */
 const SURFACE_EDGES = [
   { from: '^src/realtime/', to: '^src/api/(api\\.module|slack-args|(chat|conversations)/[^/]+\\.(service|dto))\\.ts$' },
-  { from: '^src/admin/', to: '^src/api/(api\\.module|channels\\.repository)\\.ts$' },
+  { from: '^src/admin/', to: '^src/api/(api\\.module|channels\\.repository|conversations/conversations\\.service)\\.ts$' },
   { from: '^src/replay/', to: '^src/admin/(admin\\.guard|admin-caller|audit\\.interceptor)\\.ts$' },
 ];
 

@@ -192,6 +192,39 @@ BEGIN
   RETURN NEXT;
 END $$;
 
+CREATE TABLE public.app_response_urls (
+    id text NOT NULL,
+    app_id text NOT NULL,
+    channel_id text NOT NULL,
+    message_ts bigint NOT NULL,
+    user_id text NOT NULL,
+    secret_hash bytea NOT NULL,
+    uses_left integer DEFAULT 5 NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+
+CREATE TABLE public.app_socket_tickets (
+    ticket_hash bytea NOT NULL,
+    token_id text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone
+);
+
+CREATE TABLE public.apps (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    name text NOT NULL,
+    bot_user_id text NOT NULL,
+    signing_secret text NOT NULL,
+    event_subscriptions text[] DEFAULT '{}'::text[] NOT NULL,
+    request_url text,
+    interactivity_url text,
+    paused_at timestamp with time zone,
+    paused_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    uninstalled_at timestamp with time zone
+);
+
 CREATE TABLE public.audit_log (
     id bigint NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL,
@@ -368,6 +401,15 @@ CREATE TABLE public.files (
     CONSTRAINT files_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'complete'::text, 'deleted'::text])))
 );
 
+CREATE TABLE public.incoming_webhooks (
+    id text NOT NULL,
+    app_id text NOT NULL,
+    channel_id text NOT NULL,
+    secret_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone
+);
+
 CREATE TABLE public.job_runs (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     kind text NOT NULL,
@@ -506,8 +548,8 @@ CREATE TABLE public.tokens (
     revoked_at timestamp with time zone,
     kind text DEFAULT 'api'::text NOT NULL,
     expires_at timestamp with time zone,
-    CONSTRAINT tokens_kind_check CHECK ((kind = ANY (ARRAY['api'::text, 'session'::text]))),
-    CONSTRAINT tokens_session_expires CHECK (((kind = 'api'::text) OR (expires_at IS NOT NULL)))
+    CONSTRAINT tokens_kind_check CHECK ((kind = ANY (ARRAY['api'::text, 'session'::text, 'bot'::text, 'app'::text]))),
+    CONSTRAINT tokens_session_expires CHECK (((kind <> 'session'::text) OR (expires_at IS NOT NULL)))
 );
 
 CREATE TABLE public.unread_messages (
@@ -541,6 +583,7 @@ CREATE TABLE public.users (
     avatar_url text DEFAULT ''::text NOT NULL,
     manual_away boolean DEFAULT false NOT NULL,
     profile_updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    bot_id text,
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['member'::text, 'admin'::text, 'analyst'::text])))
 );
 
@@ -549,6 +592,18 @@ CREATE TABLE public.workspaces (
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+ALTER TABLE ONLY public.app_response_urls
+    ADD CONSTRAINT app_response_urls_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.app_socket_tickets
+    ADD CONSTRAINT app_socket_tickets_pkey PRIMARY KEY (ticket_hash);
+
+ALTER TABLE ONLY public.apps
+    ADD CONSTRAINT apps_bot_user_id_key UNIQUE (bot_user_id);
+
+ALTER TABLE ONLY public.apps
+    ADD CONSTRAINT apps_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
@@ -585,6 +640,9 @@ ALTER TABLE ONLY public.events
 
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.incoming_webhooks
+    ADD CONSTRAINT incoming_webhooks_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_pkey PRIMARY KEY (id);
@@ -632,6 +690,9 @@ ALTER TABLE ONLY public.unread_messages
     ADD CONSTRAINT unread_messages_pkey PRIMARY KEY (channel_id, ts);
 
 ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_bot_id_key UNIQUE (bot_id);
+
+ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.users
@@ -639,6 +700,8 @@ ALTER TABLE ONLY public.users
 
 ALTER TABLE ONLY public.workspaces
     ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
+
+CREATE INDEX apps_workspace ON public.apps USING btree (workspace_id);
 
 CREATE INDEX audit_log_at ON public.audit_log USING btree (at);
 
@@ -663,6 +726,8 @@ CREATE INDEX files_stale_keys ON public.files USING btree (workspace_id, key_ver
 CREATE INDEX files_unfinished ON public.files USING btree (created_at) WHERE (state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'deleted'::text]));
 
 CREATE INDEX files_workspace_created ON public.files USING btree (workspace_id, created_at DESC, id DESC);
+
+CREATE INDEX incoming_webhooks_app ON public.incoming_webhooks USING btree (app_id);
 
 CREATE INDEX job_runs_undispatched ON public.job_runs USING btree (created_at) WHERE (dispatched_at IS NULL);
 
@@ -712,6 +777,24 @@ CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON p
 
 CREATE TRIGGER messages_no_plaintext_rich_in_ekm BEFORE INSERT OR UPDATE OF rich ON public.messages FOR EACH ROW WHEN ((new.rich IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
+ALTER TABLE ONLY public.app_response_urls
+    ADD CONSTRAINT app_response_urls_app_id_fkey FOREIGN KEY (app_id) REFERENCES public.apps(id);
+
+ALTER TABLE ONLY public.app_response_urls
+    ADD CONSTRAINT app_response_urls_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
+
+ALTER TABLE ONLY public.app_response_urls
+    ADD CONSTRAINT app_response_urls_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.app_socket_tickets
+    ADD CONSTRAINT app_socket_tickets_token_id_fkey FOREIGN KEY (token_id) REFERENCES public.tokens(id);
+
+ALTER TABLE ONLY public.apps
+    ADD CONSTRAINT apps_bot_user_id_fkey FOREIGN KEY (bot_user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.apps
+    ADD CONSTRAINT apps_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
 
@@ -747,6 +830,12 @@ ALTER TABLE ONLY public.files
 
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.incoming_webhooks
+    ADD CONSTRAINT incoming_webhooks_app_id_fkey FOREIGN KEY (app_id) REFERENCES public.apps(id);
+
+ALTER TABLE ONLY public.incoming_webhooks
+    ADD CONSTRAINT incoming_webhooks_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
 
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);

@@ -15,6 +15,8 @@ export const AuditTarget = Reflector.createDecorator<{ kind: string; id: (answer
 
 /** Route parameters naming what an action is about, most specific first (`name` is an emoji's). */
 const TARGET_PARAMS: [param: string, kind: string][] = [
+  ['hook', 'webhook'],
+  ['app', 'app'],
   ['credential', 'credential'],
   ['revocation', 'revocation'],
   ['run', 'run'],

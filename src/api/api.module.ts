@@ -3,6 +3,11 @@ import { CryptoModule } from '../crypto/crypto.module.js';
 import { EventStoreModule } from '../event-store/event-store.module.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { AppEventsModule } from '../jobs/app-events/app-events.module.js';
+import { AppEndpointsController } from './apps/app-endpoints.controller.js';
+import { AppsController } from './apps/apps.controller.js';
+import { InteractivityService } from './apps/interactivity.service.js';
+import { SocketModeServer } from './apps/socket-mode.server.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { ChannelsRepository } from './channels.repository.js';
 import { ChatExtrasController } from './chat/chat-extras.controller.js';
@@ -39,8 +44,10 @@ import { FilesModule } from './files/files.module.js';
  * conversations.info; knows nothing of sockets: real-time delivery calls its use cases, never the reverse.
  */
 @Module({
-  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule, NotifyModule, FilesModule],
+  imports: [EventStoreModule, CryptoModule, WorkspacesModule, ProjectionsModule, JobsModule, NotifyModule, FilesModule, AppEventsModule],
   controllers: [
+    AppsController,
+    AppEndpointsController,
     ChatController,
     ChatExtrasController,
     ConversationsController,
@@ -55,6 +62,8 @@ import { FilesModule } from './files/files.module.js';
     UnknownMethodController,
   ],
   providers: [
+    InteractivityService,
+    SocketModeServer,
     ChatService,
     ChatRepository,
     EphemeralMessages,

@@ -103,6 +103,19 @@ const schema = z.object({
   /** Unfurler: allow fetching loopback / private addresses (off in production; tests turn loopback on). */
   UNFURL_ALLOW_LOOPBACK: bool.default(false),
   UNFURL_ALLOW_PRIVATE: bool.default(false),
+  /** Apps: deliver Events API / interactivity requests to loopback / private addresses (off in production; the unfurler's guard). */
+  APPS_ALLOW_LOOPBACK: bool.default(false),
+  APPS_ALLOW_PRIVATE: bool.default(false),
+  /** Apps: run Events API delivery in this process (one node at a time leads each app). */
+  APPS_DELIVERY_ENABLED: bool.default(true),
+  /** Apps: an HTTP delivery that has not answered after this long counts as failed (`http_timeout`). */
+  APPS_HTTP_TIMEOUT_MS: int(100, 60_000).default(3000),
+  /** Apps: the first retry waits this long, each next one twice as long (3 retries, then the app is paused). */
+  APPS_RETRY_BACKOFF_MS: int(0, 3_600_000).default(1000),
+  /** Apps: a Socket Mode envelope not acknowledged within this is sent again (on any of the app's connections). */
+  APPS_SOCKET_ACK_TIMEOUT_MS: int(100, 600_000).default(3000),
+  /** Apps: how often delivery streams look for new events besides waking on commits. */
+  APPS_POLL_MS: int(10, 60_000).default(250),
   /** EKM local provider: the 32-byte master key, base64 (or a file holding it). Never logged. */
   EKM_LOCAL_MASTER_KEY: z
     .string()

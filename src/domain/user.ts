@@ -18,6 +18,8 @@ export interface UserRow {
   status_expiration?: string;
   avatar_url?: string;
   profile_updated_at?: Date;
+  /** Set for an app's bot user (B...). */
+  bot_id?: string | null;
 }
 
 /**
@@ -42,6 +44,7 @@ export function toSlackProfile(u: UserRow, nowSeconds = Math.floor(Date.now() / 
     image_72: avatar || undefined,
     image_192: avatar || undefined,
     team: u.workspace_id,
+    ...(u.bot_id ? { bot_id: u.bot_id, always_active: true } : {}),
   };
 }
 
@@ -54,7 +57,7 @@ export function toSlackUser(u: UserRow): Record<string, unknown> {
     deleted: u.deleted,
     is_admin: u.role === 'admin',
     is_owner: false,
-    is_bot: false,
+    is_bot: Boolean(u.bot_id),
     is_app_user: false,
     profile: toSlackProfile(u),
     updated: Math.floor((u.profile_updated_at ?? u.created_at).getTime() / 1000),

@@ -5,10 +5,14 @@ import { newTokenId } from '../domain/ids.js';
 // HttpOnly cookie). The id finds the row; only sha256(secret) is stored, and it is compared in
 // constant time, so neither the database nor a timing probe reveals a usable credential.
 
-/** What a credential is: an API token (Bearer, never expires) or a web session (cookie, expires). */
-export type CredentialKind = 'api' | 'session';
+/**
+ * What a credential is: a user's API token (Bearer, never expires), a web session (cookie, expires),
+ * an app's bot token (acts as its bot user) or an app-level token (Socket Mode only).
+ */
+export type CredentialKind = 'api' | 'session' | 'bot' | 'app';
 
-const PREFIX: Record<CredentialKind, string> = { api: 'xoxp', session: 'xoxc' };
+const PREFIX: Record<CredentialKind, string> = { api: 'xoxp', session: 'xoxc', bot: 'xoxb', app: 'xapp' };
+const KIND_OF: Record<string, CredentialKind> = { xoxp: 'api', xoxc: 'session', xoxb: 'bot', xapp: 'app' };
 
 export interface IssuedToken {
   id: string;
@@ -23,8 +27,8 @@ export function issueToken(kind: CredentialKind = 'api'): IssuedToken {
 }
 
 export function parseToken(token: string): { kind: CredentialKind; id: string; secret: string } | undefined {
-  const m = /^(xoxp|xoxc)-([0-9a-z]{12})-([A-Za-z0-9_-]{32})$/.exec(token);
-  return m ? { kind: m[1] === 'xoxp' ? 'api' : 'session', id: m[2], secret: m[3] } : undefined;
+  const m = /^(xoxp|xoxc|xoxb|xapp)-([0-9a-z]{12})-([A-Za-z0-9_-]{32})$/.exec(token);
+  return m ? { kind: KIND_OF[m[1]], id: m[2], secret: m[3] } : undefined;
 }
 
 export function hashSecret(secret: string): Buffer {

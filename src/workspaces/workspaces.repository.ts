@@ -26,7 +26,7 @@ export interface WorkspaceRow {
 }
 
 export const USER_COLUMNS =
-  'id, workspace_id, name, real_name, role, deleted, created_at, email, display_name, title, status_text, status_emoji, status_expiration, avatar_url, profile_updated_at';
+  'id, workspace_id, name, real_name, role, deleted, created_at, email, display_name, title, status_text, status_emoji, status_expiration, avatar_url, profile_updated_at, bot_id';
 
 @Injectable()
 export class WorkspacesRepository {
@@ -89,7 +89,7 @@ export class WorkspacesRepository {
   async findByToken(tokenId: string): Promise<TokenRow | undefined> {
     const { rows } = await this.pool.query<TokenRow>({
       name: 'find-token', // every request runs it: prepared once per connection
-      text: `SELECT u.id, u.workspace_id, u.name, u.real_name, u.role, u.deleted, u.created_at, t.secret_hash, t.kind, t.expires_at
+      text: `SELECT u.id, u.workspace_id, u.name, u.real_name, u.role, u.deleted, u.created_at, u.bot_id, t.secret_hash, t.kind, t.expires_at
                FROM tokens t JOIN users u ON u.id = t.user_id
               WHERE t.id = $1 AND t.revoked_at IS NULL AND NOT u.deleted AND (t.expires_at IS NULL OR t.expires_at > now())`,
       values: [tokenId],

@@ -87,11 +87,13 @@ export class WorkspacesService {
    */
   async authenticate(token: string, kind: CredentialKind = 'api'): Promise<Caller | undefined> {
     const parsed = parseToken(token);
-    if (!parsed || parsed.kind !== kind) return undefined;
+    // A bot token is presented where a user's API token is (Bearer), and acts as its bot user.
+    const accepted = kind === 'api' ? parsed?.kind === 'api' || parsed?.kind === 'bot' : parsed?.kind === kind;
+    if (!parsed || !accepted) return undefined;
     const row = await this.tokenRow(parsed.id);
-    if (!row || row.kind !== kind || !secretMatches(parsed.secret, row.secret_hash) || expired(row)) return undefined;
+    if (!row || row.kind !== parsed.kind || !secretMatches(parsed.secret, row.secret_hash) || expired(row)) return undefined;
     const { secret_hash: _, kind: __, expires_at, ...user } = row;
-    return { user, workspace: user.workspace_id, tokenId: parsed.id, kind, expiresAt: expires_at };
+    return { user, workspace: user.workspace_id, tokenId: parsed.id, kind: parsed.kind, expiresAt: expires_at };
   }
 
   /**
@@ -171,7 +173,8 @@ export class WorkspacesService {
     return redeemed && { ...redeemed, session: session.token };
   }
 
-  private async revokedNow(revocation: Revocation): Promise<void> {
+  /** Announces credentials revoked elsewhere (an app's tokens): every node forgets them and drops their sockets. */
+  async revokedNow(revocation: Revocation): Promise<void> {
     this.forget(revocation.tokens);
     await Promise.all(this.revocationListeners.map((listener) => listener(revocation)));
   }

@@ -58,6 +58,11 @@ export class ChatService {
       text: content.text,
       ts,
     };
+    // A bot's message says so, as Slack's do (apps recognise their own messages by bot_id).
+    if (caller.user.bot_id) {
+      message.bot_id = caller.user.bot_id;
+      message.bot_profile = { id: caller.user.bot_id, name: caller.user.real_name, deleted: false, team_id: caller.workspace };
+    }
     if (posted.threadTs) message.thread_ts = formatTs(posted.threadTs);
     if (args.client_msg_id) message.client_msg_id = args.client_msg_id;
     if (rich?.blocks) message.blocks = rich.blocks;

@@ -36,6 +36,8 @@ export class UsersController {
       user: caller.user.name,
       team_id: caller.workspace,
       user_id: caller.user.id,
+      // A bot token answers as Slack's do: Bolt reads bot_id (and user_id) from here to ignore its own events.
+      ...(caller.user.bot_id ? { bot_id: caller.user.bot_id } : {}),
       is_enterprise_install: false,
     };
   }

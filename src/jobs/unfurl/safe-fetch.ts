@@ -115,8 +115,8 @@ export async function safeFetch(input: string | URL, options: SafeFetchOptions):
   }
 }
 
-/** Resolves and checks a host; every address must pass, the first one is the one connected to. */
-async function vet(host: string, options: SafeFetchOptions, signal: AbortSignal) {
+/** Resolves and checks a host; every address must pass, the first one is the one connected to (also used by app-events). */
+export async function vet(host: string, options: SafeFetchOptions, signal: AbortSignal) {
   let addresses: LookupAddress[];
   if (isIP(host)) {
     addresses = [{ address: host, family: isIP(host) }];
@@ -140,7 +140,7 @@ async function vet(host: string, options: SafeFetchOptions, signal: AbortSignal)
 }
 
 /** The only lookup the agent may use: it answers with the vetted address or fails. */
-function pinnedLookup(vetted: Map<string, { address: string; family: 4 | 6 }>): LookupFunction {
+export function pinnedLookup(vetted: Map<string, { address: string; family: 4 | 6 }>): LookupFunction {
   return (hostname, opts, callback) => {
     const pinned = vetted.get(hostname.replace(/^\[|\]$/g, ''));
     if (!pinned) {
