@@ -27,6 +27,9 @@ import { PinsService } from './pins/pins.service.js';
 import { ReactionsController } from './reactions/reactions.controller.js';
 import { ReactionsRepository } from './reactions/reactions.repository.js';
 import { ReactionsService } from './reactions/reactions.service.js';
+import { SearchController } from './search/search.controller.js';
+import { SearchRepository } from './search/search.repository.js';
+import { SearchService } from './search/search.service.js';
 import { UsersProfileController } from './users/users-profile.controller.js';
 
 /**
@@ -45,6 +48,7 @@ import { UsersProfileController } from './users/users-profile.controller.js';
     UsersProfileController,
     ScheduledMessagesController,
     ClientBootController,
+    SearchController,
     UnknownMethodController,
   ],
   providers: [
@@ -62,6 +66,8 @@ import { UsersProfileController } from './users/users-profile.controller.js';
     PinsService,
     ScheduledMessagesRepository,
     ScheduledMessagesService,
+    SearchRepository,
+    SearchService,
   ],
   exports: [ChannelsRepository, ConversationsService, ChatService],
 })

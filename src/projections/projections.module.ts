@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { CryptoModule } from '../crypto/crypto.module.js';
 import { EventStoreModule } from '../event-store/event-store.module.js';
 import { ProjectorService } from './projector.service.js';
 import { UnreadCountsRepository } from './unread/unread-counts.repository.js';
 
 /** Read models kept from the global log, and the projector that keeps them. The Slack methods that read them live in api/. */
 @Module({
-  imports: [EventStoreModule],
+  imports: [EventStoreModule, CryptoModule],
   providers: [ProjectorService, UnreadCountsRepository],
   exports: [ProjectorService, UnreadCountsRepository],
 })
