@@ -6,6 +6,7 @@ import { EkmRepository, type Revocation } from '../../crypto/ekm.repository.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { inTransaction } from '../../db/database.js';
 import { EventStore } from '../../event-store/event-store.js';
+import { SearchRekey } from '../../projections/search-index/search-rekey.js';
 import { type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
 import { EkmRunsRepository } from './ekm-runs.repository.js';
 
@@ -26,6 +27,7 @@ export class EkmRunner {
     private readonly cipher: BodyCipher,
     private readonly events: EventStore,
     private readonly audit: AuditRepository,
+    private readonly searchRekey: SearchRekey,
   ) {}
 
   async run(run: JobRun): Promise<void> {
@@ -33,6 +35,9 @@ export class EkmRunner {
     if (run.kind === 'ekm-encrypt') await this.sealExisting(run, workspace);
     else if (run.kind === 'ekm-rewrap') await this.rewrap(run, workspace);
     else await this.announce(run, workspace);
+    // The search index follows the key: blind tokens after enable, the new key version after rotate.
+    // (Not counted in the run's progress, which counts bodies and data keys.)
+    if (run.kind !== 'ekm-announce') await this.searchRekey.run(workspace);
     const progress = (await this.runs.find(run.id))!.progress;
     await this.audit.record({
       actor: 'system',

@@ -101,12 +101,16 @@ export class SearchIndexProjection implements Projection {
     const indexed = all.filter((e): e is Extract<Entry, { kind: 'index' }> => e.kind === 'index');
     if (!indexed.length) return;
     const workspaces = await workspacesOf(db, [...new Set(indexed.map((e) => e.channel))]);
+    // Settings read fresh once per workspace and batch: a rotation or an enable is followed at once
+    // (the re-keying job then finds every older row; a plain row in an EKM workspace is refused).
+    const keys = new Map<string, BlindKey | undefined>();
+    for (const workspace of new Set(workspaces.values())) keys.set(workspace, await this.keys.current(workspace, true));
     const rows: IndexRow[] = [];
     const posted: boolean[] = [];
     for (const e of indexed) {
       const workspace = workspaces.get(e.channel);
       if (!workspace) continue; // not a channel of any workspace any more
-      rows.push(await indexRow(this.keys, workspace, e));
+      rows.push(indexRow(keys.get(workspace), workspace, e));
       posted.push(e.posted);
     }
     await upsertRows(
@@ -122,13 +126,12 @@ export class SearchIndexProjection implements Projection {
   }
 }
 
-/** An index row for a message's text, in plain words or blind tokens as its workspace requires. */
-export async function indexRow(
-  keys: BlindKeySource,
+/** An index row for a message's text: plain words, or blind tokens under the workspace's current key. */
+export function indexRow(
+  key: BlindKey | undefined,
   workspace: string,
   m: { channel: string; ts: string; user: string; threadTs: string | null; text: string },
-): Promise<IndexRow> {
-  const key = await keys.current(workspace);
+): IndexRow {
   const words = searchWords(m.text);
   return {
     channel: m.channel,
