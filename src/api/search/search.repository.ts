@@ -42,11 +42,22 @@ export interface SearchHit {
   kind: string;
 }
 
+/** Totals are exact up to this many hits. */
+export const COUNT_CAP = 10_000;
+/** Score order ranks this many of the newest matches (or as many as the page needs). */
+export const RANK_WINDOW = 2_000;
+
 /** The search index read for search.messages: visibility, modifiers and ranking in one query. */
 @Injectable()
 export class SearchRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
+  /**
+   * One page of hits and the total. The total is counted exactly up to COUNT_CAP (then reported as
+   * COUNT_CAP: Slack's clients show such totals as "10,000+"). Score order ranks the newest
+   * RANK_WINDOW matches (more when a page reaches past them), so a word in every tenth message does
+   * not rank its whole history for one page; time order walks the index by time.
+   */
   async search(f: SearchFilter): Promise<{ total: number; hits: SearchHit[] }> {
     const params: unknown[] = [f.workspace, f.caller];
     const p = (value: unknown) => `$${params.push(value)}`;
@@ -56,17 +67,17 @@ export class SearchRepository {
       'c.workspace_id = $1',
       '(NOT c.is_private OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = s.channel_id AND m.user_id = $2))',
     ];
-    let score = '0::real';
+    let score = (_alias: string) => '0::real';
     if (f.match) {
-      const branches = f.match.map((m) => {
-        const version = m.keyVersion === null ? 's.key_version IS NULL' : `s.key_version = ${p(m.keyVersion)}`;
-        return { version, q: `${p(m.tsquery)}::tsquery` };
-      });
-      where.push(`(${branches.map((b) => `(${b.version} AND s.tokens @@ ${b.q})`).join(' OR ')})`);
-      score =
+      const branches = f.match.map((m) => ({
+        version: (a: string) => (m.keyVersion === null ? `${a}.key_version IS NULL` : `${a}.key_version = ${m.keyVersion | 0}`),
+        q: `${p(m.tsquery)}::tsquery`,
+      }));
+      where.push(`(${branches.map((b) => `(${b.version('s')} AND s.tokens @@ ${b.q})`).join(' OR ')})`);
+      score = (a) =>
         branches.length === 1
-          ? `ts_rank(s.tokens, ${branches[0].q})`
-          : `CASE ${branches.map((b) => `WHEN ${b.version} THEN ts_rank(s.tokens, ${b.q})`).join(' ')} ELSE 0 END`;
+          ? `ts_rank(${a}.tokens, ${branches[0].q})`
+          : `CASE ${branches.map((b) => `WHEN ${b.version(a)} THEN ts_rank(${a}.tokens, ${b.q})`).join(' ')} ELSE 0 END`;
     }
     if (f.channels) where.push(`s.channel_id = ANY(${p(f.channels)}::text[])`);
     if (f.users) where.push(`s.user_id = ANY(${p(f.users)}::text[])`);
@@ -75,36 +86,35 @@ export class SearchRepository {
     if (f.hasLink) where.push('s.has_link');
     if (f.hasPin) where.push('EXISTS (SELECT 1 FROM pins x WHERE x.channel_id = s.channel_id AND x.message_ts = s.ts)');
     if (f.hasReaction) where.push('EXISTS (SELECT 1 FROM reactions x WHERE x.channel_id = s.channel_id AND x.message_ts = s.ts)');
+    const from = `FROM search_messages s JOIN channels c ON c.id = s.channel_id WHERE ${where.join(' AND ')}`;
+    const counted = this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 ${from} LIMIT ${COUNT_CAP}) x`, [...params]);
 
     const dir = f.dir === 'asc' ? 'ASC' : 'DESC';
     const cmp = f.dir === 'asc' ? '>' : '<';
-    const order = f.sort === 'score' ? `h.score ${dir}, h.ts ${dir}, h.channel_id ${dir}` : `h.ts ${dir}, h.channel_id ${dir}`;
-    let page = '';
-    if (f.after_key) {
-      const k = f.after_key;
-      page =
-        f.sort === 'score'
-          ? `WHERE (h.score, h.ts, h.channel_id) ${cmp} (${p(k.score)}::real, ${p(k.ts)}::bigint, ${p(k.channel)}::text)`
-          : `WHERE (h.ts, h.channel_id) ${cmp} (${p(k.ts)}::bigint, ${p(k.channel)}::text)`;
+    const k = f.after_key;
+    const columns = 'h.channel_id, h.ts::text AS ts, h.user_id, u.name AS username, h.channel_name, h.is_private, h.kind';
+    let sql: string;
+    if (f.sort === 'score' && f.match) {
+      const window = Math.max(RANK_WINDOW, f.offset + f.limit);
+      const keyset = k ? `WHERE (r.score, r.ts, r.channel_id) ${cmp} (${p(k.score)}::real, ${p(k.ts)}::bigint, ${p(k.channel)}::text)` : '';
+      sql = `WITH recent AS MATERIALIZED (
+               SELECT s.channel_id, s.ts, s.user_id, s.key_version, s.tokens, c.name AS channel_name, c.is_private, c.kind
+               ${from} ORDER BY s.ts DESC LIMIT ${window}),
+             ranked AS (SELECT recent.*, ${score('recent')} AS score FROM recent)
+             SELECT ${columns}, h.score FROM (SELECT * FROM ranked r ${keyset}
+                ORDER BY r.score ${dir}, r.ts ${dir}, r.channel_id ${dir} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}) h
+               LEFT JOIN users u ON u.id = h.user_id
+              ORDER BY h.score ${dir}, h.ts ${dir}, h.channel_id ${dir}`;
+    } else {
+      const keyset = k ? `AND (s.ts, s.channel_id) ${cmp} (${p(k.ts)}::bigint, ${p(k.channel)}::text)` : '';
+      sql = `SELECT ${columns}, ${score('h')} AS score FROM (
+               SELECT s.channel_id, s.ts, s.user_id, s.key_version, s.tokens, c.name AS channel_name, c.is_private, c.kind
+               ${from} ${keyset} ORDER BY s.ts ${dir}, s.channel_id ${dir} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}) h
+               LEFT JOIN users u ON u.id = h.user_id
+              ORDER BY h.ts ${dir}, h.channel_id ${dir}`;
     }
-    const { rows } = await this.pool.query<SearchHit & { total: string }>(
-      `WITH hits AS MATERIALIZED (
-         SELECT s.channel_id, s.ts, s.user_id, ${score} AS score, c.name AS channel_name, c.is_private, c.kind
-           FROM search_messages s JOIN channels c ON c.id = s.channel_id
-          WHERE ${where.join(' AND ')})
-       SELECT t.total, h.* FROM (SELECT count(*)::text AS total FROM hits) t
-         LEFT JOIN LATERAL (
-           SELECT h.channel_id, h.ts, h.user_id, u.name AS username, h.score, h.channel_name, h.is_private, h.kind
-             FROM hits h LEFT JOIN users u ON u.id = h.user_id
-             ${page}
-            ORDER BY ${order}
-            LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}) h ON true
-        ORDER BY ${order}`,
-      params,
-    );
-    // One row carries the total even when the page is empty (its hit columns are then null).
-    const hits = rows.filter((r) => r.channel_id !== null).map((r) => ({ ...r, ts: String(r.ts), score: String(r.score) }));
-    return { total: Number(rows[0]?.total ?? 0), hits };
+    const [count, page] = await Promise.all([counted, this.pool.query<SearchHit>(sql, params)]);
+    return { total: count.rows[0].n, hits: page.rows.map((r) => ({ ...r, score: String(r.score) })) };
   }
 
   /** The bodies of a page of hits (sealed ones are opened by the caller). */
