@@ -11,6 +11,13 @@ export interface BlindKey {
   token(word: string): string;
 }
 
+/** The key provider would not unwrap a workspace's search key (revoked or disabled in the KMS). */
+export class SearchKeyUnavailable extends Error {
+  constructor(readonly workspace: string) {
+    super(`the search key of ${workspace} cannot be unwrapped`);
+  }
+}
+
 interface SearchKeyRow {
   key_version: number;
   key_ref: string;
@@ -99,7 +106,12 @@ export class SearchKeys {
   }
 
   private async unwrap(workspace: string, provider: 'local' | 'aws-kms', row: SearchKeyRow): Promise<BlindKey> {
-    const secret = await this.cipher.provider(provider).unwrap(workspace, row.key_ref, row.wrapped);
+    let secret: Buffer;
+    try {
+      secret = await this.cipher.provider(provider).unwrap(workspace, row.key_ref, row.wrapped);
+    } catch {
+      throw new SearchKeyUnavailable(workspace);
+    }
     return {
       version: row.key_version,
       token: (word) => createHmac('sha256', secret).update(word).digest('hex').slice(0, TOKEN_HEX),

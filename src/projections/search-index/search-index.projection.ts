@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/database.js';
 import { EKM_DENIED_TEXT } from '../../domain/message.js';
 import { hasLink, searchWords, tsvectorLiteral } from '../../domain/search-words.js';
 import { parseTs } from '../../domain/ts.js';
-import type { BlindKey } from '../../crypto/search-keys.js';
+import { type BlindKey, SearchKeyUnavailable } from '../../crypto/search-keys.js';
 import type { GlobalEvent, Projection } from '../projection.js';
 import { searchableText } from './searchable-text.js';
 
@@ -104,12 +104,22 @@ export class SearchIndexProjection implements Projection {
     // Settings read fresh once per workspace and batch: a rotation or an enable is followed at once
     // (the re-keying job then finds every older row; a plain row in an EKM workspace is refused).
     const keys = new Map<string, BlindKey | undefined>();
-    for (const workspace of new Set(workspaces.values())) keys.set(workspace, await this.keys.current(workspace, true));
+    const unavailable = new Set<string>();
+    for (const workspace of new Set(workspaces.values())) {
+      try {
+        keys.set(workspace, await this.keys.current(workspace, true));
+      } catch (err) {
+        // A workspace whose key its provider refuses (revoked in the KMS) must not stall every
+        // other workspace's index: its messages of this batch stay unindexed (docs/search.md).
+        if (!(err instanceof SearchKeyUnavailable)) throw err;
+        unavailable.add(workspace);
+      }
+    }
     const rows: IndexRow[] = [];
     const posted: boolean[] = [];
     for (const e of indexed) {
       const workspace = workspaces.get(e.channel);
-      if (!workspace) continue; // not a channel of any workspace any more
+      if (!workspace || unavailable.has(workspace)) continue; // no workspace any more, or no usable key
       rows.push(indexRow(keys.get(workspace), workspace, e));
       posted.push(e.posted);
     }
