@@ -192,6 +192,17 @@ BEGIN
   RETURN NEXT;
 END $$;
 
+CREATE FUNCTION public.search_no_plaintext_in_ekm() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM ekm_workspaces w WHERE w.workspace_id = NEW.workspace_id) THEN
+    RAISE EXCEPTION 'ekm_required' USING ERRCODE = 'EK001',
+      DETAIL = 'the workspace uses EKM: its search index must hold blind tokens';
+  END IF;
+  RETURN NEW;
+END $$;
+
 CREATE TABLE public.app_response_urls (
     id text NOT NULL,
     app_id text NOT NULL,
@@ -525,6 +536,26 @@ CREATE TABLE public.scheduled_messages (
     CONSTRAINT scheduled_messages_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'posted'::text, 'failed'::text, 'deleted'::text])))
 );
 
+CREATE TABLE public.search_keys (
+    workspace_id text NOT NULL,
+    key_version integer NOT NULL,
+    key_ref text NOT NULL,
+    wrapped bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT search_keys_key_version_check CHECK ((key_version > 0))
+);
+
+CREATE TABLE public.search_messages (
+    channel_id text NOT NULL,
+    ts bigint NOT NULL,
+    workspace_id text NOT NULL,
+    user_id text NOT NULL,
+    thread_ts bigint,
+    has_link boolean DEFAULT false NOT NULL,
+    key_version integer,
+    tokens tsvector NOT NULL
+);
+
 CREATE TABLE public.signin_codes (
     code_hash bytea NOT NULL,
     user_id text NOT NULL,
@@ -677,6 +708,12 @@ ALTER TABLE ONLY public.retention_policies
 ALTER TABLE ONLY public.scheduled_messages
     ADD CONSTRAINT scheduled_messages_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.search_keys
+    ADD CONSTRAINT search_keys_pkey PRIMARY KEY (workspace_id, key_version);
+
+ALTER TABLE ONLY public.search_messages
+    ADD CONSTRAINT search_messages_pkey PRIMARY KEY (channel_id, ts);
+
 ALTER TABLE ONLY public.signin_codes
     ADD CONSTRAINT signin_codes_pkey PRIMARY KEY (code_hash);
 
@@ -751,6 +788,12 @@ CREATE INDEX scheduled_messages_undispatched ON public.scheduled_messages USING 
 
 CREATE INDEX scheduled_messages_user ON public.scheduled_messages USING btree (user_id, post_at, id) WHERE (state <> 'deleted'::text);
 
+CREATE INDEX search_messages_tokens ON public.search_messages USING gin (tokens);
+
+CREATE INDEX search_messages_user ON public.search_messages USING btree (user_id, ts);
+
+CREATE INDEX search_messages_workspace_ts ON public.search_messages USING btree (workspace_id, ts);
+
 CREATE INDEX signin_codes_open ON public.signin_codes USING btree (user_id) WHERE (used_at IS NULL);
 
 CREATE INDEX status_expirations_undispatched ON public.status_expirations USING btree (created_at) WHERE (dispatched_at IS NULL);
@@ -776,6 +819,8 @@ CREATE TRIGGER files_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF name, title 
 CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN ((new.text IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
 CREATE TRIGGER messages_no_plaintext_rich_in_ekm BEFORE INSERT OR UPDATE OF rich ON public.messages FOR EACH ROW WHEN ((new.rich IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
+
+CREATE TRIGGER search_messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE ON public.search_messages FOR EACH ROW WHEN ((new.key_version IS NULL)) EXECUTE FUNCTION public.search_no_plaintext_in_ekm();
 
 ALTER TABLE ONLY public.app_response_urls
     ADD CONSTRAINT app_response_urls_app_id_fkey FOREIGN KEY (app_id) REFERENCES public.apps(id);
@@ -854,6 +899,9 @@ ALTER TABLE ONLY public.scheduled_messages
 
 ALTER TABLE ONLY public.scheduled_messages
     ADD CONSTRAINT scheduled_messages_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+ALTER TABLE ONLY public.search_keys
+    ADD CONSTRAINT search_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.signin_codes
     ADD CONSTRAINT signin_codes_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);

@@ -34,6 +34,9 @@ import { PinsService } from './pins/pins.service.js';
 import { ReactionsController } from './reactions/reactions.controller.js';
 import { ReactionsRepository } from './reactions/reactions.repository.js';
 import { ReactionsService } from './reactions/reactions.service.js';
+import { SearchController } from './search/search.controller.js';
+import { SearchRepository } from './search/search.repository.js';
+import { SearchService } from './search/search.service.js';
 import { UsersProfileController } from './users/users-profile.controller.js';
 import { UsersNotifyController } from './users/users-notify.controller.js';
 import { NotifyModule } from '../jobs/notify/notify.module.js';
@@ -59,6 +62,7 @@ import { FilesModule } from './files/files.module.js';
     ScheduledMessagesController,
     ClientBootController,
     UsersNotifyController,
+    SearchController,
     UnknownMethodController,
   ],
   providers: [
@@ -79,6 +83,8 @@ import { FilesModule } from './files/files.module.js';
     PinsService,
     ScheduledMessagesRepository,
     ScheduledMessagesService,
+    SearchRepository,
+    SearchService,
   ],
   exports: [ChannelsRepository, ConversationsService, ChatService, EphemeralMessages],
 })

@@ -4,7 +4,8 @@ import type pg from 'pg';
 import { ConfigError, type Config } from '../config/config.js';
 import { PG_POOL } from '../db/database.module.js';
 import { EventStore } from '../event-store/event-store.js';
-import { allProjections, findProjection } from '../projections/projections.js';
+import { SearchKeys } from '../crypto/search-keys.js';
+import { findProjection, PROJECTION_NAMES } from '../projections/projections.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import { createCliContext } from './cli.module.js';
 
@@ -20,20 +21,16 @@ export async function rebuildCommand(
   out: Writable,
   err: Writable & { isTTY?: boolean },
 ): Promise<void> {
-  const projections = (names.length ? names : allProjections().map((p) => p.name)).map((name) => {
-    const projection = findProjection(name);
-    if (!projection)
-      throw new ConfigError(
-        `unknown projection "${name}" (known: ${allProjections()
-          .map((p) => p.name)
-          .join(', ')})`,
-      );
-    return projection;
-  });
+  const wanted = names.length ? names : [...PROJECTION_NAMES];
+  const unknown = wanted.find((name) => !(PROJECTION_NAMES as readonly string[]).includes(name));
+  if (unknown) throw new ConfigError(`unknown projection "${unknown}" (known: ${PROJECTION_NAMES.join(', ')})`);
   const app = await createCliContext(config);
   try {
     const pool = app.get<symbol, pg.Pool>(PG_POOL);
     const store = app.get(EventStore);
+    // Built inside the context: the search index hashes EKM workspaces' words with their keys.
+    const deps = { searchKeys: app.get(SearchKeys) };
+    const projections = wanted.map((name) => findProjection(name, deps)!);
     for (const projection of projections) {
       const bar = err.isTTY
         ? new cliProgress.SingleBar(

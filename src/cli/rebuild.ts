@@ -1,16 +1,11 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { allProjections } from '../projections/projections.js';
+import { PROJECTION_NAMES } from '../projections/projections.js';
 import { rebuildCommand } from './rebuild-command.js';
 
 const program = new Command('rebuild')
   .description('Rebuild projections from position 0: truncate their tables, reset their checkpoints, replay the log.')
-  .argument(
-    '[projections...]',
-    `projection names (${allProjections()
-      .map((p) => p.name)
-      .join(', ')}); default: all`,
-  )
+  .argument('[projections...]', `projection names (${PROJECTION_NAMES.join(', ')}); default: all`)
   .option('--batch-size <n>', 'events per transaction', (v) => Number(v), 1000)
   .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
   .showHelpAfterError();

@@ -7,6 +7,7 @@ import { BodyCipher } from './body-cipher.js';
 import { EkmRepository } from './ekm.repository.js';
 import { KEY_PROVIDERS, type KeyProviders } from './key-provider.js';
 import { LocalKeyProvider } from './local-key-provider.js';
+import { SearchKeys } from './search-keys.js';
 
 /** The key providers this node has keys for: local needs a master key, AWS KMS a region. */
 export function keyProviders(config: Config): KeyProviders {
@@ -22,7 +23,7 @@ export function keyProviders(config: Config): KeyProviders {
 
 /** Envelope encryption of message bodies: the key providers, data keys and the body cipher. */
 @Module({
-  providers: [EkmRepository, BodyCipher, { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders }],
-  exports: [EkmRepository, BodyCipher, KEY_PROVIDERS],
+  providers: [EkmRepository, BodyCipher, SearchKeys, { provide: KEY_PROVIDERS, inject: [CONFIG], useFactory: keyProviders }],
+  exports: [EkmRepository, BodyCipher, SearchKeys, KEY_PROVIDERS],
 })
 export class CryptoModule {}

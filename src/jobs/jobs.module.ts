@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { CryptoModule } from '../crypto/crypto.module.js';
 import { EventStoreModule } from '../event-store/event-store.module.js';
+import { ProjectionsModule } from '../projections/projections.module.js';
 import { EkmRunsRepository } from './ekm/ekm-runs.repository.js';
 import { EkmRunner } from './ekm/ekm.runner.js';
 import { EkmService } from './ekm/ekm.service.js';
@@ -25,7 +26,7 @@ import { FilesSweep } from './files/files-sweep.js';
 
 /** Background work: the stream -> queue dispatcher, the workers, and the services they call. */
 @Module({
-  imports: [EventStoreModule, CryptoModule, UnfurlModule, WorkspacesModule, AuditModule, StorageModule],
+  imports: [EventStoreModule, CryptoModule, UnfurlModule, WorkspacesModule, AuditModule, StorageModule, ProjectionsModule],
   providers: [
     JobQueues,
     JobDispatcher,

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
 import { PG_POOL } from '../db/database.module.js';
+import { SearchKeys } from '../crypto/search-keys.js';
 import { EventStore } from '../event-store/event-store.js';
 import { type ProjectionLag, Projector } from './projector.js';
 import { allProjections } from './projections.js';
@@ -16,8 +17,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(PG_POOL) pool: pg.Pool,
     @Inject(CONFIG) private readonly config: Config,
     store: EventStore,
+    searchKeys: SearchKeys,
   ) {
-    this.projectors = allProjections().map(
+    this.projectors = allProjections({ searchKeys }).map(
       (projection) =>
         new Projector(projection, store, {
           databaseUrl: config.DATABASE_URL,

@@ -8,6 +8,7 @@ import { inTransaction } from '../../db/database.js';
 import { packBody } from '../../domain/message-content.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { FilesEkm } from '../files/files-ekm.js';
+import { SearchRekey } from '../../projections/search-index/search-rekey.js';
 import { type JobRun, JobRunsRepository } from '../runs/job-runs.repository.js';
 import { EkmRunsRepository } from './ekm-runs.repository.js';
 
@@ -29,6 +30,7 @@ export class EkmRunner {
     private readonly events: EventStore,
     private readonly audit: AuditRepository,
     private readonly files: FilesEkm,
+    private readonly searchRekey: SearchRekey,
   ) {}
 
   async run(run: JobRun): Promise<void> {
@@ -36,6 +38,9 @@ export class EkmRunner {
     if (run.kind === 'ekm-encrypt') await this.sealExisting(run, workspace);
     else if (run.kind === 'ekm-rewrap') await this.rewrap(run, workspace);
     else await this.announce(run, workspace);
+    // The search index follows the key: blind tokens after enable, the new key version after rotate.
+    // (Not counted in the run's progress, which counts bodies and data keys.)
+    if (run.kind !== 'ekm-announce') await this.searchRekey.run(workspace);
     const progress = (await this.runs.find(run.id))!.progress;
     await this.audit.record({
       actor: 'system',

@@ -1,0 +1,213 @@
+import type { Queryable } from '../../db/database.js';
+import { EKM_DENIED_TEXT } from '../../domain/message.js';
+import { hasLink, searchWords, tsvectorLiteral } from '../../domain/search-words.js';
+import { parseTs } from '../../domain/ts.js';
+import { type BlindKey, SearchKeyUnavailable } from '../../crypto/search-keys.js';
+import type { GlobalEvent, Projection } from '../projection.js';
+import { searchableText } from './searchable-text.js';
+
+/** Where the projection gets each workspace's blind-index key (undefined: plain words). */
+export interface BlindKeySource {
+  current(workspace: string, fresh?: boolean): Promise<BlindKey | undefined>;
+}
+
+/** The final state of one message in a batch: indexed text, or gone. */
+type Entry =
+  | { kind: 'index'; channel: string; ts: string; user: string; threadTs: string | null; text: string; posted: boolean }
+  | { kind: 'remove'; channel: string; ts: string };
+
+export interface IndexRow {
+  channel: string;
+  ts: string;
+  workspace: string;
+  user: string;
+  threadTs: string | null;
+  hasLink: boolean;
+  keyVersion: number | null;
+  tokens: string;
+}
+
+/**
+ * The search index: a row per live message in search_messages, its words as a tsvector (GIN), made
+ * from the log by the projector, never on the post's commit path. Posts index, edits re-index,
+ * deletes and retention (a `message_deleted` event) remove. In an EKM workspace every word is a
+ * blind token (HMAC under the workspace's search key), so no plaintext word is stored.
+ *
+ * Bodies are joined in when the log is read (as for unread), so a `message` event may carry an
+ * edited text or arrive as a tombstone; the last event of a message decides its row either way.
+ */
+export class SearchIndexProjection implements Projection {
+  readonly name = 'search-index';
+  readonly tables = ['search_messages'] as const;
+
+  constructor(private readonly keys: BlindKeySource) {}
+
+  async apply(db: Queryable, events: readonly GlobalEvent[]): Promise<void> {
+    // Fold the batch: only each message's final state is written.
+    const entries = new Map<string, Entry>();
+    for (const event of events) {
+      switch (event.type) {
+        case 'message': {
+          const ts = micros(event.ts);
+          const key = `${event.channel}:${ts}`;
+          if (event.subtype === 'tombstone' || deniedText(event.text)) {
+            // A body gone (deleted, expired) is not searchable; one EKM-denied now is left as indexed.
+            if (event.subtype === 'tombstone') entries.set(key, { kind: 'remove', channel: event.channel, ts });
+            break;
+          }
+          entries.set(key, {
+            kind: 'index',
+            channel: event.channel,
+            ts,
+            user: event.user ?? '',
+            threadTs: event.thread_ts ? micros(event.thread_ts) : null,
+            text: searchableText(event),
+            posted: true,
+          });
+          break;
+        }
+        case 'message_changed': {
+          const message = event.message;
+          if (!message || message.subtype === 'ekm_access_denied') break;
+          const ts = micros(message.ts);
+          const key = `${event.channel}:${ts}`;
+          const previous = entries.get(key);
+          if (previous?.kind === 'remove') break;
+          entries.set(key, {
+            kind: 'index',
+            channel: event.channel,
+            ts,
+            user: message.user,
+            threadTs: message.thread_ts && message.thread_ts !== message.ts ? micros(message.thread_ts) : null,
+            text: searchableText(message),
+            // An edit of a message posted earlier only updates its row: it never brings back a removed one.
+            posted: previous?.kind === 'index' && previous.posted,
+          });
+          break;
+        }
+        case 'message_deleted': {
+          const ts = micros(event.deleted_ts);
+          entries.set(`${event.channel}:${ts}`, { kind: 'remove', channel: event.channel, ts });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (!entries.size) return;
+    const all = [...entries.values()];
+    const removed = all.filter((e) => e.kind === 'remove');
+    if (removed.length) await removeRows(db, removed);
+    const indexed = all.filter((e): e is Extract<Entry, { kind: 'index' }> => e.kind === 'index');
+    if (!indexed.length) return;
+    const workspaces = await workspacesOf(db, [...new Set(indexed.map((e) => e.channel))]);
+    // Settings read fresh once per workspace and batch: a rotation or an enable is followed at once
+    // (the re-keying job then finds every older row; a plain row in an EKM workspace is refused).
+    const keys = new Map<string, BlindKey | undefined>();
+    const unavailable = new Set<string>();
+    for (const workspace of new Set(workspaces.values())) {
+      try {
+        keys.set(workspace, await this.keys.current(workspace, true));
+      } catch (err) {
+        // A workspace whose key its provider refuses (revoked in the KMS) must not stall every
+        // other workspace's index: its messages of this batch stay unindexed (docs/search.md).
+        if (!(err instanceof SearchKeyUnavailable)) throw err;
+        unavailable.add(workspace);
+      }
+    }
+    const rows: IndexRow[] = [];
+    const posted: boolean[] = [];
+    for (const e of indexed) {
+      const workspace = workspaces.get(e.channel);
+      if (!workspace || unavailable.has(workspace)) continue; // no workspace any more, or no usable key
+      rows.push(indexRow(keys.get(workspace), workspace, e));
+      posted.push(e.posted);
+    }
+    await upsertRows(
+      db,
+      rows.filter((_r, i) => posted[i]),
+      true,
+    );
+    await upsertRows(
+      db,
+      rows.filter((_r, i) => !posted[i]),
+      false,
+    );
+  }
+}
+
+/** An index row for a message's text: plain words, or blind tokens under the workspace's current key. */
+export function indexRow(
+  key: BlindKey | undefined,
+  workspace: string,
+  m: { channel: string; ts: string; user: string; threadTs: string | null; text: string },
+): IndexRow {
+  const words = searchWords(m.text);
+  return {
+    channel: m.channel,
+    ts: m.ts,
+    workspace,
+    user: m.user,
+    threadTs: m.threadTs,
+    hasLink: hasLink(m.text),
+    keyVersion: key?.version ?? null,
+    tokens: tsvectorLiteral(words, key ? (w) => key.token(w) : undefined),
+  };
+}
+
+/** What an EKM body reads as when its key is revoked: never indexed as words. */
+const deniedText = (text: string) => text === EKM_DENIED_TEXT;
+
+function micros(ts: string): string {
+  const value = parseTs(ts);
+  if (value === undefined) throw new Error(`search-index projection: bad ts ${ts}`);
+  return value.toString();
+}
+
+async function workspacesOf(db: Queryable, channels: string[]): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; workspace_id: string }>('SELECT id, workspace_id FROM channels WHERE id = ANY($1)', [
+    channels,
+  ]);
+  return new Map(rows.map((r) => [r.id, r.workspace_id]));
+}
+
+async function removeRows(db: Queryable, rows: Array<{ channel: string; ts: string }>): Promise<void> {
+  await db.query(
+    `DELETE FROM search_messages s USING unnest($1::text[], $2::bigint[]) AS v(channel_id, ts)
+      WHERE s.channel_id = v.channel_id AND s.ts = v.ts`,
+    [rows.map((r) => r.channel), rows.map((r) => r.ts)],
+  );
+}
+
+/** `insert`: rows of messages posted in this batch (created or replaced); otherwise only existing rows change. */
+export async function upsertRows(db: Queryable, rows: IndexRow[], insert: boolean): Promise<void> {
+  if (!rows.length) return;
+  const params = [
+    rows.map((r) => r.channel),
+    rows.map((r) => r.ts),
+    rows.map((r) => r.workspace),
+    rows.map((r) => r.user),
+    rows.map((r) => r.threadTs),
+    rows.map((r) => r.hasLink),
+    rows.map((r) => r.keyVersion),
+    rows.map((r) => r.tokens),
+  ];
+  const values = `unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::boolean[], $7::int[], $8::text[])
+            AS v(channel_id, ts, workspace_id, user_id, thread_ts, has_link, key_version, tokens)`;
+  if (insert) {
+    await db.query(
+      `INSERT INTO search_messages (channel_id, ts, workspace_id, user_id, thread_ts, has_link, key_version, tokens)
+       SELECT v.channel_id, v.ts, v.workspace_id, v.user_id, v.thread_ts, v.has_link, v.key_version, v.tokens::tsvector FROM ${values}
+       ON CONFLICT (channel_id, ts) DO UPDATE SET
+         workspace_id = excluded.workspace_id, user_id = excluded.user_id, thread_ts = excluded.thread_ts,
+         has_link = excluded.has_link, key_version = excluded.key_version, tokens = excluded.tokens`,
+      params,
+    );
+  } else {
+    await db.query(
+      `UPDATE search_messages s SET has_link = v.has_link, key_version = v.key_version, tokens = v.tokens::tsvector
+         FROM ${values} WHERE s.channel_id = v.channel_id AND s.ts = v.ts`,
+      params,
+    );
+  }
+}
