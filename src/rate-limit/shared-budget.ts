@@ -40,13 +40,17 @@ export class SharedBudget {
     }
   }
 
-  /** Seconds until `key` may spend again when its budget is used up, without spending; undefined otherwise. */
-  async exhausted(key: string): Promise<number | undefined> {
+  /**
+   * Takes one point of `key`'s budget and says how it stands after that: the milliseconds until the
+   * budget is whole again when it is now used up (this point included), else undefined.
+   */
+  async spend(key: string): Promise<number | undefined> {
     try {
-      const res = await this.limiter.get(key);
-      return res && res.remainingPoints <= 0 ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : undefined;
-    } catch {
-      return undefined; // Redis away: consume() still counts in memory
+      const res = await this.limiter.consume(key);
+      return res.remainingPoints <= 0 ? res.msBeforeNext : undefined;
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      return res.msBeforeNext;
     }
   }
 
