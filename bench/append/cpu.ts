@@ -33,7 +33,7 @@ export interface CpuPerEvent {
 }
 
 /** Sums /proc/<pid>/task/<tid>/schedstat over every thread of the given processes. */
-function times(pids: number[]): Times {
+export function times(pids: number[]): Times {
   let runNs = 0;
   let waitNs = 0;
   for (const pid of pids) {
@@ -74,7 +74,7 @@ export async function backendPids(db: pg.Client): Promise<number[]> {
 }
 
 /** The main thread of a process alone (the one running JavaScript in a Node process). */
-function mainThread(pid: number): Times {
+export function mainThread(pid: number): Times {
   try {
     const [runNs, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
     return { runNs, waitNs };
