@@ -1,15 +1,17 @@
-// npm run bench:append [-- --quick | --seconds 4 --clients 1,16,64 --channels 1,100,1000 --variants abcd]
+// npm run bench:append [-- --quick | --seconds 4 --clients 1,16,64 --channels 1,100,1000 --variants abcdeg]
 // Append throughput of the event store against a plain INSERT, the HTTP API and Emmett, in one run
 // on one fresh database (issue 2, "Benchmark"). Writes bench/results/append.json. See bench/README.md.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { CellSpec } from './append/cell.js';
 import { type AppServer, children, runCellProcess, startAppServer } from './append/processes.js';
-import { cpuTable, failures, loadAverage, results, resultsTable, type Row, targets } from './append/report.js';
+import { partShares } from './append/parts.js';
+import { cpuTable, failures, loadAverage, type PartsCell, partsTable, results, resultsTable, type Row, targets } from './append/report.js';
 import { createBenchDatabase, dropBenchDatabase, freeConnections, seed, settle } from './append/setup.js';
 import { machineLines, startRun, writeResults } from './results.js';
-import { type Variant, VARIANTS } from './append/variants.js';
+import { HTTP_VARIANTS, type Variant, VARIANTS } from './append/variants.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -19,7 +21,9 @@ const { values: args } = parseArgs({
     'latency-seconds': { type: 'string' },
     clients: { type: 'string', default: '1,16,64' },
     channels: { type: 'string', default: '1,100,1000' },
-    variants: { type: 'string', default: 'abcd' },
+    variants: { type: 'string', default: 'abcdeg' },
+    parts: { type: 'boolean', default: true },
+    'no-parts': { type: 'boolean', default: false },
     'http-client': { type: 'string', default: 'undici' },
     'named-baseline': { type: 'boolean', default: false },
     'app-pool-size': { type: 'string' },
@@ -40,8 +44,12 @@ if (args.help) {
   --latency-seconds N     measured seconds of the (c) latency run (default 3; quick 1)
   --clients 1,16,64       concurrent clients
   --channels 1,100,1000   channels (= Emmett streams) the clients spread over
-  --variants abcd         a plain INSERT, b post_message() call, c HTTP chat.postMessage, d Emmett;
-                          e (opt-in) the bare append_event() the issue quotes at 0.79 of (a)
+  --variants abcdeg       a plain INSERT, b post_message() call, c HTTP chat.postMessage, d Emmett,
+                          e a bare Fastify route with the same token check and post_message() (the
+                          floor of HTTP + this database), g (c) with 2 app processes (node:cluster);
+                          f (opt-in) the bare append_event() the issue quotes at 0.79 of (a)
+  --no-parts              skip the profiled (c) cell that splits the app's CPU per post by part
+                          (HTTP/Nest pipeline, append call, relay, projector, dispatcher, ...)
   --http-client undici    undici (a Pool of keep-alive connections, one per client), http
                           (node:http keep-alive Agent) or fetch (global fetch) for (c)
   --named-baseline        (a) as a named prepared statement (default: pg's unnamed one, which
@@ -117,7 +125,44 @@ const appEnv: Record<string, string> = {
   ...Object.fromEntries(args['app-env']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };
 
-const startApp = (database: string) => startAppServer({ ...appEnv, DATABASE_URL: database, PORT: '0' }, execArgv);
+const startApp = (database: string, variant: Variant) =>
+  startAppServer(
+    { ...appEnv, DATABASE_URL: database, PORT: '0', ...(variant === 'g' ? { BENCH_APP_PROCESSES: '2' } : {}) },
+    execArgv,
+    variant === 'e' ? 'floor' : 'app',
+  );
+
+/**
+ * One more (c) cell with the app under --cpu-prof and its consumers on (projector and job
+ * dispatcher, ROLES=api,consumers, no BullMQ workers): the profile splits the app's CPU per post
+ * into parts (bench/append/parts.ts), scaled by the CPU per post /proc measured in the same cell.
+ * Profiling slows the app a little; the shares, not this cell's rate, are its figures.
+ */
+async function profiledParts(url: string, data: CellSpec['data'], channels: number, clients: number): Promise<PartsCell | undefined> {
+  const dir = mkdtempSync(`${os.tmpdir()}/atomcast-parts-`);
+  const env = {
+    ...appEnv,
+    DATABASE_URL: url,
+    PORT: '0',
+    ROLES: 'api,consumers',
+    PROJECTOR_ENABLED: 'true',
+    JOBS_DISPATCHER_ENABLED: 'true',
+  };
+  const app = await startAppServer(env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  try {
+    await settle(url);
+    const spec: CellSpec = { variant: 'c', data, clients, channels, warmupMs, measureMs, httpClient, appUrl: app.url, appPid: app.pid };
+    const cell = await runCellProcess(spec, []);
+    await app.stop();
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${app.pid}.`));
+    const shares = file ? partShares(`${dir}/${file}`, app.readyMs + warmupMs) : undefined;
+    if (!shares || cell.cpu?.appUs === undefined) return undefined;
+    return { channels, clients, rate: cell.throughput.rate, appUs: cell.cpu.appUs, shares };
+  } finally {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -144,11 +189,11 @@ async function main(): Promise<void> {
         const spec: CellSpec = { variant, data, clients, channels, warmupMs, measureMs, httpClient, namedBaseline: args['named-baseline'] };
         let app: AppServer | undefined;
         try {
-          if (variant === 'c') app = await startApp(url);
+          if (HTTP_VARIANTS.includes(variant)) app = await startApp(url, variant);
           if (app) {
             spec.appUrl = app.url;
             spec.appPid = app.pid;
-            spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
+            if (variant === 'c') spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
           }
           const cell = (row.cells[variant] = await runCellProcess(spec, execArgv));
           const lat = cell.latency
@@ -170,6 +215,19 @@ async function main(): Promise<void> {
     }
   }
 
+  let parts: PartsCell | undefined;
+  if (args.parts && !args['no-parts'] && variants.includes('c')) {
+    // The issue's row when it is measured, else the largest one.
+    const channels = channelCounts.includes(100) ? 100 : Math.max(...channelCounts);
+    const clients = clientCounts.includes(16) ? 16 : Math.max(...clientCounts);
+    try {
+      parts = await profiledParts(url, data, channels, clients);
+      log(`parts: ${channels} channels x ${clients} clients (c) profiled${parts ? '' : ', but the profile held no busy sample'}`);
+    } catch (err) {
+      errors.push(`parts: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   const out = [
     '',
     `bench:append  ${new Date().toISOString()}  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
@@ -184,17 +242,18 @@ async function main(): Promise<void> {
     resultsTable(rows),
     '',
     ...cpuTable(rows),
+    ...partsTable(parts),
     ...failures(rows),
     ...errors.map((e) => `not measured: ${e}`),
     'Targets at 100 channels x 16 clients:',
-    ...targets(rows).map((t) => `  ${t}`),
+    ...targets(rows, parts).map((t) => `  ${t}`),
     '',
   ];
   process.stdout.write(out.join('\n'));
   writeResults(run, {
     benchmark: 'append',
     quick: args.quick!,
-    ...results(rows),
+    ...results(rows, parts),
     notes: [
       `${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per cell; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement, (b) a named prepared one`,
       ...failures(rows),

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ApiModule } from './api/api.module.js';
@@ -14,6 +15,26 @@ import { ProjectionsModule } from './projections/projections.module.js';
 import { ReplayModule } from './replay/replay.module.js';
 import { WebModule } from './web/web.module.js';
 
+let destination: pino.DestinationStream | undefined;
+
+/**
+ * stdout for every app of this process, written asynchronously (sonic-boom): a log line (the access
+ * log's, one per request) is formatted on the event loop but never waits for the write. What is
+ * still buffered is written out synchronously when the process exits.
+ */
+function logDestination(): pino.DestinationStream {
+  if (destination) return destination;
+  const stream = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => {
+    try {
+      stream.flushSync();
+    } catch {
+      // nothing buffered, or stdout gone
+    }
+  });
+  return (destination = stream);
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: Config): DynamicModule {
@@ -22,17 +43,24 @@ export class AppModule {
       module: AppModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.LOG_LEVEL,
-            // The access log is createApp's own line (route template, token id), switchable by ACCESS_LOG.
-            autoLogging: false,
-            // Tokens travel in headers and sometimes the query string; bodies carry message text.
-            // None of them is logged.
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
-            serializers: {
-              req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }),
+          pinoHttp: [
+            {
+              level: config.LOG_LEVEL,
+              // The access log is createApp's own line (route template, token id), switchable by ACCESS_LOG.
+              autoLogging: false,
+              // Tokens travel in headers and sometimes the query string; bodies carry message text.
+              // None of them is logged.
+              redact: ['req.headers.authorization', 'req.headers.cookie'],
+              serializers: {
+                req: (req: { method: string; url: string; id: unknown }) => ({
+                  id: req.id,
+                  method: req.method,
+                  url: req.url.split('?')[0],
+                }),
+              },
             },
-          },
+            logDestination(),
+          ],
         }),
         // The two global modules; every other module imports what it uses.
         ConfigModule.forRoot(config),

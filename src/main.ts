@@ -2,14 +2,23 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { ensureDatabase, migrate } from './db/database.js';
 import { Logger } from 'nestjs-pino';
 import { createApp, createWorker } from './app.js';
+import { isClusterWorker, superviseWorkers } from './cluster.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await ensureDatabase(config.DATABASE_URL);
-  await migrate(config.DATABASE_URL);
+  // The primary migrates once; cluster workers start on the migrated schema.
+  if (!isClusterWorker()) {
+    await ensureDatabase(config.DATABASE_URL);
+    await migrate(config.DATABASE_URL);
+  }
   if (!config.ROLES.includes('api')) {
     const worker = await createWorker(config);
     worker.get(Logger).log(`atomcast worker running (roles: ${config.ROLES.join(',')})`);
+    return;
+  }
+  if (!isClusterWorker() && config.WEB_CONCURRENCY > 1) {
+    process.stderr.write(`atomcast: starting ${config.WEB_CONCURRENCY} worker processes (WEB_CONCURRENCY)\n`);
+    superviseWorkers(config.WEB_CONCURRENCY, (line) => process.stderr.write(`atomcast: ${line}\n`));
     return;
   }
   const app = await createApp(config);

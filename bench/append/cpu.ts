@@ -33,7 +33,7 @@ export interface CpuPerEvent {
 }
 
 /** Sums /proc/<pid>/task/<tid>/schedstat over every thread of the given processes. */
-function times(pids: number[]): Times {
+export function times(pids: number[]): Times {
   let runNs = 0;
   let waitNs = 0;
   for (const pid of pids) {
@@ -74,7 +74,7 @@ export async function backendPids(db: pg.Client): Promise<number[]> {
 }
 
 /** The main thread of a process alone (the one running JavaScript in a Node process). */
-function mainThread(pid: number): Times {
+export function mainThread(pid: number): Times {
   try {
     const [runNs, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
     return { runNs, waitNs };
@@ -83,12 +83,41 @@ function mainThread(pid: number): Times {
   }
 }
 
+/** The child processes of `pid` (the workers of a node:cluster primary). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        // After the parenthesised command name: state, then the parent's pid.
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(d)] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
+/**
+ * The app is the process and its children (a cluster's workers). Its JavaScript thread is the
+ * process's own main thread, or the workers' main threads averaged: the share of the window each was busy.
+ */
+function appTimes(appPid: number): { app: Times; appMain: Times } {
+  const workers = childrenOf(appPid);
+  const mains = (workers.length ? workers : [appPid]).map(mainThread);
+  const n = mains.length;
+  return {
+    app: times([appPid, ...workers]),
+    appMain: { runNs: mains.reduce((t, m) => t + m.runNs, 0) / n, waitNs: mains.reduce((t, m) => t + m.waitNs, 0) / n },
+  };
+}
+
 export function sample(appPid: number | undefined, dbPids: number[]): CpuSample {
+  const none = { runNs: 0, waitNs: 0 };
   return {
     atNs: Number(process.hrtime.bigint()),
     client: times([process.pid]),
-    app: appPid ? times([appPid]) : { runNs: 0, waitNs: 0 },
-    appMain: appPid ? mainThread(appPid) : { runNs: 0, waitNs: 0 },
+    ...(appPid ? appTimes(appPid) : { app: none, appMain: none }),
     db: times(dbPids),
   };
 }

@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import type { CellResult, CellSpec } from './cell.js';
 
 const CELL = fileURLToPath(new URL('./cell.js', import.meta.url));
-const APP_SERVER = fileURLToPath(new URL('./app-server.js', import.meta.url));
+const SERVERS = {
+  app: fileURLToPath(new URL('./app-server.js', import.meta.url)),
+  floor: fileURLToPath(new URL('./floor-server.js', import.meta.url)),
+};
 
 /** Every child still running, so an interrupted run can stop them before dropping the database. */
 export const children = new Set<ChildProcess>();
@@ -34,13 +37,22 @@ export function runCellProcess(spec: CellSpec, execArgv: string[] = []): Promise
 export interface AppServer {
   url: string;
   pid: number;
+  /** When it listened, in ms since its process started. */
+  readyMs: number;
   stop(): Promise<void>;
 }
 
-/** Starts the real app (createApp from src/app.ts) in a child process on a random port. */
-export function startAppServer(env: Record<string, string>, execArgv: string[] = []): Promise<AppServer> {
+/**
+ * Starts the real app (createApp from src/app.ts; `floor`: the bare Fastify route of (e)) in a child
+ * process on a random port.
+ */
+export function startAppServer(
+  env: Record<string, string>,
+  execArgv: string[] = [],
+  server: keyof typeof SERVERS = 'app',
+): Promise<AppServer> {
   // The app logs to stdout with pino; keep the table on our stdout clean.
-  const child = track(fork(APP_SERVER, [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
+  const child = track(fork(SERVERS[server], [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -56,9 +68,9 @@ export function startAppServer(env: Record<string, string>, execArgv: string[] =
       void stop();
       reject(new Error('app server did not start within 60 s'));
     }, 60_000);
-    child.once('message', (msg: { port: number }) => {
+    child.once('message', (msg: { port: number; readyMs: number }) => {
       clearTimeout(timeout);
-      resolve({ url: `http://127.0.0.1:${msg.port}`, pid: child.pid!, stop });
+      resolve({ url: `http://127.0.0.1:${msg.port}`, pid: child.pid!, readyMs: msg.readyMs, stop });
     });
     child.once('exit', (code) => {
       clearTimeout(timeout);

@@ -20,7 +20,7 @@ export interface WorkloadOptions {
   data: BenchData;
   clients: number;
   channels: number;
-  /** (c) only: where the app listens, and which client library drives it. */
+  /** (c), (e), (g): where the server listens, and which client library drives it. */
   appUrl?: string;
   httpClient?: HttpClient;
   /** (a) as a named prepared statement (parsed once per connection) instead of pg's default unnamed one. */
@@ -40,10 +40,12 @@ export async function workload(variant: Variant, o: WorkloadOptions): Promise<Wo
     case 'b':
       return eventStore(o);
     case 'c':
+    case 'e':
+    case 'g':
       return o.httpClient === 'fetch' ? httpFetch(o) : o.httpClient === 'http' ? httpNode(o) : httpUndici(o);
     case 'd':
       return emmett(o);
-    case 'e':
+    case 'f':
       return bareAppend(o);
   }
 }
@@ -64,9 +66,9 @@ function plainInsert({ data, clients, channels, namedBaseline }: WorkloadOptions
 }
 
 /**
- * (e) The bare gapless append (head row update + event insert, one statement) that issue 2 quotes
+ * (f) The bare gapless append (head row update + event insert, one statement) that issue 2 quotes
  * at 0.79 of a plain INSERT: no membership or idempotency checks, no body row, no hint. Opt-in
- * (`--variants abcde`); it tells the cost of the append from the cost of what post_message adds.
+ * (`--variants abcdef`); it tells the cost of the append from the cost of what post_message adds.
  */
 function bareAppend({ data, clients, channels }: WorkloadOptions): Workload {
   const pool = createPool(data.url, clients);

@@ -95,6 +95,7 @@ export class Clients {
 
 export interface ServerProcess {
   url: string;
+  pid: number;
   send(msg: unknown): void;
   rss(): Promise<number>;
   stop(): Promise<void>;
@@ -113,6 +114,7 @@ export function startServer(script: string, env: Record<string, string> = {}): P
     child.once('message', (msg: { port: number }) =>
       resolve({
         url: `http://127.0.0.1:${msg.port}`,
+        pid: child.pid!,
         send: (m) => child.send(m as object),
         rss: () =>
           new Promise((done) => {

@@ -14,10 +14,11 @@ DECLARE
   head record;
 BEGIN
   duplicate := false;
-  -- The channel, its EKM flag and the caller's membership in one statement, the head row locked as
-  -- advance_channel_head() locks it (so the checks below hold until commit).
+  -- The channel, its EKM flag, the caller's membership and role in one statement, the head row
+  -- locked as advance_channel_head() locks it (so the checks below hold until commit).
   SELECT c.is_private, c.is_archived, w.workspace_id IS NOT NULL AS ekm,
-         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = p_user) AS is_member
+         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = p_user) AS is_member,
+         EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') AS is_analyst
     INTO ch
     FROM channels c LEFT JOIN ekm_workspaces w ON w.workspace_id = c.workspace_id
    WHERE c.id = p_channel AND c.workspace_id = p_workspace
@@ -26,7 +27,7 @@ BEGIN
     error := 'channel_not_found'; RETURN NEXT; RETURN;
   END IF;
   -- Analysts are read-only (channelPolicy).
-  IF EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') THEN
+  IF ch.is_analyst THEN
     error := 'restricted_action'; RETURN NEXT; RETURN;
   END IF;
   IF ch.is_archived THEN error := 'is_archived'; RETURN NEXT; RETURN; END IF;

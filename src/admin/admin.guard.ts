@@ -38,7 +38,7 @@ export class AdminGuard implements CanActivate {
     const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!bearer) throw new UnauthorizedException('a bearer token is required');
     const token = bearer[1];
-    const wait = await this.failures.blockedFor(req.ip);
+    const wait = this.failures.blockedFor(req.ip);
     if (wait !== undefined) throw tooManyFailures(wait);
     if (this.config.ADMIN_TOKEN && sameSecret(token, this.config.ADMIN_TOKEN)) {
       req.admin = { operator: true };

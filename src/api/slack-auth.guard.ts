@@ -25,7 +25,7 @@ export class SlackAuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: unknown }>();
     const token = requestToken(req);
-    const wait = await this.failures.blockedFor(req.ip);
+    const wait = this.failures.blockedFor(req.ip);
     if (wait !== undefined) throw new SlackError('ratelimited', 429, { retry_after: wait });
     let caller: Caller | undefined;
     if (token) caller = await this.workspaces.authenticate(token);

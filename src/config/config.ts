@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -69,7 +70,11 @@ const schema = z.object({
   PROJECTOR_INTERVAL_MS: int(10, 60_000).default(200),
   /** Events applied per projector transaction. */
   PROJECTOR_BATCH_SIZE: int(1, 100_000).default(1000),
-  /** What this process does: `api` serves HTTP and sockets, `worker` runs the BullMQ workers. */
+  /**
+   * What this process does: `api` serves HTTP and sockets, `worker` runs the BullMQ workers,
+   * `consumers` the projector and job dispatcher (a `worker` runs them too), so `ROLES=api` nodes pay
+   * nothing for them.
+   */
   ROLES: z
     .string()
     .transform((v) =>
@@ -78,8 +83,13 @@ const schema = z.object({
         .map((r) => r.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.enum(['api', 'worker'])).min(1, 'must name api and/or worker'))
+    .pipe(z.array(z.enum(['api', 'worker', 'consumers'])).min(1, 'must name api, worker and/or consumers'))
     .default(['api', 'worker']),
+  /**
+   * HTTP worker processes `npm start` runs (node:cluster, sharing PORT), each a stateless node with
+   * its own pools, LISTEN and relay. Default: the machine's cores. 1 runs the app in the one process.
+   */
+  WEB_CONCURRENCY: int(1, 256).default(availableParallelism()),
   /**
    * Redis key prefix of every queue: deployments (or test databases) sharing one Redis stay apart.
    * May hold one Redis Cluster hash tag (`{atomcast}`: every queue in one slot); without one, each
@@ -234,6 +244,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.data.VAPID_PUBLIC_KEY !== !result.data.VAPID_PRIVATE_KEY)
     throw new ConfigError('invalid configuration: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   return { ...result.data, PUBLIC_URL: (result.data.PUBLIC_URL ?? `http://localhost:${result.data.PORT}`).replace(/\/+$/, '') };
+}
+
+/** Whether this process runs the stream consumers (projector, job dispatcher): `consumers` or `worker` in ROLES. */
+export function runsConsumers(config: Pick<Config, 'ROLES'>): boolean {
+  return config.ROLES.includes('consumers') || config.ROLES.includes('worker');
 }
 
 export const CONFIG = Symbol('CONFIG');

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type pg from 'pg';
-import { CONFIG, type Config } from '../config/config.js';
+import { CONFIG, type Config, runsConsumers } from '../config/config.js';
 import { PG_POOL } from '../db/database.module.js';
 import { inTransaction } from '../db/database.js';
 import { EventStore } from '../event-store/event-store.js';
@@ -49,7 +49,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.JOBS_DISPATCHER_ENABLED) return;
+    if (!this.config.JOBS_DISPATCHER_ENABLED || !runsConsumers(this.config)) return;
     // NOTIFY from the event store wakes the stream part at once (the projector listens while it leads).
     this.timer = setInterval(() => this.wake(), this.config.JOBS_DISPATCH_INTERVAL_MS);
     this.timer.unref();

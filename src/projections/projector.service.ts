@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type pg from 'pg';
-import { CONFIG, type Config } from '../config/config.js';
+import { CONFIG, type Config, runsConsumers } from '../config/config.js';
 import { PG_POOL } from '../db/database.module.js';
 import { SearchKeys } from '../crypto/search-keys.js';
 import { EventStore } from '../event-store/event-store.js';
 import { type ProjectionLag, Projector } from './projector.js';
 import { allProjections } from './projections.js';
 
-/** Runs every projection in this process (PROJECTOR_ENABLED); the advisory lock keeps one leader per projection. */
+/** Runs every projection in this process (a consumers role, PROJECTOR_ENABLED); the advisory lock keeps one leader per projection. */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('Projector');
@@ -32,7 +32,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.PROJECTOR_ENABLED) for (const projector of this.projectors) projector.start();
+    if (this.config.PROJECTOR_ENABLED && runsConsumers(this.config)) for (const projector of this.projectors) projector.start();
   }
 
   async onModuleDestroy(): Promise<void> {
