@@ -9,7 +9,7 @@ describe('queuePrefix', () => {
   it.each([
     [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, 'REDIS_CLUSTER_NODES'],
     [{ REDIS_URL: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001' }, 'several REDIS_URLs'],
-  ])('gives each queue its own hash tag on a cluster (%j: %s)', (env) => {
+  ])('gives each queue its own hash tag on a cluster (%j: %s)', (env, _how) => {
     const config = loadConfig(env);
     expect(queuePrefix(config, QUEUES.unfurl)).toBe('atomcast:{atomcast-unfurl}');
     expect(queuePrefix(config, QUEUES.retention)).toBe('atomcast:{atomcast-retention}');
