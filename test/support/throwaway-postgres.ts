@@ -7,7 +7,13 @@ import pg from 'pg';
 import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
-const BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+// The server's tools (initdb, pg_ctl) are not on PATH on Debian: PG_BIN, else pg_config's answer.
+const BIN =
+  process.env.PG_BIN ??
+  (await run('pg_config', ['--bindir']).then(
+    ({ stdout }) => stdout.trim(),
+    () => '/usr/lib/postgresql/15/bin',
+  ));
 
 /** PostgreSQL refuses to run as root: as root, run its tools as the `postgres` user (as ../shared/citus/citus-cluster does). */
 async function asPostgres(tool: string, args: string[]): Promise<void> {
