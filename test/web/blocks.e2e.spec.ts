@@ -201,6 +201,26 @@ describe('web client: Block Kit messages', () => {
     expect(await message(G.page, 'Heads up').count()).toBe(0);
   });
 
+  it('an edit shows live: new blocks replace the old, and with blocks removed the text shows; a /me message reads as one', async () => {
+    await openChannel(G.page, general);
+    const posted = await json('chat.postMessage', ada.token, { channel: general, text: 'Status fallback', blocks: [BLOCKS[0]] });
+    const row = G.page.locator(`[data-testid=message][data-ts="${posted.ts}"]`);
+    await row.getByRole('heading', { name: 'Deploy #42 to production' }).waitFor();
+    await json('chat.update', ada.token, {
+      channel: general,
+      ts: posted.ts,
+      text: 'Status fallback',
+      blocks: [{ type: 'header', text: { type: 'plain_text', text: 'Deploy #42 approved' } }],
+    });
+    await row.getByRole('heading', { name: 'Deploy #42 approved' }).waitFor();
+    await json('chat.update', ada.token, { channel: general, ts: posted.ts, text: 'Deploy #42 is live', blocks: [] });
+    await row.locator('.mrkdwn').filter({ hasText: 'Deploy #42 is live' }).waitFor();
+    expect(await row.getByTestId('blocks').count()).toBe(0);
+    // A /me message reads as an action.
+    const me = await json('chat.meMessage', ada.token, { channel: general, text: 'is deploying' });
+    await G.page.locator(`[data-testid=message][data-ts="${me.ts}"] .me-message`).filter({ hasText: 'is deploying' }).waitFor();
+  });
+
   it('a permalink opens the channel at its message, highlighted, even when it is far up', async () => {
     const target = await json('chat.postMessage', ada.token, { channel: general, text: 'The message the link points at' });
     for (let i = 1; i <= 40; i++) await json('chat.postMessage', ada.token, { channel: general, text: `Later message ${i}` });

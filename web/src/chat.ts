@@ -245,7 +245,8 @@ export class Chat {
     } else if (e.type === 'message_changed') {
       if (e.message) {
         if (e.message.thread_ts && e.message.thread_ts !== e.message.ts) msgs.addReply(e.message, false);
-        if (msgs.get(e.message.ts)) msgs.upsert({ ...e.message });
+        // Blocks or attachments an edit removed are absent from the event: clear them here too.
+        if (msgs.get(e.message.ts)) msgs.upsert({ ...e.message, blocks: e.message.blocks, attachments: e.message.attachments });
       }
     } else if (e.type === 'message_deleted' && e.deleted_ts) {
       const had = msgs.get(e.deleted_ts);

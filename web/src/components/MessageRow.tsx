@@ -120,6 +120,10 @@ export function MessageRow({
         ) : msg.blocks?.length ? (
           // With blocks, the text is only the notification fallback (as in Slack).
           <Blocks blocks={msg.blocks} ctx={ctx} place={{ channel, ts: msg.ts }} />
+        ) : msg.subtype === 'me_message' ? (
+          <div class="me-message">
+            <Mrkdwn text={msg.text} ctx={ctx} />
+          </div>
         ) : (
           <Mrkdwn text={msg.text} ctx={ctx} />
         )}
