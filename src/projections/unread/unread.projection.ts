@@ -86,8 +86,7 @@ export class UnreadProjection implements Projection {
           break;
       }
     }
-    if (posted.size) await upsertRows(db, [...posted.values()]);
-    if (changed.size) await updateRows(db, [...changed.values()]);
+    if (posted.size || changed.size) await writeRows(db, [...posted.values()], [...changed.values()]);
   }
 
   private change(
@@ -117,16 +116,33 @@ function micros(ts: string): string {
 // Mentions travel as comma-joined strings: unnest() cannot take a ragged array of arrays.
 const joined = (ids: string[]) => ids.join(',');
 
-async function upsertRows(db: Queryable, rows: MessageRow[]): Promise<void> {
+/**
+ * The batch's new rows (upserted: a rebuild meets rows it wrote before) and its changes to rows of
+ * earlier batches, in one statement: the two touch different rows (a change to a row posted in the
+ * same batch was folded into it), so neither part needs to see the other's writes. Edits and
+ * deletes of earlier rows: a deleted row stays deleted, uncounted, mentioning no one.
+ */
+async function writeRows(db: Queryable, rows: MessageRow[], changes: RowChange[]): Promise<void> {
   await db.query(
-    `INSERT INTO unread_messages (channel_id, ts, seq, user_id, counts_as_unread, mentions, mentions_channel, mentions_here, deleted)
-     SELECT v.channel_id, v.ts, v.seq, v.user_id, v.counts, string_to_array(v.mentions, ','), v.mc, v.mh, v.deleted
-       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::boolean[], $6::text[], $7::boolean[], $8::boolean[], $9::boolean[])
-            AS v(channel_id, ts, seq, user_id, counts, mentions, mc, mh, deleted)
-     ON CONFLICT (channel_id, ts) DO UPDATE SET
-       seq = excluded.seq, user_id = excluded.user_id, counts_as_unread = excluded.counts_as_unread,
-       mentions = excluded.mentions, mentions_channel = excluded.mentions_channel,
-       mentions_here = excluded.mentions_here, deleted = excluded.deleted`,
+    `WITH posted AS (
+       INSERT INTO unread_messages (channel_id, ts, seq, user_id, counts_as_unread, mentions, mentions_channel, mentions_here, deleted)
+       SELECT v.channel_id, v.ts, v.seq, v.user_id, v.counts, string_to_array(v.mentions, ','), v.mc, v.mh, v.deleted
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::boolean[], $6::text[], $7::boolean[], $8::boolean[], $9::boolean[])
+              AS v(channel_id, ts, seq, user_id, counts, mentions, mc, mh, deleted)
+       ON CONFLICT (channel_id, ts) DO UPDATE SET
+         seq = excluded.seq, user_id = excluded.user_id, counts_as_unread = excluded.counts_as_unread,
+         mentions = excluded.mentions, mentions_channel = excluded.mentions_channel,
+         mentions_here = excluded.mentions_here, deleted = excluded.deleted
+       RETURNING 1)
+     UPDATE unread_messages u SET
+        deleted = u.deleted OR v.deleted,
+        counts_as_unread = u.counts_as_unread AND NOT (u.deleted OR v.deleted),
+        mentions = CASE WHEN u.deleted OR v.deleted THEN '{}' ELSE string_to_array(v.mentions, ',') END,
+        mentions_channel = NOT (u.deleted OR v.deleted) AND v.mc,
+        mentions_here = NOT (u.deleted OR v.deleted) AND v.mh
+       FROM unnest($10::text[], $11::bigint[], $12::text[], $13::boolean[], $14::boolean[], $15::boolean[])
+            AS v(channel_id, ts, mentions, mc, mh, deleted)
+      WHERE u.channel_id = v.channel_id AND u.ts = v.ts`,
     [
       rows.map((r) => r.channel),
       rows.map((r) => r.ts),
@@ -137,29 +153,12 @@ async function upsertRows(db: Queryable, rows: MessageRow[]): Promise<void> {
       rows.map((r) => r.mentionsChannel),
       rows.map((r) => r.mentionsHere),
       rows.map((r) => r.deleted),
-    ],
-  );
-}
-
-/** Edits and deletes of rows written by earlier batches; a deleted row stays deleted, uncounted, mentioning no one. */
-async function updateRows(db: Queryable, rows: RowChange[]): Promise<void> {
-  await db.query(
-    `UPDATE unread_messages u SET
-        deleted = u.deleted OR v.deleted,
-        counts_as_unread = u.counts_as_unread AND NOT (u.deleted OR v.deleted),
-        mentions = CASE WHEN u.deleted OR v.deleted THEN '{}' ELSE string_to_array(v.mentions, ',') END,
-        mentions_channel = NOT (u.deleted OR v.deleted) AND v.mc,
-        mentions_here = NOT (u.deleted OR v.deleted) AND v.mh
-       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::boolean[], $5::boolean[], $6::boolean[])
-            AS v(channel_id, ts, mentions, mc, mh, deleted)
-      WHERE u.channel_id = v.channel_id AND u.ts = v.ts`,
-    [
-      rows.map((r) => r.channel),
-      rows.map((r) => r.ts),
-      rows.map((r) => joined(r.mentions)),
-      rows.map((r) => r.mentionsChannel),
-      rows.map((r) => r.mentionsHere),
-      rows.map((r) => r.deleted),
+      changes.map((r) => r.channel),
+      changes.map((r) => r.ts),
+      changes.map((r) => joined(r.mentions)),
+      changes.map((r) => r.mentionsChannel),
+      changes.map((r) => r.mentionsHere),
+      changes.map((r) => r.deleted),
     ],
   );
 }
