@@ -65,6 +65,12 @@ describe('files: uploads the Slack way, downloads only for those who may see the
     // The stream carries the message with its files, as sockets and replays deliver it.
     const events = await t.app.get(EventStore).readChannel(general, 0, 1000);
     const posted = events.find((e) => e.type === 'message' && e.ts === msg.ts);
+    expect(events[events.indexOf(posted!) + 1]).toMatchObject({
+      type: 'file_shared',
+      file_id: file.id,
+      user_id: ada.id,
+      channel_id: general,
+    });
     expect(posted).toMatchObject({
       type: 'message',
       user: ada.id,
