@@ -5,7 +5,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -120,10 +120,8 @@ async function main(): Promise<void> {
       const up = figure(`upload through the app, ${label}`, megabytes / upload, 'MB/s');
       const down = figure(`download through the app, ${label}`, megabytes / download, 'MB/s');
       figures.push(up, down);
-      const limit =
-        label === 'EKM'
-          ? 'AES-256-GCM in 64 KiB frames on one core of a shared 2-core box'
-          : 'HTTP parsing and the extra copy through the app';
+      // Not profiled: on a shared box the client, the app and the copy compete for the same cores.
+      const limit = `not profiled; measured at load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores shared by client, app and other work`;
       ratios.push(ratio(`upload ${label} / fs copy`, up, copyRate, { op: '>=', value: 0.5 }, limit));
       ratios.push(ratio(`download ${label} / fs copy`, down, copyRate, { op: '>=', value: 0.5 }, limit));
       log(`${label}: upload ${up.value?.toFixed(0)} MB/s, download ${down.value?.toFixed(0)} MB/s`);

@@ -116,6 +116,14 @@ export interface PinRemoved extends EventOf<'pin_removed'> {
   item: MessageItem;
 }
 
+/** A file was shared in the channel (files.completeUploadExternal), after the message that carries it, as Slack's `file_shared`. */
+export interface FileShared extends EventOf<'file_shared'> {
+  file_id: string;
+  file: { id: string };
+  user_id: string;
+  channel_id: string;
+}
+
 export type ChannelEvent =
   | ChannelCreated
   | MemberJoinedChannel
@@ -131,6 +139,7 @@ export type ChannelEvent =
   | ReactionAdded
   | ReactionRemoved
   | PinAdded
-  | PinRemoved;
+  | PinRemoved
+  | FileShared;
 
 export type ChannelEventType = ChannelEvent['type'];

@@ -21,6 +21,7 @@ export interface StoredData {
   reaction_removed: { reaction: string; item_ts: number; item_user: string };
   pin_added: { item_ts: number };
   pin_removed: { item_ts: number };
+  file_shared: { file_id: string };
 }
 
 /** Position in the global log: the writer's transaction id, then the row's position within it. */

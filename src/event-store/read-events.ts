@@ -136,6 +136,10 @@ function toChannelEvent(row: EventRow): ChannelEvent {
       const { reaction, item_ts, item_user } = row.data;
       return { ...base, type: row.type, ...user, reaction, item: messageItem(row.channel_id, item_ts), item_user };
     }
+    case 'file_shared': {
+      const { file_id } = row.data;
+      return { ...base, type: row.type, ...user, file_id, file: { id: file_id }, user_id: row.user_id ?? '', channel_id: row.channel_id };
+    }
     case 'pin_added':
     case 'pin_removed':
       return { ...base, type: row.type, ...user, channel_id: row.channel_id, item: messageItem(row.channel_id, row.data.item_ts) };

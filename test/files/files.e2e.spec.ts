@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { EventStore } from '../../src/event-store/event-store.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -60,6 +61,23 @@ describe('files: uploads the Slack way, downloads only for those who may see the
     const msg = history.body.messages[0];
     expect(msg).toMatchObject({ text: 'the report', user: ada.id, upload: true });
     expect(msg.files).toEqual([expect.objectContaining({ id: file.id, name: 'report.txt', size: bytes.length })]);
+
+    // The stream carries the message with its files, as sockets and replays deliver it.
+    const events = await t.app.get(EventStore).readChannel(general, 0, 1000);
+    const posted = events.find((e) => e.type === 'message' && e.ts === msg.ts);
+    expect(events[events.indexOf(posted!) + 1]).toMatchObject({
+      type: 'file_shared',
+      file_id: file.id,
+      user_id: ada.id,
+      channel_id: general,
+    });
+    expect(posted).toMatchObject({
+      type: 'message',
+      user: ada.id,
+      text: 'the report',
+      upload: true,
+      files: [expect.objectContaining({ id: file.id, name: 'report.txt' })],
+    });
 
     const info = await t.api('files.info', bob.token, { file: file.id });
     expect(info.body.ok).toBe(true);

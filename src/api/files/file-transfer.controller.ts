@@ -67,6 +67,7 @@ export class FileTransferController {
       return reply.code(200).type('text/plain').send(`OK - ${size}`);
     } catch (err) {
       if (err instanceof FileTooLarge) return fail(reply.header('connection', 'close'), 413, 'file_too_large');
+      if (err instanceof FileAccessDenied) return fail(reply, 403, 'ekm_access_denied');
       if (err instanceof SlackError) return fail(reply, err.status === 200 ? 400 : err.status, err.code);
       throw err;
     }

@@ -160,6 +160,13 @@ export class FilesService {
         posted.ts,
         done.map((f, i) => toMessageFile(base, f, metas[i])),
       );
+      // Slack's file_shared, one per file, right after the message (Events API consumers read these).
+      await tx.appendMany(
+        channel,
+        'file_shared',
+        caller.user.id,
+        done.map((f) => ({ file_id: f.id })),
+      );
       return { done, ts: posted.ts };
     });
     const head = await this.channels.find(caller.workspace, channel, caller.user.id);
