@@ -122,6 +122,18 @@ describe('files: uploads the Slack way, downloads only for those who may see the
     expect(res).toMatchObject({ ok: false, error: 'channel_not_found' });
   });
 
+  it("search.all's files section finds a file by name, only for those who may read its channel", async () => {
+    const file = await upload(bob, { channel_id: secret, file: Buffer.from('roadmap'), filename: 'zanzibar-roadmap.txt' });
+    const found = async (u: TestUser) => {
+      const res = await t.api('search.all', u.token, { query: 'zanzibar' });
+      expect(res.body.ok).toBe(true);
+      return res.body.files.matches.map((f: { id: string }) => f.id);
+    };
+    expect(await found(ada)).toEqual([file.id]);
+    expect(await found(eve)).toEqual([]);
+    expect(await found(stranger)).toEqual([]);
+  });
+
   it('serves HTML as an attachment with nosniff and a sandboxing CSP, whatever its name says', async () => {
     const html = '<html><script>alert(document.cookie)</script></html>';
     const file = await upload(ada, { channel_id: general, file: Buffer.from(html), filename: 'page.html' });

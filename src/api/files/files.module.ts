@@ -6,6 +6,7 @@ import { EventStoreModule } from '../../event-store/event-store.module.js';
 import { JobsModule } from '../../jobs/jobs.module.js';
 import { WorkspacesModule } from '../../workspaces/workspaces.module.js';
 import { ChannelsRepository } from '../channels.repository.js';
+import { FILE_SEARCH } from '../search/file-search.js';
 import { FileTransferController } from './file-transfer.controller.js';
 import { FilesQueryRepository } from './files-query.repository.js';
 import { FilesController } from './files.controller.js';
@@ -18,8 +19,9 @@ const STREAMED_TYPES = ['multipart/form-data', 'application/octet-stream'];
 @Module({
   imports: [EventStoreModule, CryptoModule, WorkspacesModule, JobsModule],
   controllers: [FilesController, FileTransferController],
-  providers: [FilesService, FilesQueryRepository, ChannelsRepository],
-  exports: [FilesService],
+  // search.all's files section (src/api/search/file-search.ts).
+  providers: [FilesService, FilesQueryRepository, ChannelsRepository, { provide: FILE_SEARCH, useExisting: FilesService }],
+  exports: [FilesService, FILE_SEARCH],
 })
 export class FilesModule implements OnModuleInit {
   constructor(private readonly http: HttpAdapterHost) {}

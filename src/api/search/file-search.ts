@@ -17,8 +17,8 @@ export interface FileSearchResult {
 }
 
 /**
- * Where search.all's `files` section comes from: the files feature provides it under this token
- * (FilesService.searchByName). search.all asks it and nothing else about files.
+ * Where search.all's `files` section comes from: FilesModule provides FilesService under this token
+ * (its searchByName). search.all asks it and nothing else about files.
  */
 export interface FileSearchProvider {
   searchByName(caller: Caller, query: string, paging: { page: number; count: number }): Promise<FileSearchResult>;

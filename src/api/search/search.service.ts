@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type Config } from '../../config/config.js';
 import { BodyCipher } from '../../crypto/body-cipher.js';
 import { EkmRepository } from '../../crypto/ekm.repository.js';
@@ -34,8 +34,7 @@ export class SearchService {
     private readonly cipher: BodyCipher,
     private readonly ekm: EkmRepository,
     @Inject(CONFIG) private readonly config: Config,
-    // Provided by the files feature; until it is, search.all answers an empty files section.
-    @Optional() @Inject(FILE_SEARCH) private readonly files?: FileSearchProvider,
+    @Inject(FILE_SEARCH) private readonly files: FileSearchProvider,
   ) {}
 
   async messages(caller: Caller, args: SearchArgs) {
@@ -99,10 +98,10 @@ export class SearchService {
   async all(caller: Caller, args: SearchArgs) {
     const messages = await this.messages(caller, { ...args, cursor: undefined });
     const paging = { page: args.page ?? 1, count: args.count ?? DEFAULT_COUNT };
-    const files: FileSearchResult = this.files
-      ? await this.files.searchByName(caller, messages.query, paging)
-      : // File search arrives with the files feature; until then there are no files to find.
-        { total: 0, matches: [], paging: { count: paging.count, total: 0, page: paging.page, pages: 1 } };
+    // Files match by name: the query's words and phrases as typed (modifiers apply to messages).
+    const q = parseSearchQuery(args.query);
+    const text = [...q.words, ...q.phrases.map((p) => p.join(' '))].join(' ');
+    const files: FileSearchResult = await this.files.searchByName(caller, text, paging);
     return { ...messages, files, posts: { total: 0, matches: [] } };
   }
 
