@@ -81,6 +81,7 @@ describe('retention and job status over the admin API', () => {
     expect(retention.counts.completed).toBeGreaterThanOrEqual(1);
     expect(jobs.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual([
       'atomcast-ekm',
+      'atomcast-notify',
       'atomcast-retention',
       'atomcast-scheduled',
       'atomcast-status-expiry',

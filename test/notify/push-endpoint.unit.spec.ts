@@ -6,7 +6,11 @@ import { vetEndpoint } from '../../src/jobs/notify/push-endpoint.js';
 describe('push endpoint guard', () => {
   const resolve = (answers: Record<string, string[]>) => async (host: string) =>
     (answers[host] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-  const dns = resolve({ 'push.example': ['93.184.216.34'], 'inside.example': ['10.1.2.3'], 'mixed.example': ['93.184.216.34', '127.0.0.1'] });
+  const dns = resolve({
+    'push.example': ['93.184.216.34'],
+    'inside.example': ['10.1.2.3'],
+    'mixed.example': ['93.184.216.34', '127.0.0.1'],
+  });
 
   it.each([
     ['https://push.example/send/abc', { ok: true }],
