@@ -65,3 +65,56 @@ describe('notifications across nodes', () => {
     expect(device.open(push.to(device)[0].body).ts).toBe(missed.body.ts);
   });
 });
+
+// Looking means a socket whose user did something lately: an idle tab left open on the channel
+// stops counting once its row expires (heartbeats refresh busy sockets only).
+describe('an idle viewer', () => {
+  let t: TestApp;
+  let push: PushService;
+  const decisions = new Map<string, Recipient[]>();
+
+  beforeAll(async () => {
+    push = await new PushService().start();
+    const vapid = webpush.generateVAPIDKeys();
+    t = await TestApp.start({
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      PUSH_ALLOW_HTTP: 'true',
+      PUSH_ALLOW_LOOPBACK: 'true',
+      JOBS_DISPATCH_INTERVAL_MS: '50',
+      PRESENCE_IDLE_MS: '100',
+      PRESENCE_HEARTBEAT_MS: '100',
+    });
+    t.app.get(NotifyDispatcher).projection.onDecision((d) => decisions.set(`${d.channel}:${d.seq}`, d.recipients));
+  });
+  afterAll(async () => {
+    await t.close();
+    await push.stop();
+  });
+
+  it('is told once the socket has been idle long enough, though the channel is still on screen', async () => {
+    const ws = await t.newWorkspace();
+    const [ada, bob] = [await t.newUser(ws, 'member', 'ada'), await t.newUser(ws, 'member', 'bob')];
+    const channel = await t.newChannel(ada, 'idle', false, [bob]);
+    const device = push.device();
+    expect((await t.api('users.push.subscribe', bob.token, { endpoint: device.endpoint, ...device.keys })).body.ok).toBe(true);
+    const viewer = await new TestClient(bob, t.url).connect();
+    try {
+      expect((await viewer.ack('view', { channel })).ok).toBe(true);
+      const active = async () =>
+        (
+          await t.pool.query('SELECT 1 FROM notify_viewers WHERE user_id = $1 AND channel_id = $2 AND active_until > now()', [
+            bob.id,
+            channel,
+          ])
+        ).rowCount;
+      await waitFor(async () => (await active()) === 0, 20_000, "bob's row expiring while he idles");
+      const msg = await t.api('chat.postMessage', ada.token, { channel, text: `<@${bob.id}> still there?` });
+      await waitFor(() => decisions.has(`${channel}:${msg.body.seq}`), 20_000, 'the decision');
+      expect(decisions.get(`${channel}:${msg.body.seq}`)!.map((r) => r.user)).toEqual([bob.id]);
+      await waitFor(() => push.to(device).length === 1, 20_000, 'the notification');
+    } finally {
+      viewer.disconnect();
+    }
+  });
+});
