@@ -12,7 +12,7 @@ const FLUSH_MS = 200;
  * each socket shows: one row per socket in `notify_viewers` (PostgreSQL, where the consumer's
  * decision query can join it). A `view` is written before it is acked, so a message posted after
  * the ack is not notified to the viewer. Connects and disconnects go in batches; every presence
- * heartbeat extends the rows of sockets whose user did something within PRESENCE_IDLE_MS, so an
+ * heartbeat rewrites the rows of sockets whose user did something within PRESENCE_IDLE_MS, so an
  * idle tab, or every socket of a node that died, stops counting within three heartbeats.
  */
 @Injectable()
@@ -83,10 +83,21 @@ export class Viewers implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * Rewrites the rows of sockets whose user did something lately (an upsert, so a socket that was
+   * idle long enough for its row to be purged counts again once its user is back).
+   */
   private async beat(): Promise<void> {
     const limit = Date.now() - this.config.PRESENCE_IDLE_MS;
-    const busy = [...this.sessions.values()].filter((s) => s.lastActive > limit).map((s) => s.socket.id);
-    await this.write(() => this.repo.refreshViewers(this.bus.nodeId, busy, this.ttl));
+    const busy = [...this.sessions.values()].filter((s) => s.lastActive > limit);
+    await this.write(async () => {
+      await this.repo.showViewers(
+        this.bus.nodeId,
+        busy.map((s) => ({ socket: s.socket.id, user: s.user, channel: s.viewing ?? null })),
+        this.ttl,
+      );
+      await this.repo.purgeViewers();
+    });
   }
 
   /** One write at a time, in order (a disconnect's delete never overtakes its connect's insert). */

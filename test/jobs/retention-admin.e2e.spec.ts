@@ -82,6 +82,7 @@ describe('retention and job status over the admin API', () => {
     expect(jobs.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual([
       'atomcast-ekm',
       'atomcast-files',
+      'atomcast-notify',
       'atomcast-retention',
       'atomcast-scheduled',
       'atomcast-status-expiry',

@@ -220,6 +220,18 @@ describe('notifications by Web Push', () => {
     expect(push.to(device)).toHaveLength(1);
   });
 
+  it('a push service that fails for a while gets the notification again, and it is shown once', async () => {
+    const device = await register(bob);
+    device.next.push(503, 500);
+    const channel = await t.newChannel(ada, 'flaky', false, [bob]);
+    const msg = await post(ada, channel, `<@${bob.id}> retry me`);
+    await finished(channel, msg.seq, (await subscriptionOf(device))!);
+    expect(push.to(device).map((r) => r.status)).toEqual([503, 500, 201]);
+    // The same encrypted message each time (one notification); the device stays registered.
+    expect(new Set(push.to(device).map((r) => JSON.stringify(device.open(r.body)))).size).toBe(1);
+    expect(await subscriptionOf(device)).toBeDefined();
+  });
+
   it('refuses endpoints the SSRF guard refuses, and bad keys, writing nothing', async () => {
     const device = push.device();
     const count = async () => (await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM push_subscriptions')).rows[0].n;

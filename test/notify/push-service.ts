@@ -14,6 +14,8 @@ export class Device {
   readonly authSecret = randomBytes(16);
   /** What the push service answers for this device. */
   status = 201;
+  /** Answers for the next requests, before `status` applies again. */
+  readonly next: number[] = [];
 
   constructor(
     readonly id: string,
@@ -36,6 +38,8 @@ export interface Received {
   device: Device;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** What the service answered. */
+  status: number;
 }
 
 /**
@@ -58,8 +62,9 @@ export class PushService {
           res.writeHead(404).end();
           return;
         }
-        this.received.push({ device, headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(device.status).end();
+        const status = device.next.shift() ?? device.status;
+        this.received.push({ device, headers: req.headers, body: Buffer.concat(chunks), status });
+        res.writeHead(status).end();
       });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));

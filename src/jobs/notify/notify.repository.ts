@@ -221,14 +221,8 @@ export class NotifyRepository {
     );
   }
 
-  /** Extends the given sockets' activity; rows of closed sockets and long-expired rows of dead nodes go. */
-  async refreshViewers(node: string, sockets: string[], ttlMs: number): Promise<void> {
-    if (sockets.length)
-      await this.pool.query(`UPDATE notify_viewers SET active_until = ${ACTIVE} WHERE node = $2 AND socket = ANY($3::text[])`, [
-        ttlMs,
-        node,
-        sockets,
-      ]);
+  /** Rows that stopped counting long ago (sockets of a node that died, idle sockets) go. */
+  async purgeViewers(): Promise<void> {
     await this.pool.query(`DELETE FROM notify_viewers WHERE active_until < now() - interval '10 minutes'`);
   }
 

@@ -103,7 +103,7 @@ export function NotifySettings({ chat, onClose }: { chat: Chat; onClose: () => v
                   ))}
                 </select>
               </label>
-              <label>
+              <label class="check">
                 <input
                   type="checkbox"
                   aria-label={`Mute #${channel.name}`}
