@@ -106,17 +106,22 @@ describe('on a Redis Cluster', () => {
     const redis = createRedis(n1.config);
     try {
       await waitFor(() => (redis as Cluster).status === 'ready', 10_000, 'the cluster client');
-      const slotsByQueue = new Map<string, Set<number>>();
-      for (const node of scanTargets(redis)) {
-        const keys = await node.keys(`${n1.config.JOBS_PREFIX}:*`);
-        for (const key of keys) {
-          const queue = Object.values(QUEUES).find((q) => key.startsWith(`${queuePrefix(n1.config, q)}:${q}:`));
-          if (!queue) continue; // rate-limit counters: one key each, any slot
-          const slot = Number(await node.cluster('KEYSLOT', key));
-          slotsByQueue.set(queue, (slotsByQueue.get(queue) ?? new Set()).add(slot));
+      const slotsOf = async () => {
+        const slotsByQueue = new Map<string, Set<number>>();
+        for (const node of scanTargets(redis)) {
+          const keys = await node.keys(`${n1.config.JOBS_PREFIX}:*`);
+          for (const key of keys) {
+            const queue = Object.values(QUEUES).find((q) => key.startsWith(`${queuePrefix(n1.config, q)}:${q}:`));
+            if (!queue) continue; // rate-limit counters: one key each, any slot
+            const slot = Number(await node.cluster('KEYSLOT', key));
+            slotsByQueue.set(queue, (slotsByQueue.get(queue) ?? new Set()).add(slot));
+          }
         }
-      }
-      // Workers keep a queue's meta keys even while it is empty.
+        return slotsByQueue;
+      };
+      // Workers keep a queue's meta keys even while it is empty (each worker makes them when it starts).
+      let slotsByQueue = await slotsOf();
+      await waitFor(async () => (slotsByQueue = await slotsOf()).size === Object.values(QUEUES).length, 20_000, "every queue's keys");
       expect([...slotsByQueue.keys()].sort()).toEqual(Object.values(QUEUES).sort());
       for (const slots of slotsByQueue.values()) expect(slots.size).toBe(1);
       expect(new Set([...slotsByQueue.values()].map((s) => [...s][0])).size).toBeGreaterThan(1);
@@ -141,9 +146,12 @@ describe('on a Redis Cluster', () => {
       await n1.api('auth.test', 'xoxp-nope-3'),
     ];
     expect(bad.map((r) => r.body.error)).toEqual(['invalid_auth', 'invalid_auth', 'invalid_auth']);
-    // A good token from the same address is refused now, on the other node as well.
-    const good = await n2.api('auth.test', ada.token);
+    // n1 answered the failure that used the shared budget up: it refuses the address now, good token too.
+    const good = await n1.api('auth.test', ada.token);
     expect(good.status).toBe(429);
     expect(good.body).toEqual({ ok: false, error: 'ratelimited' });
+    // n2 learns it from the cluster at its next failure (counted past the budget), then refuses too.
+    expect((await n2.api('auth.test', 'xoxp-nope-4')).body.error).toBe('invalid_auth');
+    expect((await n2.api('auth.test', ada.token)).body).toEqual({ ok: false, error: 'ratelimited' });
   });
 });
