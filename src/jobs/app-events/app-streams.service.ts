@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import pg from 'pg';
 import { CONFIG, type Config } from '../../config/config.js';
 import { EventStore } from '../../event-store/event-store.js';
+import { formatCursor, type GlobalCursor } from '../../event-store/events.js';
 import { EVENTS_NOTIFY_CHANNEL } from '../../event-store/fanout-hint.js';
 import { AppStream, checkpointName, type StreamContext } from './app-stream.js';
 import { type AppRow, AppsRepository } from './apps.repository.js';
@@ -44,6 +45,7 @@ export class AppStreamsService implements OnApplicationBootstrap, OnModuleDestro
   ) {
     this.ctx = {
       store,
+      readGlobal: (cursor, limit) => this.readGlobal(cursor, limit),
       hub,
       policy: { allowLoopback: config.APPS_ALLOW_LOOPBACK, allowPrivate: config.APPS_ALLOW_PRIVATE },
       httpTimeoutMs: config.APPS_HTTP_TIMEOUT_MS,
@@ -182,6 +184,22 @@ export class AppStreamsService implements OnApplicationBootstrap, OnModuleDestro
     await client.query(`LISTEN ${EVENTS_NOTIFY_CHANNEL}`);
     this.client = client;
     return client;
+  }
+
+  private readonly reading = new Map<string, ReturnType<EventStore['readGlobal']>>();
+
+  /**
+   * Streams that are caught up sit at the same position and wake together on each commit: they
+   * share one read of the log while it is in flight (nothing is kept after it answers, so a later
+   * read always sees newly committed events).
+   */
+  private readGlobal(cursor: GlobalCursor, limit: number): ReturnType<EventStore['readGlobal']> {
+    const key = `${formatCursor(cursor)}/${limit}`;
+    const running = this.reading.get(key);
+    if (running) return running;
+    const read = this.store.readGlobal(cursor, limit).finally(() => this.reading.delete(key));
+    this.reading.set(key, read);
+    return read;
   }
 
   private async channelFacts(ids: string[]): Promise<Map<string, ChannelFacts>> {
