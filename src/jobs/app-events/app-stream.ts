@@ -112,7 +112,17 @@ export class AppStream {
       });
   }
 
-  /** Saves the checkpoint if it moved (called on a timer and at stop). */
+  /** The checkpoint to save, when it moved since the last save. */
+  pendingCheckpoint(): string | undefined {
+    return this.committed !== this.saved ? this.committed : undefined;
+  }
+
+  /** The service saved `cursor` (with other streams' checkpoints, in one statement). */
+  markSaved(cursor: string): void {
+    this.saved = cursor;
+  }
+
+  /** Saves the checkpoint if it moved (at stop). */
   async flush(): Promise<void> {
     if (this.committed && this.committed !== this.saved) {
       const c = this.committed;
