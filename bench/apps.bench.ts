@@ -167,18 +167,22 @@ async function main(): Promise<void> {
       inflight.push(postOne(i % posters));
     }
     await Promise.all(inflight);
+    const pacedMs = performance.now() - started;
     const pacedPosts = counter - pacedStart;
     await drained(all + pacedPosts * appCount, 60_000);
     measuring = false;
     const sorted = latencies.sort((a, b) => a - b);
-    const achieved = pacedPosts / (measureMs / 1000);
+    // Completed posts over the time until the last one was answered: below `rate` when posting itself cannot keep up.
+    const achieved = pacedPosts / (pacedMs / 1000);
     const p50 = figure(`post -> callback p50 at ${rate} posts/s, ${appCount} apps`, percentile(sorted, 50), 'ms');
     const p99 = figure(
       `post -> callback p99 at ${rate} posts/s, ${appCount} apps`,
       percentile(sorted, 99),
       'ms',
       { op: '<=', value: 100 },
-      'one node does the posting, the delivery of every app and (here) the receiving on 2 shared cores',
+      achieved < rate * 0.95
+        ? `posting itself managed ${Math.round(achieved)} of ${rate} posts/s here, so posts queued before they committed`
+        : 'one node does the posting, the delivery of every app and (here) the receiving on 2 shared cores',
     );
     await http.close();
 

@@ -169,4 +169,20 @@ describe('Socket Mode protocol', () => {
     const audit = await t.admin('GET', `/audit?workspace=${workspace}`);
     expect(JSON.stringify(audit.body)).toContain(installed.id);
   });
+
+  it('a node that shuts down says disconnect first, so the app reconnects elsewhere', async () => {
+    const node = await TestApp.start();
+    try {
+      const ws2 = await node.newWorkspace();
+      const other = await installApp(node, ws2, { name: 'Leaving' });
+      const open = await node.api('apps.connections.open', other.appToken);
+      const s = new AppSocket(new WebSocket(open.body.url));
+      await waitFor(() => s.control.some((m) => m.type === 'hello'), 10_000, 'hello');
+      await node.app.close();
+      await waitFor(() => s.closed, 5000, 'the close');
+      expect(s.control).toContainEqual(expect.objectContaining({ type: 'disconnect', reason: 'server_shutting_down' }));
+    } finally {
+      await node.close().catch(() => {});
+    }
+  });
 });

@@ -9,6 +9,8 @@ import type { SocketModeHub } from './socket-mode-hub.js';
 /** What one app's stream needs from the service that runs it (shared caches, the database, settings). */
 export interface StreamContext {
   store: EventStore;
+  /** The global log after `cursor` (streams at the same position share one query). */
+  readGlobal(cursor: GlobalCursor, limit: number): ReturnType<EventStore['readGlobal']>;
   hub: SocketModeHub;
   policy: AddressPolicy;
   httpTimeoutMs: number;
@@ -110,7 +112,17 @@ export class AppStream {
       });
   }
 
-  /** Saves the checkpoint if it moved (called on a timer and at stop). */
+  /** The checkpoint to save, when it moved since the last save. */
+  pendingCheckpoint(): string | undefined {
+    return this.committed !== this.saved ? this.committed : undefined;
+  }
+
+  /** The service saved `cursor` (with other streams' checkpoints, in one statement). */
+  markSaved(cursor: string): void {
+    this.saved = cursor;
+  }
+
+  /** Saves the checkpoint if it moved (at stop). */
   async flush(): Promise<void> {
     if (this.committed && this.committed !== this.saved) {
       const c = this.committed;
@@ -145,7 +157,7 @@ export class AppStream {
     if (this.queue.length >= READ_BATCH) return;
     this.cursor ??= await this.ctx.store.loadCheckpoint(checkpointName(this.app.id));
     this.members ??= new Set(await this.ctx.memberships(this.app.bot_user_id));
-    const events = await this.ctx.store.readGlobal(this.cursor, READ_BATCH);
+    const events = await this.ctx.readGlobal(this.cursor, READ_BATCH);
     if (!events.length) return;
     const facts = await this.ctx.channelFacts([...new Set(events.map((e) => e.channel))]);
     const authors = [...new Set(events.flatMap((e) => (e.type === 'message' && e.user ? [e.user] : [])))];

@@ -103,7 +103,7 @@ export async function signedPost(post: SignedPost): Promise<string> {
   const res = await request(url, { dispatcher: agent, method: 'POST', body: post.body, headers, signal }).catch(() => {
     throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
   });
-  let text = '';
+  let text: string;
   try {
     text = await res.body.text();
   } catch {
