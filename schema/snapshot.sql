@@ -57,6 +57,15 @@ BEGIN
   RAISE EXCEPTION 'events are append-only: % is not allowed', TG_OP USING ERRCODE = 'restrict_violation';
 END $$;
 
+CREATE FUNCTION public.events_stamp_tx() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  NEW.tx_id := pg_current_xact_id();
+  NEW.tx_node := (SELECT groupid FROM pg_dist_local_group);
+  RETURN NEW;
+END $$;
+
 CREATE FUNCTION public.messages_no_plaintext_in_ekm() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -206,6 +215,14 @@ ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.channel_keys (
+    workspace_id text NOT NULL,
+    kind text NOT NULL,
+    key text NOT NULL,
+    channel_id text NOT NULL,
+    CONSTRAINT channel_keys_kind_check CHECK ((kind = ANY (ARRAY['name'::text, 'members'::text])))
+);
+
 CREATE TABLE public.channel_members (
     channel_id text NOT NULL,
     user_id text NOT NULL,
@@ -240,7 +257,8 @@ CREATE TABLE public.checkpoints (
     name text NOT NULL,
     tx_id xid8 NOT NULL,
     "position" bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    parts jsonb
 );
 
 CREATE TABLE public.custom_emoji (
@@ -311,7 +329,8 @@ CREATE TABLE public.events (
     client_msg_id uuid,
     tx_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     "position" bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    tx_node integer DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE public.events ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
@@ -470,14 +489,14 @@ CREATE TABLE public.workspaces (
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.channel_keys
+    ADD CONSTRAINT channel_keys_pkey PRIMARY KEY (workspace_id, kind, key);
+
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_pkey PRIMARY KEY (channel_id, user_id);
 
 ALTER TABLE ONLY public.channels
     ADD CONSTRAINT channels_pkey PRIMARY KEY (id);
-
-ALTER TABLE ONLY public.channels
-    ADD CONSTRAINT channels_workspace_id_name_key UNIQUE (workspace_id, name);
 
 ALTER TABLE ONLY public.checkpoints
     ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (name);
@@ -546,9 +565,13 @@ CREATE INDEX audit_log_at ON public.audit_log USING btree (at);
 
 CREATE INDEX audit_log_workspace ON public.audit_log USING btree (workspace_id, id);
 
+CREATE INDEX channel_keys_channel ON public.channel_keys USING btree (channel_id);
+
 CREATE INDEX channel_members_user ON public.channel_members USING btree (user_id, channel_id);
 
-CREATE UNIQUE INDEX channels_member_key ON public.channels USING btree (workspace_id, member_key) WHERE (member_key IS NOT NULL);
+CREATE INDEX channels_member_key ON public.channels USING btree (workspace_id, member_key) WHERE (member_key IS NOT NULL);
+
+CREATE INDEX channels_workspace_name ON public.channels USING btree (workspace_id, name);
 
 CREATE INDEX data_keys_version ON public.data_keys USING btree (workspace_id, key_version);
 
@@ -556,7 +579,7 @@ CREATE INDEX ekm_revocations_active ON public.ekm_revocations USING btree (works
 
 CREATE UNIQUE INDEX events_client_msg_id ON public.events USING btree (channel_id, user_id, client_msg_id) WHERE (client_msg_id IS NOT NULL);
 
-CREATE INDEX events_global ON public.events USING btree (tx_id, "position");
+CREATE INDEX events_global ON public.events USING btree (tx_node, tx_id, "position");
 
 CREATE INDEX job_runs_undispatched ON public.job_runs USING btree (created_at) WHERE (dispatched_at IS NULL);
 
@@ -594,6 +617,9 @@ CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EAC
 
 CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN ((new.text IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
+ALTER TABLE ONLY public.channel_keys
+    ADD CONSTRAINT channel_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
 
@@ -608,9 +634,6 @@ ALTER TABLE ONLY public.channels
 
 ALTER TABLE ONLY public.custom_emoji
     ADD CONSTRAINT custom_emoji_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
-
-ALTER TABLE ONLY public.data_keys
-    ADD CONSTRAINT data_keys_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
 
 ALTER TABLE ONLY public.data_keys
     ADD CONSTRAINT data_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);

@@ -6,7 +6,7 @@ import { createApp, createWorker } from './app.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   await ensureDatabase(config.DATABASE_URL);
-  await migrate(config.DATABASE_URL);
+  await migrate(config.DATABASE_URL, { distribution: config.DATABASE_DISTRIBUTION });
   if (!config.ROLES.includes('api')) {
     const worker = await createWorker(config);
     worker.get(Logger).log(`atomcast worker running (roles: ${config.ROLES.join(',')})`);
