@@ -7,7 +7,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-export const BENCHMARKS = ['append', 'fanout', 'projections', 'jobs', 'reactions', 'profiles', 'web'] as const;
+export const BENCHMARKS = ['append', 'fanout', 'projections', 'jobs', 'reactions', 'profiles', 'web', 'citus'] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 
 /** The repository root, from bench/ or from its compiled copy in dist-bench/bench/. */

@@ -30,6 +30,9 @@ export class StreamTransaction {
    * membership rows do not wait); undefined if it is not in the workspace (when given).
    */
   async lockChannel(channel: string, workspace?: string): Promise<ChannelHead | undefined> {
+    // The append lock first, as post_message() takes it: before the row lock gives this transaction
+    // its id, so a channel's events get increasing transaction ids in seq order (global cursor order).
+    await this.db.query('SELECT pg_advisory_xact_lock(hashtext(id)) FROM channels WHERE id = $1', [channel]);
     const { rows } = await this.db.query<ChannelHead>(
       `SELECT id, workspace_id, name, is_private, is_archived, creator, head_seq, kind
          FROM channels WHERE id = $1 AND ($2::text IS NULL OR workspace_id = $2) FOR NO KEY UPDATE`,
@@ -137,8 +140,9 @@ export class EventStore implements OnModuleDestroy {
       ? JSON.stringify(Object.fromEntries(Object.entries(cursor.parts).map(([g, p]) => [g, `${p.txId}-${p.position}`])))
       : null;
     await db.query(
-      `INSERT INTO checkpoints (name, tx_id, position, parts) VALUES ($1, $2::xid8, $3, $4::jsonb)
-       ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, parts = excluded.parts, updated_at = now()`,
+      // updated_at from excluded: Citus allows no non-immutable function in DO UPDATE SET.
+      `INSERT INTO checkpoints (name, tx_id, position, parts, updated_at) VALUES ($1, $2::xid8, $3, $4::jsonb, now())
+       ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, parts = excluded.parts, updated_at = excluded.updated_at`,
       [name, cursor.txId, cursor.position, parts],
     );
   }

@@ -221,9 +221,17 @@ export class Projector {
 
 export const lockKey = (projection: string) => `atomcast:projection:${projection}`;
 
-/** The checkpoint, row-locked for the rest of the transaction (created at START if missing). */
+/**
+ * The checkpoint, row-locked for the rest of the transaction (created at START if missing). Read
+ * first, inserted only when missing: on Citus checkpoints is a reference table, where every write
+ * goes to every node.
+ */
 export async function lockCheckpoint(db: Queryable, name: string): Promise<GlobalCursor> {
-  await db.query(`INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`, [name]);
-  const { rows } = await db.query<CheckpointRow>('SELECT tx_id::text, position, parts FROM checkpoints WHERE name = $1 FOR UPDATE', [name]);
+  const sql = 'SELECT tx_id::text, position, parts FROM checkpoints WHERE name = $1 FOR UPDATE';
+  let { rows } = await db.query<CheckpointRow>(sql, [name]);
+  if (!rows[0]) {
+    await db.query(`INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`, [name]);
+    ({ rows } = await db.query<CheckpointRow>(sql, [name]));
+  }
   return rows[0] ? checkpointCursor(rows[0]) : START;
 }
