@@ -19,7 +19,10 @@ describe('retention and EKM on a Citus cluster', () => {
 
   beforeAll(async () => {
     const db = await createClusterDatabase();
-    t = await TestApp.start({ ...clusterRedisEnv(), EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64') }, db);
+    t = await TestApp.start(
+      { ...clusterRedisEnv(), EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64'), ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}) },
+      db,
+    );
     (t as unknown as { clusterDb: typeof db }).clusterDb = db;
     ws = await t.newWorkspace();
     admin = await t.newUser(ws, 'admin');

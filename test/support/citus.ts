@@ -81,7 +81,16 @@ export async function createCitusDatabase(
   const drop = async () => {
     await onNode(port, 'postgres', async (c) => {
       await c.query('SET citus.enable_create_database_propagation TO on');
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // Sessions the coordinator still holds to the workers can make a worker refuse for a moment.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          return;
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     });
     for (let i = 1; i <= workers; i++) await onNode(port + i, 'postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   };
