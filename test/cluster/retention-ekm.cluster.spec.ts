@@ -20,7 +20,11 @@ describe('retention and EKM on a Citus cluster', () => {
   beforeAll(async () => {
     const db = await createClusterDatabase();
     t = await TestApp.start(
-      { ...clusterRedisEnv(), EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64'), ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}) },
+      {
+        ...clusterRedisEnv(),
+        EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64'),
+        ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}),
+      },
       db,
     );
     (t as unknown as { clusterDb: typeof db }).clusterDb = db;
