@@ -19,6 +19,7 @@ export const BENCHMARKS = [
   'files',
   'apps',
   'search',
+  'citus',
 ] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 

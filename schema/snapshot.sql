@@ -1,10 +1,12 @@
 CREATE FUNCTION public.advance_channel_head(p_channel text, p_count integer, OUT seq bigint, OUT ts bigint) RETURNS record
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  now_us bigint := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
 BEGIN
   UPDATE channels c
      SET head_seq = c.head_seq + p_count,
-         head_ts = greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, c.head_ts + 1) + p_count - 1
+         head_ts = greatest(now_us, c.head_ts + 1) + p_count - 1
    WHERE c.id = p_channel
   RETURNING c.head_seq - p_count + 1, c.head_ts - p_count + 1 INTO seq, ts;
 END $$;
@@ -57,6 +59,15 @@ BEGIN
   RAISE EXCEPTION 'events are append-only: % is not allowed', TG_OP USING ERRCODE = 'restrict_violation';
 END $$;
 
+CREATE FUNCTION public.events_stamp_tx() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  NEW.tx_id := pg_current_xact_id();
+  NEW.tx_node := (SELECT groupid FROM pg_dist_local_group);
+  RETURN NEW;
+END $$;
+
 CREATE FUNCTION public.files_no_plaintext_in_ekm() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -89,10 +100,16 @@ DECLARE
   head record;
 BEGIN
   duplicate := false;
-  -- The channel, its EKM flag, the caller's membership and role in one statement, the head row
-  -- locked as advance_channel_head() locks it (so the checks below hold until commit).
+  -- The channel's append lock, taken before anything gives this transaction its id: appends to one
+  -- channel then get increasing transaction ids in seq order, so the global cursor (tx_id, position)
+  -- delivers every channel in seq order. (A row lock takes the id before it waits; this lock does
+  -- not.) A router query on Citus: it runs on the worker holding the channel.
+  PERFORM pg_advisory_xact_lock(hashtext(c.id)) FROM channels c WHERE c.id = p_channel;
+  -- The channel, its EKM flag, the caller's membership and role in one statement, the head row locked as
+  -- advance_channel_head() locks it (so the checks below hold until commit).
   SELECT c.is_private, c.is_archived, w.workspace_id IS NOT NULL AS ekm,
-         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = p_user) AS is_member,
+         -- p_channel, not c.id: Citus routes (and locks) a query only when every table is filtered on the channel
+         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = p_channel AND m.user_id = p_user) AS is_member,
          EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') AS is_analyst
     INTO ch
     FROM channels c LEFT JOIN ekm_workspaces w ON w.workspace_id = c.workspace_id
@@ -154,8 +171,14 @@ DECLARE
   msg record;
   head record;
 BEGIN
+  -- The channel's append lock, taken before anything gives this transaction its id: appends to one
+  -- channel then get increasing transaction ids in seq order, so the global cursor (tx_id, position)
+  -- delivers every channel in seq order. (A row lock takes the id before it waits; this lock does
+  -- not.) A router query on Citus: it runs on the worker holding the channel.
+  PERFORM pg_advisory_xact_lock(hashtext(c.id)) FROM channels c WHERE c.id = p_channel;
   SELECT c.is_private, c.is_archived,
-         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = p_user) AS is_member
+         -- p_channel, not c.id: Citus routes (and locks) a query only when every table is filtered on the channel
+         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = p_channel AND m.user_id = p_user) AS is_member
     INTO ch
     FROM channels c
    WHERE c.id = p_channel AND c.workspace_id = p_workspace
@@ -262,6 +285,14 @@ ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.channel_keys (
+    workspace_id text NOT NULL,
+    kind text NOT NULL,
+    key text NOT NULL,
+    channel_id text NOT NULL,
+    CONSTRAINT channel_keys_kind_check CHECK ((kind = ANY (ARRAY['name'::text, 'members'::text])))
+);
+
 CREATE TABLE public.channel_members (
     channel_id text NOT NULL,
     user_id text NOT NULL,
@@ -296,7 +327,8 @@ CREATE TABLE public.checkpoints (
     name text NOT NULL,
     tx_id xid8 NOT NULL,
     "position" bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    parts jsonb
 );
 
 CREATE TABLE public.custom_emoji (
@@ -367,7 +399,8 @@ CREATE TABLE public.events (
     client_msg_id uuid,
     tx_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     "position" bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    tx_node integer DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE public.events ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
@@ -640,14 +673,14 @@ ALTER TABLE ONLY public.apps
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.channel_keys
+    ADD CONSTRAINT channel_keys_pkey PRIMARY KEY (workspace_id, kind, key);
+
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_pkey PRIMARY KEY (channel_id, user_id);
 
 ALTER TABLE ONLY public.channels
     ADD CONSTRAINT channels_pkey PRIMARY KEY (id);
-
-ALTER TABLE ONLY public.channels
-    ADD CONSTRAINT channels_workspace_id_name_key UNIQUE (workspace_id, name);
 
 ALTER TABLE ONLY public.checkpoints
     ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (name);
@@ -745,9 +778,13 @@ CREATE INDEX audit_log_at ON public.audit_log USING btree (at);
 
 CREATE INDEX audit_log_workspace ON public.audit_log USING btree (workspace_id, id);
 
+CREATE INDEX channel_keys_channel ON public.channel_keys USING btree (channel_id);
+
 CREATE INDEX channel_members_user ON public.channel_members USING btree (user_id, channel_id);
 
-CREATE UNIQUE INDEX channels_member_key ON public.channels USING btree (workspace_id, member_key) WHERE (member_key IS NOT NULL);
+CREATE INDEX channels_member_key ON public.channels USING btree (workspace_id, member_key) WHERE (member_key IS NOT NULL);
+
+CREATE INDEX channels_workspace_name ON public.channels USING btree (workspace_id, name);
 
 CREATE INDEX data_keys_version ON public.data_keys USING btree (workspace_id, key_version);
 
@@ -755,7 +792,7 @@ CREATE INDEX ekm_revocations_active ON public.ekm_revocations USING btree (works
 
 CREATE UNIQUE INDEX events_client_msg_id ON public.events USING btree (channel_id, user_id, client_msg_id) WHERE (client_msg_id IS NOT NULL);
 
-CREATE INDEX events_global ON public.events USING btree (tx_id, "position");
+CREATE INDEX events_global ON public.events USING btree (tx_node, tx_id, "position");
 
 CREATE INDEX files_channel_message ON public.files USING btree (channel_id, message_ts) WHERE (channel_id IS NOT NULL);
 
@@ -841,6 +878,9 @@ ALTER TABLE ONLY public.apps
 ALTER TABLE ONLY public.apps
     ADD CONSTRAINT apps_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
+ALTER TABLE ONLY public.channel_keys
+    ADD CONSTRAINT channel_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
 ALTER TABLE ONLY public.channel_members
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
 
@@ -855,9 +895,6 @@ ALTER TABLE ONLY public.channels
 
 ALTER TABLE ONLY public.custom_emoji
     ADD CONSTRAINT custom_emoji_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
-
-ALTER TABLE ONLY public.data_keys
-    ADD CONSTRAINT data_keys_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
 
 ALTER TABLE ONLY public.data_keys
     ADD CONSTRAINT data_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);

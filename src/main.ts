@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   // The primary migrates once; cluster workers start on the migrated schema.
   if (!isClusterWorker()) {
     await ensureDatabase(config.DATABASE_URL);
-    await migrate(config.DATABASE_URL);
+    await migrate(config.DATABASE_URL, { distribution: config.DATABASE_DISTRIBUTION });
   }
   if (!config.ROLES.includes('api')) {
     const worker = await createWorker(config);

@@ -6,12 +6,16 @@
 -- wait; a rolled-back transaction rolls the head back too, so seq stays gapless.
 -- No such channel: seq and ts are NULL.
 -- plpgsql, not sql: plpgsql keeps the UPDATE's plan for the session, a sql function is planned per call.
+-- The clock is read into a variable first: Citus refuses a volatile function (clock_timestamp()) in
+-- an UPDATE of a distributed table; greatest(..., head_ts + 1) keeps ts strictly increasing anyway.
 CREATE OR REPLACE FUNCTION advance_channel_head(p_channel text, p_count integer, OUT seq bigint, OUT ts bigint)
 LANGUAGE plpgsql AS $$
+DECLARE
+  now_us bigint := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
 BEGIN
   UPDATE channels c
      SET head_seq = c.head_seq + p_count,
-         head_ts = greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, c.head_ts + 1) + p_count - 1
+         head_ts = greatest(now_us, c.head_ts + 1) + p_count - 1
    WHERE c.id = p_channel
   RETURNING c.head_seq - p_count + 1, c.head_ts - p_count + 1 INTO seq, ts;
 END $$;

@@ -14,10 +14,16 @@ DECLARE
   head record;
 BEGIN
   duplicate := false;
-  -- The channel, its EKM flag, the caller's membership and role in one statement, the head row
-  -- locked as advance_channel_head() locks it (so the checks below hold until commit).
+  -- The channel's append lock, taken before anything gives this transaction its id: appends to one
+  -- channel then get increasing transaction ids in seq order, so the global cursor (tx_id, position)
+  -- delivers every channel in seq order. (A row lock takes the id before it waits; this lock does
+  -- not.) A router query on Citus: it runs on the worker holding the channel.
+  PERFORM pg_advisory_xact_lock(hashtext(c.id)) FROM channels c WHERE c.id = p_channel;
+  -- The channel, its EKM flag, the caller's membership and role in one statement, the head row locked as
+  -- advance_channel_head() locks it (so the checks below hold until commit).
   SELECT c.is_private, c.is_archived, w.workspace_id IS NOT NULL AS ekm,
-         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = p_user) AS is_member,
+         -- p_channel, not c.id: Citus routes (and locks) a query only when every table is filtered on the channel
+         EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = p_channel AND m.user_id = p_user) AS is_member,
          EXISTS (SELECT 1 FROM users u WHERE u.id = p_user AND u.role = 'analyst') AS is_analyst
     INTO ch
     FROM channels c LEFT JOIN ekm_workspaces w ON w.workspace_id = c.workspace_id

@@ -24,14 +24,25 @@ export class ChannelsRepository {
     return rows[0];
   }
 
-  /** Inserts the head row of a new channel; undefined when the name is taken in the workspace. */
+  /**
+   * Inserts the head row of a new channel; false when the name is taken in the workspace. The name is
+   * claimed in channel_keys (a channel's own table cannot hold a per-workspace unique key once channels
+   * is distributed by id on Citus): a concurrent claim waits for this transaction and then finds it.
+   */
   async insert(db: Queryable, ch: { id: string; workspace: string; name: string; isPrivate: boolean; creator: string }): Promise<boolean> {
-    const { rowCount } = await db.query(
-      `INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (workspace_id, name) DO NOTHING`,
-      [ch.id, ch.workspace, ch.name, ch.isPrivate, ch.creator],
+    const claimed = await db.query(
+      `INSERT INTO channel_keys (workspace_id, kind, key, channel_id) VALUES ($1, 'name', $2, $3) ON CONFLICT DO NOTHING`,
+      [ch.workspace, ch.name, ch.id],
     );
-    return rowCount === 1;
+    if (claimed.rowCount !== 1) return false;
+    await db.query(`INSERT INTO channels (id, workspace_id, name, is_private, creator) VALUES ($1, $2, $3, $4, $5)`, [
+      ch.id,
+      ch.workspace,
+      ch.name,
+      ch.isPrivate,
+      ch.creator,
+    ]);
+    return true;
   }
 
   /**
@@ -66,16 +77,24 @@ export class ChannelsRepository {
     db: Queryable,
     dm: { id: string; workspace: string; kind: 'im' | 'mpim'; memberKey: string; creator: string },
   ): Promise<{ id: string; created: boolean }> {
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO channels (id, workspace_id, name, is_private, creator, kind, member_key) VALUES ($1, $2, $1, true, $3, $4, $5)
-       ON CONFLICT (workspace_id, member_key) WHERE member_key IS NOT NULL DO NOTHING RETURNING id`,
-      [dm.id, dm.workspace, dm.creator, dm.kind, dm.memberKey],
+    // The member set is claimed in channel_keys; the loser of a race waits for the winner's commit.
+    const claimed = await db.query(
+      `INSERT INTO channel_keys (workspace_id, kind, key, channel_id) VALUES ($1, 'members', $2, $3) ON CONFLICT DO NOTHING`,
+      [dm.workspace, dm.memberKey, dm.id],
     );
-    if (rows[0]) return { id: rows[0].id, created: true };
-    const found = await db.query<{ id: string }>('SELECT id FROM channels WHERE workspace_id = $1 AND member_key = $2', [
-      dm.workspace,
-      dm.memberKey,
-    ]);
+    if (claimed.rowCount === 1) {
+      // A DM's name is its id, which keeps it out of the channel names' way as before.
+      await db.query(`INSERT INTO channel_keys (workspace_id, kind, key, channel_id) VALUES ($1, 'name', $2, $2)`, [dm.workspace, dm.id]);
+      await db.query(
+        `INSERT INTO channels (id, workspace_id, name, is_private, creator, kind, member_key) VALUES ($1, $2, $1, true, $3, $4, $5)`,
+        [dm.id, dm.workspace, dm.creator, dm.kind, dm.memberKey],
+      );
+      return { id: dm.id, created: true };
+    }
+    const found = await db.query<{ id: string }>(
+      `SELECT channel_id AS id FROM channel_keys WHERE workspace_id = $1 AND kind = 'members' AND key = $2`,
+      [dm.workspace, dm.memberKey],
+    );
     return { id: found.rows[0].id, created: false };
   }
 
@@ -132,15 +151,17 @@ export class ChannelsRepository {
     return rows[0]?.id;
   }
 
-  /** False when another channel of the workspace has the name already. */
+  /** False when another channel of the workspace has the name already (its claim in channel_keys moves with it). */
   async rename(db: Queryable, channel: string, name: string): Promise<boolean> {
     try {
       const { rowCount } = await db.query(
-        `UPDATE channels c SET name = $2 WHERE c.id = $1
-            AND NOT EXISTS (SELECT 1 FROM channels o WHERE o.workspace_id = c.workspace_id AND o.name = $2 AND o.id <> c.id)`,
+        `UPDATE channel_keys k SET key = $2 WHERE k.channel_id = $1 AND k.kind = 'name'
+            AND NOT EXISTS (SELECT 1 FROM channel_keys o WHERE o.workspace_id = k.workspace_id AND o.kind = 'name' AND o.key = $2 AND o.channel_id <> $1)`,
         [channel, name],
       );
-      return rowCount === 1;
+      if (rowCount !== 1) return false;
+      await db.query('UPDATE channels SET name = $2 WHERE id = $1', [channel, name]);
+      return true;
     } catch (err) {
       // A concurrent rename or create took the name after our check (the caller's transaction rolls back).
       if ((err as { code?: string }).code === '23505') return false;

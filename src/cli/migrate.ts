@@ -5,7 +5,7 @@ import { ensureDatabase, migrate } from '../db/database.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   await ensureDatabase(config.DATABASE_URL);
-  await migrate(config.DATABASE_URL, { log: (msg) => process.stdout.write(`${msg}\n`) });
+  await migrate(config.DATABASE_URL, { log: (msg) => process.stdout.write(`${msg}\n`), distribution: config.DATABASE_DISTRIBUTION });
 }
 
 main().catch((err: unknown) => {

@@ -77,7 +77,7 @@ export async function runReplay(
     const cursor = after === undefined ? START : parseCursor(after);
     if (!cursor) throw new UsageError('--after is a global cursor like 1234-56 (or a seq with --channel)');
     resume = after ?? '0-0';
-    total = await repo.countAfter(cursor.txId, cursor.position, opts.workspace);
+    total = await repo.countAfter(cursor, opts.workspace);
     pages = replay.global(cursor, { workspace: opts.workspace, limit: opts.limit, filter });
   }
 

@@ -23,6 +23,11 @@ const schema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/atomcast'),
+  /**
+   * `auto`: Citus when the database has the citus extension (docs/scaling.md), else one server;
+   * `citus`: migrate refuses a database without it; `single`: never distribute.
+   */
+  DATABASE_DISTRIBUTION: z.enum(['auto', 'single', 'citus']).default('auto'),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   /**
    * Redis Cluster seed nodes (host:port, comma-separated). Set, or REDIS_URL naming several nodes,

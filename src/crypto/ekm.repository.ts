@@ -46,7 +46,13 @@ export class EkmRepository {
    * and a later one finds EKM on (migrations/functions/05_messages_no_plaintext_in_ekm.sql).
    */
   async enable(db: Queryable, workspace: string, provider: string, keyRef: string): Promise<boolean> {
-    await db.query('SELECT 1 FROM channels WHERE workspace_id = $1 ORDER BY id FOR NO KEY UPDATE', [workspace]);
+    // One channel at a time, in id order, as a post locks it (append lock, then head row): a locking
+    // read over many channels is a multi-shard FOR UPDATE, which Citus refuses. A rare admin action.
+    const { rows: channels } = await db.query<{ id: string }>('SELECT id FROM channels WHERE workspace_id = $1 ORDER BY id', [workspace]);
+    for (const { id } of channels) {
+      await db.query('SELECT pg_advisory_xact_lock(hashtext(id)) FROM channels WHERE id = $1', [id]);
+      await db.query('SELECT 1 FROM channels WHERE id = $1 FOR NO KEY UPDATE', [id]);
+    }
     const { rowCount } = await db.query(
       'INSERT INTO ekm_workspaces (workspace_id, provider, key_ref) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
       [workspace, provider, keyRef],

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate';
+import { delegateFunctions, distribute, resolveDistribution } from './citus.mjs';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -18,15 +19,27 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.m
  * Functions go first so that a migration may name them (the events triggers); being plpgsql, they are
  * not checked against tables that do not exist yet.
  *
+ * 3. on a Citus coordinator (`distribution` 'citus', or 'auto' and the citus extension is installed),
+ *    in a second transaction: tables not distributed yet are distributed and the per-channel functions
+ *    delegated (src/db/citus.mjs). A run that stops between the two is completed by the next one.
+ *
  * @param {string} url
- * @param {{ log?: (msg: string) => void, dir?: string }} [options] `dir`: the migrations folder (tests use a copy)
+ * @param {{ log?: (msg: string) => void, dir?: string, distribution?: string }} [options] `dir`: the
+ *   migrations folder (tests use a copy); `distribution`: 'auto' (default: DATABASE_DISTRIBUTION or
+ *   detection), 'single' or 'citus'
  * @returns {Promise<string[]>} the table migrations this run applied
  */
-export async function migrate(url, { log = () => {}, dir = MIGRATIONS_DIR } = {}) {
+export async function migrate(
+  url,
+  { log = () => {}, dir = MIGRATIONS_DIR, distribution = process.env.DATABASE_DISTRIBUTION ?? 'auto' } = {},
+) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PG_MIGRATE_LOCK_ID]);
+    const citus = (await resolveDistribution(client, distribution)) === 'citus';
+    // DDL inside the migrations (CREATE TRIGGER on a distributed table) propagates only when allowed.
+    if (citus) await client.query('SET citus.enable_unsafe_triggers TO on');
     await client.query('BEGIN');
     try {
       for (const file of await functionFiles(dir)) await client.query(await readFile(file, 'utf8'));
@@ -44,6 +57,10 @@ export async function migrate(url, { log = () => {}, dir = MIGRATIONS_DIR } = {}
         log,
       });
       await client.query('COMMIT');
+      if (citus) {
+        await distribute(client, log);
+        await delegateFunctions(client);
+      }
       return applied.map((m) => m.name);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {}); // the connection may be gone; the error below says why

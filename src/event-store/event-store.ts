@@ -6,9 +6,10 @@ import { PG_POOL } from '../db/database.module.js';
 import type { ChannelHead } from '../domain/channel.js';
 import type { ChannelEvent } from '../domain/events.js';
 import { BodyOpener } from './body-opener.js';
-import { type GlobalCursor, START, type StoredData } from './events.js';
+import { ClusterClock } from './cluster-clock.js';
+import { type CursorPart, type GlobalCursor, START, type StoredData } from './events.js';
 import { FanoutHint } from './fanout-hint.js';
-import { readChannel, readGlobal } from './read-events.js';
+import { eventsBehind, headCursor, readChannel, readGlobal, readGlobalCluster } from './read-events.js';
 
 export interface Appended {
   seq: number;
@@ -29,6 +30,9 @@ export class StreamTransaction {
    * membership rows do not wait); undefined if it is not in the workspace (when given).
    */
   async lockChannel(channel: string, workspace?: string): Promise<ChannelHead | undefined> {
+    // The append lock first, as post_message() takes it: before the row lock gives this transaction
+    // its id, so a channel's events get increasing transaction ids in seq order (global cursor order).
+    await this.db.query('SELECT pg_advisory_xact_lock(hashtext(id)) FROM channels WHERE id = $1', [channel]);
     const { rows } = await this.db.query<ChannelHead>(
       `SELECT id, workspace_id, name, is_private, is_archived, creator, head_seq, kind
          FROM channels WHERE id = $1 AND ($2::text IS NULL OR workspace_id = $2) FOR NO KEY UPDATE`,
@@ -76,6 +80,8 @@ export class StreamTransaction {
 @Injectable()
 export class EventStore implements OnModuleDestroy {
   private readonly hint: FanoutHint;
+  /** The per-node clocks of the global cursor when the events table is distributed (Citus). */
+  readonly clock: ClusterClock;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
@@ -84,6 +90,7 @@ export class EventStore implements OnModuleDestroy {
     @Optional() private readonly opener?: BodyOpener,
   ) {
     this.hint = new FanoutHint(pool, config.NOTIFY_INTERVAL_MS);
+    this.clock = new ClusterClock(pool, config.DATABASE_DISTRIBUTION);
   }
 
   /** Runs `work` in one transaction; the events it appended are hinted to the relay after commit. */
@@ -103,23 +110,40 @@ export class EventStore implements OnModuleDestroy {
     return readChannel(db, channel, afterSeq, limit, this.opener);
   }
 
-  readGlobal(cursor: GlobalCursor, limit: number, db: Queryable = this.pool) {
+  /**
+   * Events of every channel after `cursor`, commit-safe (never skips a late commit); each carries the
+   * cursor to resume after it. On Citus the cursor has one part per node group (docs/scaling.md).
+   */
+  async readGlobal(cursor: GlobalCursor, limit: number, db: Queryable = this.pool) {
+    if (await this.clock.distributed()) return readGlobalCluster(db, this.clock, cursor, limit, this.opener);
     return readGlobal(db, cursor, limit, this.opener);
   }
 
+  /** The newest committed event of the log (per node group on Citus); undefined for an empty log. */
+  async head(db: Queryable = this.pool): Promise<GlobalCursor | undefined> {
+    return headCursor(db, (await this.clock.distributed()) ? this.clock : undefined);
+  }
+
+  /** Committed events after `cursor`, counted up to `cap` (per node group), and the age of the oldest in seconds. */
+  async behind(cursor: GlobalCursor, cap: number, db: Queryable = this.pool): Promise<{ n: number; age: number | null }> {
+    return eventsBehind(db, cursor, cap, (await this.clock.distributed()) ? this.clock : undefined);
+  }
+
   async loadCheckpoint(name: string, db: Queryable = this.pool): Promise<GlobalCursor> {
-    const { rows } = await db.query<{ tx_id: string; position: string }>('SELECT tx_id::text, position FROM checkpoints WHERE name = $1', [
-      name,
-    ]);
-    return rows[0] ? { txId: rows[0].tx_id, position: rows[0].position } : START;
+    const { rows } = await db.query<CheckpointRow>('SELECT tx_id::text, position, parts FROM checkpoints WHERE name = $1', [name]);
+    return rows[0] ? checkpointCursor(rows[0]) : START;
   }
 
   /** Store inside the same transaction as the consumer's own writes, so its effect is exactly-once. */
   async storeCheckpoint(db: Queryable, name: string, cursor: GlobalCursor): Promise<void> {
+    const parts = cursor.parts
+      ? JSON.stringify(Object.fromEntries(Object.entries(cursor.parts).map(([g, p]) => [g, `${p.txId}-${p.position}`])))
+      : null;
     await db.query(
-      `INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, $2::xid8, $3)
-       ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()`,
-      [name, cursor.txId, cursor.position],
+      // updated_at from excluded: Citus allows no non-immutable function in DO UPDATE SET.
+      `INSERT INTO checkpoints (name, tx_id, position, parts, updated_at) VALUES ($1, $2::xid8, $3, $4::jsonb, now())
+       ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, parts = excluded.parts, updated_at = excluded.updated_at`,
+      [name, cursor.txId, cursor.position, parts],
     );
   }
 
@@ -136,4 +160,21 @@ export class EventStore implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.hint.flush();
   }
+}
+
+export interface CheckpointRow {
+  tx_id: string;
+  position: string;
+  parts: Record<string, string> | null;
+}
+
+/** A checkpoints row as a cursor: parts {"<group>": "<tx_id>-<position>"} on Citus, else tx_id/position. */
+export function checkpointCursor(row: CheckpointRow): GlobalCursor {
+  if (!row.parts) return { txId: row.tx_id, position: row.position };
+  const parts: Record<string, CursorPart> = {};
+  for (const [group, value] of Object.entries(row.parts)) {
+    const [txId, position] = value.split('-');
+    parts[group] = { txId, position };
+  }
+  return { ...START, parts };
 }

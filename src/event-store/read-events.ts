@@ -3,7 +3,8 @@ import type { ChannelEvent } from '../domain/events.js';
 import { MESSAGE_COLUMNS, toSlackMessage, type MessageRow } from '../domain/message.js';
 import { formatTs } from '../domain/ts.js';
 import type { BodyOpener } from './body-opener.js';
-import { formatCursor, type GlobalCursor, type StoredData } from './events.js';
+import type { ClusterClock } from './cluster-clock.js';
+import { type CursorPart, cursorPart, formatCursor, type GlobalCursor, START, type StoredData } from './events.js';
 
 interface EventRowBase {
   channel_id: string;
@@ -14,6 +15,8 @@ interface EventRowBase {
   tx_id: string;
   position: string;
   body: MessageRow | null;
+  /** Cluster reads only: microseconds since the epoch of created_at, to interleave the node groups. */
+  at?: string;
 }
 
 /** A row of events (and the body joined in); `data` is what its type stores (StoredData). */
@@ -56,7 +59,8 @@ export async function readChannel(
 /**
  * Events of every channel after `cursor`, in commit-safe order. Only transactions older than every
  * transaction still running are read (pg_snapshot_xmin), so a writer that commits late can never be
- * skipped by a reader that has already moved past its position.
+ * skipped by a reader that has already moved past its position. One server: all rows are in clock
+ * domain (tx_node) 0.
  */
 export async function readGlobal(
   db: Queryable,
@@ -66,13 +70,101 @@ export async function readGlobal(
 ): Promise<Array<ChannelEvent & { cursor: string }>> {
   const { rows } = await db.query<EventRow>(
     `${SELECT_EVENTS}
-      WHERE (e.tx_id, e.position) > ($1::xid8, $2::bigint)
+      WHERE e.tx_node = 0 AND (e.tx_id, e.position) > ($1::xid8, $2::bigint)
         AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
       ORDER BY e.tx_id, e.position LIMIT $3`,
     [cursor.txId, cursor.position, limit],
   );
   await opener?.openRows(rows.map((r) => r.body));
   return rows.map((row) => ({ ...toChannelEvent(row), cursor: formatCursor({ txId: row.tx_id, position: row.position }) }));
+}
+
+/**
+ * The same on Citus: the rule above holds per node group (each has its own transaction ids and
+ * snapshot), so each group's part of the cursor is read below that group's xmin, asked first
+ * (ClusterClock.frontier). The groups' events are interleaved by commit-time order of creation
+ * (created_at), each group's in its own order; every event's cursor carries every group's part, so a
+ * consumer resumes from any event without skipping or repeating one. Order across channels on
+ * different workers is therefore approximate (as close as the workers' clocks), as in Slack.
+ */
+export async function readGlobalCluster(
+  db: Queryable,
+  clock: ClusterClock,
+  cursor: GlobalCursor,
+  limit: number,
+  opener?: BodyOpener,
+): Promise<Array<ChannelEvent & { cursor: string }>> {
+  const frontier = await clock.frontier(db);
+  const groups = [...new Set([...frontier.keys(), ...Object.keys(cursor.parts ?? {})])].sort((a, b) => Number(a) - Number(b));
+  const perGroup: EventRow[][] = [];
+  for (const group of groups) {
+    const from = cursorPart(cursor, group);
+    const { rows } = await db.query<EventRow>(
+      `${SELECT_EVENTS.replace('FROM events e', ', (extract(epoch FROM e.created_at) * 1000000)::bigint::text AS at FROM events e')}
+        WHERE e.tx_node = $1 AND (e.tx_id, e.position) > ($2::xid8, $3::bigint)
+          AND ($4::xid8 IS NULL OR e.tx_id < $4::xid8)
+        ORDER BY e.tx_id, e.position LIMIT $5`,
+      // A group gone from the cluster has no transaction running: all of its rows are final.
+      [Number(group), from.txId, from.position, frontier.get(group) ?? null, limit],
+    );
+    perGroup.push(rows);
+  }
+  const parts: Record<string, CursorPart> = {};
+  for (const group of groups) parts[group] = cursorPart(cursor, group);
+  const next = groups.map(() => 0);
+  const taken: Array<{ row: EventRow; cursor: string }> = [];
+  while (taken.length < limit) {
+    let pick = -1;
+    for (let i = 0; i < groups.length; i++) {
+      const row = perGroup[i][next[i]];
+      if (row && (pick < 0 || BigInt(row.at!) < BigInt(perGroup[pick][next[pick]].at!))) pick = i;
+    }
+    if (pick < 0) break;
+    const row = perGroup[pick][next[pick]++];
+    parts[groups[pick]] = { txId: row.tx_id, position: row.position };
+    taken.push({ row, cursor: formatCursor({ ...START, parts: { ...parts } }) });
+  }
+  await opener?.openRows(taken.map((t) => t.row.body));
+  return taken.map(({ row, cursor: after }) => ({ ...toChannelEvent(row), cursor: after }));
+}
+
+/** The newest committed event of each clock domain visible now; undefined for an empty log. */
+export async function headCursor(db: Queryable, clock?: ClusterClock): Promise<GlobalCursor | undefined> {
+  const groups = clock ? await clock.groups(db) : ['0'];
+  const parts: Record<string, CursorPart> = {};
+  for (const group of groups) {
+    const { rows } = await db.query<{ tx_id: string; position: string }>(
+      'SELECT tx_id::text, position FROM events WHERE tx_node = $1 ORDER BY tx_id DESC, position DESC LIMIT 1',
+      [Number(group)],
+    );
+    if (rows[0]) parts[group] = { txId: rows[0].tx_id, position: rows[0].position };
+  }
+  if (!Object.keys(parts).length) return undefined;
+  return clock ? { ...START, parts } : parts['0'];
+}
+
+/** Committed events after `cursor` (counted up to `cap` per clock domain) and the age of the oldest, in seconds. */
+export async function eventsBehind(
+  db: Queryable,
+  cursor: GlobalCursor,
+  cap: number,
+  clock?: ClusterClock,
+): Promise<{ n: number; age: number | null }> {
+  const groups = clock ? [...new Set([...(await clock.groups(db)), ...Object.keys(cursor.parts ?? {})])] : ['0'];
+  let n = 0;
+  let age: number | null = null;
+  for (const group of groups) {
+    const from = cursorPart(cursor, group);
+    const { rows } = await db.query<{ n: number; age: number | null }>(
+      `WITH behind AS (
+         SELECT created_at FROM events WHERE tx_node = $1 AND (tx_id, position) > ($2::xid8, $3::bigint) ORDER BY tx_id, position LIMIT $4)
+       SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM behind`,
+      [Number(group), from.txId, from.position, cap],
+    );
+    n += rows[0].n;
+    if (rows[0].age !== null) age = Math.max(age ?? 0, rows[0].age);
+  }
+  return { n, age };
 }
 
 const messageItem = (channel: string, ts: number) => ({ type: 'message' as const, channel, ts: formatTs(ts) });

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Queryable } from '../db/database.js';
-import type { EventStore } from '../event-store/event-store.js';
-import { type GlobalCursor, parseCursor, START } from '../event-store/events.js';
+import { checkpointCursor, type CheckpointRow, type EventStore } from '../event-store/event-store.js';
+import { cursorBehind, formatCursor, type GlobalCursor, parseCursor, START } from '../event-store/events.js';
 import { EVENTS_NOTIFY_CHANNEL } from '../event-store/fanout-hint.js';
 import type { Projection } from './projection.js';
 
@@ -101,7 +101,7 @@ export class Projector {
    */
   async catchUp(opts: { timeoutMs?: number; onProgress?: (applied: number) => void } = {}): Promise<number> {
     const db = this.options.pool;
-    const target = await lastCommitted(db);
+    const target = await this.store.head(db);
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     const start = this.appliedTotal;
     let reported = 0;
@@ -110,7 +110,7 @@ export class Projector {
       const n = await this.runOnce();
       const applied = this.appliedTotal - start;
       if (applied !== reported) opts.onProgress?.((reported = applied));
-      if (!target || !before(await this.checkpoint(db), target)) return applied;
+      if (!target || !cursorBehind(await this.checkpoint(db), target)) return applied;
       if (Date.now() > deadline) throw new Error(`projection ${this.projection.name}: not caught up after ${opts.timeoutMs ?? 30_000} ms`);
       if (!n) {
         // Waiting on a transaction that is still open somewhere (xmin), or on another node's leader.
@@ -126,18 +126,13 @@ export class Projector {
 
   async lag(db: Queryable = this.options.pool): Promise<ProjectionLag> {
     const cp = await this.checkpoint(db);
-    const { rows } = await db.query<{ n: number; age: number | null }>(
-      `WITH behind AS (
-         SELECT created_at FROM events WHERE (tx_id, position) > ($1::xid8, $2::bigint) ORDER BY tx_id, position LIMIT ${LAG_COUNT_CAP + 1})
-       SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM behind`,
-      [cp.txId, cp.position],
-    );
-    const n = rows[0].n;
+    const behind = await this.store.behind(cp, LAG_COUNT_CAP + 1, db);
+    const n = behind.n;
     return {
       events_behind: Math.min(n, LAG_COUNT_CAP),
       capped: n > LAG_COUNT_CAP,
-      seconds_behind: Math.max(0, Math.round((rows[0].age ?? 0) * 1000) / 1000),
-      checkpoint: `${cp.txId}-${cp.position}`,
+      seconds_behind: Math.max(0, Math.round((behind.age ?? 0) * 1000) / 1000),
+      checkpoint: formatCursor(cp),
     };
   }
 
@@ -226,26 +221,17 @@ export class Projector {
 
 export const lockKey = (projection: string) => `atomcast:projection:${projection}`;
 
-/** The checkpoint, row-locked for the rest of the transaction (created at START if missing). */
+/**
+ * The checkpoint, row-locked for the rest of the transaction (created at START if missing). Read
+ * first, inserted only when missing: on Citus checkpoints is a reference table, where every write
+ * goes to every node.
+ */
 export async function lockCheckpoint(db: Queryable, name: string): Promise<GlobalCursor> {
-  await db.query(`INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`, [name]);
-  const { rows } = await db.query<{ tx_id: string; position: string }>(
-    'SELECT tx_id::text, position FROM checkpoints WHERE name = $1 FOR UPDATE',
-    [name],
-  );
-  return rows[0] ? { txId: rows[0].tx_id, position: rows[0].position } : START;
-}
-
-/** The newest committed event visible now; undefined for an empty log. */
-async function lastCommitted(db: Queryable): Promise<GlobalCursor | undefined> {
-  const { rows } = await db.query<{ tx_id: string; position: string }>(
-    'SELECT tx_id::text, position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1',
-  );
-  return rows[0] && { txId: rows[0].tx_id, position: rows[0].position };
-}
-
-function before(a: GlobalCursor, b: GlobalCursor): boolean {
-  const ax = BigInt(a.txId);
-  const bx = BigInt(b.txId);
-  return ax < bx || (ax === bx && BigInt(a.position) < BigInt(b.position));
+  const sql = 'SELECT tx_id::text, position, parts FROM checkpoints WHERE name = $1 FOR UPDATE';
+  let { rows } = await db.query<CheckpointRow>(sql, [name]);
+  if (!rows[0]) {
+    await db.query(`INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`, [name]);
+    ({ rows } = await db.query<CheckpointRow>(sql, [name]));
+  }
+  return rows[0] ? checkpointCursor(rows[0]) : START;
 }

@@ -40,9 +40,14 @@ export class ChannelEventsQuery extends ReplayQuery {
 }
 
 export class GlobalEventsQuery extends ReplayQuery {
-  @ApiPropertyOptional({ description: 'Global cursor "<tx_id>-<position>" of the last event seen (each line carries its own)' })
+  @ApiPropertyOptional({
+    description:
+      'Global cursor of the last event seen (each line carries its own): "<tx_id>-<position>" on one server, "<group>:<tx_id>-<position>" per node group joined by "." on Citus',
+  })
   @IsOptional()
-  @Matches(/^\d{1,20}-\d{1,20}$/, { message: 'after must be a cursor like 1234-56' })
+  @Matches(/^(\d{1,20}-\d{1,20}|\d{1,9}:\d{1,20}-\d{1,20}(\.\d{1,9}:\d{1,20}-\d{1,20}){0,63})$/, {
+    message: 'after must be a cursor like 1234-56 (or 1:1234-56.2:987-65 on a cluster)',
+  })
   after?: string;
 
   @ApiPropertyOptional({ description: 'Only this channel' })

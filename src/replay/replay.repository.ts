@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { cursorPart, type GlobalCursor } from '../event-store/events.js';
 
 /** The few channel lookups replay needs besides the event store's reads. */
 export class ReplayRepository {
@@ -23,13 +24,19 @@ export class ReplayRepository {
     return Number(rows[0]?.head_seq ?? 0);
   }
 
-  /** Events after a global cursor, counted (an estimate of the work for a progress bar). */
-  async countAfter(txId: string, position: string, workspace?: string): Promise<number> {
+  /**
+   * Events after a global cursor, counted (an estimate of the work for a progress bar). A cursor part
+   * per clock domain (tx_node; one on a single server, one per node group on Citus).
+   */
+  async countAfter(cursor: GlobalCursor, workspace?: string): Promise<number> {
+    const groups = cursor.parts ? Object.keys(cursor.parts) : ['0'];
+    const parts = groups.map((g) => cursorPart(cursor, g));
     const { rows } = await this.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM events e
-        WHERE (e.tx_id, e.position) > ($1::xid8, $2::bigint)
-          AND ($3::text IS NULL OR e.channel_id IN (SELECT id FROM channels WHERE workspace_id = $3))`,
-      [txId, position, workspace ?? null],
+         LEFT JOIN unnest($1::int[], $2::xid8[], $3::bigint[]) c(tx_node, tx_id, position) ON c.tx_node = e.tx_node
+        WHERE (c.tx_node IS NULL OR (e.tx_id, e.position) > (c.tx_id, c.position))
+          AND ($4::text IS NULL OR e.channel_id IN (SELECT id FROM channels WHERE workspace_id = $4))`,
+      [groups.map(Number), parts.map((p) => p.txId), parts.map((p) => p.position), workspace ?? null],
     );
     return Number(rows[0].n);
   }

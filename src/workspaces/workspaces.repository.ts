@@ -123,8 +123,9 @@ export class WorkspacesRepository {
 
   /** Revokes one credential of the user (idempotent); undefined when the user has no such credential. */
   async revokeCredential(user: string, id: string): Promise<CredentialRow | undefined> {
+    // least(), not coalesce(): the first revocation stays; Citus refuses a stable function inside COALESCE.
     const { rows } = await this.pool.query<CredentialRow>(
-      `UPDATE tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2
+      `UPDATE tokens SET revoked_at = least(revoked_at, now()) WHERE id = $1 AND user_id = $2
        RETURNING id, kind, created_at, expires_at, revoked_at`,
       [id, user],
     );

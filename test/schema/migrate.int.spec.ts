@@ -149,9 +149,11 @@ describe('schema', () => {
 
   it.each([
     [
-      'a data key of a channel that does not exist',
-      `INSERT INTO data_keys (workspace_id, channel_id, window_start, key_version, key_ref, wrapped) VALUES ('TSEED', 'CNONE', '2026-11-29', 1, 'v1', '\\x00')`,
-      'data_keys_channel_id_fkey',
+      // (data_keys names its channel without a foreign key: a reference table on Citus cannot point
+      // into the distributed channels; its writer holds the channel's lock. Its workspace is checked.)
+      'a data key of a workspace that does not exist',
+      `INSERT INTO data_keys (workspace_id, channel_id, window_start, key_version, key_ref, wrapped) VALUES ('TNONE', 'CHEAD', '2026-11-29', 1, 'v1', '\\x00')`,
+      'data_keys_workspace_id_fkey',
     ],
     [
       'a member who is not a user',

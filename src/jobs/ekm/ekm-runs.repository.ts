@@ -27,15 +27,32 @@ export class EkmRunsRepository {
     ]);
   }
 
-  /** Plaintext bodies of the workspace still to seal, locked for this batch. */
+  /**
+   * Plaintext bodies of the workspace still to seal, locked for this batch. Found first, then locked
+   * channel by channel (SKIP LOCKED: a body a writer holds is sealed by a later batch): a locking read
+   * across channels is a multi-shard FOR UPDATE, which Citus refuses.
+   */
   async plaintextBodies(db: Queryable, workspace: string, limit: number) {
-    const { rows } = await db.query<{ channel_id: string; seq: string; user_id: string; text: string; rich: RichContent | null }>(
-      `SELECT m.channel_id, m.seq, m.user_id, m.text, m.rich FROM messages m JOIN channels c ON c.id = m.channel_id
+    type Body = { channel_id: string; seq: string; user_id: string; text: string; rich: RichContent | null };
+    const { rows: found } = await db.query<{ channel_id: string; seq: string }>(
+      `SELECT m.channel_id, m.seq FROM messages m JOIN channels c ON c.id = m.channel_id
         WHERE c.workspace_id = $1 AND m.text IS NOT NULL AND m.body_enc IS NULL
-        ORDER BY m.channel_id, m.seq LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
+        ORDER BY m.channel_id, m.seq LIMIT $2`,
       [workspace, limit],
     );
-    return rows;
+    const byChannel = new Map<string, string[]>();
+    for (const r of found) byChannel.set(r.channel_id, [...(byChannel.get(r.channel_id) ?? []), r.seq]);
+    const locked: Body[] = [];
+    for (const [channel, seqs] of byChannel) {
+      const { rows } = await db.query<Body>(
+        `SELECT m.channel_id, m.seq, m.user_id, m.text, m.rich FROM messages m
+          WHERE m.channel_id = $1 AND m.seq = ANY($2::bigint[]) AND m.text IS NOT NULL AND m.body_enc IS NULL
+          ORDER BY m.seq FOR UPDATE SKIP LOCKED`,
+        [channel, seqs],
+      );
+      locked.push(...rows);
+    }
+    return locked;
   }
 
   /** Replaces plaintext bodies with sealed ones, one statement per batch. */

@@ -15,8 +15,9 @@ export class RetentionRepository {
   /** `channel` null is the workspace-wide setting; keepDays null keeps forever. */
   async setPolicy(workspace: string, channel: string | null, keepDays: number | null): Promise<void> {
     await this.pool.query(
-      `INSERT INTO retention_policies (workspace_id, channel_id, keep_days) VALUES ($1, $2, $3)
-       ON CONFLICT ON CONSTRAINT retention_policies_scope DO UPDATE SET keep_days = excluded.keep_days, updated_at = now()`,
+      // updated_at from excluded: Citus allows no non-immutable function in DO UPDATE SET.
+      `INSERT INTO retention_policies (workspace_id, channel_id, keep_days, updated_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT ON CONSTRAINT retention_policies_scope DO UPDATE SET keep_days = excluded.keep_days, updated_at = excluded.updated_at`,
       [workspace, channel, keepDays],
     );
   }

@@ -55,9 +55,8 @@ export class JobRunsRepository {
   }
 
   async markRunning(id: string): Promise<void> {
-    await this.pool.query(`UPDATE job_runs SET state = 'running', error = NULL, started_at = coalesce(started_at, now()) WHERE id = $1`, [
-      id,
-    ]);
+    // least(), not coalesce(): the first start stays; Citus refuses a stable function inside COALESCE.
+    await this.pool.query(`UPDATE job_runs SET state = 'running', error = NULL, started_at = least(started_at, now()) WHERE id = $1`, [id]);
   }
 
   async markFinished(id: string, state: 'done' | 'failed', error: string | null = null): Promise<void> {

@@ -48,11 +48,9 @@ const COUNTS = `
                         AND (r.mentions_channel OR r.mentions_here OR $1 = ANY (r.mentions))) END)::int AS mentions
     FROM channel_members m
     JOIN channels c ON c.id = m.channel_id
-    CROSS JOIN LATERAL (
-      SELECT greatest(m.last_read, coalesce(
-               (SELECT e.ts FROM events e WHERE e.channel_id = m.channel_id AND e.seq = m.joined_seq), 0)) AS since
-      OFFSET 0
-    ) b
+    -- The join event, by a join rather than a sub-select without FROM: Citus cannot push that down.
+    LEFT JOIN events je ON je.channel_id = m.channel_id AND je.seq = m.joined_seq
+    CROSS JOIN LATERAL (SELECT greatest(m.last_read, coalesce(je.ts, 0)) AS since) b
     CROSS JOIN LATERAL (
       SELECT count(*) AS scanned,
              count(*) FILTER (WHERE x.user_id <> $1) AS unread,
