@@ -3,7 +3,7 @@ import { RetentionService, retentionRunView } from '../../src/jobs/retention/ret
 import { JobRunsService } from '../../src/jobs/runs/job-runs.service.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-import { clusterRedisEnv, createClusterDatabase, groupOf } from './support/cluster.js';
+import { createClusterDatabase, groupOf, startClusterRedis } from './support/cluster.js';
 
 const DAY_MS = 86_400_000;
 const SECRET = 'the launch code is swordfish';
@@ -12,16 +12,18 @@ const SECRET = 'the launch code is swordfish';
 // with a channel on each worker.
 describe('retention and EKM on a Citus cluster', () => {
   let t: TestApp;
+  let redis: Awaited<ReturnType<typeof startClusterRedis>> | undefined;
   let ws: string;
   let admin: TestUser;
   let member: TestUser;
   const channels: string[] = [];
 
   beforeAll(async () => {
+    redis = await startClusterRedis();
     const db = await createClusterDatabase();
     t = await TestApp.start(
       {
-        ...clusterRedisEnv(),
+        ...redis.env,
         EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64'),
         ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}),
       },
@@ -43,6 +45,7 @@ describe('retention and EKM on a Citus cluster', () => {
   });
   afterAll(async () => {
     await t?.close();
+    await redis?.stop();
     await (t as unknown as { clusterDb?: { drop(): Promise<void> } })?.clusterDb?.drop();
   });
 

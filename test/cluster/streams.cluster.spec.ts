@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { describeSeqs, expectComplete, heads, TestClient, waitFor } from '../realtime/support.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
-import { clusterRedisEnv, createClusterDatabase, groupOf } from './support/cluster.js';
+import { createClusterDatabase, groupOf, startClusterRedis } from './support/cluster.js';
 
 // atomcast on a Citus cluster (coordinator + 2 workers): the channel-stream guarantees, the
 // projector's unread counts, socket resume and the global replay, with channels on both workers.
 describe('on a Citus cluster', () => {
   let t: TestApp;
+  let redis: Awaited<ReturnType<typeof startClusterRedis>> | undefined;
   let owner: TestUser;
   let reader: TestUser;
   const writers: TestUser[] = [];
@@ -15,9 +16,10 @@ describe('on a Citus cluster', () => {
   const POSTS = 500;
 
   beforeAll(async () => {
+    redis = await startClusterRedis();
     const db = await createClusterDatabase();
     t = await TestApp.start(
-      { ...clusterRedisEnv(), PROJECTOR_INTERVAL_MS: '100', ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}) },
+      { ...redis.env, PROJECTOR_INTERVAL_MS: '100', ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}) },
       db,
     );
     (t as unknown as { ownsClusterDb: unknown }).ownsClusterDb = db;
@@ -38,6 +40,7 @@ describe('on a Citus cluster', () => {
   });
   afterAll(async () => {
     await t?.close();
+    await redis?.stop();
     await ((t as unknown as { ownsClusterDb?: { drop(): Promise<void> } })?.ownsClusterDb?.drop() ?? Promise.resolve());
   });
 

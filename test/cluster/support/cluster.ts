@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { createCitusDatabase } from '../../support/citus.js';
 import type { TestDatabase } from '../../support/databases.js';
+import { startRedisCluster } from '../../support/redis-cluster.js';
 
 /** The coordinator's port (global-setup.mjs started the cluster); workers are the next ports. */
 export function coordinatorPort(): number {
@@ -10,11 +11,13 @@ export function coordinatorPort(): number {
 }
 
 /**
- * The one place the cluster suite chooses its Redis: CLUSTER_REDIS_URL, else the shared server.
- * (A Redis Cluster for these specs is wired here: its seed node's URL, with REDIS_CLUSTER_NODES set.)
+ * The one place the cluster suite chooses its Redis: a throw-away 3-master Redis Cluster per spec
+ * file (issue 16: the scale-out suite runs BullMQ, rate limits and auth-failure counters on Redis
+ * Cluster as well as the database on Citus). `stop()` in the file's afterAll.
  */
-export function clusterRedisEnv(): Record<string, string> {
-  return process.env.CLUSTER_REDIS_URL ? { REDIS_URL: process.env.CLUSTER_REDIS_URL } : {};
+export async function startClusterRedis(): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+  const cluster = await startRedisCluster();
+  return { env: { REDIS_CLUSTER_NODES: cluster.nodes }, stop: cluster.stop };
 }
 
 /** A throw-away distributed database on the suite's cluster. */
