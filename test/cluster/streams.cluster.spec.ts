@@ -18,10 +18,7 @@ describe('on a Citus cluster', () => {
   beforeAll(async () => {
     redis = await startClusterRedis();
     const db = await createClusterDatabase();
-    t = await TestApp.start(
-      { ...redis.env, PROJECTOR_INTERVAL_MS: '100', ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}) },
-      db,
-    );
+    t = await TestApp.start({ ...redis.env, PROJECTOR_INTERVAL_MS: '100', ...(process.env.CLUSTER_LOG ? { LOG_LEVEL: 'warn' } : {}) }, db);
     (t as unknown as { ownsClusterDb: unknown }).ownsClusterDb = db;
     const ws = await t.newWorkspace();
     owner = await t.newUser(ws);
