@@ -29,7 +29,9 @@ CREATE TABLE files (
   wrapped_key    bytea,
   key_version    integer,
   key_ref        text,
-  channel_id     text REFERENCES channels(id),   -- where completeUploadExternal shared it
+  -- Where completeUploadExternal shared it. No foreign key: on Citus channels is distributed and
+  -- files a reference table, which may not reference it (one schema serves both).
+  channel_id     text,
   message_ts     bigint,                         -- the message that carries it
   thumb_key      text,
   thumb_width    integer,

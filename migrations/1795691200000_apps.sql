@@ -28,10 +28,12 @@ CREATE TABLE apps (
 CREATE INDEX apps_workspace ON apps(workspace_id);
 
 -- Incoming webhooks: POST /services/<workspace>/<id>/<secret>; only sha256(secret) is kept.
+-- channel_id here and in app_response_urls has no foreign key: on Citus channels is distributed and
+-- these are reference tables, which may not reference it (one schema serves both).
 CREATE TABLE incoming_webhooks (
   id           text PRIMARY KEY,
   app_id       text NOT NULL REFERENCES apps(id),
-  channel_id   text NOT NULL REFERENCES channels(id),
+  channel_id   text NOT NULL,
   secret_hash  bytea NOT NULL,
   created_at   timestamptz NOT NULL DEFAULT now(),
   revoked_at   timestamptz
@@ -42,7 +44,7 @@ CREATE INDEX incoming_webhooks_app ON incoming_webhooks(app_id);
 CREATE TABLE app_response_urls (
   id           text PRIMARY KEY,
   app_id       text NOT NULL REFERENCES apps(id),
-  channel_id   text NOT NULL REFERENCES channels(id),
+  channel_id   text NOT NULL,
   message_ts   bigint NOT NULL,
   user_id      text NOT NULL REFERENCES users(id),
   secret_hash  bytea NOT NULL,

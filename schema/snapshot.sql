@@ -864,9 +864,6 @@ ALTER TABLE ONLY public.app_response_urls
     ADD CONSTRAINT app_response_urls_app_id_fkey FOREIGN KEY (app_id) REFERENCES public.apps(id);
 
 ALTER TABLE ONLY public.app_response_urls
-    ADD CONSTRAINT app_response_urls_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
-
-ALTER TABLE ONLY public.app_response_urls
     ADD CONSTRAINT app_response_urls_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 
 ALTER TABLE ONLY public.app_socket_tickets
@@ -906,9 +903,6 @@ ALTER TABLE ONLY public.ekm_workspaces
     ADD CONSTRAINT ekm_workspaces_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
 ALTER TABLE ONLY public.files
-    ADD CONSTRAINT files_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
-
-ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 
 ALTER TABLE ONLY public.files
@@ -916,9 +910,6 @@ ALTER TABLE ONLY public.files
 
 ALTER TABLE ONLY public.incoming_webhooks
     ADD CONSTRAINT incoming_webhooks_app_id_fkey FOREIGN KEY (app_id) REFERENCES public.apps(id);
-
-ALTER TABLE ONLY public.incoming_webhooks
-    ADD CONSTRAINT incoming_webhooks_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id);
 
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
