@@ -103,12 +103,9 @@ export async function signedPost(post: SignedPost): Promise<string> {
   const res = await request(url, { dispatcher: agent, method: 'POST', body: post.body, headers, signal }).catch(() => {
     throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
   });
-  let text: string;
-  try {
-    text = await res.body.text();
-  } catch {
+  const text = await res.body.text().catch(() => {
     throw new DeliveryFailed(signal.aborted ? 'http_timeout' : 'connection_failed');
-  }
+  });
   if (res.statusCode < 200 || res.statusCode > 299) throw new DeliveryFailed('http_error', res.statusCode);
   return text.slice(0, MAX_RESPONSE);
 }
