@@ -41,6 +41,8 @@ import { UsersProfileController } from './users/users-profile.controller.js';
 import { UsersNotifyController } from './users/users-notify.controller.js';
 import { NotifyModule } from '../jobs/notify/notify.module.js';
 import { FilesModule } from './files/files.module.js';
+import { FilesService } from './files/files.service.js';
+import { FILE_SEARCH } from './search/file-search.js';
 
 /**
  * The Slack Web API. Reads the unread read model (projections) for client.counts and
@@ -85,6 +87,8 @@ import { FilesModule } from './files/files.module.js';
     ScheduledMessagesService,
     SearchRepository,
     SearchService,
+    // search.all's files section: file names the caller may see (the files feature's search).
+    { provide: FILE_SEARCH, useExisting: FilesService },
   ],
   exports: [ChannelsRepository, ConversationsService, ChatService, EphemeralMessages],
 })
