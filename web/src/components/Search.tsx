@@ -125,16 +125,24 @@ export function SearchResults({
   const [tab, setTab] = useState<'messages' | 'files'>('messages');
   const [sort, setSort] = useState<'score' | 'timestamp'>('score');
   const [page, setPage] = useState(1);
-  const [state, setState] = useState<
-    | { kind: 'loading' }
-    | { kind: 'error'; code: string }
-    | { kind: 'messages'; hits: SearchHit[]; paging: Paging }
-    | { kind: 'files'; files: MessageFile[]; paging: Paging }
-  >({ kind: 'loading' });
-  useEffect(() => setPage(1), [query, tab, sort]);
+  const [answer, setAnswer] = useState<
+    { key: string } & (
+      | { kind: 'error'; code: string }
+      | { kind: 'messages'; hits: SearchHit[]; paging: Paging }
+      | { kind: 'files'; files: MessageFile[]; paging: Paging }
+    )
+  >();
+  // A new query, tab or order starts at its first page.
+  const [askedFor, setAskedFor] = useState(query + tab + sort);
+  if (askedFor !== query + tab + sort) {
+    setAskedFor(query + tab + sort);
+    setPage(1);
+  }
+  // What the list shows must answer what is asked now (an older answer reads as still searching).
+  const key = JSON.stringify([query, tab, sort, page]);
+  const state = answer?.key === key ? answer : { kind: 'loading' as const };
   useEffect(() => {
     let live = true;
-    setState({ kind: 'loading' });
     const args = { query, count: COUNT, page, highlight: true, sort };
     const request =
       tab === 'messages'
@@ -142,19 +150,18 @@ export function SearchResults({
             for (const h of r.messages.matches) chat.need(h.user);
             return { kind: 'messages' as const, hits: r.messages.matches, paging: r.messages.paging };
           })
-        : api<{ files: { matches: MessageFile[]; paging: Paging } }>('search.all', args).then((r) => ({
-            kind: 'files' as const,
-            files: r.files.matches,
-            paging: r.files.paging,
-          }));
+        : api<{ files: { matches: MessageFile[]; paging: Paging } }>('search.all', args).then((r) => {
+            for (const f of r.files.matches) if (f.user) chat.need(f.user);
+            return { kind: 'files' as const, files: r.files.matches, paging: r.files.paging };
+          });
     request.then(
-      (s) => live && setState(s),
-      (err: Error) => live && setState({ kind: 'error', code: err.message }),
+      (s) => live && setAnswer({ ...s, key }),
+      (err: Error) => live && setAnswer({ kind: 'error', code: err.message, key }),
     );
     return () => {
       live = false;
     };
-  }, [query, tab, sort, page]);
+  }, [key]);
 
   const userName = (id: string) => chat.displayName(id);
   return (
