@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,12 @@ describe('web client: files', () => {
 
   beforeAll(async () => {
     filesDir = await mkdtemp(join(tmpdir(), 'atomcast-webfiles-'));
-    ({ t, base, proxy } = await startWebApp({ FILES_DIR: filesDir, FILES_MAX_BYTES: String(MAX_BYTES), JOBS_DISPATCH_INTERVAL_MS: '50' }));
+    ({ t, base, proxy } = await startWebApp({
+      FILES_DIR: filesDir,
+      FILES_MAX_BYTES: String(MAX_BYTES),
+      JOBS_DISPATCH_INTERVAL_MS: '50',
+      EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64'),
+    }));
     const ws = await t.newWorkspace('Acme');
     ada = await t.newUser(ws, 'member', 'ada');
     grace = await t.newUser(ws, 'member', 'grace');
@@ -184,5 +189,37 @@ describe('web client: files', () => {
     await failed.getByRole('button', { name: 'Remove huge.bin' }).click();
     expect(await A.page.getByTestId('upload').count()).toBe(0);
     expect((await history()).length).toBe(before);
+  });
+
+  it('in an EKM workspace a file shows with its name hidden, and still downloads with its bytes and name', async () => {
+    const ws = await t.newWorkspace('Vault');
+    const ekm = (method: string, path: string, body?: unknown) => t.admin(method, `/workspaces/${ws}/ekm${path}`, body);
+    const enabled = await ekm('POST', '', { provider: 'local' });
+    expect(enabled.status).toBe(202);
+    await waitFor(async () => (await ekm('GET', `/runs/${enabled.body.run.id}`)).body.status === 'done', 20_000, 'EKM run');
+    const ann = await t.newUser(ws, 'member', 'ann');
+    const bob = await t.newUser(ws, 'member', 'bob');
+    const vault = await t.newChannel(ann, 'vault', false, [bob]);
+    const [N, B] = await Promise.all([signedIn(browser, t, base, ann), signedIn(browser, t, base, bob)]);
+    try {
+      await Promise.all([openChannel(N.page, vault), openChannel(B.page, vault)]);
+      const secret = 'sealed contents 4711\n';
+      await N.page.getByTestId('file-input').setInputFiles({ name: 'payroll.txt', mimeType: 'text/plain', buffer: Buffer.from(secret) });
+      await N.page.locator('[data-testid=upload][data-state=ready]').waitFor();
+      await N.page.getByRole('button', { name: 'Send' }).click();
+      const card = B.page.locator('[data-testid=messages] [data-testid=file]');
+      await card.waitFor();
+      expect(await card.locator('.file-name').innerText()).toBe('Encrypted file (name hidden)');
+      expect(await card.innerText()).not.toContain('payroll');
+      await card.screenshot({ path: join(SCREENSHOTS, 'files-ekm.png') });
+      const downloading = B.page.waitForEvent('download');
+      await card.getByRole('link', { name: 'Download file' }).click();
+      const download = await downloading;
+      expect(download.suggestedFilename()).toBe('payroll.txt');
+      expect((await readFile((await download.path())!)).toString('utf8')).toBe(secret);
+    } finally {
+      await N.context.close();
+      await B.context.close();
+    }
   });
 });
