@@ -176,6 +176,35 @@ describe('web client: files', () => {
     expect((await readFile((await download.path())!)).toString('utf8')).toBe(notes);
   });
 
+  it('a file attached in a thread is shared as a reply (thread_ts), shown in the thread on the other page', async () => {
+    const parent = message(A.page, 'Here is the chart');
+    const parentTs = (await parent.getAttribute('data-ts'))!;
+    await parent.hover();
+    await parent.getByRole('button', { name: 'Reply in thread' }).click();
+    const thread = A.page.getByTestId('thread');
+    await thread.waitFor();
+    await thread
+      .getByTestId('file-input')
+      .setInputFiles({ name: 'reply.txt', mimeType: 'text/plain', buffer: Buffer.from('in the thread') });
+    await thread.locator('[data-testid=upload][data-state=ready]').waitFor();
+    await thread.getByLabel('Reply…').fill('answer with a file');
+    await thread.getByLabel('Reply…').press('Enter');
+    // The reply counts on the other page, and its thread shows the file.
+    const gParent = G.page.locator(`[data-testid=messages] [data-testid=message][data-ts="${parentTs}"]`);
+    await gParent.getByRole('button', { name: '1 reply' }).click();
+    const card = G.page.getByTestId('thread').locator('[data-testid=file]').filter({ hasText: 'reply.txt' });
+    await card.waitFor();
+    const replies = (await t.api('conversations.replies', grace.token, { channel: general, ts: parentTs })).body.messages;
+    expect(replies.map((m: Record<string, any>) => [m.text, m.files?.map((f: Record<string, unknown>) => f.name)])).toEqual([
+      ['Here is the chart', ['chart.png']],
+      ['answer with a file', ['reply.txt']],
+    ]);
+    // Not in the channel itself (a reply not sent to the channel).
+    expect(await G.page.locator('[data-testid=messages] [data-testid=file]').filter({ hasText: 'reply.txt' }).count()).toBe(0);
+    await A.page.getByRole('button', { name: 'Close thread' }).click();
+    await G.page.getByRole('button', { name: 'Close thread' }).click();
+  });
+
   it('a file over the limit is refused with a clear error and nothing is posted', async () => {
     const before = (await history()).length;
     const big = Buffer.alloc(MAX_BYTES + 1, 7);
