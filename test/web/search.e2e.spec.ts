@@ -156,4 +156,23 @@ describe('web client: search', () => {
     expect(body).toBe('report');
     await G.page.getByTestId('search-results').screenshot({ path: join(SCREENSHOTS, 'search-files.png') });
   });
+
+  it('on a phone the results take the screen, and closing them brings the channels back', async () => {
+    const phone = await signedIn(browser, t, base, grace, { width: 390 });
+    try {
+      await search(phone.page, 'roadmap');
+      expect(await phone.page.getByRole('navigation', { name: 'Channels' }).isVisible()).toBe(false);
+      expect(await hits(phone.page).count()).toBe(1);
+      await phone.page.screenshot({ path: join(SCREENSHOTS, 'search-phone.png') });
+      await phone.page.getByRole('button', { name: 'Close search' }).click();
+      await phone.page.getByRole('navigation', { name: 'Channels' }).waitFor();
+      // A hit opens the channel in place of the results.
+      await search(phone.page, 'roadmap');
+      await hits(phone.page).first().click();
+      await phone.page.locator(`[data-testid=messages] [data-testid=message][data-ts="${target}"].highlight`).waitFor();
+      expect(await phone.page.getByTestId('search-results').count()).toBe(0);
+    } finally {
+      await phone.context.close();
+    }
+  });
 });

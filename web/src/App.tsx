@@ -107,6 +107,8 @@ function Shell({ chat }: { chat: Chat }) {
     const url = new URL(hit.permalink, location.href);
     history.pushState(null, '', url.origin === location.origin ? url.pathname + url.search : `/c/${channel}`);
     setThread(threadTs);
+    // A phone shows one column: the channel (or thread) replaces the results.
+    if (!matchMedia('(min-width: 700px)').matches) setSearch(null);
     chat.changed();
   };
   // The URL's channel once the sidebar knows it; otherwise the first channel on a wide screen.
