@@ -1,11 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { currentSession, onSignedOut, signIn, signOut, type Me } from './api';
 import { Chat } from './chat';
 import { useChat } from './hooks';
 import { Browser } from './components/Browser';
-import { Composer } from './components/Composer';
+import { Composer, type DropTarget } from './components/Composer';
 import { MessageList } from './components/MessageList';
 import { NotifySettings } from './components/NotifySettings';
+import { type SearchHit, SearchResults } from './components/Search';
 import { Sidebar } from './components/Sidebar';
 import { Thread } from './components/Thread';
 
@@ -59,10 +60,10 @@ function SignIn({ error }: { error?: string }) {
 }
 
 /** A permalink (chat.getPermalink): /archives/<channel>/p<ts without its dot>[?thread_ts=…]. */
-const permalink = () => {
-  const m = /^\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})$/.exec(location.pathname);
+const permalink = (url: URL | Location = location) => {
+  const m = /^\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})$/.exec(url.pathname);
   if (!m) return null;
-  const threadTs = new URLSearchParams(location.search).get('thread_ts');
+  const threadTs = new URLSearchParams(url.search).get('thread_ts');
   return { channel: m[1], ts: `${m[2]}.${m[3]}`, threadTs: threadTs && /^\d{10}\.\d{6}$/.test(threadTs) ? threadTs : null };
 };
 
@@ -73,6 +74,8 @@ function Shell({ chat }: { chat: Chat }) {
   const [thread, setThread] = useState<string | null>(null);
   const [browsing, setBrowsing] = useState(false);
   const [notifySettings, setNotifySettings] = useState(false);
+  const [search, setSearch] = useState<string | null>(null);
+  const dropTarget = useRef<DropTarget['current']>(null);
   const open = (id: string | null, push = true) => {
     chat.open(id);
     setThread(null);
@@ -93,6 +96,21 @@ function Shell({ chat }: { chat: Chat }) {
       document.removeEventListener('visibilitychange', onVisible);
     };
   }, []);
+  /** A search hit: its channel at the message, highlighted (a reply: its thread beside it), as a permalink would. */
+  const openHit = (hit: SearchHit) => {
+    const link = permalink(new URL(hit.permalink, location.href));
+    const channel = link?.channel ?? hit.channel.id;
+    if (!chat.channels.has(channel)) return;
+    const threadTs = link ? link.threadTs : hit.thread_ts && hit.thread_ts !== hit.ts ? hit.thread_ts : null;
+    chat.focus = { channel, ts: threadTs ?? hit.ts };
+    open(channel, false);
+    const url = new URL(hit.permalink, location.href);
+    history.pushState(null, '', url.origin === location.origin ? url.pathname + url.search : `/c/${channel}`);
+    setThread(threadTs);
+    // A phone shows one column: the channel (or thread) replaces the results.
+    if (!matchMedia('(min-width: 700px)').matches) setSearch(null);
+    chat.changed();
+  };
   // The URL's channel once the sidebar knows it; otherwise the first channel on a wide screen.
   useEffect(() => {
     if (chat.current || !chat.channels.size) return;
@@ -110,18 +128,35 @@ function Shell({ chat }: { chat: Chat }) {
   const current = chat.current ? chat.channels.get(chat.current) : undefined;
   const typing = current ? chat.typingIn(current.id) : [];
   return (
-    <div class={`app ${current ? 'has-channel' : ''} ${thread ? 'has-thread' : ''}`}>
+    <div class={`app ${current ? 'has-channel' : ''} ${(current && thread) || search !== null ? 'has-thread' : ''}`}>
       <Sidebar
         chat={chat}
         onOpen={(id) => open(id)}
         onBrowse={() => setBrowsing(true)}
         onNotifications={() => setNotifySettings(true)}
+        onSearch={(q) => {
+          setSearch(q);
+          setThread(null);
+        }}
+        searchQuery={search ?? ''}
         onSignOut={() => {
           chat.stop();
           signOut().then(() => location.assign('/signin'));
         }}
       />
-      <main class="pane" aria-label={current ? `#${current.name}` : 'No channel'}>
+      <main
+        class="pane"
+        aria-label={current ? `#${current.name}` : 'No channel'}
+        onDragOver={(e) => {
+          if (current && e.dataTransfer?.types.includes('Files')) e.preventDefault();
+        }}
+        onDrop={(e) => {
+          const files = [...(e.dataTransfer?.files ?? [])];
+          if (!files.length || !dropTarget.current) return;
+          e.preventDefault();
+          dropTarget.current(files);
+        }}
+      >
         {current ? (
           <>
             <header class="pane-header">
@@ -142,13 +177,17 @@ function Shell({ chat }: { chat: Chat }) {
             <div class="typing" aria-live="polite" data-testid="typing">
               {typing.length > 0 && `${typing.map((u) => chat.displayName(u)).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…`}
             </div>
-            <Composer key={current.id} chat={chat} channel={current.id} label={`Message #${current.name}`} />
+            <Composer key={current.id} chat={chat} channel={current.id} label={`Message #${current.name}`} dropTarget={dropTarget} />
           </>
         ) : (
           <div class="empty-pane">{chat.channels.size ? 'Pick a channel.' : 'Join or create a channel to start.'}</div>
         )}
       </main>
-      {current && thread && <Thread chat={chat} channel={current.id} ts={thread} onClose={() => setThread(null)} />}
+      {current && thread ? (
+        <Thread chat={chat} channel={current.id} ts={thread} onClose={() => setThread(null)} />
+      ) : (
+        search !== null && <SearchResults chat={chat} query={search} onOpenHit={openHit} onClose={() => setSearch(null)} />
+      )}
       {notifySettings && <NotifySettings chat={chat} onClose={() => setNotifySettings(false)} />}
       {browsing && <Browser chat={chat} onClose={() => setBrowsing(false)} onOpen={(id) => open(id)} />}
     </div>

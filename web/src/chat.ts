@@ -229,6 +229,7 @@ export class Chat {
       };
       if (e.attachments) msg.attachments = e.attachments;
       if (e.blocks) msg.blocks = e.blocks;
+      if (e.files) msg.files = e.files;
       if (e.client_msg_id) this.outbox.delivered(e.client_msg_id);
       const isReply = e.thread_ts && e.thread_ts !== e.ts;
       if (isReply) msgs.addReply({ ...msg }, true);
@@ -246,11 +247,12 @@ export class Chat {
       if (e.message) {
         if (e.message.thread_ts && e.message.thread_ts !== e.message.ts) msgs.addReply(e.message, false);
         // Blocks or attachments an edit removed are absent from the event: clear them here too.
-        if (msgs.get(e.message.ts)) msgs.upsert({ ...e.message, blocks: e.message.blocks, attachments: e.message.attachments });
+        if (msgs.get(e.message.ts))
+          msgs.upsert({ ...e.message, blocks: e.message.blocks, attachments: e.message.attachments, files: e.message.files });
       }
     } else if (e.type === 'message_deleted' && e.deleted_ts) {
       const had = msgs.get(e.deleted_ts);
-      if (had?.reply_count) msgs.upsert({ ...had, text: '', subtype: 'tombstone', attachments: undefined });
+      if (had?.reply_count) msgs.upsert({ ...had, text: '', subtype: 'tombstone', attachments: undefined, files: undefined });
       else msgs.remove(e.deleted_ts);
       for (const replies of msgs.threads.values()) {
         const at = replies.findIndex((r) => r.ts === e.deleted_ts);

@@ -24,6 +24,28 @@ export interface Attachment {
 /** A Block Kit block or element, as the server stores it (checked there against Block Kit). */
 export type Block = { type: string; block_id?: string } & Record<string, unknown>;
 
+/** A file shared with a message (files.completeUploadExternal): Slack's file object, or a tombstone once deleted. */
+export interface MessageFile {
+  id: string;
+  mode: 'hosted' | 'tombstone';
+  name?: string;
+  title?: string;
+  mimetype?: string;
+  filetype?: string;
+  size?: number;
+  user?: string;
+  url_private?: string;
+  url_private_download?: string;
+  thumb_360?: string;
+  thumb_360_w?: number;
+  thumb_360_h?: number;
+  /** EKM workspace: the name and title are sealed, so the message does not carry them. */
+  ekm?: boolean;
+  ekm_access_denied?: boolean;
+  pretty_type?: string;
+  created?: number;
+}
+
 export interface Message {
   ts: string;
   user: string;
@@ -36,6 +58,7 @@ export interface Message {
   edited?: { user: string | null; ts: string };
   attachments?: Attachment[];
   blocks?: Block[];
+  files?: MessageFile[];
   /** chat.postEphemeral: shown only to this user, never stored; gone after a reload. */
   is_ephemeral?: boolean;
 }
@@ -78,6 +101,7 @@ export interface ChannelEvent {
   is_private?: boolean;
   attachments?: Attachment[];
   blocks?: Block[];
+  files?: MessageFile[];
 }
 
 export type ConnectionState = 'connecting' | 'catching up' | 'connected' | 'reconnecting';

@@ -34,6 +34,14 @@ export class FilesModule implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.http.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify?.addContentTypeParser) return; // a worker process: no HTTP
+    // Any other type (text/plain, JSON, none) would meet fastify's own parsers, which read the body
+    // before the route: the upload would then stream nothing and store an empty file. The bytes of
+    // an upload are opaque whatever their label, so they reach the route as octet-stream.
+    fastify.addHook('onRequest', (req, _reply, done) => {
+      const type = req.headers['content-type'] ?? '';
+      if (req.url.startsWith(UPLOAD_PATH) && !/^multipart\/form-data/i.test(type)) req.headers['content-type'] = 'application/octet-stream';
+      done();
+    });
     for (const type of STREAMED_TYPES) {
       if (fastify.hasContentTypeParser(type)) continue;
       fastify.addContentTypeParser(type, (req, _payload, done) => {

@@ -4,6 +4,7 @@ import type { Chat } from '../chat';
 import { Link, Mrkdwn, type MrkdwnContext } from '../mrkdwn';
 import type { Attachment, Message, Pending } from '../types';
 import { Blocks } from './Blocks';
+import { MessageFiles } from './Files';
 import { LegacyAttachment } from './LegacyAttachment';
 
 export function mrkdwnContext(chat: Chat): MrkdwnContext {
@@ -128,6 +129,7 @@ export function MessageRow({
           <Mrkdwn text={msg.text} ctx={ctx} />
         )}
         {error && <div class="error">{error}</div>}
+        {!unavailable && !tombstone && msg.files?.length ? <MessageFiles files={msg.files} /> : null}
         {!unavailable &&
           msg.attachments?.map((a, i) =>
             a.from_url ? <Card key={a.id ?? i} a={a} /> : <LegacyAttachment key={i} a={a} ctx={ctx} place={{ channel, ts: msg.ts }} />,

@@ -1,4 +1,5 @@
 import type { Chat } from '../chat';
+import { SearchBox } from './Search';
 
 const STATE_LABEL = { connecting: 'Connecting…', 'catching up': 'Catching up…', connected: 'Connected', reconnecting: 'Reconnecting…' };
 
@@ -9,12 +10,16 @@ export function Sidebar({
   onBrowse,
   onSignOut,
   onNotifications,
+  onSearch,
+  searchQuery,
 }: {
   chat: Chat;
   onOpen: (id: string) => void;
   onBrowse: () => void;
   onSignOut: () => void;
   onNotifications?: () => void;
+  onSearch?: (query: string) => void;
+  searchQuery?: string;
 }) {
   const channels = [...chat.channels.values()].sort((a, b) => a.name.localeCompare(b.name));
   return (
@@ -25,6 +30,7 @@ export function Sidebar({
         <div class={`conn ${chat.connection.replace(' ', '-')}`} role="status" data-testid="connection" data-state={chat.connection}>
           {STATE_LABEL[chat.connection]}
         </div>
+        {onSearch && <SearchBox onSearch={onSearch} initial={searchQuery} />}
       </header>
       <ul>
         {channels.map((c) => (
