@@ -85,27 +85,31 @@ const FROM = `FROM events e
   LEFT JOIN messages m1 ON e.type = 'message' AND m1.channel_id = e.channel_id AND m1.seq = e.seq
   LEFT JOIN messages m2 ON e.type = 'message_changed' AND m2.channel_id = e.channel_id AND m2.ts = (e.data->>'message_ts')::bigint`;
 
+// Prepared once per connection (named): the statement is long, a replay runs it page after page.
+const CHANNEL_LINES = `SELECT e.channel_id AS channel, e.seq, e.ts, e.type, ${HEAD} || (${BY_TYPE}) || '}' AS line
+     ${FROM}
+    WHERE e.channel_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`;
+
+// The snapshot's xmin in a sub-select: computed once per statement rather than once per row.
+const GLOBAL_LINES = `SELECT e.channel_id AS channel, e.seq, e.ts, e.type, c.cursor,
+          ${HEAD} || (${BY_TYPE}) || ',"cursor":"' || c.cursor || '"}' AS line
+     ${FROM}, LATERAL (SELECT e.tx_id::text || '-' || e.position::text AS cursor) c
+    WHERE e.tx_node = 0 AND (e.tx_id, e.position) > ($1::xid8, $2::bigint)
+      AND e.tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+    ORDER BY e.tx_id, e.position LIMIT $3`;
+
 /** One channel's lines with seq > afterSeq, in seq order. */
 export async function channelLines(db: Queryable, channel: string, afterSeq: number, limit: number): Promise<LineRow[]> {
-  const { rows } = await db.query<LineRow>(
-    `SELECT e.channel_id AS channel, e.seq, e.ts, e.type, ${HEAD} || (${BY_TYPE}) || '}' AS line
-       ${FROM}
-      WHERE e.channel_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`,
-    [channel, afterSeq, limit],
-  );
+  const { rows } = await db.query<LineRow>({ name: 'replay-channel-lines', text: CHANNEL_LINES, values: [channel, afterSeq, limit] });
   return rows;
 }
 
 /** Lines after a single-server global cursor, commit-safe as EventStore.readGlobal (below the snapshot's xmin). */
 export async function globalLines(db: Queryable, cursor: GlobalCursor, limit: number): Promise<LineRow[]> {
-  const { rows } = await db.query<LineRow>(
-    `SELECT e.channel_id AS channel, e.seq, e.ts, e.type, c.cursor,
-            ${HEAD} || (${BY_TYPE}) || ',"cursor":"' || c.cursor || '"}' AS line
-       ${FROM}, LATERAL (SELECT e.tx_id::text || '-' || e.position::text AS cursor) c
-      WHERE e.tx_node = 0 AND (e.tx_id, e.position) > ($1::xid8, $2::bigint)
-        AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY e.tx_id, e.position LIMIT $3`,
-    [cursor.txId, cursor.position, limit],
-  );
+  const { rows } = await db.query<LineRow>({
+    name: 'replay-global-lines',
+    text: GLOBAL_LINES,
+    values: [cursor.txId, cursor.position, limit],
+  });
   return rows;
 }
