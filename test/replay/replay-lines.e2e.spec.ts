@@ -69,16 +69,17 @@ describe('replay lines built in SQL', () => {
 
     // Link previews on a message that was edited since: the message_changed line carries them.
     const previewed = await post(general, ada, 'see the preview');
-    // The text links the preview's URL, so the unfurl job (which drops unlinked previews) leaves it alone.
-    await t.api('chat.update', ada.token, { channel: general, ts: previewed, text: 'see https://example.com' });
+    // The text links the preview's URL (as the unfurler normalizes it), so the unfurl job, which drops
+    // unlinked previews and cannot fetch a .invalid host, leaves them alone whenever it runs.
+    await t.api('chat.update', ada.token, { channel: general, ts: previewed, text: 'see https://preview.invalid/page' });
     await t.pool.query(`UPDATE messages SET attachments = $3 WHERE channel_id = $1 AND ts = $2`, [
       general,
       String(parseTs(previewed)),
       JSON.stringify([
         {
           id: 1,
-          from_url: 'https://example.com',
-          original_url: 'https://example.com',
+          from_url: 'https://preview.invalid/page',
+          original_url: 'https://preview.invalid/page',
           fallback: 'Example',
           service_name: 'example.com',
           title: 'Ex "ample"',
