@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { parseTs } from '../domain/ts.js';
 import { parseCursor, START } from '../event-store/events.js';
 import { ReplayRepository } from '../replay/replay.repository.js';
-import { type ReplayFilter, type ReplayPage, ReplayService, toNdjson } from '../replay/replay.service.js';
+import { type ReplayFilter, type ReplayPage, ReplayService } from '../replay/replay.service.js';
 import { createCliContext } from './cli.module.js';
 
 export interface ReplayOptions {
@@ -64,7 +64,7 @@ export async function runReplay(
   if (after === undefined && opts.cursorFile && existsSync(opts.cursorFile))
     after = readFileSync(opts.cursorFile, 'utf8').trim() || undefined;
 
-  let pages: AsyncGenerator<ReplayPage<object>>;
+  let pages: AsyncGenerator<ReplayPage>;
   let total: number;
   let resume: string;
   if (opts.channel) {
@@ -92,9 +92,9 @@ export async function runReplay(
   let events = 0;
   try {
     for await (const page of pages) {
-      if (page.events.length && !out.write(toNdjson(page.events))) await drained(out);
+      if (page.kept && !out.write(page.ndjson)) await drained(out);
       read += page.read;
-      events += page.events.length;
+      events += page.kept;
       resume = page.resume;
       bar?.update(read, { kept: events });
       if (opts.cursorFile) writeFileSync(opts.cursorFile, `${resume}\n`);

@@ -7,7 +7,7 @@ import { parseCursor, START } from '../event-store/events.js';
 import { ChannelEventsQuery, GlobalEventsQuery } from './replay.dto.js';
 import { type AdminCaller, AdminGuard, AdminRoles } from '../admin/admin.guard.js';
 import { AuditInterceptor, AuditReads } from '../admin/audit.interceptor.js';
-import { type ReplayFilter, type ReplayPage, ReplayService, toNdjson } from './replay.service.js';
+import { type ReplayFilter, type ReplayPage, ReplayService } from './replay.service.js';
 
 /**
  * Replay for analysts: NDJSON, one event a line, in order, streamed page by page (backpressure
@@ -59,9 +59,9 @@ function filterOf(q: { types?: string; oldest?: string; latest?: string }): Repl
   };
 }
 
-function stream(reply: FastifyReply, pages: AsyncGenerator<ReplayPage<object>>): FastifyReply {
+function stream(reply: FastifyReply, pages: AsyncGenerator<ReplayPage>): FastifyReply {
   async function* lines() {
-    for await (const page of pages) if (page.events.length) yield toNdjson(page.events);
+    for await (const page of pages) if (page.kept) yield page.ndjson;
   }
   return reply
     .header('content-type', 'application/x-ndjson; charset=utf-8')

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { cursorPart, type GlobalCursor } from '../event-store/events.js';
+import { channelLines, globalLines, type LineRow } from './replay-lines.js';
 
 /** The few channel lookups replay needs besides the event store's reads. */
 export class ReplayRepository {
@@ -39,5 +40,15 @@ export class ReplayRepository {
       [groups.map(Number), parts.map((p) => p.txId), parts.map((p) => p.position), workspace ?? null],
     );
     return Number(rows[0].n);
+  }
+
+  /** One channel's NDJSON lines built by PostgreSQL (null where TypeScript must build one). */
+  channelLines(channel: string, afterSeq: number, limit: number): Promise<LineRow[]> {
+    return channelLines(this.db, channel, afterSeq, limit);
+  }
+
+  /** The global stream's NDJSON lines on one server (null where TypeScript must build one). */
+  globalLines(cursor: GlobalCursor, limit: number): Promise<LineRow[]> {
+    return globalLines(this.db, cursor, limit);
   }
 }

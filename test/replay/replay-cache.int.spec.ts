@@ -41,7 +41,14 @@ describe('workspace replay over more channels than the lookup cache holds', () =
   it('streams every event', async () => {
     const replay = new ReplayService(store, new ReplayRepository(pool), { workspaceCacheSize: 12 });
     const got: string[] = [];
-    for await (const page of replay.global(START, { workspace: 'TSEED', pageSize: 10 })) for (const e of page.events) got.push(e.channel);
+    for await (const page of replay.global(START, { workspace: 'TSEED', pageSize: 10 }))
+      for (const e of lines(page.ndjson)) got.push(e.channel);
     expect(got).toEqual(posted);
   });
 });
+
+const lines = (ndjson: string): Array<{ channel: string }> =>
+  ndjson
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
