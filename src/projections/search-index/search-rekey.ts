@@ -39,13 +39,29 @@ export class SearchRekey {
     let total = 0;
     for (;;) {
       const n = await inTransaction(this.pool, async (tx) => {
-        const { rows } = await tx.query<StaleRow>(
-          `SELECT channel_id, ts::text, user_id, thread_ts::text FROM search_messages
+        // Found first, then locked channel by channel: a locking read across channels is a
+        // multi-shard FOR UPDATE, which Citus refuses (search_messages is distributed by channel).
+        const { rows: found } = await tx.query<{ channel_id: string; ts: string }>(
+          `SELECT channel_id, ts::text FROM search_messages
             WHERE workspace_id = $1 AND key_version IS DISTINCT FROM $2
-            ORDER BY workspace_id, ts LIMIT ${BATCH} FOR UPDATE`,
+            ORDER BY workspace_id, ts LIMIT ${BATCH}`,
           [workspace, key?.version ?? null],
         );
-        if (!rows.length) return 0;
+        if (!found.length) return 0;
+        const byChannel = new Map<string, string[]>();
+        for (const r of found) byChannel.set(r.channel_id, [...(byChannel.get(r.channel_id) ?? []), r.ts]);
+        const rows: StaleRow[] = [];
+        for (const [channel, tss] of byChannel) {
+          const { rows: locked } = await tx.query<StaleRow>(
+            `SELECT channel_id, ts::text, user_id, thread_ts::text FROM search_messages
+              WHERE channel_id = $1 AND ts = ANY($2::bigint[]) AND key_version IS DISTINCT FROM $3
+              ORDER BY ts FOR UPDATE`,
+            [channel, tss, key?.version ?? null],
+          );
+          rows.push(...locked);
+        }
+        // Re-keyed meanwhile by the projector (it writes under the current key): the next pass looks again.
+        if (!rows.length) return found.length;
         const { rows: bodies } = await tx.query<MessageRow>(
           `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE (channel_id, ts) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,
           [rows.map((r) => r.channel_id), rows.map((r) => r.ts)],
