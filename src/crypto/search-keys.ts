@@ -89,11 +89,18 @@ export class SearchKeys {
 
   /** Drops the keys older than the current version once no index row uses them (after re-keying). */
   async retire(workspace: string, current: number): Promise<void> {
-    await this.pool.query(
-      `DELETE FROM search_keys k WHERE k.workspace_id = $1 AND k.key_version < $2
-          AND NOT EXISTS (SELECT 1 FROM search_messages s WHERE s.workspace_id = $1 AND s.key_version = k.key_version)`,
+    // Two statements: Citus refuses a DELETE of a reference table (search_keys) that reads a
+    // distributed one (search_messages). A row written under an old version between the two is not
+    // possible: the projector writes under the current version only.
+    const { rows } = await this.pool.query<{ v: number }>(
+      'SELECT DISTINCT key_version AS v FROM search_messages WHERE workspace_id = $1 AND key_version < $2',
       [workspace, current],
     );
+    await this.pool.query('DELETE FROM search_keys WHERE workspace_id = $1 AND key_version < $2 AND NOT (key_version = ANY($3::int[]))', [
+      workspace,
+      current,
+      rows.map((r) => r.v),
+    ]);
     for (const slot of [...this.keys.keys()]) if (slot.startsWith(`${workspace}:`)) this.keys.delete(slot);
   }
 
