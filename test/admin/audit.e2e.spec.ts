@@ -304,6 +304,19 @@ describe('the audit trail of admin actions', () => {
 
   it('keeps rows AUDIT_KEEP_DAYS (365): the retention sweep deletes older ones only', async () => {
     const other = await t.newWorkspace('Kept');
+    // The dispatcher's first scheduled sweep (every workspace) runs soon after start: let it finish
+    // first, or it would take the other workspace's aged row too.
+    await waitFor(
+      async () => {
+        const { rows } = await t.pool.query<{ n: number; pending: number }>(
+          `SELECT count(*)::int AS n, (count(*) FILTER (WHERE state NOT IN ('done', 'failed')))::int AS pending
+             FROM job_runs WHERE kind = 'retention' AND workspace_id IS NULL`,
+        );
+        return rows[0].n > 0 && rows[0].pending === 0;
+      },
+      20_000,
+      'the first scheduled sweep',
+    );
     const insertAged = (workspace: string | null, days: number) =>
       t.pool.query(
         `INSERT INTO audit_log (at, actor, action, workspace_id, outcome) VALUES (now() - make_interval(days => $2), 'operator', 'test.aged', $1, 'ok')`,
