@@ -43,12 +43,21 @@ const SLACK_MESSAGE = `'{"type":"message","user":' || COALESCE(${str('m2.user_id
           THEN ',"edited":{"user":' || COALESCE(${str('m2.edited_by')}, 'null') || ',"ts":' || ${tsJson('m2.edited_ts')} || '}' ELSE '' END
   || '}'`;
 
+/**
+ * A live message row with more than text: link previews, the poster's blocks/attachments/subtype
+ * (`rich`) or files. toSlackMessage shapes those; the few such lines are built in TypeScript.
+ */
+const richBody = (m: string) =>
+  `(${m}.seq IS NOT NULL AND NOT ${m}.deleted AND (${m}.rich IS NOT NULL
+     OR (jsonb_typeof(${m}.attachments) = 'array' AND jsonb_array_length(${m}.attachments) > 0)
+     OR (jsonb_typeof(${m}.files) = 'array' AND jsonb_array_length(${m}.files) > 0)))`;
+
 const item = `',"item":{"type":"message","channel":' || ${str('e.channel_id')} || ',"ts":' || ${tsJson("(e.data->>'item_ts')::bigint")} || '}'`;
 
 // toChannelEvent (event-store/read-events.ts) per type, after the common head and user.
 const BY_TYPE = `CASE e.type
   WHEN 'message' THEN
-    CASE WHEN m1.body_enc IS NOT NULL THEN NULL ELSE
+    CASE WHEN m1.body_enc IS NOT NULL OR ${richBody('m1')} THEN NULL ELSE
       ',"text":' || CASE WHEN m1.seq IS NULL OR m1.deleted THEN '""' ELSE ${str("COALESCE(m1.text, '')")} END
       || CASE WHEN e.data->'thread_ts' IS NULL OR e.data->'thread_ts' IN ('null'::jsonb, '0'::jsonb) THEN ''
               ELSE ',"thread_ts":' || ${tsJson("(e.data->>'thread_ts')::bigint")} END
@@ -59,7 +68,7 @@ const BY_TYPE = `CASE e.type
     END
   WHEN 'message_changed' THEN
     CASE WHEN m2.seq IS NULL THEN ''
-         WHEN m2.body_enc IS NOT NULL OR (NOT m2.deleted AND jsonb_typeof(m2.attachments) = 'array' AND jsonb_array_length(m2.attachments) > 0) THEN NULL
+         WHEN m2.body_enc IS NOT NULL OR ${richBody('m2')} THEN NULL
          ELSE ',"message":' || ${SLACK_MESSAGE} END
   WHEN 'message_deleted' THEN ',"deleted_ts":' || ${tsJson("(e.data->>'message_ts')::bigint")} || ${truthy('reason', "e.data->'reason'")}
   WHEN 'channel_created' THEN ${present('name', "e.data->'name'")} || ${present('is_private', "e.data->'is_private'")} || ${truthy('kind', "e.data->'kind'")}

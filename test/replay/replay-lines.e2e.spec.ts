@@ -46,6 +46,16 @@ describe('replay lines built in SQL', () => {
     const weird = await post(general, ada, WEIRD, { client_msg_id: '6f1c8a0e-8a43-4f55-9a8e-6d0b7a5e2c11' });
     await t.api('chat.update', ada.token, { channel: general, ts: weird, text: `edited ${WEIRD}` });
     await t.api('chat.update', ada.token, { channel: general, ts: root, text: 'edited root' });
+    // Blocks and attachments, a /me message, and an edit of the blocks (TypeScript shapes these lines).
+    const rich = await t.api('chat.postMessage', ada.token, {
+      channel: general,
+      text: 'deploy done',
+      blocks: JSON.stringify([{ type: 'section', text: { type: 'mrkdwn', text: `*deploy* ${WEIRD}` } }]),
+      attachments: JSON.stringify([{ fallback: 'build 42', color: '#36a64f', text: 'all green' }]),
+    });
+    expect(rich.body).toMatchObject({ ok: true });
+    await t.api('chat.update', ada.token, { channel: general, ts: rich.body.ts, text: 'deploy really done', blocks: '[]' });
+    expect((await t.api('chat.meMessage', bob.token, { channel: general, text: 'waves' })).body.ok).toBe(true);
     const gone = await post(general, bob, 'to be deleted');
     await t.api('chat.update', bob.token, { channel: general, ts: gone, text: 'edited before deletion' });
     await t.api('chat.delete', bob.token, { channel: general, ts: gone });
