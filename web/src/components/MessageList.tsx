@@ -37,7 +37,7 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
   for (const p of chat.outbox.items) if (p.channel === channel && !p.thread_ts) rows.push({ key: p.client_msg_id, pending: p });
   const atBottom = useRef(true);
   /** A permalink's message being brought into view (the pane does not follow the bottom meanwhile). */
-  const focused = useRef<{ ts: string; tries: number } | null>(null);
+  const focused = useRef<{ ts: string; until: number } | null>(null);
   const anchor = useRef<{ first: string; total: number; top: number } | null>(null);
 
   const v = useVirtualizer({
@@ -69,7 +69,9 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
     if (focus && focus.channel === channel) {
       if (rows.some((r) => r.msg?.ts === focus.ts)) {
         chat.focus = null;
-        focused.current = { ts: focus.ts, tries: 0 };
+        // Rows measured meanwhile move it: keep scrolling for a while, however many renders that takes
+        // (a slow device renders more often before the rows settle).
+        focused.current = { ts: focus.ts, until: Date.now() + 5000 };
         chat.highlighted = focus.ts;
         chat.changed();
       } else if (msgs.olderCursor === '')
@@ -83,11 +85,10 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
     const node = el.querySelector(`[data-index="${at}"]`);
     const box = node?.getBoundingClientRect();
     const pane = el.getBoundingClientRect();
-    if (at < 0 || f.tries >= 20 || (box && box.top >= pane.top && box.bottom <= pane.bottom)) {
+    if (at < 0 || Date.now() > f.until || (box && box.top >= pane.top && box.bottom <= pane.bottom)) {
       focused.current = null;
       return;
     }
-    f.tries++;
     atBottom.current = false;
     v.scrollToIndex(at, { align: 'center' });
   });
