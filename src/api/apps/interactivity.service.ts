@@ -111,8 +111,10 @@ export class InteractivityService {
       return;
     }
     if (truthy(replace)) {
+      // replace_original replaces the whole message (Slack): blocks or attachments the answer leaves
+      // out are gone, unlike chat.update where left-out fields stay.
       const args = (await slackValidation.transform(
-        { ...content, channel: target.channel, ts },
+        { blocks: [], attachments: [], ...content, channel: target.channel, ts },
         { type: 'custom', metatype: UpdateMessageArgs },
       )) as UpdateMessageArgs;
       await this.chat.update(bot, args);
