@@ -1,4 +1,5 @@
 import bolt from '@slack/bolt';
+import { randomBytes } from 'node:crypto';
 import { freePort } from '../support/free-port.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { TestClient, waitFor } from '../realtime/support.js';
@@ -41,7 +42,7 @@ describe("a bot's identity on its messages", () => {
   };
 
   beforeAll(async () => {
-    t = await TestApp.start({ APPS_ALLOW_LOOPBACK: 'true' });
+    t = await TestApp.start({ APPS_ALLOW_LOOPBACK: 'true', EKM_LOCAL_MASTER_KEY: randomBytes(32).toString('base64') });
     workspace = await t.newWorkspace();
     ada = await t.newUser(workspace, 'member', 'ada');
     reporter = await installApp(t, workspace, { name: 'Reporter' });
@@ -151,5 +152,38 @@ describe("a bot's identity on its messages", () => {
       error: 'invalid_arguments',
     });
     expect(await t.tableCounts()).toEqual(before);
+  });
+
+  it('under EKM the identity is sealed with the body: nothing of the override in clear, all of it read back', async () => {
+    const ws = await t.newWorkspace('Sealed');
+    const cy = await t.newUser(ws);
+    expect((await t.admin('POST', `/workspaces/${ws}/ekm`, { provider: 'local' })).status).toBe(202);
+    const bot = await installApp(t, ws, { name: 'Sealer' });
+    const sealed = await t.newChannel(cy, 'sealed', false, [{ id: bot.botUserId, token: bot.botToken, workspace: ws } as TestUser]);
+    const secret = `zebra${randomBytes(6).toString('hex')}`;
+    const posted = await json('chat.postMessage', bot.botToken, {
+      channel: sealed,
+      text: 'sealed',
+      username: secret,
+      icon_emoji: ':lock:',
+    });
+    expect(posted.ok).toBe(true);
+    const { rows: tables } = await t.pool.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    const inClear: string[] = [];
+    for (const { table_name } of tables) {
+      const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM "${table_name}" x WHERE x::text LIKE $1`, [`%${secret}%`]);
+      if (rows[0].n) inClear.push(table_name);
+    }
+    expect(inClear).toEqual([]);
+    const { body } = await t.api('conversations.history', cy.token, { channel: sealed });
+    expect(body.messages[0]).toMatchObject({
+      ts: posted.ts,
+      username: secret,
+      icons: { emoji: ':lock:' },
+      bot_id: bot.botId,
+      bot_profile: { name: 'Sealer' },
+    });
   });
 });
