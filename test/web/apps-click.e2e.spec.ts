@@ -77,6 +77,13 @@ describe('web client: a click on a Bolt app button', () => {
     expect(posted.ok).toBe(true);
     const row = A.page.locator(`[data-testid=message][data-ts="${posted.ts}"]`);
     await row.getByRole('button', { name: 'Approve' }).waitFor();
+    // Shown as the app: its name and the APP badge.
+    // (the bot user's name arrives with users.info, after the row)
+    await row
+      .locator('.author')
+      .filter({ hasText: /^Approver$/ })
+      .waitFor();
+    expect(await row.locator('.app-badge').innerText()).toBe('APP');
     await A.page.screenshot({ path: join(SCREENSHOTS, 'apps-click-before.png') });
     await row.getByRole('button', { name: 'Approve' }).click();
     // Replaced in place: same ts, the blocks gone, the new text shown.
