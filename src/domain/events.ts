@@ -45,6 +45,11 @@ export interface MessagePosted extends EventOf<'message'> {
   blocks?: Block[];
   /** The poster's legacy attachments (and link previews once unfurled). */
   attachments?: SlackMessage['attachments'];
+  /** A bot's message: who posted it and any username / icon override (see RichContent). */
+  bot_id?: string;
+  bot_profile?: SlackMessage['bot_profile'];
+  username?: string;
+  icons?: SlackMessage['icons'];
 }
 
 /**

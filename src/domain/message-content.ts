@@ -23,6 +23,67 @@ export interface RichContent {
   blocks?: Block[];
   attachments?: LegacyAttachment[];
   subtype?: 'me_message';
+  /** A bot's message: Slack's bot_id and bot_profile, as they were when it was posted. */
+  bot_id?: string;
+  bot_profile?: BotProfile;
+  /** A bot token's username / icon_emoji / icon_url overrides (chat.postMessage), shown as Slack shows them. */
+  username?: string;
+  icons?: MessageIcons;
+}
+
+export interface BotProfile {
+  id: string;
+  name: string;
+  deleted: boolean;
+  team_id: string;
+  app_id?: string;
+}
+
+/** Slack's `icons` on a message with an icon override: the emoji, or the image URL. */
+export type MessageIcons = { emoji: string } | { image_48: string; image_64?: string; image_72?: string };
+
+export interface IdentityOverrides {
+  as_user?: boolean;
+  username?: string;
+  icon_emoji?: string;
+  icon_url?: string;
+}
+
+/**
+ * Who a new message says posted it. A bot's message carries bot_id and bot_profile; a bot token
+ * may also override the name and icon shown (username, icon_emoji over icon_url), as Slack allows
+ * with chat:write.customize. Slack ignores the overrides for a person's token and with as_user=true.
+ */
+export function posterIdentity(
+  poster: { bot_id?: string | null; real_name?: string | null; name: string },
+  workspace: string,
+  o: IdentityOverrides = {},
+): Pick<RichContent, 'bot_id' | 'bot_profile' | 'username' | 'icons'> {
+  if (!poster.bot_id) return {};
+  const out: Pick<RichContent, 'bot_id' | 'bot_profile' | 'username' | 'icons'> = {
+    bot_id: poster.bot_id,
+    bot_profile: { id: poster.bot_id, name: poster.real_name || poster.name, deleted: false, team_id: workspace },
+  };
+  if (o.as_user) return out;
+  const username = o.username?.trim();
+  if (username) out.username = username;
+  const emoji = o.icon_emoji?.trim();
+  const url = o.icon_url?.trim();
+  if (emoji) out.icons = { emoji: emoji.startsWith(':') ? emoji : `:${emoji}:` };
+  else if (url) out.icons = { image_48: url };
+  return out;
+}
+
+/** The bot identity part of rich content (what chat.update keeps from the message as it was). */
+export function botIdentity(rich: RichContent | undefined): Pick<RichContent, 'bot_id' | 'bot_profile' | 'username' | 'icons'> {
+  if (!rich) return {};
+  const { bot_id, bot_profile, username, icons } = rich;
+  return {
+    ...(bot_id ? { bot_id } : {}),
+    ...(bot_profile ? { bot_profile } : {}),
+    ...(username ? { username } : {}),
+    ...(icons ? { icons } : {}),
+  };
 }
 
 export const MAX_ATTACHMENTS = 100;
@@ -156,6 +217,7 @@ export function richOrNothing(rich: RichContent): RichContent | undefined {
   if (rich.blocks?.length) out.blocks = rich.blocks;
   if (rich.attachments?.length) out.attachments = rich.attachments;
   if (rich.subtype) out.subtype = rich.subtype;
+  Object.assign(out, botIdentity(rich));
   return Object.keys(out).length ? out : undefined;
 }
 

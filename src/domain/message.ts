@@ -1,5 +1,5 @@
 import type { Block } from './block-kit.js';
-import type { LegacyAttachment, RichContent } from './message-content.js';
+import { type BotProfile, botIdentity, type LegacyAttachment, type MessageIcons, type RichContent } from './message-content.js';
 import { formatTs } from './ts.js';
 
 /** A row of the messages table (bodies and thread state), as selected by the repositories. */
@@ -80,6 +80,11 @@ export interface SlackMessage {
   reactions?: Array<{ name: string; users: string[]; count: number }>;
   /** The channels the message is pinned in (pins.add). */
   pinned_to?: string[];
+  /** A bot's message (stored with it, see RichContent). */
+  bot_id?: string;
+  bot_profile?: BotProfile;
+  username?: string;
+  icons?: MessageIcons;
 }
 
 /** What Slack shows in place of a body whose key the customer revoked (EKM). */
@@ -125,6 +130,8 @@ export function toSlackMessage(row: MessageRow): SlackMessage {
   const rich = row.deleted || row.ekm_denied ? undefined : row.rich;
   if (rich?.subtype && !msg.subtype) msg.subtype = rich.subtype;
   if (rich?.blocks?.length) msg.blocks = rich.blocks;
+  // Who posted stays known even once the body is gone (a bot's tombstone is still the bot's).
+  Object.assign(msg, botIdentity(row.rich ?? undefined));
   const attachments = [...(rich?.attachments ?? []), ...(row.deleted || row.ekm_denied ? [] : (row.attachments ?? []))];
   if (attachments.length) msg.attachments = attachments;
   if (!row.deleted && row.files?.length) Object.assign(msg, { files: row.files, upload: true });

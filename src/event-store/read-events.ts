@@ -194,6 +194,9 @@ function toChannelEvent(row: EventRow): ChannelEvent {
         // Blocks and attachments travel with the message, as Slack's message event carries them.
         ...('blocks' in body && body.blocks ? { blocks: body.blocks } : {}),
         ...('attachments' in body && body.attachments ? { attachments: body.attachments } : {}),
+        ...('bot_id' in body && body.bot_id ? { bot_id: body.bot_id, bot_profile: body.bot_profile } : {}),
+        ...('username' in body && body.username ? { username: body.username } : {}),
+        ...('icons' in body && body.icons ? { icons: body.icons } : {}),
       };
     }
     case 'message_changed':

@@ -29,6 +29,13 @@ describe('incoming webhooks', () => {
     expect(await hook.send({ text: 'build 42 passed' })).toEqual({ text: 'ok' });
     const posted = (await history(t, ada, channel)).filter((m) => m.user === installed.botUserId);
     expect(posted.map((m) => m.text)).toEqual(['build 42 passed']);
+    // As the app, with its bot identity; name and icon overrides are ignored (Slack's rule for app webhooks).
+    expect(posted[0]).toMatchObject({ bot_id: installed.botId, bot_profile: { id: installed.botId } });
+    expect(await hook.send({ text: 'renamed?', username: 'Impostor', icon_emoji: ':ghost:' })).toEqual({ text: 'ok' });
+    const renamed = (await history(t, ada, channel)).find((m) => m.text === 'renamed?')!;
+    expect(renamed).toMatchObject({ bot_id: installed.botId });
+    expect(renamed).not.toHaveProperty('username');
+    expect(renamed).not.toHaveProperty('icons');
 
     // A payload without text is refused and writes nothing; a mistyped secret is an unknown URL.
     const before = await t.tableCounts();
@@ -48,7 +55,7 @@ describe('incoming webhooks', () => {
     const revoked = await t.admin('POST', `/workspaces/${workspace}/apps/${installed.id}/webhooks/${created.body.id}/revoke`);
     expect(revoked.status).toBe(200);
     await expect(hook.send({ text: 'after revoke' })).rejects.toThrow('statusCode = 404');
-    expect((await history(t, ada, channel)).filter((m) => m.user === installed.botUserId)).toHaveLength(1);
+    expect((await history(t, ada, channel)).filter((m) => m.user === installed.botUserId)).toHaveLength(2);
   });
 
   it("refuses a private channel the app's bot was not invited to", async () => {

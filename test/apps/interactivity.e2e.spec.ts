@@ -2,9 +2,23 @@ import bolt from '@slack/bolt';
 import { freePort } from '../support/free-port.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
+import { TestClient } from '../realtime/support.js';
 import { history, installApp, type InstalledApp } from './app-fixtures.js';
 
 const { App, LogLevel } = bolt;
+
+const HINT_BLOCKS = [{ type: 'section', text: { type: 'mrkdwn', text: '*Build 981*: 412 tests passed' } }];
+
+interface Ephemeral {
+  channel: string;
+  message: Record<string, any>;
+}
+
+function listen(client: TestClient): Ephemeral[] {
+  const got: Ephemeral[] = [];
+  client.socket!.on('ephemeral', (e: Ephemeral) => got.push(e));
+  return got;
+}
 
 // A click on an app's message (client.blockAction, what the web client calls for the user) reaches
 // Bolt's app.action handler as a signed block_actions payload; its respond() replaces the message.
@@ -39,6 +53,15 @@ describe('interactivity: block_actions and response_url', () => {
     boltApp.action('discard', async ({ ack, respond }) => {
       await ack();
       await respond({ delete_original: true });
+    });
+    // No response_type: Slack's default is ephemeral, to the clicking user only.
+    boltApp.action('hint', async ({ ack, respond }) => {
+      await ack();
+      await respond('Only you can see this hint');
+    });
+    boltApp.action('hint-blocks', async ({ ack, respond }) => {
+      await ack();
+      await respond({ response_type: 'ephemeral', text: 'Details', blocks: HINT_BLOCKS });
     });
     await boltApp.init();
     await boltApp.start({ port, host: '127.0.0.1' });
@@ -109,6 +132,43 @@ describe('interactivity: block_actions and response_url', () => {
       action_id: 'approve',
     });
     expect(hidden.body).toEqual({ ok: false, error: 'channel_not_found' });
+  });
+
+  it('an ephemeral answer (none or response_type ephemeral) reaches only the clicking user, and is stored nowhere', async () => {
+    const bob = await t.newUser(workspace, 'member', 'bob2');
+    await t.api('conversations.invite', ada.token, { channel, users: bob.id });
+    const adaSocket = await new TestClient(ada, t.url).connect();
+    const bobSocket = await new TestClient(bob, t.url).connect();
+    try {
+      const toAda = listen(adaSocket);
+      const toBob = listen(bobSocket);
+      const posted = await t.api('chat.postMessage', installed.botToken, { channel, text: 'Build 981 finished' });
+      const before = await history(t, ada, channel);
+      const click = (action_id: string) =>
+        t.api('client.blockAction', ada.token, { channel, message_ts: posted.body.ts, block_id: 'b', action_id });
+      expect((await click('hint')).body).toEqual({ ok: true });
+      await waitFor(() => toAda.length === 1, 15_000, 'the first ephemeral answer');
+      expect((await click('hint-blocks')).body).toEqual({ ok: true });
+      await waitFor(() => toAda.length === 2, 15_000, 'the second ephemeral answer');
+      expect(toAda.map((e) => e.channel)).toEqual([channel, channel]);
+      expect(toAda[0].message).toMatchObject({
+        text: 'Only you can see this hint',
+        user: installed.botUserId,
+        bot_id: installed.botId,
+        is_ephemeral: true,
+      });
+      expect(toAda[1].message).toMatchObject({ text: 'Details', blocks: HINT_BLOCKS, is_ephemeral: true });
+      // Bob, in the same channel, got nothing: a marker sent to him on the same path arrives alone.
+      const marker = await t.api('chat.postEphemeral', installed.botToken, { channel, user: bob.id, text: 'marker' });
+      expect(marker.body.ok).toBe(true);
+      await waitFor(() => toBob.length > 0, 15_000, 'the marker');
+      expect(toBob.map((e) => e.message.text)).toEqual(['marker']);
+      // Nothing was stored: history is as it was.
+      expect(await history(t, ada, channel)).toEqual(before);
+    } finally {
+      adaSocket.disconnect();
+      bobSocket.disconnect();
+    }
   });
 
   it('an unknown response_url gets 404 expired_url', async () => {

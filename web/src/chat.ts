@@ -230,6 +230,9 @@ export class Chat {
       if (e.attachments) msg.attachments = e.attachments;
       if (e.blocks) msg.blocks = e.blocks;
       if (e.files) msg.files = e.files;
+      if (e.bot_id) msg.bot_id = e.bot_id;
+      if (e.username) msg.username = e.username;
+      if (e.icons) msg.icons = e.icons;
       if (e.client_msg_id) this.outbox.delivered(e.client_msg_id);
       const isReply = e.thread_ts && e.thread_ts !== e.ts;
       if (isReply) msgs.addReply({ ...msg }, true);

@@ -61,6 +61,10 @@ export interface Message {
   files?: MessageFile[];
   /** chat.postEphemeral: shown only to this user, never stored; gone after a reload. */
   is_ephemeral?: boolean;
+  /** A bot's message, and the name / icon its poster chose for it (chat.postMessage overrides). */
+  bot_id?: string;
+  username?: string;
+  icons?: { emoji?: string; image_48?: string };
 }
 
 /** A message written here and not yet acknowledged by the server. */
@@ -102,6 +106,9 @@ export interface ChannelEvent {
   attachments?: Attachment[];
   blocks?: Block[];
   files?: MessageFile[];
+  bot_id?: string;
+  username?: string;
+  icons?: { emoji?: string; image_48?: string };
 }
 
 export type ConnectionState = 'connecting' | 'catching up' | 'connected' | 'reconnecting';

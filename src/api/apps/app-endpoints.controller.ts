@@ -84,8 +84,9 @@ export class AppEndpointsController {
       }
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) return reply.code(400).type('text/plain').send('invalid_payload');
-    // The channel is the webhook's: a payload's `channel` override is ignored, as Slack does for app webhooks.
-    const { channel: _, ...content } = body as Record<string, unknown>;
+    // The channel, name and icon are the app's: a payload's `channel`, `username`, `icon_emoji` and
+    // `icon_url` overrides are ignored, as Slack does for app webhooks.
+    const { channel: _, username: __, icon_emoji: ___, icon_url: ____, ...content } = body as Record<string, unknown>;
     try {
       const args = (await slackValidation.transform(
         { ...content, channel: found.channel },

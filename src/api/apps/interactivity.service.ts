@@ -8,7 +8,8 @@ import { SocketModeHub } from '../../jobs/app-events/socket-mode-hub.js';
 import type { AppRow } from '../../jobs/app-events/apps.repository.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
 import { ChatService } from '../chat/chat.service.js';
-import { DeleteMessageArgs, PostMessageArgs, UpdateMessageArgs } from '../chat/chat.dto.js';
+import { DeleteMessageArgs, PostEphemeralArgs, PostMessageArgs, UpdateMessageArgs } from '../chat/chat.dto.js';
+import { EphemeralMessages } from '../chat/ephemeral-messages.service.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
 import { MessagesRepository } from '../messages.repository.js';
 import { slackValidation } from '../slack-args.js';
@@ -32,6 +33,7 @@ export class InteractivityService {
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesRepository,
     private readonly chat: ChatService,
+    private readonly ephemeral: EphemeralMessages,
   ) {}
 
   async blockAction(caller: Caller, args: BlockActionArgs, base: string): Promise<void> {
@@ -92,8 +94,8 @@ export class InteractivityService {
 
   /**
    * What an app sends to a response_url: `delete_original`, `replace_original` (the message is
-   * edited as the app), or a new message (`response_type: in_channel`). Ephemeral answers need
-   * chat.postEphemeral's delivery and are refused until it exists (`ephemeral_unavailable`).
+   * edited as the app), a new message (`response_type: in_channel`), or an ephemeral one for the
+   * clicking user (`response_type: ephemeral` or none).
    */
   async respond(id: string, secret: string, body: Record<string, unknown>): Promise<void> {
     const target = await this.apps.spendResponseUrl(id, secret);
@@ -111,8 +113,10 @@ export class InteractivityService {
       return;
     }
     if (truthy(replace)) {
+      // replace_original replaces the whole message (Slack): blocks or attachments the answer leaves
+      // out are gone, unlike chat.update where left-out fields stay.
       const args = (await slackValidation.transform(
-        { ...content, channel: target.channel, ts },
+        { blocks: [], attachments: [], ...content, channel: target.channel, ts },
         { type: 'custom', metatype: UpdateMessageArgs },
       )) as UpdateMessageArgs;
       await this.chat.update(bot, args);
@@ -126,6 +130,13 @@ export class InteractivityService {
       await this.chat.postMessage(bot, args);
       return;
     }
-    throw new SlackError('ephemeral_unavailable');
+    // response_type 'ephemeral', or none (Slack's default): only the person who clicked sees the
+    // answer, delivered as chat.postEphemeral delivers (their sockets only, never stored).
+    if (type !== undefined && type !== 'ephemeral') throw new SlackError('invalid_arguments');
+    const args = (await slackValidation.transform(
+      { ...content, channel: target.channel, user: target.user },
+      { type: 'custom', metatype: PostEphemeralArgs },
+    )) as PostEphemeralArgs;
+    await this.ephemeral.post(bot, args);
   }
 }

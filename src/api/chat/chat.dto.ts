@@ -1,4 +1,15 @@
-import { Allow, IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID, ValidateBy, type ValidationOptions } from 'class-validator';
+import {
+  Allow,
+  IsBoolean,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  IsUUID,
+  MaxLength,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
 import { slack, ToBoolean } from '../slack-args.js';
 
 export const MAX_TEXT = 40_000;
@@ -51,6 +62,29 @@ export class PostMessageArgs {
   @IsOptional()
   @IsUUID('all', slack('invalid_arguments'))
   client_msg_id?: string;
+
+  /** Bot tokens only (Slack's chat:write.customize): the name and icon the message shows. */
+  @IsOptional()
+  @IsString(slack('invalid_arguments'))
+  @MaxLength(80, slack('invalid_arguments'))
+  username?: string;
+
+  @IsOptional()
+  @IsString(slack('invalid_arguments'))
+  @MaxLength(100, slack('invalid_arguments'))
+  icon_emoji?: string;
+
+  @IsOptional()
+  @IsString(slack('invalid_arguments'))
+  @MaxLength(2000, slack('invalid_arguments'))
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, slack('invalid_arguments'))
+  icon_url?: string;
+
+  /** true: post as the token's own identity, overrides ignored (Slack's rule). */
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  as_user?: boolean;
 }
 
 export class UpdateMessageArgs {

@@ -3,7 +3,7 @@ import { BodyCipher } from '../../crypto/body-cipher.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { toSlackMessage } from '../../domain/message.js';
-import { hasContent, packBody, parseMessageContent, richOrNothing } from '../../domain/message-content.js';
+import { botIdentity, hasContent, packBody, parseMessageContent, posterIdentity, richOrNothing } from '../../domain/message-content.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import type { Caller } from '../../workspaces/workspaces.service.js';
@@ -28,7 +28,10 @@ export class ChatService {
    */
   async postMessage(caller: Caller, args: PostMessageArgs, subtype?: 'me_message') {
     const content = parseMessageContent(args);
-    const rich = richOrNothing({ blocks: content.blocks, attachments: content.attachments, subtype });
+    // The poster's identity (bot_id, bot_profile, overrides) is stored with the message, so history,
+    // replies, socket events and the Events API show it as the post's answer does.
+    const identity = posterIdentity(caller.user, caller.workspace, args);
+    const rich = richOrNothing({ blocks: content.blocks, attachments: content.attachments, subtype, ...identity });
     if (!hasContent(content.text, rich)) throw new SlackError('no_text');
     const posted = await this.post({
       workspace: caller.workspace,
@@ -59,10 +62,7 @@ export class ChatService {
       ts,
     };
     // A bot's message says so, as Slack's do (apps recognise their own messages by bot_id).
-    if (caller.user.bot_id) {
-      message.bot_id = caller.user.bot_id;
-      message.bot_profile = { id: caller.user.bot_id, name: caller.user.real_name, deleted: false, team_id: caller.workspace };
-    }
+    Object.assign(message, identity);
     if (posted.threadTs) message.thread_ts = formatTs(posted.threadTs);
     if (args.client_msg_id) message.client_msg_id = args.client_msg_id;
     if (rich?.blocks) message.blocks = rich.blocks;
@@ -100,6 +100,7 @@ export class ChatService {
       blocks: content.blocks ?? current?.blocks,
       attachments: content.attachments ?? current?.attachments,
       subtype: current?.subtype,
+      ...botIdentity(current),
     });
     if (!hasContent(content.text, rich)) throw new SlackError('no_text');
     // A body opens only for its own message: sealed for the message's seq and author, not the editor.

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { PG_POOL } from '../../db/database.module.js';
 import { channelPolicy, enforce } from '../../domain/channel-policy.js';
 import type { EphemeralMessage } from '../../domain/events.js';
-import { hasContent, parseMessageContent, richOrNothing } from '../../domain/message-content.js';
+import { hasContent, parseMessageContent, posterIdentity, richOrNothing } from '../../domain/message-content.js';
 import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
@@ -52,6 +52,7 @@ export class EphemeralMessages {
       ...(threadTs ? { thread_ts: threadTs } : {}),
       ...(rich?.blocks ? { blocks: rich.blocks } : {}),
       ...(rich?.attachments ? { attachments: rich.attachments } : {}),
+      ...posterIdentity(caller.user, caller.workspace),
       is_ephemeral: true,
     };
     for (const deliver of this.deliveries) await deliver({ channel: args.channel, user: args.user, message });

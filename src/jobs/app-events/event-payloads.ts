@@ -88,7 +88,7 @@ export function slackEventsFor(
   switch (event.type) {
     case 'message': {
       if (event.subtype === 'tombstone' || event.user === app.botUserId) return [];
-      const botId = botIdOf(event.user);
+      const botId = event.bot_id ?? botIdOf(event.user);
       const message: Record<string, unknown> = {
         type: 'message',
         ...(event.subtype ? { subtype: event.subtype } : {}),
@@ -98,6 +98,14 @@ export function slackEventsFor(
         ...(event.thread_ts ? { thread_ts: event.thread_ts } : {}),
         ...(event.client_msg_id ? { client_msg_id: event.client_msg_id } : {}),
         ...(botId ? { bot_id: botId } : {}),
+        // What the message carries, as Slack's message event does: the bot's profile and overrides,
+        // blocks, attachments and files (stored with the message, read back with the event).
+        ...(event.bot_profile ? { bot_profile: event.bot_profile } : {}),
+        ...(event.username ? { username: event.username } : {}),
+        ...(event.icons ? { icons: event.icons } : {}),
+        ...(event.blocks ? { blocks: event.blocks } : {}),
+        ...(event.attachments ? { attachments: event.attachments } : {}),
+        ...(event.files ? { files: event.files, upload: true } : {}),
         ...base,
         channel_type: type,
       };

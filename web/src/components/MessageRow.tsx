@@ -57,6 +57,8 @@ export function MessageRow({
   const ctx = mrkdwnContext(chat);
   const unavailable = msg.subtype === 'ekm_access_denied';
   const tombstone = msg.subtype === 'tombstone';
+  // A bot token's username override is the name the message shows (Slack's chat:write.customize).
+  const author = msg.username || chat.displayName(msg.user);
   const save = async () => {
     try {
       await api('chat.update', { channel, ts: msg.ts, text: draft });
@@ -72,13 +74,14 @@ export function MessageRow({
       data-testid="message"
     >
       <div class="avatar" aria-hidden="true">
-        {chat.displayName(msg.user).slice(0, 1).toUpperCase()}
+        {msg.icons?.image_48 ? <img src={msg.icons.image_48} alt="" width={36} height={36} /> : author.slice(0, 1).toUpperCase()}
       </div>
       <div class="body">
         <div class="meta">
           {!tombstone && (
             <>
-              <span class="author">{chat.displayName(msg.user)}</span>
+              <span class="author">{author}</span>
+              {msg.bot_id && <span class="app-badge">APP</span>}
               <PresenceDot chat={chat} user={msg.user} />
             </>
           )}
