@@ -121,13 +121,20 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const caps = [this.config.SOCKETS_PER_USER, this.config.SOCKETS_PER_TOKEN];
     if (keys.some((key, i) => (this.openSockets.get(key) ?? 0) >= caps[i])) return false;
     for (const key of keys) this.openSockets.set(key, (this.openSockets.get(key) ?? 0) + 1);
-    socket.once('disconnect', () => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       for (const key of keys) {
         const left = (this.openSockets.get(key) ?? 1) - 1;
         if (left > 0) this.openSockets.set(key, left);
         else this.openSockets.delete(key);
       }
-    });
+    };
+    socket.once('disconnect', release);
+    // A client gone while it was being authenticated never connects, so never disconnects: its
+    // connection's close gives the place back (else each such drop would hold one for good).
+    socket.conn.once('close', release);
     return true;
   }
 
