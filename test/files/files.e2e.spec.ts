@@ -130,6 +130,9 @@ describe('files: uploads the Slack way, downloads only for those who may see the
       return res.body.files.matches.map((f: { id: string }) => f.id);
     };
     expect(await found(ada)).toEqual([file.id]);
+    // Modifiers alone name no file (an empty name filter would list them all).
+    const onlyModifiers = await t.api('search.all', ada.token, { query: `in:#secret from:<@${bob.id}>` });
+    expect(onlyModifiers.body.files).toMatchObject({ total: 0, matches: [] });
     expect(await found(eve)).toEqual([]);
     expect(await found(stranger)).toEqual([]);
   });

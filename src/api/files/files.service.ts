@@ -181,8 +181,9 @@ export class FilesService {
   private async finish(db: Queryable, f: FileRow, share: { channel: string; ts: string } | null, meta: FileMeta) {
     const current = await this.files.lock(db, f.id);
     if (!current || current.state !== 'uploaded') throw new SlackError('file_not_found');
-    const metaEnc = f.encrypted ? sealMeta(await this.bytes.key(f), f.id, meta) : null;
-    return this.files.markComplete(db, f.id, share, { title: f.encrypted ? null : meta.title, metaEnc }).catch(rethrowEkmRequired);
+    // The locked row, not the one read before: the EKM encrypt run may have sealed the file meanwhile.
+    const metaEnc = current.encrypted ? sealMeta(await this.bytes.key(current), current.id, meta) : null;
+    return this.files.markComplete(db, f.id, share, { title: current.encrypted ? null : meta.title, metaEnc }).catch(rethrowEkmRequired);
   }
 
   /** The caller's own file with its bytes stored (a presigned PUT is checked in the bucket here). */

@@ -101,7 +101,10 @@ export class SearchService {
     // Files match by name: the query's words and phrases as typed (modifiers apply to messages).
     const q = parseSearchQuery(args.query);
     const text = [...q.words, ...q.phrases.map((p) => p.join(' '))].join(' ');
-    const files: FileSearchResult = await this.files.searchByName(caller, text, paging);
+    // Modifiers alone name no file: an empty name filter would list every file the caller may see.
+    const files: FileSearchResult = text
+      ? await this.files.searchByName(caller, text, paging)
+      : { total: 0, matches: [], paging: { count: paging.count, total: 0, page: paging.page, pages: 1 } };
     return { ...messages, files, posts: { total: 0, matches: [] } };
   }
 
