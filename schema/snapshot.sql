@@ -438,12 +438,13 @@ CREATE TABLE public.files (
     thumb_height integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
+    presigned boolean DEFAULT false NOT NULL,
     CONSTRAINT files_check CHECK (((NOT encrypted) OR ((wrapped_key IS NOT NULL) AND (name IS NULL) AND (title IS NULL)))),
     CONSTRAINT files_check1 CHECK (((channel_id IS NULL) = (message_ts IS NULL))),
     CONSTRAINT files_declared_size_check CHECK ((declared_size >= 0)),
     CONSTRAINT files_image_type_check CHECK ((image_type = ANY (ARRAY['png'::text, 'jpeg'::text, 'gif'::text, 'webp'::text]))),
     CONSTRAINT files_size_check CHECK ((size >= 0)),
-    CONSTRAINT files_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'complete'::text, 'deleted'::text])))
+    CONSTRAINT files_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'complete'::text, 'deleted'::text, 'invalidated'::text])))
 );
 
 CREATE TABLE public.incoming_webhooks (
@@ -798,7 +799,7 @@ CREATE INDEX files_channel_message ON public.files USING btree (channel_id, mess
 
 CREATE INDEX files_stale_keys ON public.files USING btree (workspace_id, key_version) WHERE (wrapped_key IS NOT NULL);
 
-CREATE INDEX files_unfinished ON public.files USING btree (created_at) WHERE (state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'deleted'::text]));
+CREATE INDEX files_unfinished ON public.files USING btree (created_at) WHERE (state = ANY (ARRAY['pending'::text, 'uploaded'::text, 'deleted'::text, 'invalidated'::text]));
 
 CREATE INDEX files_workspace_created ON public.files USING btree (workspace_id, created_at DESC, id DESC);
 

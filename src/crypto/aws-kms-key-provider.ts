@@ -1,6 +1,21 @@
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KeyProvider, KeyVerdict } from './key-provider.js';
+import { KeyAccessDenied, type KeyProvider, type KeyVerdict } from './key-provider.js';
+
+/**
+ * KMS answers that mean the customer took access away (or the box is not theirs): access denied.
+ * Anything else (network, throttling, KMSInternalException, KeyUnavailableException) is the service
+ * failing, which a retry may cure.
+ */
+const DENIALS = new Set([
+  'AccessDeniedException',
+  'DisabledException',
+  'KMSInvalidStateException',
+  'NotFoundException',
+  'InvalidCiphertextException',
+  'IncorrectKeyException',
+  'InvalidKeyUsageException',
+]);
 
 /**
  * The customer's KEK lives in AWS KMS: data keys are wrapped with Encrypt and unwrapped with
@@ -43,7 +58,11 @@ export class AwsKmsKeyProvider implements KeyProvider {
   }
 
   async unwrap(workspace: string, keyRef: string, wrapped: Buffer): Promise<Buffer> {
-    const out = await this.client.send(new DecryptCommand({ KeyId: keyRef, CiphertextBlob: wrapped, EncryptionContext: { workspace } }));
+    const out = await this.client
+      .send(new DecryptCommand({ KeyId: keyRef, CiphertextBlob: wrapped, EncryptionContext: { workspace } }))
+      .catch((err: unknown) => {
+        throw DENIALS.has((err as Error).name) ? new KeyAccessDenied(`KMS: ${(err as Error).name}`) : err;
+      });
     if (!out.Plaintext) throw new Error('KMS returned no plaintext');
     return Buffer.from(out.Plaintext);
   }

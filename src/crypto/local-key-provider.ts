@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { open, seal } from './envelope.js';
-import type { KeyProvider, KeyVerdict } from './key-provider.js';
+import { KeyAccessDenied, type KeyProvider, type KeyVerdict } from './key-provider.js';
 
 /**
  * KEKs derived from one master key (EKM_LOCAL_MASTER_KEY or a file) with HKDF per workspace and
@@ -26,7 +26,12 @@ export class LocalKeyProvider implements KeyProvider {
     return seal(this.kek(workspace, keyRef), dataKey, `dek:${workspace}:${keyRef}`);
   }
 
+  /** A wrapped key that does not open under this node's KEK (another master key, tampered): refused. */
   async unwrap(workspace: string, keyRef: string, wrapped: Buffer): Promise<Buffer> {
-    return open(this.kek(workspace, keyRef), wrapped, `dek:${workspace}:${keyRef}`);
+    try {
+      return open(this.kek(workspace, keyRef), wrapped, `dek:${workspace}:${keyRef}`);
+    } catch {
+      throw new KeyAccessDenied();
+    }
   }
 }

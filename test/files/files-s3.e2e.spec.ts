@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { WebClient } from '@slack/web-api';
 import { randomBytes } from 'node:crypto';
+import { FilesSweep } from '../../src/jobs/files/files-sweep.js';
 import { startS3Server, S3_KEY, type S3Server } from '../support/s3-server.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
@@ -86,12 +87,31 @@ describe('files in an S3-compatible bucket (s3rver, started by the test)', () =>
   });
 
   it('EKM: the object in the bucket lacks the plaintext; revoke refuses, restore serves', async () => {
+    // Granted before EKM: its PUT, landing after, would leave plaintext in the bucket.
+    const early = await t.api('files.getUploadURLExternal', ada.token, {
+      filename: 'early.txt',
+      length: PLAIN.length,
+      upload_method: 'PUT',
+    });
+    expect(early.body.upload_url.startsWith(s3.endpoint)).toBe(true);
     const enabled = await t.admin('POST', `/workspaces/${ws}/ekm`, { provider: 'local' });
     await waitFor(
       async () => (await t.admin('GET', `/workspaces/${ws}/ekm/runs/${enabled.body.run.id}`)).body.status === 'done',
       20_000,
       'EKM run',
     );
+    // Enabling dropped the presigned upload: completing it is refused, and the sweep removes what the PUT left.
+    expect((await fetch(early.body.upload_url, { method: 'PUT', body: PLAIN })).status).toBe(200);
+    const earlyKey = await storageKey(early.body.file_id);
+    const refused = await t.api('files.completeUploadExternal', ada.token, {
+      files: JSON.stringify([{ id: early.body.file_id }]),
+      channel_id: channel,
+    });
+    expect(refused.body).toEqual({ ok: false, error: 'upload_invalidated' });
+    expect(await exists(earlyKey)).toBe(true);
+    await t.app.get(FilesSweep).sweep(new Date(Date.now() + t.config.FILES_ORPHAN_TTL_MS + 60_000));
+    expect(await exists(earlyKey)).toBe(false);
+
     // A presigned PUT would put plaintext in the bucket: an EKM workspace always uploads through the app.
     const asked = await t.api('files.getUploadURLExternal', ada.token, {
       filename: 'sealed.txt',

@@ -1,5 +1,6 @@
 import type { MessageFile } from '../../domain/message.js';
 import type { FileRow } from '../../jobs/files/files.repository.js';
+import { thumbFields } from '../../jobs/files/file-thumbnails.js';
 import { IMAGE_MIME } from '../../jobs/files/sniff.js';
 import type { FileMeta } from '../../jobs/files/files-ekm.js';
 
@@ -36,16 +37,11 @@ const urlName = (name: string) => encodeURIComponent(name.replace(/[/\\]/g, '_')
 
 export function fileUrls(base: string, file: FileRow, meta: FileMeta | undefined) {
   const name = urlName(meta?.name ?? file.id);
-  const urls: Record<string, unknown> = {
+  const urls = {
     url_private: `${base}/files-pri/${file.id}/${name}`,
     url_private_download: `${base}/files-pri/${file.id}/download/${name}`,
   };
-  if (file.thumb_key) {
-    urls.thumb_360 = `${base}/files-pri/${file.id}/thumb_360.png`;
-    urls.thumb_360_w = file.thumb_width;
-    urls.thumb_360_h = file.thumb_height;
-  }
-  return urls;
+  return { ...urls, ...thumbFields(base, file) };
 }
 
 /**

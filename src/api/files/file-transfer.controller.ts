@@ -97,7 +97,8 @@ export class FileTransferController {
       return reply.code(200).header('content-length', got.size).send(got.stream);
     } catch (err) {
       if (err instanceof FileAccessDenied) return fail(reply, 403, 'ekm_access_denied');
-      if (err instanceof SlackError) return fail(reply, err.code === 'ekm_access_denied' ? 403 : 404, err.code);
+      if (err instanceof SlackError)
+        return fail(reply, err.status >= 400 ? err.status : err.code === 'ekm_access_denied' ? 403 : 404, err.code);
       throw err;
     }
   }

@@ -63,6 +63,9 @@ export class FilesService {
     const { filetype, mimetype } = typeFromName(args.filename);
     const insert = async (fresh: boolean) => {
       const ekm = fresh || (await this.cipher.settings(caller.workspace)) ? await this.bytes.newKey(caller.workspace) : undefined;
+      // Presigned: the bytes go to the bucket without passing through us; never for sealed files.
+      // Marked in the insert, so an EKM enable from now on finds it (and drops it).
+      const presigned = args.upload_method === 'PUT' && !ekm && this.bytes.storage.kind === 's3';
       return this.files
         .insert({
           id,
@@ -76,6 +79,7 @@ export class FilesService {
           mimetype,
           filetype,
           storageKey: `${caller.workspace}/${id}`,
+          presigned,
           wrapped: ekm?.wrapped,
         })
         .catch(rethrowEkmRequired);
@@ -87,11 +91,9 @@ export class FilesService {
       if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
       file = await insert(true); // the workspace turned EKM on since our cached view
     }
-    // Presigned: the bytes go to the bucket without passing through us; never for sealed files.
-    const presigned =
-      args.upload_method === 'PUT' && !file.encrypted
-        ? await this.bytes.storage.presignPut(file.storage_key, args.length, UPLOAD_URL_TTL_SECONDS)
-        : undefined;
+    const presigned = file.presigned
+      ? await this.bytes.storage.presignPut(file.storage_key, args.length, UPLOAD_URL_TTL_SECONDS)
+      : undefined;
     return { upload_url: presigned ?? `${origin}/files/upload/${id}?k=${secret}`, file_id: id };
   }
 
@@ -100,7 +102,7 @@ export class FilesService {
     const file = FILE_ID.test(id) && secret ? await this.files.findForUpload(id, sha256(secret)) : undefined;
     if (!file) throw new SlackError('file_not_found', 404);
     const stored = await this.bytes.store(file, body, this.config.FILES_MAX_BYTES);
-    const moved = await this.recordUpload(file, stored.size, stored.imageType);
+    const moved = (await this.recordUpload(file, stored.size, stored.imageType)) || (await this.sealLateUpload(file, stored));
     if (!moved) {
       // Another upload to the same URL won, or the sweep took the file meanwhile: ours is not kept.
       await this.bytes.storage.delete(file.storage_key);
@@ -109,10 +111,22 @@ export class FilesService {
     return stored.size;
   }
 
+  /**
+   * The EKM encrypt run sealed a pending file while its bytes streamed in clear (the upload could
+   * not record them): they are sealed under the row's new key and recorded, the clear copy removed.
+   */
+  private async sealLateUpload(file: FileRow, stored: { size: number; imageType: FileRow['image_type'] }): Promise<boolean> {
+    const current = await this.files.find(file.id);
+    if (file.encrypted || current?.state !== 'pending' || !current.encrypted) return false;
+    await this.bytes.store(current, await this.bytes.storage.read(file.storage_key), this.config.FILES_MAX_BYTES);
+    await this.bytes.storage.delete(file.storage_key);
+    return this.recordUpload(current, stored.size, stored.imageType);
+  }
+
   /** pending -> uploaded, and (an image) its thumbnail run, in one transaction. */
   private recordUpload(file: FileRow, size: number, imageType: FileRow['image_type']): Promise<boolean> {
     return inTransaction(this.files.pool, async (tx) => {
-      if (!(await this.files.markUploaded(tx, file.id, size, imageType))) return false;
+      if (!(await this.files.markUploaded(tx, file, size, imageType))) return false;
       if (imageType) await this.runs.create(tx, 'files-thumbnail', file.workspace_id, { file: file.id });
       return true;
     });
@@ -200,6 +214,8 @@ export class FilesService {
         throw new SlackError('file_too_large');
       }
     }
+    // Granted before the workspace turned EKM on: its bytes went to the bucket in clear (ask for a new URL).
+    if (file.state === 'invalidated') throw new SlackError('upload_invalidated');
     if (file.state !== 'uploaded') throw new SlackError('file_not_found');
     return file;
   }
@@ -211,13 +227,24 @@ export class FilesService {
     return { name: current.name, title: title ?? (current.title || current.name) };
   }
 
+  /**
+   * The file's name and title; undefined when access is denied (revoked, the key refused) or the box
+   * does not open (tampered). A key service that fails throws KeyServiceUnavailable (`ekm_unavailable`,
+   * 503): a retry may succeed, so it is never shown as a revoked key.
+   */
   private async openMeta(file: FileRow): Promise<FileMeta | undefined> {
     if (!file.encrypted) return { name: file.name ?? '', title: file.title ?? '' };
+    let key: Buffer;
     try {
-      return openMeta(await this.bytes.key(file), file.id, file.meta_enc!);
+      key = await this.bytes.key(file);
     } catch (err) {
       if (err instanceof FileAccessDenied) return undefined;
-      return undefined; // a box that does not open (tampered): shown as unavailable
+      throw err;
+    }
+    try {
+      return openMeta(key, file.id, file.meta_enc!);
+    } catch {
+      return undefined;
     }
   }
 

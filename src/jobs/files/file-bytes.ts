@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BodyCipher, covers } from '../../crypto/body-cipher.js';
 import { EkmRepository } from '../../crypto/ekm.repository.js';
 import { newDataKey } from '../../crypto/envelope.js';
+import { KeyAccessDenied, KeyServiceUnavailable } from '../../crypto/key-provider.js';
 import { openFileStream, sealedRange, sealFileStream } from '../../crypto/file-cipher.js';
 import { type ByteRange, FILE_STORAGE, type FileStorage } from '../../storage/file-storage.js';
 import type { FileRow, ImageType } from './files.repository.js';
@@ -46,6 +47,7 @@ const KEY_TTL_MS = 5 * 60_000;
  */
 @Injectable()
 export class FileBytes {
+  private readonly log = new Logger('FileBytes');
   private readonly keys = new LRUCache<string, Buffer>({ max: 10_000, ttl: KEY_TTL_MS });
 
   constructor(
@@ -71,7 +73,11 @@ export class FileBytes {
     return active.some((r) => covers(r, file.channel_id ?? '', ts));
   }
 
-  /** The file's data key; FileAccessDenied when revoked or when the provider will not unwrap it. */
+  /**
+   * The file's data key; FileAccessDenied when revoked or when the provider refuses to unwrap it,
+   * KeyServiceUnavailable (`ekm_unavailable`, 503) when the provider fails otherwise: a key service
+   * that is down must not look like a revoked key.
+   */
   async key(file: FileRow): Promise<Buffer> {
     if (await this.revoked(file)) throw new FileAccessDenied();
     const slot = `${file.id}:${file.key_version}`;
@@ -82,8 +88,10 @@ export class FileBytes {
       const key = await this.cipher.provider(settings?.provider ?? 'local').unwrap(file.workspace_id, file.key_ref!, file.wrapped_key!);
       this.keys.set(slot, key);
       return key;
-    } catch {
-      throw new FileAccessDenied();
+    } catch (err) {
+      if (err instanceof KeyAccessDenied) throw new FileAccessDenied();
+      this.log.warn(`the key service failed to unwrap the key of file ${file.id}: ${(err as Error).message}`);
+      throw err instanceof KeyServiceUnavailable ? err : new KeyServiceUnavailable(err);
     }
   }
 

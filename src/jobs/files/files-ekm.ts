@@ -43,33 +43,45 @@ export class FilesEkm {
     private readonly cipher: BodyCipher,
   ) {}
 
-  /** Seals the workspace's plaintext files; returns how many. */
+  /**
+   * Seals the workspace's plaintext files; returns how many. First drops its pending presigned
+   * uploads: their bytes would reach the bucket in clear after this run (completion refuses them).
+   */
   async sealExisting(workspace: string, onBatch?: (n: number) => Promise<void>): Promise<number> {
+    for (const dropped of await this.files.invalidatePresigned(workspace)) await this.bytes.remove(dropped);
     let done = 0;
     for (;;) {
       const rows = await this.files.plaintext(workspace, BATCH);
       if (!rows.length) return done;
-      for (const file of rows) await this.sealOne(file);
-      done += rows.length;
-      await onBatch?.(rows.length);
+      let sealed = 0;
+      for (const file of rows) if (await this.sealOne(file)) sealed++;
+      done += sealed;
+      await onBatch?.(sealed);
     }
   }
 
-  private async sealOne(file: FileRow): Promise<void> {
+  /**
+   * Seals one file from the row as read (its bytes are copied without a lock: they may be large),
+   * then records it under the row's lock only if the row is still that one: an upload, a thumbnail
+   * or a completion that landed meanwhile would otherwise be lost or left in clear. A changed row
+   * is not sealed here: it is still plaintext, so the next batch reads it again.
+   */
+  private async sealOne(file: FileRow): Promise<boolean> {
     const fresh = await this.bytes.newKey(file.workspace_id);
     if (!fresh) throw new Error('EKM was turned off while sealing files');
     const sealed = await this.bytes.seal(file, fresh.key);
-    const metaEnc = sealMeta(fresh.key, file.id, { name: file.name ?? '', title: file.title ?? '' });
-    await inTransaction(this.files.pool, async (tx) => {
+    const { stored, current } = await inTransaction(this.files.pool, async (tx) => {
       const current = await this.files.lock(tx, file.id);
-      if (!current || current.encrypted) return;
+      const same = current?.state === file.state && current.storage_key === file.storage_key && current.thumb_key === file.thumb_key;
+      if (!current || current.encrypted || !same) return { stored: false, current };
       await this.files.storeSealed(tx, file.id, {
         storageKey: sealed.storageKey,
         thumbKey: sealed.thumbKey,
         wrapped: fresh.wrapped.key,
         version: fresh.wrapped.version,
         ref: fresh.wrapped.ref,
-        metaEnc,
+        // The locked row's name and title: a completion may have set the title since the read.
+        metaEnc: sealMeta(fresh.key, file.id, { name: current.name ?? '', title: current.title ?? '' }),
       });
       if (current.channel_id && current.message_ts) {
         const entries = await this.files.messageFiles(tx, current.channel_id, current.message_ts);
@@ -81,8 +93,13 @@ export class FilesEkm {
             entries.map((e) => (e.id === file.id ? withoutName(e, file.id) : e)),
           );
       }
+      return { stored: true, current };
     });
-    await this.bytes.remove(file); // the plaintext objects
+    if (stored)
+      await this.bytes.remove(file); // the plaintext objects
+    // Not recorded: our sealed copies go, unless they are what the row names now (sealed by another run).
+    else if (!current?.encrypted) await this.bytes.remove({ storage_key: sealed.storageKey, thumb_key: sealed.thumbKey });
+    return stored;
   }
 
   /** Re-wraps file keys older than the workspace's current KEK version; returns how many. */

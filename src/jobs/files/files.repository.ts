@@ -3,7 +3,8 @@ import type pg from 'pg';
 import { PG_POOL } from '../../db/database.module.js';
 import type { Queryable } from '../../db/database.js';
 
-export type FileState = 'pending' | 'uploaded' | 'complete' | 'deleted';
+/** `invalidated`: a presigned upload its workspace's EKM enable dropped (see migrations/1795692400000_...). */
+export type FileState = 'pending' | 'uploaded' | 'complete' | 'deleted' | 'invalidated';
 export type ImageType = 'png' | 'jpeg' | 'gif' | 'webp';
 
 /** A row of `files` (see migrations/1795691000000_files.sql). */
@@ -22,6 +23,8 @@ export interface FileRow {
   image_type: ImageType | null;
   storage_key: string;
   encrypted: boolean;
+  /** It was handed a presigned PUT URL: its bytes reach the bucket in clear, without us. */
+  presigned: boolean;
   wrapped_key: Buffer | null;
   key_version: number | null;
   key_ref: string | null;
@@ -46,6 +49,7 @@ export interface NewFile {
   mimetype: string;
   filetype: string;
   storageKey: string;
+  presigned?: boolean;
   wrapped?: { key: Buffer; version: number; ref: string };
 }
 
@@ -57,8 +61,8 @@ export class FilesRepository {
   async insert(f: NewFile): Promise<FileRow> {
     const { rows } = await this.pool.query<FileRow>(
       `INSERT INTO files (id, workspace_id, user_id, upload_secret, name, title, meta_enc, declared_size, mimetype, filetype,
-                          storage_key, encrypted, wrapped_key, key_version, key_ref)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
+                          storage_key, encrypted, wrapped_key, key_version, key_ref, presigned)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
       [
         f.id,
         f.workspace,
@@ -75,6 +79,7 @@ export class FilesRepository {
         f.wrapped?.key ?? null,
         f.wrapped?.version ?? null,
         f.wrapped?.ref ?? null,
+        !!f.presigned,
       ],
     );
     return rows[0];
@@ -100,12 +105,21 @@ export class FilesRepository {
     return rows[0];
   }
 
-  /** Bytes are stored: only a pending file moves (a second upload to the same URL loses). */
-  async markUploaded(db: Queryable, id: string, size: number, imageType: string | null, mimetype?: string): Promise<boolean> {
+  /**
+   * Bytes are stored under `file.storage_key`, sealed or not as `file` was: only a pending file
+   * still so moves (a second upload to the same URL loses; so does an upload the EKM encrypt run
+   * sealed the row under, whose bytes are in clear under the old key).
+   */
+  async markUploaded(
+    db: Queryable,
+    file: Pick<FileRow, 'id' | 'storage_key' | 'encrypted'>,
+    size: number,
+    imageType: string | null,
+  ): Promise<boolean> {
     const { rowCount } = await db.query(
-      `UPDATE files SET state = 'uploaded', size = $2, image_type = $3, mimetype = coalesce($4, mimetype)
-        WHERE id = $1 AND state = 'pending'`,
-      [id, size, imageType, mimetype ?? null],
+      `UPDATE files SET state = 'uploaded', size = $2, image_type = $3
+        WHERE id = $1 AND state = 'pending' AND storage_key = $4 AND encrypted = $5`,
+      [file.id, size, imageType, file.storage_key, file.encrypted],
     );
     return rowCount === 1;
   }
@@ -143,10 +157,20 @@ export class FilesRepository {
     return rows.map((r) => r.id);
   }
 
-  async setThumbnail(id: string, key: string, width: number, height: number): Promise<boolean> {
+  /**
+   * Records a thumbnail made from `file` as read: refused when the row changed meanwhile (the EKM
+   * encrypt run sealed it: a thumbnail made in clear must not be recorded on a sealed file).
+   */
+  async setThumbnail(
+    file: Pick<FileRow, 'id' | 'storage_key' | 'encrypted'>,
+    key: string,
+    width: number,
+    height: number,
+  ): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `UPDATE files SET thumb_key = $2, thumb_width = $3, thumb_height = $4 WHERE id = $1 AND state IN ('uploaded', 'complete')`,
-      [id, key, width, height],
+      `UPDATE files SET thumb_key = $2, thumb_width = $3, thumb_height = $4
+        WHERE id = $1 AND state IN ('uploaded', 'complete') AND storage_key = $5 AND encrypted = $6`,
+      [file.id, key, width, height, file.storage_key, file.encrypted],
     );
     return rowCount === 1;
   }
@@ -154,7 +178,7 @@ export class FilesRepository {
   /** Rows whose bytes must go: deleted ones, and uploads never completed within `ttlMs`. */
   async sweepable(ttlMs: number, limit: number, now = new Date()): Promise<FileRow[]> {
     const { rows } = await this.pool.query<FileRow>(
-      `SELECT * FROM files WHERE state = 'deleted' OR (state IN ('pending', 'uploaded') AND created_at < $1::timestamptz - make_interval(secs => $2::float8 / 1000))
+      `SELECT * FROM files WHERE state = 'deleted' OR (state IN ('pending', 'uploaded', 'invalidated') AND created_at < $1::timestamptz - make_interval(secs => $2::float8 / 1000))
         ORDER BY created_at LIMIT $3`,
       [now, ttlMs, limit],
     );
@@ -165,6 +189,18 @@ export class FilesRepository {
   async remove(id: string, state: FileState): Promise<boolean> {
     const { rowCount } = await this.pool.query('DELETE FROM files WHERE id = $1 AND state = $2', [id, state]);
     return rowCount === 1;
+  }
+
+  /**
+   * The workspace turned EKM on: its pending presigned uploads are dropped (their bytes would reach
+   * the bucket in clear); returns them, so their objects can go.
+   */
+  async invalidatePresigned(workspace: string): Promise<FileRow[]> {
+    const { rows } = await this.pool.query<FileRow>(
+      `UPDATE files SET state = 'invalidated' WHERE workspace_id = $1 AND state = 'pending' AND presigned AND NOT encrypted RETURNING *`,
+      [workspace],
+    );
+    return rows;
   }
 
   /** Plaintext files of a workspace that turned EKM on, for its encryption run. */
