@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { AwsKmsKeyProvider } from '../../src/crypto/aws-kms-key-provider.js';
 import { newDataKey } from '../../src/crypto/envelope.js';
+import { KeyAccessDenied } from '../../src/crypto/key-provider.js';
 import { TestApp } from '../support/test-app.js';
 
 /**
@@ -11,6 +12,8 @@ import { TestApp } from '../support/test-app.js';
  */
 function fakeKms() {
   const disabled = new Set<string>();
+  /** Keys whose Decrypt the service fails (KMSInternalException, HTTP 500): the service, not the key. */
+  const failing = new Set<string>();
   const calls: string[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -31,6 +34,7 @@ function fakeKms() {
       if (target === 'TrentService.Decrypt') {
         const sealed = JSON.parse(Buffer.from(input.CiphertextBlob, 'base64').toString());
         if (disabled.has(sealed.k)) return reply(400, { __type: 'DisabledException', message: 'key disabled' });
+        if (failing.has(sealed.k)) return reply(500, { __type: 'KMSInternalException', message: 'internal error' });
         if (JSON.stringify(sealed.c) !== JSON.stringify(input.EncryptionContext)) {
           return reply(400, { __type: 'InvalidCiphertextException', message: 'context mismatch' });
         }
@@ -39,7 +43,7 @@ function fakeKms() {
       reply(400, { __type: 'UnknownOperationException' });
     });
   });
-  return { server, disabled, calls };
+  return { server, disabled, failing, calls };
 }
 
 describe('AWS KMS key provider (against a fake KMS)', () => {
@@ -75,13 +79,32 @@ describe('AWS KMS key provider (against a fake KMS)', () => {
 
   it('refuses a wrapped key presented for another workspace', async () => {
     const wrapped = await provider.wrap('T1', 'alias/acme', newDataKey());
-    await expect(provider.unwrap('T2', 'alias/acme', wrapped)).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+    await expect(provider.unwrap('T2', 'alias/acme', wrapped)).rejects.toMatchObject({
+      name: 'KeyAccessDenied',
+      message: 'KMS: InvalidCiphertextException',
+    });
   });
 
   it('fails once the customer disables the key in KMS', async () => {
     const wrapped = await provider.wrap('T1', 'alias/revoked', newDataKey());
     kms.disabled.add('alias/revoked');
-    await expect(provider.unwrap('T1', 'alias/revoked', wrapped)).rejects.toMatchObject({ name: 'DisabledException' });
+    await expect(provider.unwrap('T1', 'alias/revoked', wrapped)).rejects.toMatchObject({
+      name: 'KeyAccessDenied',
+      message: 'KMS: DisabledException',
+    });
+  });
+
+  it('a KMS that fails is not a refusal: the error is not KeyAccessDenied (the caller answers ekm_unavailable)', async () => {
+    const wrapped = await provider.wrap('T1', 'alias/acme', newDataKey());
+    kms.failing.add('alias/acme');
+    try {
+      const err = await provider.unwrap('T1', 'alias/acme', wrapped).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(KeyAccessDenied);
+      expect((err as Error).name).toBe('KMSInternalException');
+    } finally {
+      kms.failing.delete('alias/acme');
+    }
   });
 
   it('verifies a key before use: outside the allow list without calling KMS, then by a test wrap', async () => {
