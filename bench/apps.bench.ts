@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { cpuSupported, times } from './append/cpu.js';
 import { children, startAppServer } from './append/processes.js';
 import { createBenchDatabase, dropBenchDatabase, seed } from './append/setup.js';
 import { figure, machineLines, ratio, startRun, writeResults } from './results.js';
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
     const retriesBefore = retries;
     const pacedStart = counter;
     timedFrom = pacedStart;
+    const cpuBefore = times([app.pid]);
     const started = performance.now();
     const inflight: Promise<unknown>[] = [];
     for (let i = 0; performance.now() - started < measureMs; i++) {
@@ -183,6 +185,9 @@ async function main(): Promise<void> {
     const pacedMs = performance.now() - started;
     const pacedPosts = counter - pacedStart;
     const pacedDrained = await drained(60_000);
+    // CPU of the app process per paced post: its commit and its delivery to every app (a figure that
+    // barely moves with other work on the box, unlike the lag).
+    const cpuPerPost = cpuSupported ? (times([app.pid]).runNs - cpuBefore.runNs) / 1000 / pacedPosts : null;
     const pacedRetries = retries - retriesBefore;
     const sorted = latencies.sort((a, b) => a - b);
     // Completed posts over the time until the last one was answered: below `rate` when posting itself cannot keep up.
@@ -197,6 +202,7 @@ async function main(): Promise<void> {
         ? `posting itself managed ${Math.round(achieved)} of ${rate} posts/s here, so posts queued before they committed`
         : 'one node does the posting, the delivery of every app and (here) the receiving on 2 shared cores',
     );
+    const cpu = figure(`app CPU per paced post (its commit and ${appCount} deliveries)`, cpuPerPost, 'µs');
     await http.close();
 
     const r = ratio(
@@ -216,6 +222,7 @@ async function main(): Promise<void> {
         `${withApps.name}: ${Math.round(withApps.value ?? 0)} posts/s`,
         `ratio: ${r.value?.toFixed(2)} (target >= 0.9)`,
         `${delivered.name}: ${Math.round(delivered.value ?? 0)} callbacks/s`,
+        `${cpu.name}: ${cpu.value === null ? 'not measured' : Math.round(cpu.value)} µs`,
         `paced: ${Math.round(achieved)} posts/s achieved; ${sorted.length} of ${pacedPosts * appCount} callbacks${pacedDrained ? '' : ' (not all arrived)'}, ${pacedRetries} retries; delivery lag p50 ${p50.value?.toFixed(1)} ms, p99 ${p99.value?.toFixed(1)} ms (target <= 1000)`,
         '',
       ].join('\n'),
@@ -223,7 +230,7 @@ async function main(): Promise<void> {
     writeResults(run, {
       benchmark: 'apps',
       quick: args.quick!,
-      figures: [without, withApps, delivered, p50, p99],
+      figures: [without, withApps, delivered, p50, p99, cpu],
       ratios: [r],
       notes: [
         `paced phase achieved ${Math.round(achieved)} posts/s (asked ${rate}), started with every earlier callback delivered; ${sorted.length} of ${pacedPosts * appCount} callbacks timed, ${pacedRetries} of them retries`,
