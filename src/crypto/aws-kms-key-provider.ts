@@ -16,6 +16,9 @@ const DENIALS = new Set([
   'IncorrectKeyException',
   'InvalidKeyUsageException',
 ]);
+const refusal = (err: unknown): never => {
+  throw DENIALS.has((err as Error).name) ? new KeyAccessDenied(`KMS: ${(err as Error).name}`) : err;
+};
 
 /**
  * The customer's KEK lives in AWS KMS: data keys are wrapped with Encrypt and unwrapped with
@@ -52,7 +55,9 @@ export class AwsKmsKeyProvider implements KeyProvider {
   }
 
   async wrap(workspace: string, keyRef: string, dataKey: Buffer): Promise<Buffer> {
-    const out = await this.client.send(new EncryptCommand({ KeyId: keyRef, Plaintext: dataKey, EncryptionContext: { workspace } }));
+    const out = await this.client
+      .send(new EncryptCommand({ KeyId: keyRef, Plaintext: dataKey, EncryptionContext: { workspace } }))
+      .catch(refusal);
     if (!out.CiphertextBlob) throw new Error('KMS returned no ciphertext');
     return Buffer.from(out.CiphertextBlob);
   }
@@ -60,9 +65,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
   async unwrap(workspace: string, keyRef: string, wrapped: Buffer): Promise<Buffer> {
     const out = await this.client
       .send(new DecryptCommand({ KeyId: keyRef, CiphertextBlob: wrapped, EncryptionContext: { workspace } }))
-      .catch((err: unknown) => {
-        throw DENIALS.has((err as Error).name) ? new KeyAccessDenied(`KMS: ${(err as Error).name}`) : err;
-      });
+      .catch(refusal);
     if (!out.Plaintext) throw new Error('KMS returned no plaintext');
     return Buffer.from(out.Plaintext);
   }

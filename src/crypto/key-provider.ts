@@ -12,8 +12,8 @@ export interface KeyProvider {
   readonly name: 'local' | 'aws-kms';
   /** Checked before a workspace is pointed at `keyRef` (enable, rotate to another key). */
   verify(workspace: string, keyRef: string): Promise<KeyVerdict>;
+  /** Both throw KeyAccessDenied when the key is refused; any other error is the service failing. */
   wrap(workspace: string, keyRef: string, dataKey: Buffer): Promise<Buffer>;
-  /** Throws KeyAccessDenied when the key is refused; any other error is the service failing. */
   unwrap(workspace: string, keyRef: string, wrapped: Buffer): Promise<Buffer>;
 }
 

@@ -200,7 +200,7 @@ describe('files: the EKM encrypt run races, late thumbnails, key service failure
     const failing = (err: Error): KeyProvider => ({
       name: 'local',
       verify: (w, k) => real.verify(w, k),
-      wrap: (w, k, d) => real.wrap(w, k, d),
+      wrap: () => Promise.reject(err),
       unwrap: () => Promise.reject(err),
     });
     const forgetKeys = () => (t.app.get(FileBytes) as unknown as { keys: Map<string, Buffer> }).keys.clear();
@@ -213,11 +213,17 @@ describe('files: the EKM encrypt run races, late thumbnails, key service failure
       expect([list.status, list.body]).toEqual([503, { ok: false, error: 'ekm_unavailable' }]);
       const download = await get(url, admin);
       expect([download.status, await download.json()]).toEqual([503, { ok: false, error: 'ekm_unavailable' }]);
+      const upload = await t.api('files.getUploadURLExternal', admin.token, { filename: 'new.txt', length: 5 });
+      expect([upload.status, upload.body]).toEqual([503, { ok: false, error: 'ekm_unavailable' }]);
 
       providers.local = failing(new KeyAccessDenied());
       forgetKeys();
       expect((await t.api('files.info', admin.token, { file: id })).body).toEqual({ ok: false, error: 'ekm_access_denied' });
       expect((await get(url, admin)).status).toBe(403);
+      expect((await t.api('files.getUploadURLExternal', admin.token, { filename: 'new.txt', length: 5 })).body).toEqual({
+        ok: false,
+        error: 'ekm_access_denied',
+      });
     } finally {
       providers.local = real;
       forgetKeys();

@@ -6,6 +6,7 @@ import { BodyCipher, covers } from '../../crypto/body-cipher.js';
 import { EkmRepository } from '../../crypto/ekm.repository.js';
 import { newDataKey } from '../../crypto/envelope.js';
 import { KeyAccessDenied, KeyServiceUnavailable } from '../../crypto/key-provider.js';
+import { SlackError } from '../../domain/slack-error.js';
 import { openFileStream, sealedRange, sealFileStream } from '../../crypto/file-cipher.js';
 import { type ByteRange, FILE_STORAGE, type FileStorage } from '../../storage/file-storage.js';
 import type { FileRow, ImageType } from './files.repository.js';
@@ -56,12 +57,20 @@ export class FileBytes {
     private readonly ekm: EkmRepository,
   ) {}
 
-  /** A new data key for a file of an EKM workspace, and its wrapped form; undefined outside EKM. */
+  /**
+   * A new data key for a file of an EKM workspace, and its wrapped form; undefined outside EKM. A
+   * KEK the provider refuses is `ekm_access_denied`; a provider that fails, `ekm_unavailable` (503).
+   */
   async newKey(workspace: string): Promise<{ key: Buffer; wrapped: WrappedFileKey } | undefined> {
     const settings = await this.cipher.settings(workspace, true);
     if (!settings) return undefined;
     const key = newDataKey();
-    const wrapped = await this.cipher.provider(settings.provider).wrap(workspace, settings.key_ref, key);
+    const wrapped = await this.cipher
+      .provider(settings.provider)
+      .wrap(workspace, settings.key_ref, key)
+      .catch((err: unknown) => {
+        throw err instanceof KeyAccessDenied ? new SlackError('ekm_access_denied') : new KeyServiceUnavailable(err);
+      });
     return { key, wrapped: { key: wrapped, version: settings.key_version, ref: settings.key_ref } };
   }
 
