@@ -56,6 +56,7 @@ import { FilesSweep } from './files/files-sweep.js';
     FileBytes,
     FileThumbnails,
     FilesSweep,
+    FilesEkm,
     JobRunsRepository,
   ],
 })

@@ -132,10 +132,9 @@ describe('files: the EKM encrypt run races, late thumbnails, key service failure
     expect(inClear(await storedFiles(dir), ws, MARKER)).toEqual([]);
   });
 
-  it('a thumbnail made while the run copies the bytes is sealed too, not dropped and not left in clear', async () => {
+  it('a thumbnail and a completion landing while the run copies the bytes are sealed too (title kept, no PNG in clear)', async () => {
     const { ws, admin, channel } = await place();
     const id = await uploadOnly(admin, 'during-seal.png', await png());
-    expect((await complete(admin, id, channel, 'Shared before EKM')).body.ok).toBe(true);
     await enableEkm(ws);
     const bytes = t.app.get(FileBytes);
     const seal = bytes.seal.bind(bytes);
@@ -143,9 +142,11 @@ describe('files: the EKM encrypt run races, late thumbnails, key service failure
     jest.spyOn(bytes, 'seal').mockImplementation(async (file, key) => {
       const sealed = await seal(file, key);
       if (!raced) {
-        // Between the run's read of the row (no thumbnail yet) and its lock: the thumbnail job.
+        // Between the run's read of the row (no thumbnail, not shared) and its lock: the thumbnail
+        // job, then the completion (which seals the file itself: its name may not be stored in clear).
         raced = true;
         expect(await t.app.get(FileThumbnails).make(id)).toBe('made');
+        expect((await complete(admin, id, channel, 'Renamed while sealing')).body.ok).toBe(true);
       }
       return sealed;
     });
@@ -156,12 +157,26 @@ describe('files: the EKM encrypt run races, late thumbnails, key service failure
     expect(sealed).toMatchObject({ encrypted: true, state: 'complete', name: null, title: null });
     expect(sealed.thumb_key).toMatch(/\.sealed$/);
     const info = (await t.api('files.info', admin.token, { file: id })).body.file;
-    expect(info).toMatchObject({ name: 'during-seal.png', title: 'Shared before EKM' });
+    expect(info).toMatchObject({ name: 'during-seal.png', title: 'Renamed while sealing' });
     const thumb = await get(info.thumb_360, admin);
     expect((await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).width).toBe(360);
+    const download = await get(info.url_private_download, admin);
+    expect((await sharp(Buffer.from(await download.arrayBuffer())).metadata()).width).toBe(720);
     expect(inClear(await storedFiles(dir), ws, PNG_MAGIC)).toEqual([]);
     const message = (await t.api('conversations.history', admin.token, { channel })).body.messages[0];
-    expect(message.files[0]).toMatchObject({ id, name: '', thumb_360: info.thumb_360 });
+    expect(message.files[0]).toMatchObject({ id, name: '', ekm: true, thumb_360: info.thumb_360 });
+  });
+
+  it('completing a file uploaded before EKM, before the encrypt run reached it, seals it then (no ekm_required)', async () => {
+    const { ws, admin, channel } = await place();
+    const id = await uploadOnly(admin, 'early.txt', PLAIN);
+    await enableEkm(ws); // its run does not run here (no dispatcher)
+    const done = await complete(admin, id, channel, 'Early report');
+    expect(done.body.ok).toBe(true);
+    expect(await row(id)).toMatchObject({ encrypted: true, name: null, title: null });
+    expect((await t.api('files.info', admin.token, { file: id })).body.file).toMatchObject({ name: 'early.txt', title: 'Early report' });
+    expect(await (await get(done.body.files[0].url_private_download, admin)).text()).toBe(PLAIN);
+    expect(inClear(await storedFiles(dir), ws, MARKER)).toEqual([]);
   });
 
   it('a thumbnail job that read the row before the run sealed it records no thumbnail in clear: it makes a sealed one', async () => {

@@ -9,7 +9,7 @@ import { SlackError } from '../../domain/slack-error.js';
 import { formatTs, requireTs } from '../../domain/ts.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { FileAccessDenied, FileBytes, FileTooLarge } from '../../jobs/files/file-bytes.js';
-import { type FileMeta, openMeta, sealMeta } from '../../jobs/files/files-ekm.js';
+import { type FileMeta, FilesEkm, openMeta, sealMeta } from '../../jobs/files/files-ekm.js';
 import { type FileRow, FilesRepository } from '../../jobs/files/files.repository.js';
 import { JobRunsRepository } from '../../jobs/runs/job-runs.repository.js';
 import type { ByteRange } from '../../storage/file-storage.js';
@@ -53,6 +53,7 @@ export class FilesService {
     private readonly events: EventStore,
     private readonly cipher: BodyCipher,
     private readonly runs: JobRunsRepository,
+    private readonly filesEkm: FilesEkm,
   ) {}
 
   /** `origin`: where the caller reached us, so the upload URL works from there (the official client POSTs to it). */
@@ -134,6 +135,22 @@ export class FilesService {
 
   async complete(caller: Caller, args: CompleteUploadArgs) {
     const entries = parseCompleteFiles(args.files);
+    try {
+      return await this.completeOnce(caller, args, entries);
+    } catch (err) {
+      if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
+      // Uploaded before the workspace turned EKM on and not sealed yet by its encrypt run: the
+      // database refuses the name in clear, so the files are sealed now and the completion retried.
+      for (const e of entries) {
+        const file = await this.files.find(e.id);
+        const mine = file?.workspace_id === caller.workspace && file.user_id === caller.user.id;
+        if (mine && file.state === 'uploaded' && !file.encrypted) await this.filesEkm.sealOne(file);
+      }
+      return this.completeOnce(caller, args, entries);
+    }
+  }
+
+  private async completeOnce(caller: Caller, args: CompleteUploadArgs, entries: CompleteFile[]) {
     const channel = args.channel_id ?? args.channels?.split(',')[0]?.trim();
     if (args.channels && args.channels.split(',').length > 1) throw new SlackError('invalid_arguments');
     const threadTs = args.thread_ts === undefined ? null : requireTs(args.thread_ts, 'thread_not_found');

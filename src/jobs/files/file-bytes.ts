@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { randomBytes } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BodyCipher, covers } from '../../crypto/body-cipher.js';
@@ -166,14 +167,17 @@ export class FileBytes {
   /**
    * Seals a plaintext file (its workspace turned EKM on): writes the sealed bytes (and thumbnail)
    * under new keys and returns them; the caller records them, then removes the plaintext objects.
+   * The keys are new to each call: two seals of one file at once (the encrypt run and a completion)
+   * never write over each other's objects, so the one recorded opens under the key recorded with it.
    */
   async seal(file: FileRow, key: Buffer): Promise<{ storageKey: string; thumbKey: string | null }> {
-    const storageKey = `${file.storage_key}.sealed`;
+    const tag = randomBytes(6).toString('hex');
+    const storageKey = `${file.storage_key}.${tag}.sealed`;
     if ((await this.storage.size(file.storage_key)) !== undefined)
       await this.storage.write(storageKey, (await this.storage.read(file.storage_key)).pipe(sealFileStream(key, bytesAad(file))));
     let thumbKey: string | null = null;
     if (file.thumb_key && (await this.storage.size(file.thumb_key)) !== undefined) {
-      thumbKey = `${file.thumb_key}.sealed`;
+      thumbKey = `${file.thumb_key}.${tag}.sealed`;
       await this.storage.write(thumbKey, (await this.storage.read(file.thumb_key)).pipe(sealFileStream(key, thumbAad(file))));
     }
     return { storageKey, thumbKey };

@@ -66,14 +66,14 @@ export class FilesEkm {
    * or a completion that landed meanwhile would otherwise be lost or left in clear. A changed row
    * is not sealed here: it is still plaintext, so the next batch reads it again.
    */
-  private async sealOne(file: FileRow): Promise<boolean> {
+  async sealOne(file: FileRow): Promise<boolean> {
     const fresh = await this.bytes.newKey(file.workspace_id);
     if (!fresh) throw new Error('EKM was turned off while sealing files');
     const sealed = await this.bytes.seal(file, fresh.key);
-    const { stored, current } = await inTransaction(this.files.pool, async (tx) => {
+    const stored = await inTransaction(this.files.pool, async (tx) => {
       const current = await this.files.lock(tx, file.id);
       const same = current?.state === file.state && current.storage_key === file.storage_key && current.thumb_key === file.thumb_key;
-      if (!current || current.encrypted || !same) return { stored: false, current };
+      if (!current || current.encrypted || !same) return false;
       await this.files.storeSealed(tx, file.id, {
         storageKey: sealed.storageKey,
         thumbKey: sealed.thumbKey,
@@ -93,12 +93,11 @@ export class FilesEkm {
             entries.map((e) => (e.id === file.id ? withoutName(e, file.id) : e)),
           );
       }
-      return { stored: true, current };
+      return true;
     });
     if (stored)
       await this.bytes.remove(file); // the plaintext objects
-    // Not recorded: our sealed copies go, unless they are what the row names now (sealed by another run).
-    else if (!current?.encrypted) await this.bytes.remove({ storage_key: sealed.storageKey, thumb_key: sealed.thumbKey });
+    else await this.bytes.remove({ storage_key: sealed.storageKey, thumb_key: sealed.thumbKey }); // not recorded: our copies go
     return stored;
   }
 
