@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       `delivery lag (post -> callback) p99 at ${rate} posts/s, ${appCount} apps`,
       percentile(sorted, 99),
       'ms',
-      { op: '<=', value: 1000 },
+      { op: '<=', value: 100 },
       achieved < rate * 0.95
         ? `posting itself managed ${Math.round(achieved)} of ${rate} posts/s here, so posts queued before they committed`
         : 'one node does the posting, the delivery of every app and (here) the receiving on 2 shared cores',
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
         `ratio: ${r.value?.toFixed(2)} (target >= 0.9)`,
         `${delivered.name}: ${Math.round(delivered.value ?? 0)} callbacks/s`,
         `${cpu.name}: ${cpu.value === null ? 'not measured' : Math.round(cpu.value)} µs`,
-        `paced: ${Math.round(achieved)} posts/s achieved; ${sorted.length} of ${pacedPosts * appCount} callbacks${pacedDrained ? '' : ' (not all arrived)'}, ${pacedRetries} retries; delivery lag p50 ${p50.value?.toFixed(1)} ms, p99 ${p99.value?.toFixed(1)} ms (target <= 1000)`,
+        `paced: ${Math.round(achieved)} posts/s achieved; ${sorted.length} of ${pacedPosts * appCount} callbacks${pacedDrained ? '' : ' (not all arrived)'}, ${pacedRetries} retries; delivery lag p50 ${p50.value?.toFixed(1)} ms, p99 ${p99.value?.toFixed(1)} ms (target <= 100, issue 12)`,
         '',
       ].join('\n'),
     );
