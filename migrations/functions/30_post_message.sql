@@ -1,10 +1,14 @@
 -- chat.postMessage in one round trip: every check that must agree with the append runs under the
 -- channel's head-row lock, then the event and the body are written. Returns an error code instead
 -- of raising, so a refused post costs no exception. The hot path: bench:append measures it.
+-- p_rich: blocks, attachments, subtype and a bot's identity, stored in clear beside the text (an EKM
+-- body carries them sealed in p_body_enc instead), so a bot's or a Block Kit post is one round trip too.
+-- The signature before p_rich: a second overload would make every call with defaults ambiguous.
+DROP FUNCTION IF EXISTS post_message(text, text, text, text, bigint, boolean, uuid, bytea, bigint);
 CREATE OR REPLACE FUNCTION post_message(
   p_workspace text, p_channel text, p_user text, p_text text,
   p_thread_ts bigint, p_reply_broadcast boolean, p_client_msg_id uuid,
-  p_body_enc bytea DEFAULT NULL, p_data_key_id bigint DEFAULT NULL)
+  p_body_enc bytea DEFAULT NULL, p_data_key_id bigint DEFAULT NULL, p_rich jsonb DEFAULT NULL)
 RETURNS TABLE (error text, seq bigint, ts bigint, thread_ts bigint, duplicate boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -66,9 +70,9 @@ BEGIN
                ELSE jsonb_strip_nulls(jsonb_build_object('thread_ts', p_thread_ts,
                                                          'reply_broadcast', CASE WHEN p_reply_broadcast THEN true END)) END,
           p_client_msg_id);
-  INSERT INTO messages (channel_id, seq, ts, user_id, text, body_enc, data_key_id, thread_ts, reply_broadcast, client_msg_id)
-  VALUES (p_channel, seq, ts, p_user, CASE WHEN p_body_enc IS NULL THEN p_text END, p_body_enc, p_data_key_id,
-          p_thread_ts, coalesce(p_reply_broadcast, false), p_client_msg_id);
+  INSERT INTO messages (channel_id, seq, ts, user_id, text, rich, body_enc, data_key_id, thread_ts, reply_broadcast, client_msg_id)
+  VALUES (p_channel, seq, ts, p_user, CASE WHEN p_body_enc IS NULL THEN p_text END, CASE WHEN p_body_enc IS NULL THEN p_rich END,
+          p_body_enc, p_data_key_id, p_thread_ts, coalesce(p_reply_broadcast, false), p_client_msg_id);
   IF p_thread_ts IS NOT NULL THEN
     UPDATE messages m SET reply_count = m.reply_count + 1, latest_reply = post_message.ts
      WHERE m.channel_id = p_channel AND m.ts = p_thread_ts;

@@ -18,7 +18,7 @@ export interface PostMessage {
   threadTs?: bigint;
   replyBroadcast?: boolean;
   clientMsgId?: string;
-  /** Blocks, attachments or subtype (undefined for a plain text message: the one-round-trip path). */
+  /** Blocks, attachments, subtype or a bot's identity (undefined for a plain text message). */
   rich?: RichContent;
 }
 
@@ -40,7 +40,7 @@ export class ChatRepository {
   /**
    * Every check that must agree with the append runs inside post_message(), under the channel lock
    * (the same rules as channelPolicy('post'); test/api/post-message-parity.int.spec.ts pins them).
-   * Plaintext: one round trip. EKM (`sealer` given): the sealed box is bound to the message's seq,
+   * Plaintext, rich content (blocks, a bot's identity) included: one round trip. EKM (`sealer` given): the sealed box is bound to the message's seq,
    * which post_message() assigns, so the body is sealed in the same transaction under the lock it
    * took (the day key is already at hand: no KMS call under the lock), over a placeholder that never
    * commits: no plaintext is ever written. Refusals throw the Slack error code, `ekm_required`
@@ -55,20 +55,9 @@ export class ChatRepository {
           await db.query('UPDATE messages SET body_enc = $3 WHERE channel_id = $1 AND seq = $2', [cmd.channel, r.seq, bodyEnc]);
           return r;
         })
-      : cmd.rich
-        ? // Rich content is set on the row post_message() wrote, in the same transaction (plain text posts
-          // keep their single round trip). The database refuses it in clear under EKM (ekm_required).
-          await inTransaction(this.pool, async (db) => {
-            const r = await this.callPostMessage(db, cmd, cmd.text, null, null);
-            if (r.error || r.duplicate) return r;
-            await db.query('UPDATE messages SET rich = $3 WHERE channel_id = $1 AND seq = $2', [
-              cmd.channel,
-              r.seq,
-              JSON.stringify(cmd.rich),
-            ]);
-            return r;
-          }).catch(rethrowEkmRequired)
-        : await this.callPostMessage(this.pool, cmd, cmd.text, null, null).catch(rethrowEkmRequired);
+      : // Rich content (blocks, a bot's identity) goes in clear with the text, in the same call. Under
+        // EKM post_message() refuses a plaintext body (ekm_required) before writing anything.
+        await this.callPostMessage(this.pool, cmd, cmd.text, null, null).catch(rethrowEkmRequired);
     if (r.error) throw new SlackError(r.error);
     const seq = Number(r.seq);
     if (!r.duplicate) this.events.noteCommitted(cmd.channel, seq);
@@ -78,7 +67,7 @@ export class ChatRepository {
   private async callPostMessage(db: Queryable, cmd: PostMessage, text: string | null, bodyEnc: Buffer | null, dataKeyId: string | null) {
     const { rows } = await db.query<{ error: string | null; seq: string; ts: string; thread_ts: string | null; duplicate: boolean }>({
       name: 'post-message', // prepared once per connection: the hot path skips parse and plan
-      text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      text: 'SELECT * FROM post_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
       values: [
         cmd.workspace,
         cmd.channel,
@@ -89,6 +78,8 @@ export class ChatRepository {
         cmd.clientMsgId ?? null,
         bodyEnc,
         dataKeyId,
+        // Sealed bodies carry it inside (packBody); post_message() stores it only beside plaintext.
+        bodyEnc || !cmd.rich ? null : JSON.stringify(cmd.rich),
       ],
     });
     return rows[0];

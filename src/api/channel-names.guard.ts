@@ -1,6 +1,5 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import type { Caller } from '../workspaces/workspaces.service.js';
 import { ChannelsRepository } from './channels.repository.js';
 
@@ -12,12 +11,16 @@ const CHANNEL_ID = /^[A-Z][A-Z0-9]{1,30}$/;
  * every method gets the argument rewritten to the id before validation and the use case. An unknown
  * name stays as it is and is answered channel_not_found like an unknown id; a private channel's
  * name resolves, and the channel rules then hide it from non-members as they hide its id.
+ *
+ * A guard, after SlackAuthGuard and SlackRateLimitGuard, rather than an interceptor: it runs at the
+ * same point (before the pipes), and a Slack method then has no interceptor, so Nest calls its
+ * handler without wrapping it in rxjs observables on every request. It never refuses.
  */
 @Injectable()
-export class ChannelNames implements NestInterceptor {
+export class ChannelNames implements CanActivate {
   constructor(private readonly channels: ChannelsRepository) {}
 
-  async intercept(ctx: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
     if (req.caller) {
       for (const args of [req.body, req.query] as Array<Record<string, unknown> | undefined>) {
@@ -27,6 +30,6 @@ export class ChannelNames implements NestInterceptor {
         if (id) args!.channel = id;
       }
     }
-    return next.handle();
+    return true;
   }
 }
