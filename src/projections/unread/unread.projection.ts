@@ -122,10 +122,8 @@ const joined = (ids: string[]) => ids.join(',');
  * same batch was folded into it), so neither part needs to see the other's writes. Edits and
  * deletes of earlier rows: a deleted row stays deleted, uncounted, mentioning no one.
  *
- * The same statement keeps unread_channels.latest_ts = the newest countable ts of each channel the
- * batch touched. Every part reads the snapshot from before the statement, so the newest is the
- * greater of the batch's own countable rows and the newest earlier row the batch neither rewrote
- * nor deleted (one backward probe of the countable index per channel; edits keep countability).
+ * unread_channels.latest_ts stays the newest countable ts of each channel: a new countable row can
+ * only raise it (same statement), an edit keeps countability, and only a delete can lower it.
  */
 async function writeRows(db: Queryable, rows: MessageRow[], changes: RowChange[]): Promise<void> {
   await db.query(
@@ -139,35 +137,24 @@ async function writeRows(db: Queryable, rows: MessageRow[], changes: RowChange[]
          mentions = excluded.mentions, mentions_channel = excluded.mentions_channel,
          mentions_here = excluded.mentions_here, deleted = excluded.deleted
        RETURNING 1),
-     changes AS (
-       SELECT * FROM unnest($10::text[], $11::bigint[], $12::text[], $13::boolean[], $14::boolean[], $15::boolean[])
-                  AS v(channel_id, ts, mentions, mc, mh, deleted)),
-     changed AS (
-       UPDATE unread_messages u SET
-          deleted = u.deleted OR v.deleted,
-          counts_as_unread = u.counts_as_unread AND NOT (u.deleted OR v.deleted),
-          mentions = CASE WHEN u.deleted OR v.deleted THEN '{}' ELSE string_to_array(v.mentions, ',') END,
-          mentions_channel = NOT (u.deleted OR v.deleted) AND v.mc,
-          mentions_here = NOT (u.deleted OR v.deleted) AND v.mh
-         FROM changes v
-        WHERE u.channel_id = v.channel_id AND u.ts = v.ts
-       RETURNING 1),
-     -- Per channel: the newest countable row of the batch, and the earlier rows whose state it replaces.
-     touched AS (
-       SELECT channel_id, max(ts) FILTER (WHERE counts) AS newest, coalesce(array_agg(ts) FILTER (WHERE replaced), '{}') AS replaced
-         FROM (SELECT p.channel_id, p.ts, p.counts AND NOT p.deleted AS counts, true AS replaced
-                 FROM unnest($1::text[], $2::bigint[], $5::boolean[], $9::boolean[]) AS p(channel_id, ts, counts, deleted)
-               UNION ALL
-               SELECT v.channel_id, v.ts, false, v.deleted FROM changes v) t
-        GROUP BY channel_id)
-     INSERT INTO unread_channels AS h (channel_id, latest_ts)
-     SELECT t.channel_id,
-            greatest(t.newest, (SELECT max(r.ts) FROM unread_messages r
-                                 WHERE r.channel_id = t.channel_id AND r.counts_as_unread AND NOT r.deleted
-                                   AND r.ts <> ALL (t.replaced)), 0)
-       FROM touched t
-     ON CONFLICT (channel_id) DO UPDATE SET latest_ts = excluded.latest_ts
-      WHERE h.latest_ts <> excluded.latest_ts`,
+     -- The newest countable row of the batch per channel, if newer than the channel's newest so far.
+     newest AS (
+       INSERT INTO unread_channels AS h (channel_id, latest_ts)
+       SELECT p.channel_id, max(p.ts)
+         FROM unnest($1::text[], $2::bigint[], $5::boolean[]) AS p(channel_id, ts, counts)
+        WHERE p.counts
+        GROUP BY p.channel_id
+       ON CONFLICT (channel_id) DO UPDATE SET latest_ts = excluded.latest_ts WHERE h.latest_ts < excluded.latest_ts
+       RETURNING 1)
+     UPDATE unread_messages u SET
+        deleted = u.deleted OR v.deleted,
+        counts_as_unread = u.counts_as_unread AND NOT (u.deleted OR v.deleted),
+        mentions = CASE WHEN u.deleted OR v.deleted THEN '{}' ELSE string_to_array(v.mentions, ',') END,
+        mentions_channel = NOT (u.deleted OR v.deleted) AND v.mc,
+        mentions_here = NOT (u.deleted OR v.deleted) AND v.mh
+       FROM unnest($10::text[], $11::bigint[], $12::text[], $13::boolean[], $14::boolean[], $15::boolean[])
+            AS v(channel_id, ts, mentions, mc, mh, deleted)
+      WHERE u.channel_id = v.channel_id AND u.ts = v.ts`,
     [
       rows.map((r) => r.channel),
       rows.map((r) => r.ts),
@@ -186,4 +173,16 @@ async function writeRows(db: Queryable, rows: MessageRow[], changes: RowChange[]
       changes.map((r) => r.deleted),
     ],
   );
+  // A delete may have taken a channel's newest countable row (so may a tombstone rewriting a row a
+  // rebuild met): those channels are counted again from the countable index, one backward probe
+  // each, by a second statement that sees the first one's writes. Most batches delete nothing.
+  const deletedIn = [...new Set([...rows, ...changes].filter((r) => r.deleted).map((r) => r.channel))];
+  if (deletedIn.length) {
+    await db.query(
+      `UPDATE unread_channels h SET latest_ts = coalesce((SELECT max(r.ts) FROM unread_messages r
+                                                          WHERE r.channel_id = h.channel_id AND r.counts_as_unread AND NOT r.deleted), 0)
+        WHERE h.channel_id = ANY ($1::text[])`,
+      [deletedIn],
+    );
+  }
 }
