@@ -1,5 +1,5 @@
 -- Per channel, the ts of the newest message that counts as unread (top-level or broadcast, not
--- deleted; 0 when none): maintained by the "unread" projection in the same statement as
+-- deleted; 0 when none): maintained by the "unread" projection in the same transaction as
 -- unread_messages, so it always equals max(ts) of the channel's countable rows. client.counts reads
 -- it as `latest`, and a member whose read marker is at or past it has nothing unread: the channel
 -- costs one row instead of a probe of its messages (most of a sidebar is read). Rebuildable with
