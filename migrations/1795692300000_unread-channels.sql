@@ -9,5 +9,9 @@ CREATE TABLE unread_channels (
   latest_ts   bigint NOT NULL CHECK (latest_ts >= 0)  -- microseconds, as unread_messages.ts
 );
 
+-- Filled from the rows as they are, after any batch in flight (the projection's checkpoint row lock
+-- serializes with it). A projector of the previous version still running after this does not keep
+-- the table: stop those first, or `npm run rebuild -- unread` afterwards.
+SELECT 1 FROM checkpoints WHERE name = 'unread' FOR UPDATE;
 INSERT INTO unread_channels (channel_id, latest_ts)
 SELECT channel_id, max(ts) FROM unread_messages WHERE counts_as_unread AND NOT deleted GROUP BY channel_id;

@@ -53,7 +53,7 @@ const COUNTS = `
       SELECT count(*) AS scanned,
              count(*) FILTER (WHERE x.user_id <> $1) AS unread,
              count(*) FILTER (WHERE x.user_id <> $1 AND (x.mentions_channel OR x.mentions_here OR $1 = ANY (x.mentions))) AS mentions,
-             max(b.since) AS since
+             max(b.since) AS since -- for the recount of mentions past the cap
         FROM (SELECT greatest(m.last_read, coalesce(max(je.ts), 0)) AS since FROM events je
                WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq AND h.latest_ts > m.last_read) b
         CROSS JOIN LATERAL (
