@@ -618,6 +618,12 @@ CREATE TABLE public.tokens (
     CONSTRAINT tokens_session_expires CHECK (((kind <> 'session'::text) OR (expires_at IS NOT NULL)))
 );
 
+CREATE TABLE public.unread_channels (
+    channel_id text NOT NULL,
+    latest_ts bigint NOT NULL,
+    CONSTRAINT unread_channels_latest_ts_check CHECK ((latest_ts >= 0))
+);
+
 CREATE TABLE public.unread_messages (
     channel_id text NOT NULL,
     ts bigint NOT NULL,
@@ -757,6 +763,9 @@ ALTER TABLE ONLY public.status_expirations
 
 ALTER TABLE ONLY public.tokens
     ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.unread_channels
+    ADD CONSTRAINT unread_channels_pkey PRIMARY KEY (channel_id);
 
 ALTER TABLE ONLY public.unread_messages
     ADD CONSTRAINT unread_messages_pkey PRIMARY KEY (channel_id, ts);

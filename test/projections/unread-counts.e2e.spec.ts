@@ -202,6 +202,56 @@ describe('unread and mention counts (client.counts, conversations.info)', () => 
     expect(counts.channels.find((c: { id: string }) => c.id === channel)).toMatchObject({ unread_count: 1, mention_count: 0 });
   });
 
+  // unread_channels holds the newest countable ts per channel, kept batch by batch: a delete of the
+  // newest in a later batch moves it back, and a reader at or past it is skipped without a scan.
+  it('latest follows posts, broadcasts and deletes across batches, and a reader at latest has nothing unread', async () => {
+    const channel = await t.newChannel(users.ada, 'latest-batches', false, [users.bob, users.cat]);
+    const entry = async (who: Name) =>
+      (await ok('client.counts', users[who], {})).channels.find((c: { id: string }) => c.id === channel) as {
+        latest: string | null;
+        unread_count: number;
+        mention_count: number;
+      };
+    const post = async (text: string, extra: Record<string, string | boolean> = {}) =>
+      (await ok('chat.postMessage', users.ada, { channel, text: markup(text), ...extra })).ts as string;
+    const remove = (ts: string) => ok('chat.delete', users.ada, { channel, ts });
+
+    const first = await post('first');
+    const second = await post('second <@bob>');
+    await projector.catchUp();
+    await ok('conversations.mark', users.bob, { channel, ts: second });
+    expect(await entry('bob')).toMatchObject({ latest: second, unread_count: 0, mention_count: 0 });
+    expect(await entry('cat')).toMatchObject({ latest: second, unread_count: 2 });
+
+    await remove(second);
+    await projector.catchUp();
+    expect(await entry('cat')).toMatchObject({ latest: first, unread_count: 1 });
+    expect(await entry('bob')).toMatchObject({ latest: first, unread_count: 0 });
+
+    const quiet = await post('in the thread', { thread_ts: first });
+    await remove(first);
+    await projector.catchUp();
+    expect(await entry('cat')).toMatchObject({ latest: null, unread_count: 0 });
+
+    const broadcast = await post('to the channel <@bob>', { thread_ts: first, reply_broadcast: true });
+    await ok('chat.update', users.ada, { channel, ts: quiet, text: 'edited reply' });
+    await projector.catchUp();
+    expect(await entry('bob')).toMatchObject({ latest: broadcast, unread_count: 1, mention_count: 1 });
+    expect(await entry('cat')).toMatchObject({ latest: broadcast, unread_count: 1, mention_count: 0 });
+  });
+
+  it('unread_channels equals the newest countable ts of unread_messages in every channel', async () => {
+    await projector.catchUp();
+    const { rows } = await t.pool.query(
+      `SELECT coalesce(h.channel_id, r.channel_id) AS channel, h.latest_ts::text AS kept, coalesce(r.newest, 0)::text AS newest
+         FROM unread_channels h
+         FULL JOIN (SELECT channel_id, max(ts) FILTER (WHERE counts_as_unread AND NOT deleted) AS newest
+                      FROM unread_messages GROUP BY channel_id) r ON r.channel_id = h.channel_id`,
+    );
+    expect(rows.length).toBeGreaterThan(cases.length);
+    expect(rows.filter((r) => r.kept !== r.newest)).toEqual([]);
+  });
+
   it('client.counts lists every channel of the caller, in id order, with head seq, last_read and latest', async () => {
     const ws = await t.newWorkspace('Counts');
     const dan = await t.newUser(ws);

@@ -27,16 +27,16 @@ export interface ChannelCounts {
 // deleted, and is top-level or a thread reply broadcast to the channel. Mentions: the same messages
 // that name the user, <!channel>/<!everyone> or <!here>.
 //
-// Work per channel is bounded: one index-only range scan of the countable index from the marker,
-// at most $3 rows, gives unread, mentions and the newest ts together. Only when it stops at the cap
-// are mentions counted separately (the partial index of messages that mention anyone), and only
-// when nothing is after the marker is the newest ts probed from the end of the index. (CASE runs a
-// sub-select only when its branch is taken; OFFSET 0 keeps `since` computed once per channel.)
+// A channel whose newest countable message (unread_channels, kept by the projection) is not after
+// the read marker has nothing unread and costs its three rows: the join event and the messages are
+// only probed behind that test (a WHERE on outer columns only is a one-time filter, evaluated per
+// channel before its scan). Most of a sidebar is read. Otherwise the work per channel is bounded:
+// one index-only range scan of the countable index from max(marker, join), at most $3 rows, gives
+// unread and mentions together; only when it stops at the cap are mentions counted separately (the
+// partial index of messages that mention anyone). The join event is read by a join inside a FROM,
+// not by a sub-select without FROM: Citus cannot push that down.
 const COUNTS = `
-  SELECT m.channel_id, m.last_read::text, c.head_seq::text, c.kind,
-         (CASE WHEN s.scanned > 0 AND s.scanned < $3 THEN s.latest_after
-               ELSE (SELECT max(r.ts) FROM unread_messages r
-                      WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted) END)::text AS latest,
+  SELECT m.channel_id, m.last_read::text, c.head_seq::text, c.kind, nullif(h.latest_ts, 0)::text AS latest,
          s.unread::int AS unread,
          -- In a DM every message is addressed to its members: each unread one counts as a mention (Slack).
          (CASE WHEN c.kind <> 'channel' THEN s.unread
@@ -44,21 +44,22 @@ const COUNTS = `
                ELSE (SELECT count(*) FROM unread_messages r
                       WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted
                         AND (r.mentions_channel OR r.mentions_here OR r.mentions <> '{}')
-                        AND r.ts > b.since AND r.user_id <> $1
+                        AND r.ts > s.since AND r.user_id <> $1
                         AND (r.mentions_channel OR r.mentions_here OR $1 = ANY (r.mentions))) END)::int AS mentions
     FROM channel_members m
     JOIN channels c ON c.id = m.channel_id
-    -- The join event, by a join rather than a sub-select without FROM: Citus cannot push that down.
-    LEFT JOIN events je ON je.channel_id = m.channel_id AND je.seq = m.joined_seq
-    CROSS JOIN LATERAL (SELECT greatest(m.last_read, coalesce(je.ts, 0)) AS since) b
+    LEFT JOIN unread_channels h ON h.channel_id = m.channel_id
     CROSS JOIN LATERAL (
       SELECT count(*) AS scanned,
              count(*) FILTER (WHERE x.user_id <> $1) AS unread,
              count(*) FILTER (WHERE x.user_id <> $1 AND (x.mentions_channel OR x.mentions_here OR $1 = ANY (x.mentions))) AS mentions,
-             max(x.ts) AS latest_after
-        FROM (SELECT r.ts, r.user_id, r.mentions, r.mentions_channel, r.mentions_here FROM unread_messages r
-               WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since
-               ORDER BY r.ts LIMIT $3) x
+             max(b.since) AS since -- for the recount of mentions past the cap
+        FROM (SELECT greatest(m.last_read, coalesce(max(je.ts), 0)) AS since FROM events je
+               WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq AND h.latest_ts > m.last_read) b
+        CROSS JOIN LATERAL (
+          SELECT r.user_id, r.mentions, r.mentions_channel, r.mentions_here FROM unread_messages r
+           WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since AND h.latest_ts > b.since
+           ORDER BY r.ts LIMIT $3) x
     ) s
    WHERE m.user_id = $1 AND CHANNELS AND m.channel_id > $4
    ORDER BY m.channel_id

@@ -40,7 +40,7 @@ const NO_MENTIONS = { mentions: [] as string[], mentionsChannel: false, mentions
  */
 export class UnreadProjection implements Projection {
   readonly name = 'unread';
-  readonly tables = ['unread_messages'] as const;
+  readonly tables = ['unread_messages', 'unread_channels'] as const;
 
   async apply(db: Queryable, events: readonly GlobalEvent[]): Promise<void> {
     // Fold the batch first: one upsert can touch a row only once, and a message edited or deleted
@@ -121,6 +121,9 @@ const joined = (ids: string[]) => ids.join(',');
  * earlier batches, in one statement: the two touch different rows (a change to a row posted in the
  * same batch was folded into it), so neither part needs to see the other's writes. Edits and
  * deletes of earlier rows: a deleted row stays deleted, uncounted, mentioning no one.
+ *
+ * unread_channels.latest_ts stays the newest countable ts of each channel: a new countable row can
+ * only raise it (same statement), an edit keeps countability, and only a delete can lower it.
  */
 async function writeRows(db: Queryable, rows: MessageRow[], changes: RowChange[]): Promise<void> {
   await db.query(
@@ -133,6 +136,15 @@ async function writeRows(db: Queryable, rows: MessageRow[], changes: RowChange[]
          seq = excluded.seq, user_id = excluded.user_id, counts_as_unread = excluded.counts_as_unread,
          mentions = excluded.mentions, mentions_channel = excluded.mentions_channel,
          mentions_here = excluded.mentions_here, deleted = excluded.deleted
+       RETURNING 1),
+     -- The newest countable row of the batch per channel, if newer than the channel's newest so far.
+     newest AS (
+       INSERT INTO unread_channels AS h (channel_id, latest_ts)
+       SELECT p.channel_id, max(p.ts)
+         FROM unnest($1::text[], $2::bigint[], $5::boolean[]) AS p(channel_id, ts, counts)
+        WHERE p.counts
+        GROUP BY p.channel_id
+       ON CONFLICT (channel_id) DO UPDATE SET latest_ts = excluded.latest_ts WHERE h.latest_ts < excluded.latest_ts
        RETURNING 1)
      UPDATE unread_messages u SET
         deleted = u.deleted OR v.deleted,
@@ -161,4 +173,16 @@ async function writeRows(db: Queryable, rows: MessageRow[], changes: RowChange[]
       changes.map((r) => r.deleted),
     ],
   );
+  // A delete may have taken a channel's newest countable row (so may a tombstone rewriting a row a
+  // rebuild met): those channels are counted again from the countable index, one backward probe
+  // each, by a second statement that sees the first one's writes. Most batches delete nothing.
+  const deletedIn = [...new Set([...rows, ...changes].filter((r) => r.deleted).map((r) => r.channel))];
+  if (deletedIn.length) {
+    await db.query(
+      `UPDATE unread_channels h SET latest_ts = coalesce((SELECT max(r.ts) FROM unread_messages r
+                                                          WHERE r.channel_id = h.channel_id AND r.counts_as_unread AND NOT r.deleted), 0)
+        WHERE h.channel_id = ANY ($1::text[])`,
+      [deletedIn],
+    );
+  }
 }
