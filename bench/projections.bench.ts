@@ -158,11 +158,11 @@ async function main(): Promise<void> {
       // Steady state: autovacuum keeps the visibility map of a live table mostly set, which the
       // index-only count scans rely on; the rebuild above has just rewritten every row.
       await pool.query('VACUUM ANALYZE unread_messages');
-      // The target is for a realistic sidebar, most of it read; the worst case (every channel unread)
-      // is measured beside it, without a target.
+      // Issue 15 names no share of unread channels, so the target holds for both: a realistic
+      // sidebar, most of it read, and the worst case, every channel unread.
       const sidebarCases = [
         { name: `user in ${fmt(SIDEBAR)} channels, 10% unread`, markers: 'realistic' as const, target: { op: '<=' as const, value: 20 } },
-        { name: `user in ${fmt(SIDEBAR)} channels, all unread`, markers: 'worst' as const },
+        { name: `user in ${fmt(SIDEBAR)} channels, all unread`, markers: 'worst' as const, target: { op: '<=' as const, value: 20 } },
       ];
       for (const c of sidebarCases) {
         await readSidebar(pool, sidebar, c.markers);
@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       figures,
       ratios,
       notes: [
-        `${fmt(total)} events in the log, ${fmt(BIG)} users, a user in ${fmt(SIDEBAR)} channels of 20 messages each: the client.counts target is for 10% of them unread (read to the 10th message, the rest read through the newest); all unread (half read to the 10th, half never) is measured beside it`,
+        `${fmt(total)} events in the log, ${fmt(BIG)} users, a user in ${fmt(SIDEBAR)} channels of 20 messages each: client.counts is measured with 10% of them unread (read to the 10th message, the rest read through the newest) and with all unread (half read to the 10th, half never), the target for both`,
       ],
     });
   } finally {
