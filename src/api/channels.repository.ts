@@ -7,6 +7,17 @@ import type { ChannelRow } from '../domain/channel.js';
 /** Slack's conversation types, as `types=` names them. */
 export type ConversationType = 'public_channel' | 'private_channel' | 'im' | 'mpim';
 
+/**
+ * SQL: `user` may read channel `c` now (channelPolicy's 'read' as a condition): it is in `workspace`,
+ * and public, or private (DMs too) with `user` among its members. Archived channels stay readable;
+ * one who left a private channel no longer reads it. `c`, `workspace` and `user` are SQL (an alias,
+ * placeholders or columns). Search, files and reactions all filter by this one rule.
+ */
+export function readableChannel(c: string, workspace: string, user: string): string {
+  return `(${c}.workspace_id = ${workspace} AND (NOT ${c}.is_private
+    OR EXISTS (SELECT 1 FROM channel_members reader WHERE reader.channel_id = ${c}.id AND reader.user_id = ${user})))`;
+}
+
 // Channel rows seen by one user: membership, member count and their read marker come along.
 const CHANNEL_FOR_USER = `
   SELECT c.id, c.workspace_id, c.name, c.is_private, c.is_archived, c.creator, c.topic, c.purpose,

@@ -24,23 +24,32 @@ export class SlackAuthGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: unknown }>();
+    req.caller = await this.callerOf(req);
+    return true;
+  }
+
+  /**
+   * The caller of a request, by its token or else its web session cookie; refusals are Slack errors
+   * (`ratelimited`, `not_authed`, `invalid_auth`) and a bad credential counts toward the address's
+   * failures. A session also needs the CSRF header only our own page can compute, unless `csrf` is
+   * false: for GETs that change nothing and that the browser sends bare (a file's bytes in an <img>).
+   */
+  async callerOf(req: FastifyRequest, { csrf = true } = {}): Promise<Caller> {
     const token = requestToken(req);
     const wait = this.failures.blockedFor(req.ip);
     if (wait !== undefined) throw new SlackError('ratelimited', 429, { retry_after: wait });
     let caller: Caller | undefined;
     if (token) caller = await this.workspaces.authenticate(token);
     else {
-      // The web client: its session cookie, and the CSRF header only our own page can compute.
       const session = sessionFromCookie(req.headers.cookie);
       if (!session) throw new SlackError('not_authed');
-      if (!csrfMatches(session, req.headers[CSRF_HEADER])) throw new SlackError('invalid_auth');
+      if (csrf && !csrfMatches(session, req.headers[CSRF_HEADER])) throw new SlackError('invalid_auth');
       caller = await this.workspaces.authenticate(session, 'session');
     }
     if (!caller) {
       await this.failures.failed(req.ip);
       throw new SlackError('invalid_auth');
     }
-    req.caller = caller;
-    return true;
+    return caller;
   }
 }

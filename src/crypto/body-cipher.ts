@@ -34,6 +34,20 @@ export function rethrowEkmRequired(err: unknown): never {
   throw err;
 }
 
+/**
+ * A write under EKM's rule, with the caller's cached view of the workspace first (`fresh` false) and,
+ * when the database answers `ekm_required` (the workspace turned EKM on since), once more sealed with
+ * fresh settings. The one place for that retry: posts, edits, uploads and completions use it.
+ */
+export async function withEkmRetry<T>(write: (fresh: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await write(false);
+  } catch (err) {
+    if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
+    return write(true);
+  }
+}
+
 const SETTINGS_TTL_MS = 2000;
 const MAX_CACHED_WORKSPACES = 10_000;
 const MAX_CACHED_KEYS = 10_000;

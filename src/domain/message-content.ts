@@ -1,15 +1,5 @@
-import {
-  type Block,
-  type BlockKitProblem,
-  array,
-  blocksProblem,
-  checkBlocks,
-  fail,
-  firstProblem,
-  isObject,
-  object,
-  string,
-} from './block-kit.js';
+import { type Block, type BlockKitProblem, array, blocksProblem, checkBlocks, fail, firstProblem, object, string } from './block-kit.js';
+import { holdsNul } from './payload.js';
 import { SlackError } from './slack-error.js';
 
 /** A legacy (secondary) attachment as a poster sends it: kept as sent, checked for shape and size. */
@@ -158,14 +148,6 @@ function parseArgument(value: unknown, badFormat: string): unknown {
   } catch {
     throw new SlackError(badFormat);
   }
-}
-
-/** A NUL anywhere (PostgreSQL's jsonb and text refuse it). */
-function holdsNul(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (Array.isArray(v)) return v.some(holdsNul);
-  if (isObject(v)) return Object.entries(v).some(([k, x]) => k.includes('\u0000') || holdsNul(x));
-  return false;
 }
 
 const refusal = (code: string, problem: BlockKitProblem) => {

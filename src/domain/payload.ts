@@ -26,3 +26,14 @@ export function payloadProblem(value: unknown): 'too_deep' | 'lone_surrogate' | 
   }
   return undefined;
 }
+
+/**
+ * True when a string, or a key or string anywhere inside an array or object, holds a NUL: PostgreSQL's
+ * text and jsonb refuse it, so such input is refused before it reaches a query. With `depth`, objects
+ * nested more than that many levels below `value` are not looked into.
+ */
+export function holdsNul(value: unknown, depth = Infinity): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth < 0) return false;
+  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v, depth - 1));
+}

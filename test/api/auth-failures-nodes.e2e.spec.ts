@@ -1,22 +1,20 @@
-import { TestApp, type TestUser } from '../support/test-app.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
+import type { TestApp, TestUser } from '../support/test-app.js';
 
 // Failed authentications are counted in Redis for every node; each node blocks an address itself
 // once a failure tells it the shared budget is used up, so good calls never wait on Redis.
 describe('failed authentications over two nodes', () => {
+  let nodes: TwoNodes;
   let a: TestApp;
   let b: TestApp;
   let ada: TestUser;
 
   beforeAll(async () => {
     const env = { JOBS_DISPATCHER_ENABLED: 'false', PROJECTOR_ENABLED: 'false', AUTH_FAILURES_PER_MINUTE: '3' };
-    a = await TestApp.start(env);
-    b = await TestApp.start(env, a.db);
+    ({ n1: a, n2: b } = nodes = await startTwoNodes(env));
     ada = await a.newUser(await a.newWorkspace());
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => nodes?.close());
 
   it('failures on both nodes draw from one budget; a node blocks the address from its first failure past it', async () => {
     const bad = (i: number) => `xoxp-1-000000000000000${i}`;

@@ -1,19 +1,9 @@
 import { LogLevel, WebClient } from '@slack/web-api';
+import { ephemeralsOf } from '../support/ephemerals.js';
 import { OPERATOR_TOKEN, TestApp, type TestUser } from '../support/test-app.js';
 import { TestClient, waitFor } from '../realtime/support.js';
 
 // chat.postEphemeral (one user's sockets, never stored), chat.meMessage, chat.getPermalink, team.info.
-
-interface Ephemeral {
-  channel: string;
-  message: Record<string, any>;
-}
-
-function listen(client: TestClient): Ephemeral[] {
-  const got: Ephemeral[] = [];
-  client.socket!.on('ephemeral', (e: Ephemeral) => got.push(e));
-  return got;
-}
 
 describe('chat.postEphemeral, chat.meMessage, chat.getPermalink, team.info', () => {
   let t: TestApp;
@@ -34,7 +24,7 @@ describe('chat.postEphemeral, chat.meMessage, chat.getPermalink, team.info', () 
 
   it('an ephemeral message reaches only its user’s sockets (every one of them) and is in no history, log or replay', async () => {
     const clients = await Promise.all([ada, bob, bob, cy].map((u) => new TestClient(u, t.url).connect()));
-    const [toAda, toBob1, toBob2, toCy] = clients.map(listen);
+    const [toAda, toBob1, toBob2, toCy] = clients.map(ephemeralsOf);
     try {
       const before = await t.tableCounts();
       const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'Only *you* can see this' } }];

@@ -266,15 +266,7 @@ describe('Block Kit on chat.postMessage and chat.update', () => {
     const reply = await json('chat.postMessage', cy.token, { channel: sealedChannel, thread_ts: posted.ts, attachments });
     expect(reply.ok).toBe(true);
 
-    const { rows: tables } = await t.pool.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-    );
-    const inClear: string[] = [];
-    for (const { table_name } of tables) {
-      const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM "${table_name}" x WHERE x::text LIKE $1`, [`%${secret}%`]);
-      if (rows[0].n) inClear.push(table_name);
-    }
-    expect(inClear).toEqual([]);
+    expect(await t.tablesHolding(secret)).toEqual([]);
 
     const { body } = await t.api('conversations.history', cy.token, { channel: sealedChannel });
     expect(body.messages[0]).toMatchObject({ ts: posted.ts, text: 'sealed 2', blocks: [...blocks].reverse(), attachments });

@@ -1,5 +1,5 @@
 import { TestClient, waitFor } from '../realtime/support.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 type UserChange = { type: string; user: { id: string; profile: Record<string, unknown> } };
@@ -204,19 +204,13 @@ describe('profiles, status and presence', () => {
 });
 
 describe('user_change across nodes', () => {
-  let db: TestDatabase;
+  let nodes: TwoNodes;
   let n1: TestApp;
   let n2: TestApp;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    n1 = await TestApp.start({}, db);
-    n2 = await TestApp.start({}, db);
+    ({ n1, n2 } = nodes = await startTwoNodes());
   });
-  afterAll(async () => {
-    await n1.close();
-    await n2.close();
-    await db.drop();
-  });
+  afterAll(() => nodes?.close());
 
   it('a change made through node 1 reaches a subscriber connected to node 2', async () => {
     const ws = await n1.newWorkspace();

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { TestClient } from '../realtime/support.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 import { TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { SharedBudget } from '../../src/rate-limit/shared-budget.js';
@@ -8,19 +8,13 @@ import { SharedBudget } from '../../src/rate-limit/shared-budget.js';
 // Budgets are kept in Redis, so N nodes behind a balancer allow one budget, not N; while Redis is
 // unreachable each node still limits on its own, without waiting for Redis.
 describe('rate limits across nodes', () => {
-  let db: TestDatabase;
+  let nodes: TwoNodes;
   let n1: TestApp;
   let n2: TestApp;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    n1 = await TestApp.start({ RATE_LIMIT_PER_MINUTE: '4' }, db);
-    n2 = await TestApp.start({ RATE_LIMIT_PER_MINUTE: '4' }, db);
+    ({ n1, n2 } = nodes = await startTwoNodes({ RATE_LIMIT_PER_MINUTE: '4' }));
   });
-  afterAll(async () => {
-    await n1.close();
-    await n2.close();
-    await db.drop();
-  });
+  afterAll(() => nodes?.close());
 
   it('two nodes over one Redis share one /api budget per token', async () => {
     const user = await n1.newUser(await n1.newWorkspace());

@@ -1,10 +1,7 @@
-import bolt from '@slack/bolt';
+import { ALL_MESSAGE_EVENTS, type BoltApp, history, httpBolt, installApp, type InstalledApp, startBolt } from '../support/apps.js';
 import { freePort } from '../support/free-port.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-import { ALL_MESSAGE_EVENTS, history, installApp, type InstalledApp } from './app-fixtures.js';
-
-const { App, LogLevel } = bolt;
 
 // An unmodified Bolt app with its own HTTP receiver and signature check, pointed at atomcast only
 // through clientOptions.slackApiUrl, answers messages and mentions in a channel and a DM.
@@ -14,7 +11,7 @@ describe('Bolt (HTTP receiver) against atomcast', () => {
   let workspace: string;
   let ada: TestUser;
   let installed: InstalledApp;
-  let boltApp: InstanceType<typeof App>;
+  let boltApp: BoltApp;
   let port: number;
   const received: string[] = [];
 
@@ -24,13 +21,7 @@ describe('Bolt (HTTP receiver) against atomcast', () => {
     ada = await t.newUser(workspace, 'member', 'ada');
     installed = await installApp(t, workspace, { name: 'Greeter', events: ALL_MESSAGE_EVENTS });
     port = await freePort();
-    boltApp = new App({
-      token: installed.botToken,
-      signingSecret: installed.signingSecret,
-      clientOptions: { slackApiUrl: `${t.url}/api/` },
-      logLevel: LogLevel.ERROR,
-      deferInitialization: true,
-    });
+    boltApp = httpBolt(t, installed);
     boltApp.message('hello', async ({ message, say }) => {
       received.push(`message:${(message as { text?: string }).text}`);
       await say(`hi <@${(message as { user: string }).user}>`);
@@ -39,8 +30,7 @@ describe('Bolt (HTTP receiver) against atomcast', () => {
       received.push(`mention:${event.text}`);
       await say({ text: `mentioned by <@${event.user}>`, thread_ts: event.ts });
     });
-    await boltApp.init();
-    await boltApp.start({ port, host: '127.0.0.1' });
+    await startBolt(boltApp, port);
   });
 
   afterAll(async () => {
@@ -84,7 +74,7 @@ describe('Bolt (HTTP receiver) against atomcast', () => {
   });
 
   it('answers hello and a mention in a channel, and hello in a DM', async () => {
-    const channel = await t.newChannel(ada, 'general', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
+    const channel = await t.newChannel(ada, 'general', false, [installed.bot]);
     await t.api('chat.postMessage', ada.token, { channel, text: 'hello bot' });
     await waitFor(async () => (await history(t, ada, channel)).some((m) => m.text === `hi <@${ada.id}>`), 15_000, 'the reply to hello');
     const reply = (await history(t, ada, channel)).find((m) => m.text === `hi <@${ada.id}>`)!;

@@ -1,9 +1,6 @@
-import bolt from '@slack/bolt';
+import { ALL_MESSAGE_EVENTS, type BoltApp, history, installApp, type InstalledApp, socketModeBolt, startBolt } from '../support/apps.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-import { ALL_MESSAGE_EVENTS, history, installApp, type InstalledApp } from './app-fixtures.js';
-
-const { App, LogLevel } = bolt;
 
 // The same unmodified Bolt app in Socket Mode: its SocketModeReceiver asks apps.connections.open
 // (through the same slackApiUrl) for the ws URL atomcast serves, and answers over it.
@@ -13,7 +10,7 @@ describe('Bolt (Socket Mode) against atomcast', () => {
   let workspace: string;
   let ada: TestUser;
   let installed: InstalledApp;
-  let boltApp: InstanceType<typeof App>;
+  let boltApp: BoltApp;
   const received: string[] = [];
 
   beforeAll(async () => {
@@ -21,16 +18,7 @@ describe('Bolt (Socket Mode) against atomcast', () => {
     workspace = await t.newWorkspace();
     ada = await t.newUser(workspace, 'member', 'ada');
     installed = await installApp(t, workspace, { name: 'Sockets', events: ALL_MESSAGE_EVENTS });
-    const slackApiUrl = `${t.url}/api/`;
-    boltApp = new App({
-      token: installed.botToken,
-      appToken: installed.appToken,
-      socketMode: true,
-      clientOptions: { slackApiUrl },
-      installerOptions: { clientOptions: { slackApiUrl } },
-      logLevel: LogLevel.ERROR,
-      deferInitialization: true,
-    });
+    boltApp = socketModeBolt(t, installed);
     boltApp.message('hello', async ({ message, say }) => {
       received.push(`message:${(message as { text?: string }).text}`);
       await say(`hi <@${(message as { user: string }).user}>`);
@@ -43,8 +31,7 @@ describe('Bolt (Socket Mode) against atomcast', () => {
       await ack();
       await respond({ replace_original: true, text: `Approved by <@${body.user.id}>` });
     });
-    await boltApp.init();
-    await boltApp.start();
+    await startBolt(boltApp);
   });
 
   afterAll(async () => {
@@ -69,7 +56,7 @@ describe('Bolt (Socket Mode) against atomcast', () => {
   });
 
   it('answers hello and a mention in a channel, and hello in a DM', async () => {
-    const channel = await t.newChannel(ada, 'general', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
+    const channel = await t.newChannel(ada, 'general', false, [installed.bot]);
     await t.api('chat.postMessage', ada.token, { channel, text: 'hello socket' });
     await waitFor(async () => (await history(t, ada, channel)).some((m) => m.text === `hi <@${ada.id}>`), 15_000, 'the reply to hello');
     await t.api('chat.postMessage', ada.token, { channel, text: `<@${installed.botUserId}> ping` });
@@ -91,7 +78,7 @@ describe('Bolt (Socket Mode) against atomcast', () => {
   });
 
   it('a click reaches app.action as an interactive envelope and respond() replaces the message', async () => {
-    const channel = await t.newChannel(ada, 'deploys', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
+    const channel = await t.newChannel(ada, 'deploys', false, [installed.bot]);
     const posted = await t.api('chat.postMessage', installed.botToken, { channel, text: 'Ship it?' });
     const click = await t.api('client.blockAction', ada.token, {
       channel,

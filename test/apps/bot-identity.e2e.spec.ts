@@ -1,11 +1,8 @@
-import bolt from '@slack/bolt';
 import { randomBytes } from 'node:crypto';
+import { ALL_MESSAGE_EVENTS, type BoltApp, history, httpBolt, installApp, type InstalledApp, startBolt } from '../support/apps.js';
 import { freePort } from '../support/free-port.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { TestClient, waitFor } from '../realtime/support.js';
-import { ALL_MESSAGE_EVENTS, history, installApp, type InstalledApp } from './app-fixtures.js';
-
-const { App, LogLevel } = bolt;
 
 // A bot's messages say who posted them everywhere a message appears (the post's answer, history,
 // replies, socket `message` events, another app's Events API callbacks, after an edit), and a bot
@@ -18,7 +15,7 @@ describe("a bot's identity on its messages", () => {
   let ada: TestUser;
   let reporter: InstalledApp;
   let listener: InstalledApp;
-  let listenerApp: InstanceType<typeof App>;
+  let listenerApp: BoltApp;
   let channel: string;
   let watcher: TestClient;
   const callbacks: Record<string, any>[] = [];
@@ -31,7 +28,6 @@ describe("a bot's identity on its messages", () => {
     });
     return (await res.json()) as Record<string, any>;
   }
-  const asUser = (app: InstalledApp): TestUser => ({ id: app.botUserId, token: app.botToken, workspace }) as TestUser;
   const socketEvent = async (ts: string) => {
     await waitFor(() => watcher.events.some((e) => e.type === 'message' && e.ts === ts), 10_000, 'socket message');
     return watcher.events.find((e) => e.type === 'message' && e.ts === ts) as Record<string, any>;
@@ -48,23 +44,16 @@ describe("a bot's identity on its messages", () => {
     reporter = await installApp(t, workspace, { name: 'Reporter' });
     const port = await freePort();
     listener = await installApp(t, workspace, { name: 'Listener', events: ALL_MESSAGE_EVENTS });
-    listenerApp = new App({
-      token: listener.botToken,
-      signingSecret: listener.signingSecret,
-      clientOptions: { slackApiUrl: `${t.url}/api/` },
-      logLevel: LogLevel.ERROR,
-      deferInitialization: true,
-    });
+    listenerApp = httpBolt(t, listener);
     listenerApp.event('message', async ({ event }) => {
       callbacks.push(event as Record<string, any>);
     });
-    await listenerApp.init();
-    await listenerApp.start({ port, host: '127.0.0.1' });
+    await startBolt(listenerApp, port);
     const set = await t.admin('PATCH', `/workspaces/${workspace}/apps/${listener.id}`, {
       request_url: `http://127.0.0.1:${port}/slack/events`,
     });
     if (set.status !== 200) throw new Error(`request_url: ${set.status} ${JSON.stringify(set.body)}`);
-    channel = await t.newChannel(ada, 'reports', false, [asUser(reporter), asUser(listener)]);
+    channel = await t.newChannel(ada, 'reports', false, [reporter.bot, listener.bot]);
     watcher = await new TestClient(ada, t.url).connect();
   });
 
@@ -158,31 +147,23 @@ describe("a bot's identity on its messages", () => {
     const ws = await t.newWorkspace('Sealed');
     const cy = await t.newUser(ws);
     expect((await t.admin('POST', `/workspaces/${ws}/ekm`, { provider: 'local' })).status).toBe(202);
-    const bot = await installApp(t, ws, { name: 'Sealer' });
-    const sealed = await t.newChannel(cy, 'sealed', false, [{ id: bot.botUserId, token: bot.botToken, workspace: ws } as TestUser]);
+    const sealer = await installApp(t, ws, { name: 'Sealer' });
+    const sealed = await t.newChannel(cy, 'sealed', false, [sealer.bot]);
     const secret = `zebra${randomBytes(6).toString('hex')}`;
-    const posted = await json('chat.postMessage', bot.botToken, {
+    const posted = await json('chat.postMessage', sealer.botToken, {
       channel: sealed,
       text: 'sealed',
       username: secret,
       icon_emoji: ':lock:',
     });
     expect(posted.ok).toBe(true);
-    const { rows: tables } = await t.pool.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-    );
-    const inClear: string[] = [];
-    for (const { table_name } of tables) {
-      const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM "${table_name}" x WHERE x::text LIKE $1`, [`%${secret}%`]);
-      if (rows[0].n) inClear.push(table_name);
-    }
-    expect(inClear).toEqual([]);
+    expect(await t.tablesHolding(secret)).toEqual([]);
     const { body } = await t.api('conversations.history', cy.token, { channel: sealed });
     expect(body.messages[0]).toMatchObject({
       ts: posted.ts,
       username: secret,
       icons: { emoji: ':lock:' },
-      bot_id: bot.botId,
+      bot_id: sealer.botId,
       bot_profile: { name: 'Sealer' },
     });
   });

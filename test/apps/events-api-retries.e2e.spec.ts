@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-import { installApp, type InstalledApp } from './app-fixtures.js';
+import { installApp, type InstalledApp } from '../support/apps.js';
 
 // A request URL that fails: each event is tried once and retried three times with Slack's retry
 // headers, then the app is paused with the reason visible to the admin; once fixed and resumed,
@@ -50,7 +50,7 @@ describe('Events API over HTTP: retries, pause, resume', () => {
     workspace = await t.newWorkspace();
     ada = await t.newUser(workspace, 'member', 'ada');
     installed = await installApp(t, workspace, { name: 'Flaky', events: ['message.channels'], request_url: url });
-    channel = await t.newChannel(ada, 'ops', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
+    channel = await t.newChannel(ada, 'ops', false, [installed.bot]);
   });
 
   afterAll(async () => {

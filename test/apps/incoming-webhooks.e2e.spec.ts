@@ -1,6 +1,6 @@
 import { IncomingWebhook } from '@slack/webhook';
 import { TestApp, type TestUser } from '../support/test-app.js';
-import { history, installApp, type InstalledApp } from './app-fixtures.js';
+import { history, installApp, type InstalledApp } from '../support/apps.js';
 
 // Incoming webhooks: the secret URL is the credential; @slack/webhook posts through it as the app.
 

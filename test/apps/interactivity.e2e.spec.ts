@@ -1,24 +1,11 @@
-import bolt from '@slack/bolt';
+import { type BoltApp, history, httpBolt, installApp, type InstalledApp, startBolt } from '../support/apps.js';
+import { ephemeralsOf } from '../support/ephemerals.js';
 import { freePort } from '../support/free-port.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { TestClient } from '../realtime/support.js';
-import { history, installApp, type InstalledApp } from './app-fixtures.js';
-
-const { App, LogLevel } = bolt;
 
 const HINT_BLOCKS = [{ type: 'section', text: { type: 'mrkdwn', text: '*Build 981*: 412 tests passed' } }];
-
-interface Ephemeral {
-  channel: string;
-  message: Record<string, any>;
-}
-
-function listen(client: TestClient): Ephemeral[] {
-  const got: Ephemeral[] = [];
-  client.socket!.on('ephemeral', (e: Ephemeral) => got.push(e));
-  return got;
-}
 
 // A click on an app's message (client.blockAction, what the web client calls for the user) reaches
 // Bolt's app.action handler as a signed block_actions payload; its respond() replaces the message.
@@ -28,7 +15,7 @@ describe('interactivity: block_actions and response_url', () => {
   let workspace: string;
   let ada: TestUser;
   let installed: InstalledApp;
-  let boltApp: InstanceType<typeof App>;
+  let boltApp: BoltApp;
   let channel: string;
   const actions: Record<string, any>[] = [];
 
@@ -38,13 +25,7 @@ describe('interactivity: block_actions and response_url', () => {
     ada = await t.newUser(workspace, 'member', 'ada');
     const port = await freePort();
     installed = await installApp(t, workspace, { name: 'Approver', interactivity_url: `http://127.0.0.1:${port}/slack/events` });
-    boltApp = new App({
-      token: installed.botToken,
-      signingSecret: installed.signingSecret,
-      clientOptions: { slackApiUrl: `${t.url}/api/` },
-      logLevel: LogLevel.ERROR,
-      deferInitialization: true,
-    });
+    boltApp = httpBolt(t, installed);
     boltApp.action('approve', async ({ ack, body, action, respond }) => {
       await ack();
       actions.push({ body, action });
@@ -63,9 +44,8 @@ describe('interactivity: block_actions and response_url', () => {
       await ack();
       await respond({ response_type: 'ephemeral', text: 'Details', blocks: HINT_BLOCKS });
     });
-    await boltApp.init();
-    await boltApp.start({ port, host: '127.0.0.1' });
-    channel = await t.newChannel(ada, 'deploys', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
+    await startBolt(boltApp, port);
+    channel = await t.newChannel(ada, 'deploys', false, [installed.bot]);
   });
 
   afterAll(async () => {
@@ -140,8 +120,8 @@ describe('interactivity: block_actions and response_url', () => {
     const adaSocket = await new TestClient(ada, t.url).connect();
     const bobSocket = await new TestClient(bob, t.url).connect();
     try {
-      const toAda = listen(adaSocket);
-      const toBob = listen(bobSocket);
+      const toAda = ephemeralsOf(adaSocket);
+      const toBob = ephemeralsOf(bobSocket);
       const posted = await t.api('chat.postMessage', installed.botToken, { channel, text: 'Build 981 finished' });
       const before = await history(t, ada, channel);
       const click = (action_id: string) =>

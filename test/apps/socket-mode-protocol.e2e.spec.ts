@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-import { installApp, type InstalledApp } from './app-fixtures.js';
+import { installApp, type InstalledApp } from '../support/apps.js';
 
 // Socket Mode as Slack documents it, spoken by a bare ws client: hello, events_api envelopes,
 // acks, redelivery of what was not acknowledged, load shared between connections, revocation.
@@ -62,7 +62,7 @@ describe('Socket Mode protocol', () => {
     workspace = await t.newWorkspace();
     ada = await t.newUser(workspace, 'member', 'ada');
     installed = await installApp(t, workspace, { name: 'Raw', events: ['message.channels', 'message.groups'] });
-    channel = await t.newChannel(ada, 'stream', false, [{ id: installed.botUserId, token: installed.botToken, workspace }]);
+    channel = await t.newChannel(ada, 'stream', false, [installed.bot]);
   });
 
   afterEach(() => {

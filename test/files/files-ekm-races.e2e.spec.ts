@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -8,22 +8,13 @@ import { KEY_PROVIDERS, KeyAccessDenied, type KeyProvider, type KeyProviders } f
 import { FileBytes } from '../../src/jobs/files/file-bytes.js';
 import { FileThumbnails } from '../../src/jobs/files/file-thumbnails.js';
 import { FilesEkm } from '../../src/jobs/files/files-ekm.js';
+import { storedFiles } from '../support/stored-files.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 const MARKER = 'GIRAFFE-3390';
 const PLAIN = `plaintext of a file sealed mid-flight: ${MARKER} `.repeat(4000);
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-
-/** Every stored object (path, bytes) under the files directory. */
-async function storedFiles(dir: string): Promise<Array<{ path: string; bytes: Buffer }>> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return Promise.all(
-    entries
-      .filter((e) => e.isFile())
-      .map(async (e) => ({ path: join(e.parentPath, e.name), bytes: await readFile(join(e.parentPath, e.name)) })),
-  );
-}
 
 /** The workspace's stored objects that hold `needle` in clear (other tests' workspaces are not EKM ones). */
 const inClear = (stored: Array<{ path: string; bytes: Buffer }>, ws: string, needle: string | Buffer) =>

@@ -1,27 +1,18 @@
 import { WebClient } from '@slack/web-api';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { FilesSweep } from '../../src/jobs/files/files-sweep.js';
 import { RetentionService } from '../../src/jobs/retention/retention.service.js';
 import type { JobRun } from '../../src/jobs/runs/job-runs.repository.js';
+import { storedFiles } from '../support/stored-files.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const NAME = 'merger-plans-zebra.txt';
-
-/** Every stored object (path, bytes) under the files directory. */
-async function storedFiles(dir: string): Promise<Array<{ path: string; bytes: Buffer }>> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return Promise.all(
-    entries
-      .filter((e) => e.isFile())
-      .map(async (e) => ({ path: join(e.parentPath, e.name), bytes: await readFile(join(e.parentPath, e.name)) })),
-  );
-}
 
 describe('files under EKM, retention and the orphan sweep', () => {
   let t: TestApp;

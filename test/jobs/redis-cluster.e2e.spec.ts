@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis';
 import { createRedis, scanTargets } from '../../src/db/redis.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { QUEUES, queuePrefix } from '../../src/jobs/queues.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 import { startRedisCluster } from '../support/redis-cluster.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
@@ -15,7 +15,7 @@ const DAY_US = 86_400_000_000;
 // counters, readiness) on a 3-master Redis Cluster, end to end: two nodes over one database.
 describe('on a Redis Cluster', () => {
   let cluster: Awaited<ReturnType<typeof startRedisCluster>>;
-  let db: TestDatabase;
+  let nodes: TwoNodes;
   let n1: TestApp;
   let n2: TestApp;
   let site: Server;
@@ -33,7 +33,6 @@ describe('on a Redis Cluster', () => {
     });
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    db = await createTestDatabase();
     const env = {
       REDIS_CLUSTER_NODES: cluster.nodes,
       UNFURL_ALLOW_LOOPBACK: 'true',
@@ -41,15 +40,12 @@ describe('on a Redis Cluster', () => {
       RATE_LIMIT_PER_MINUTE: '40',
       AUTH_FAILURES_PER_MINUTE: '3',
     };
-    n1 = await TestApp.start(env, db);
-    n2 = await TestApp.start({ ...env, ROLES: 'api', JOBS_DISPATCHER_ENABLED: 'false', PROJECTOR_ENABLED: 'false' }, db);
+    ({ n1, n2 } = nodes = await startTwoNodes(env, { ROLES: 'api', JOBS_DISPATCHER_ENABLED: 'false', PROJECTOR_ENABLED: 'false' }));
     ws = await n1.newWorkspace();
     ada = await n1.newUser(ws, 'admin');
   }, 90_000);
   afterAll(async () => {
-    await n2?.close();
-    await n1?.close();
-    await db?.drop();
+    await nodes?.close();
     await cluster?.stop();
     await new Promise((r) => site?.close(r));
   });

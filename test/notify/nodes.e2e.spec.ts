@@ -2,7 +2,7 @@ import webpush from 'web-push';
 import { NotifyDispatcher } from '../../src/jobs/notify/notify-dispatcher.service.js';
 import type { Recipient } from '../../src/jobs/notify/notify.repository.js';
 import { TestClient } from '../realtime/support.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 import { TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { PushService } from './push-service.js';
@@ -10,7 +10,7 @@ import { PushService } from './push-service.js';
 // The consumer runs on one node; who looks at what is known on the node holding the socket. The
 // shared notify_viewers table makes a `view` on node 2 count in a decision made on node 1.
 describe('notifications across nodes', () => {
-  let db: TestDatabase;
+  let nodes: TwoNodes;
   let n1: TestApp;
   let n2: TestApp;
   let push: PushService;
@@ -18,7 +18,6 @@ describe('notifications across nodes', () => {
 
   beforeAll(async () => {
     push = await new PushService().start();
-    db = await createTestDatabase();
     const vapid = webpush.generateVAPIDKeys();
     const env = {
       VAPID_PUBLIC_KEY: vapid.publicKey,
@@ -27,15 +26,12 @@ describe('notifications across nodes', () => {
       PUSH_ALLOW_LOOPBACK: 'true',
       JOBS_DISPATCH_INTERVAL_MS: '50',
     };
-    n1 = await TestApp.start(env, db);
     // Node 2 serves sockets and HTTP only: the decision is certainly made on node 1.
-    n2 = await TestApp.start({ ...env, JOBS_DISPATCHER_ENABLED: 'false' }, db);
+    ({ n1, n2 } = nodes = await startTwoNodes(env, { JOBS_DISPATCHER_ENABLED: 'false' }));
     n1.app.get(NotifyDispatcher).projection.onDecision((d) => decisions.set(`${d.channel}:${d.seq}`, d.recipients));
   });
   afterAll(async () => {
-    await n2.close();
-    await n1.close();
-    await db.drop();
+    await nodes?.close();
     await push.stop();
   });
 

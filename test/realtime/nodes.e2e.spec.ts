@@ -1,26 +1,24 @@
 import type { Socket as NetSocket } from 'node:net';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { TestClient, expectComplete, heads, waitFor } from './support.js';
 
 // Nodes share only the database: each LISTENs once and serves its own sockets.
 describe('two nodes over one database', () => {
-  let db: TestDatabase;
+  let nodes: TwoNodes;
   let n1: TestApp;
   let n2: TestApp;
   const n2Connections = new Set<NetSocket>();
   let n2Closing: Promise<unknown> | undefined;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = { PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_AWAY_DELAY_MS: '50' };
-    n1 = await TestApp.start(env, db);
-    n2 = await TestApp.start(env, db);
+    ({ n1, n2 } = nodes = await startTwoNodes({ PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_AWAY_DELAY_MS: '50' }));
     n2.app.getHttpServer().on('connection', (s: NetSocket) => n2Connections.add(s));
   });
   afterAll(async () => {
+    // A test closes node 2 itself (n2Closing).
     await n1.close();
     await (n2Closing ?? n2.close().catch(() => undefined));
-    await db.drop();
+    await nodes.db.drop();
   });
 
   it('typing crosses nodes: a viewer on node 2 sees who types on node 1, and the typist sees no echo', async () => {

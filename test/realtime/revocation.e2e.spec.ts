@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { TestClient, waitFor } from './support.js';
 
@@ -22,19 +22,13 @@ const tryPost = (c: TestClient, channel: string, text: string) =>
 // Two nodes over one database: a revocation made through either reaches the sockets and the token
 // caches of both, and a credential is never used again once its revocation has been answered.
 describe('revocation reaches open connections on every node', () => {
-  let db: TestDatabase;
+  let nodes: TwoNodes;
   let n1: TestApp;
   let n2: TestApp;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    n1 = await TestApp.start({}, db);
-    n2 = await TestApp.start({}, db);
+    ({ n1, n2 } = nodes = await startTwoNodes());
   });
-  afterAll(async () => {
-    await n1.close();
-    await n2.close();
-    await db.drop();
-  });
+  afterAll(() => nodes?.close());
 
   const messageCount = async (channel: string) =>
     (await n1.pool.query<{ n: number }>('SELECT count(*)::int n FROM messages WHERE channel_id = $1', [channel])).rows[0].n;

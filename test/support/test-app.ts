@@ -124,6 +124,19 @@ export class TestApp {
     );
     return Object.fromEntries(rows.map((r) => [r.t, r.n]));
   }
+
+  /** The tables with a row that holds `text` anywhere in clear (EKM specs expect none). */
+  async tablesHolding(text: string): Promise<string[]> {
+    const { rows: tables } = await this.pool.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    const holding: string[] = [];
+    for (const { table_name } of tables) {
+      const { rows } = await this.pool.query(`SELECT count(*)::int AS n FROM "${table_name}" x WHERE x::text LIKE $1`, [`%${text}%`]);
+      if (rows[0].n) holding.push(table_name);
+    }
+    return holding;
+  }
 }
 
 /**

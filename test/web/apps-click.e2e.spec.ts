@@ -1,13 +1,10 @@
 import { jest } from '@jest/globals';
-import bolt from '@slack/bolt';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { type BoltApp, httpBolt, installApp, type InstalledApp, startBolt } from '../support/apps.js';
 import { freePort } from '../support/free-port.js';
 import type { TestApp, TestUser } from '../support/test-app.js';
-import { installApp, type InstalledApp } from '../apps/app-fixtures.js';
 import { type CuttableProxy, launchBrowser, openChannel, SCREENSHOTS, signedIn, startWebApp, type Person } from './support.js';
-
-const { App, LogLevel } = bolt;
 
 // The whole loop as a person lives it: an unmodified Bolt app posts a button, the person clicks it in
 // Chromium, Bolt's own signature check accepts the block_actions payload, its app.action handler runs
@@ -21,7 +18,7 @@ describe('web client: a click on a Bolt app button', () => {
   let browser: Browser;
   let ada: TestUser;
   let installed: InstalledApp;
-  let boltApp: InstanceType<typeof App>;
+  let boltApp: BoltApp;
   let channel: string;
   let A: Person;
   const clicks: { user: string; value?: string }[] = [];
@@ -32,21 +29,14 @@ describe('web client: a click on a Bolt app button', () => {
     ada = await t.newUser(ws, 'member', 'ada');
     const port = await freePort();
     installed = await installApp(t, ws, { name: 'Approver', interactivity_url: `http://127.0.0.1:${port}/slack/events` });
-    boltApp = new App({
-      token: installed.botToken,
-      signingSecret: installed.signingSecret,
-      clientOptions: { slackApiUrl: `${t.url}/api/` },
-      logLevel: LogLevel.ERROR,
-      deferInitialization: true,
-    });
+    boltApp = httpBolt(t, installed);
     boltApp.action('approve', async ({ ack, body, action, respond }) => {
       await ack();
       clicks.push({ user: body.user.id, value: (action as { value?: string }).value });
       await respond({ replace_original: true, text: 'Approved' });
     });
-    await boltApp.init();
-    await boltApp.start({ port, host: '127.0.0.1' });
-    channel = await t.newChannel(ada, 'deploys', false, [{ id: installed.botUserId, token: installed.botToken, workspace: ws }]);
+    await startBolt(boltApp, port);
+    channel = await t.newChannel(ada, 'deploys', false, [installed.bot]);
     browser = await launchBrowser();
     A = await signedIn(browser, t, base, ada);
   });

@@ -6,10 +6,8 @@ import type { Readable } from 'node:stream';
 import { SlackError } from '../../domain/slack-error.js';
 import { FileAccessDenied, FileTooLarge } from '../../jobs/files/file-bytes.js';
 import { IMAGE_MIME } from '../../jobs/files/sniff.js';
-import { AuthFailures } from '../../workspaces/auth-failures.js';
-import { sessionFromCookie } from '../../workspaces/web-sessions.js';
-import { type Caller, WorkspacesService } from '../../workspaces/workspaces.service.js';
-import { requestToken } from '../slack-auth.guard.js';
+import type { Caller } from '../../workspaces/workspaces.service.js';
+import { SlackAuthGuard } from '../slack-auth.guard.js';
 import { contentDisposition, parseRange } from './byte-range.js';
 import { FilesService } from './files.service.js';
 
@@ -31,8 +29,7 @@ const SAFE_HEADERS = {
 export class FileTransferController {
   constructor(
     private readonly files: FilesService,
-    private readonly workspaces: WorkspacesService,
-    private readonly failures: AuthFailures,
+    private readonly auth: SlackAuthGuard,
   ) {}
 
   @Post('files/upload/:id')
@@ -74,8 +71,14 @@ export class FileTransferController {
   }
 
   private async download(id: string, variant: 'file' | 'thumb', attachment: boolean, req: FastifyRequest, reply: FastifyReply) {
-    const caller = await this.authenticate(req);
-    if (typeof caller === 'string') return fail(reply, caller === 'ratelimited' ? 429 : 401, caller);
+    let caller: Caller;
+    try {
+      // As on /api, but a GET of bytes changes nothing and an <img> sends no CSRF header.
+      caller = await this.auth.callerOf(req, { csrf: false });
+    } catch (err) {
+      if (err instanceof SlackError) return fail(reply, err.code === 'ratelimited' ? 429 : 401, err.code);
+      throw err;
+    }
     try {
       const got = await this.files.download(caller, id, variant, (size) => parseRange(req.headers.range, size));
       reply.headers(SAFE_HEADERS);
@@ -101,18 +104,6 @@ export class FileTransferController {
         return fail(reply, err.status >= 400 ? err.status : err.code === 'ekm_access_denied' ? 403 : 404, err.code);
       throw err;
     }
-  }
-
-  /** The caller by token or web session (a GET needs no CSRF header: it changes nothing), or why not. */
-  private async authenticate(req: FastifyRequest): Promise<Caller | 'not_authed' | 'invalid_auth' | 'ratelimited'> {
-    if ((await this.failures.blockedFor(req.ip)) !== undefined) return 'ratelimited';
-    const token = requestToken(req);
-    const session = token ? undefined : sessionFromCookie(req.headers.cookie);
-    if (!token && !session) return 'not_authed';
-    const caller = token ? await this.workspaces.authenticate(token) : await this.workspaces.authenticate(session!, 'session');
-    if (caller) return caller;
-    await this.failures.failed(req.ip);
-    return 'invalid_auth';
   }
 }
 

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { PG_POOL } from '../../db/database.module.js';
 import type { Queryable } from '../../db/database.js';
 import type { FileRow } from '../../jobs/files/files.repository.js';
+import { readableChannel } from '../channels.repository.js';
 
 export interface FileFilter {
   channel?: string;
@@ -17,8 +18,7 @@ export interface FileFilter {
 // channel: everyone in the workspace; a private one or a DM: its members), in the file's workspace.
 const VISIBLE = `
   f.workspace_id = $1 AND f.state = 'complete'
-  AND (f.user_id = $2 OR EXISTS (SELECT 1 FROM channels c WHERE c.id = f.channel_id AND c.workspace_id = f.workspace_id
-        AND (NOT c.is_private OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = $2))))`;
+  AND (f.user_id = $2 OR EXISTS (SELECT 1 FROM channels c WHERE c.id = f.channel_id AND ${readableChannel('c', '$1', '$2')}))`;
 
 const TYPE_SQL: Record<string, string> = {
   images: `(f.image_type IS NOT NULL OR f.mimetype LIKE 'image/%')`,

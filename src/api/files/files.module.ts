@@ -7,6 +7,7 @@ import { JobsModule } from '../../jobs/jobs.module.js';
 import { WorkspacesModule } from '../../workspaces/workspaces.module.js';
 import { ChannelsRepository } from '../channels.repository.js';
 import { FILE_SEARCH } from '../search/file-search.js';
+import { SlackAuthGuard } from '../slack-auth.guard.js';
 import { FileTransferController } from './file-transfer.controller.js';
 import { FilesQueryRepository } from './files-query.repository.js';
 import { FilesController } from './files.controller.js';
@@ -20,7 +21,8 @@ const STREAMED_TYPES = ['multipart/form-data', 'application/octet-stream'];
   imports: [EventStoreModule, CryptoModule, WorkspacesModule, JobsModule],
   controllers: [FilesController, FileTransferController],
   // search.all's files section (src/api/search/file-search.ts).
-  providers: [FilesService, FilesQueryRepository, ChannelsRepository, { provide: FILE_SEARCH, useExisting: FilesService }],
+  // SlackAuthGuard: the file URLs authenticate as /api does (FileTransferController).
+  providers: [FilesService, FilesQueryRepository, ChannelsRepository, SlackAuthGuard, { provide: FILE_SEARCH, useExisting: FilesService }],
   exports: [FilesService, FILE_SEARCH],
 })
 export class FilesModule implements OnModuleInit {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { BodyCipher, rethrowEkmRequired } from '../../crypto/body-cipher.js';
+import { BodyCipher, rethrowEkmRequired, withEkmRetry } from '../../crypto/body-cipher.js';
 import { CONFIG, type Config } from '../../config/config.js';
 import { inTransaction, type Queryable } from '../../db/database.js';
 import { channelPolicy } from '../../domain/channel-policy.js';
@@ -85,13 +85,7 @@ export class FilesService {
         })
         .catch(rethrowEkmRequired);
     };
-    let file: FileRow;
-    try {
-      file = await insert(false);
-    } catch (err) {
-      if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
-      file = await insert(true); // the workspace turned EKM on since our cached view
-    }
+    const file = await withEkmRetry(insert);
     const presigned = file.presigned
       ? await this.bytes.storage.presignPut(file.storage_key, args.length, UPLOAD_URL_TTL_SECONDS)
       : undefined;
@@ -135,19 +129,18 @@ export class FilesService {
 
   async complete(caller: Caller, args: CompleteUploadArgs) {
     const entries = parseCompleteFiles(args.files);
-    try {
-      return await this.completeOnce(caller, args, entries);
-    } catch (err) {
-      if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
-      // Uploaded before the workspace turned EKM on and not sealed yet by its encrypt run: the
-      // database refuses the name in clear, so the files are sealed now and the completion retried.
-      for (const e of entries) {
-        const file = await this.files.find(e.id);
-        const mine = file?.workspace_id === caller.workspace && file.user_id === caller.user.id;
-        if (mine && file.state === 'uploaded' && !file.encrypted) await this.filesEkm.sealOne(file);
+    return withEkmRetry(async (fresh) => {
+      // Retried: uploaded before the workspace turned EKM on and not sealed yet by its encrypt run,
+      // the database refused the name in clear, so the files are sealed now and completed again.
+      if (fresh) {
+        for (const e of entries) {
+          const file = await this.files.find(e.id);
+          const mine = file?.workspace_id === caller.workspace && file.user_id === caller.user.id;
+          if (mine && file.state === 'uploaded' && !file.encrypted) await this.filesEkm.sealOne(file);
+        }
       }
       return this.completeOnce(caller, args, entries);
-    }
+    });
   }
 
   private async completeOnce(caller: Caller, args: CompleteUploadArgs, entries: CompleteFile[]) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../../db/database.module.js';
+import { readableChannel } from '../channels.repository.js';
 
 /** Slack's reactions on a message: one entry per emoji, users in the order they reacted. */
 export interface Reaction {
@@ -54,10 +55,10 @@ export class ReactionsRepository {
     const { rows } = await this.pool.query<{ channel_id: string; message_ts: string }>(
       `SELECT DISTINCT r.channel_id, r.message_ts
          FROM reactions r
-         JOIN channels c ON c.id = r.channel_id AND c.workspace_id = $1
+         JOIN channels c ON c.id = r.channel_id
          JOIN messages m ON m.channel_id = r.channel_id AND m.ts = r.message_ts AND NOT m.deleted
         WHERE r.user_id = $2 AND (r.channel_id, r.message_ts) > ($4, $5::bigint)
-          AND (NOT c.is_private OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $3))
+          AND ${readableChannel('c', '$1', '$3')}
         ORDER BY r.channel_id, r.message_ts LIMIT $6`,
       [workspace, user, viewer, after.channel, after.ts, limit],
     );

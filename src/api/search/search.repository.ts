@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../../db/database.module.js';
 import { MESSAGE_COLUMNS, type MessageRow } from '../../domain/message.js';
+import { readableChannel } from '../channels.repository.js';
 
 /** A word condition for the index rows made with one key version (null: plain words). */
 export interface WordMatch {
@@ -64,8 +65,7 @@ export class SearchRepository {
     const where = [
       's.workspace_id = $1',
       // Only what the caller may read now: public channels, and private ones (DMs too) they are in.
-      'c.workspace_id = $1',
-      '(NOT c.is_private OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = s.channel_id AND m.user_id = $2))',
+      readableChannel('c', '$1', '$2'),
     ];
     let score = (_alias: string) => '0::real';
     if (f.match) {
