@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { installApp } from '../apps/app-fixtures.js';
+import { installApp } from '../support/apps.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 // chat.postMessage is one round trip to PostgreSQL (post_message()), rich posts included: a bot's

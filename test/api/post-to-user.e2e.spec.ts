@@ -1,5 +1,5 @@
 import { TestApp, type TestUser } from '../support/test-app.js';
-import { installApp } from '../apps/app-fixtures.js';
+import { installApp } from '../support/apps.js';
 
 // Slack's chat.postMessage takes a user id as `channel` and posts into the DM with that user,
 // opening it when there is none yet, for user and bot tokens alike.
