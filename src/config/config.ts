@@ -96,6 +96,12 @@ const schema = z.object({
    */
   WEB_CONCURRENCY: int(1, 256).default(availableParallelism()),
   /**
+   * Set by `npm start`'s primary on each worker process it forks (0, 1, ...; a replacement keeps the
+   * slot of the worker it replaces), never by hand. Only slot 0 runs the consumers, so N workers do
+   * not each wake for every NOTIFY and compete for their locks; unset outside a cluster.
+   */
+  CLUSTER_WORKER_SLOT: int(0, 255).optional(),
+  /**
    * Redis key prefix of every queue: deployments (or test databases) sharing one Redis stay apart.
    * May hold one Redis Cluster hash tag (`{atomcast}`: every queue in one slot); without one, each
    * queue on a cluster gets its own tag (`atomcast:{atomcast-unfurl}`).
@@ -251,9 +257,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return { ...result.data, PUBLIC_URL: (result.data.PUBLIC_URL ?? `http://localhost:${result.data.PORT}`).replace(/\/+$/, '') };
 }
 
-/** Whether this process runs the stream consumers (projector, job dispatcher): `consumers` or `worker` in ROLES. */
-export function runsConsumers(config: Pick<Config, 'ROLES'>): boolean {
-  return config.ROLES.includes('consumers') || config.ROLES.includes('worker');
+/**
+ * Whether this process runs the stream consumers (projector, job dispatcher, notify decisions):
+ * `consumers` or `worker` in ROLES, and in a cluster (WEB_CONCURRENCY > 1) worker slot 0 only.
+ */
+export function runsConsumers(config: Pick<Config, 'ROLES' | 'CLUSTER_WORKER_SLOT'>): boolean {
+  return (config.ROLES.includes('consumers') || config.ROLES.includes('worker')) && !config.CLUSTER_WORKER_SLOT;
 }
 
 export const CONFIG = Symbol('CONFIG');

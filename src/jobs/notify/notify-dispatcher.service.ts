@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type pg from 'pg';
-import { CONFIG, type Config } from '../../config/config.js';
+import { CONFIG, type Config, runsConsumers } from '../../config/config.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { Projector } from '../../projections/projector.js';
@@ -13,7 +13,7 @@ import { NotifyRepository } from './notify.repository.js';
 
 /**
  * Runs the notification consumer (its own checkpoint `notify`, so slow decisions never hold up
- * unfurls) where the job dispatcher runs, and the notify worker where workers run. Both only when
+ * unfurls) where the job dispatcher runs (runsConsumers), and the notify worker where workers run. Both only when
  * VAPID keys are configured: without them there is nothing to send.
  */
 @Injectable()
@@ -51,7 +51,7 @@ export class NotifyDispatcher implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   onApplicationBootstrap(): void {
-    if (this.enabled && this.config.JOBS_DISPATCHER_ENABLED) this.projector.start();
+    if (this.enabled && this.config.JOBS_DISPATCHER_ENABLED && runsConsumers(this.config)) this.projector.start();
   }
 
   async onModuleDestroy(): Promise<void> {
