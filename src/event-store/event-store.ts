@@ -208,7 +208,6 @@ export class EventStore implements OnModuleDestroy {
   }
 }
 
-
 /** The checkpoints.parts value of a cursor: {"<group>": "<tx_id>-<position>"} on Citus, else null. */
 function partsColumn(cursor: GlobalCursor): string | null {
   if (!cursor.parts) return null;

@@ -120,10 +120,14 @@ describe('npm start with WEB_CONCURRENCY', () => {
       const first = workers.find((pid) => slotOf(pid) === '0')!;
       const killedAt = (await pool.query<{ at: string }>('SELECT now()::text AS at')).rows[0].at;
       process.kill(first, 'SIGKILL');
-      await waitFor(() => {
-        const now = childrenOf(primary!.pid!);
-        return now.length === 2 && !now.includes(first);
-      }, 60_000, 'a replacement worker');
+      await waitFor(
+        () => {
+          const now = childrenOf(primary!.pid!);
+          return now.length === 2 && !now.includes(first);
+        },
+        60_000,
+        'a replacement worker',
+      );
       const replacement = childrenOf(primary.pid!).find((pid) => !workers.includes(pid))!;
       expect(slotOf(replacement)).toBe('0');
       await waitFor(async () => (await projectorConnections(killedAt)) === 1, 60_000, 'the replacement to run the consumers');
