@@ -73,6 +73,12 @@ const schema = z.object({
   PROJECTOR_ENABLED: bool.default(true),
   /** How often the projector polls the global cursor besides waking on NOTIFY. */
   PROJECTOR_INTERVAL_MS: int(10, 60_000).default(200),
+  /**
+   * Least time between the starts of two passes of a consumer woken by NOTIFY (projector, job and
+   * notify dispatch): the events of a burst share one pass. A consumer follows a post by at most this
+   * plus its pass; higher spends less CPU per event at moderate rates, 0 runs a pass per wake-up.
+   */
+  CONSUMER_PASS_GAP_MS: int(0, 1000).default(10),
   /** Events applied per projector transaction. */
   PROJECTOR_BATCH_SIZE: int(1, 100_000).default(1000),
   /**

@@ -14,8 +14,8 @@ export interface ProjectorOptions {
   /** Poll period; NOTIFY wakes the projector sooner. */
   intervalMs: number;
   /**
-   * Least time between the starts of two woken passes (default PASS_GAP_MS): the NOTIFYs of a burst
-   * are served by one pass and one batch instead of a pass each.
+   * Least time between the starts of two woken passes (CONSUMER_PASS_GAP_MS; default 0): the
+   * NOTIFYs of a burst are served by one pass and one batch instead of a pass each.
    */
   gapMs?: number;
   onError?: (err: unknown) => void;
@@ -31,11 +31,6 @@ export interface ProjectionLag {
 }
 
 const LAG_COUNT_CAP = 10_000;
-/**
- * A consumer follows a post by at most this much more than its pass takes, and a pass serves every
- * event committed during the gap: its cost (a few round trips) is shared by all of them.
- */
-export const PASS_GAP_MS = 8;
 
 /**
  * Applies the global log to one projection: each batch and its checkpoint in one transaction
@@ -43,8 +38,8 @@ export const PASS_GAP_MS = 8;
  * session advisory lock held by a dedicated connection, which also runs the batches, so losing the
  * connection aborts the batch and frees the lead together. Each batch moves the checkpoint row
  * first (only if it is where the batch was read from), which locks it and so serializes the batch
- * with a concurrent rebuild reset. Wake-ups are coalesced (PASS_GAP_MS): the cost of a pass is a
- * few round trips whether it applies one event or a thousand.
+ * with a concurrent rebuild reset. Wake-ups are coalesced (`gapMs`): the cost of a pass is a few
+ * round trips whether it applies one event or a thousand.
  */
 export class Projector {
   private client: pg.Client | undefined;
@@ -94,7 +89,7 @@ export class Projector {
     const pass = this.chain
       .catch(() => {})
       .then(async () => {
-        const wait = this.lastStart + (this.options.gapMs ?? PASS_GAP_MS) - performance.now();
+        const wait = this.lastStart + (this.options.gapMs ?? 0) - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         this.queued = false;
         this.lastStart = performance.now();

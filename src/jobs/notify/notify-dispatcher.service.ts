@@ -37,6 +37,7 @@ export class NotifyDispatcher implements OnModuleInit, OnApplicationBootstrap, O
       pool,
       batchSize: 200,
       intervalMs: config.JOBS_DISPATCH_INTERVAL_MS,
+      gapMs: config.CONSUMER_PASS_GAP_MS,
       // While Redis is down every pass fails the same way; the next one retries.
       onError: (err) => this.log.debug(`notify dispatch deferred: ${err instanceof Error ? err.message : String(err)}`),
     });
