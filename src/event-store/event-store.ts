@@ -182,6 +182,19 @@ export class EventStore implements OnModuleDestroy {
     return results[1].rowCount === 1;
   }
 
+  /**
+   * Moves a checkpoint from `from` to `to` in a statement of its own, only if it is still at `from`
+   * (a rebuild may have reset it meanwhile): false when it was not. For a batch that wrote nothing.
+   */
+  async moveCheckpoint(db: Queryable, name: string, from: GlobalCursor, to: GlobalCursor): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE checkpoints SET tx_id = $2::xid8, position = $3, parts = $4::jsonb, updated_at = now()
+        WHERE name = $1 AND tx_id = $5::xid8 AND position = $6 AND parts IS NOT DISTINCT FROM $7::jsonb`,
+      [name, to.txId, to.position, partsColumn(to), from.txId, from.position, partsColumn(from)],
+    );
+    return rowCount === 1;
+  }
+
   /** Store inside the same transaction as the consumer's own writes, so its effect is exactly-once. */
   async storeCheckpoint(db: Queryable, name: string, cursor: GlobalCursor): Promise<void> {
     const parts = partsColumn(cursor);

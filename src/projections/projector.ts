@@ -182,9 +182,12 @@ export class Projector {
 
   /**
    * One batch: reads the checkpoint and the events after it (outside a transaction: an idle read
-   * burns no transaction id and locks no row), then in one transaction moves the checkpoint first
-   * (its row lock serializes the batch with a rebuild reset; undefined if the checkpoint is no
-   * longer where the batch was read from) and applies the events. Returns how many it applied.
+   * burns no transaction id and locks no row), then applies them. The transaction opens with the
+   * projection's first statement: BEGIN and the checkpoint move go first, in one round trip (the
+   * row lock serializes the batch with a rebuild reset), and COMMIT ends it. A batch whose apply
+   * sends no statement (a dispatcher with nothing to look up) only moves the checkpoint, in one
+   * statement of its own. Either move happens only if the checkpoint is still where the batch was
+   * read from: else undefined (nothing of the batch stays; read again). Returns how many it applied.
    */
   private async applyBatch(client: pg.Client): Promise<number | undefined> {
     const name = this.projection.name;
@@ -195,11 +198,24 @@ export class Projector {
     }
     const { checkpoint, events } = read;
     if (!events.length) return 0;
-    if (!(await this.store.beginMovingCheckpoint(client, name, checkpoint, parseCursor(events[events.length - 1].cursor)!))) {
+    const next = parseCursor(events[events.length - 1].cursor)!;
+    let opened: Promise<boolean> | undefined;
+    const tx: Queryable = {
+      query: (async (...args: Parameters<pg.Client['query']>) => {
+        if (!(await (opened ??= this.store.beginMovingCheckpoint(client, name, checkpoint, next)))) throw new CheckpointMoved();
+        return client.query(...args);
+      }) as Queryable['query'],
+    };
+    try {
+      await this.projection.apply(tx, events);
+    } catch (err) {
+      if (!(err instanceof CheckpointMoved)) throw err;
+    }
+    if (!opened) return (await this.store.moveCheckpoint(client, name, checkpoint, next)) ? events.length : undefined;
+    if (!(await opened)) {
       await client.query('ROLLBACK');
       return undefined;
     }
-    await this.projection.apply(client, events);
     await client.query('COMMIT');
     return events.length;
   }
@@ -241,6 +257,9 @@ export class Projector {
     await client?.end().catch(() => {});
   }
 }
+
+/** The checkpoint was reset between the batch's read and its first statement: the batch is dropped. */
+class CheckpointMoved extends Error {}
 
 export const lockKey = (projection: string) => `atomcast:projection:${projection}`;
 
