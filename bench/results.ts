@@ -20,6 +20,7 @@ export const BENCHMARKS = [
   'apps',
   'search',
   'citus',
+  'consumers',
 ] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 

@@ -7,16 +7,18 @@ const CRASH_LOOP_MS = 10_000;
  * The primary of `npm start` with WEB_CONCURRENCY > 1: forks `count` copies of this script, which
  * share the listening port (node:cluster hands accepted connections round-robin to the workers).
  * Each worker is an ordinary stateless node (its own pools, LISTEN, relay, Socket.IO server), so
- * nothing is shared here but the port. A worker that dies later is replaced; SIGTERM/SIGINT are
- * passed on and the primary exits when the last worker has.
+ * nothing is shared here but the port. Each gets a slot (CLUSTER_WORKER_SLOT): slot 0 alone runs
+ * the consumers (runsConsumers). A worker that dies later is replaced in its slot; SIGTERM/SIGINT
+ * are passed on and the primary exits when the last worker has.
  */
 export function superviseWorkers(count: number, log: (line: string) => void): void {
   let stopping = false;
-  const started = new Map<Worker, number>();
-  const fork = () => started.set(cluster.fork(), Date.now());
+  const started = new Map<Worker, { at: number; slot: number }>();
+  const fork = (slot: number) => started.set(cluster.fork({ CLUSTER_WORKER_SLOT: String(slot) }), { at: Date.now(), slot });
 
   cluster.on('exit', (worker, code, signal) => {
-    const age = Date.now() - (started.get(worker) ?? 0);
+    const { at, slot } = started.get(worker) ?? { at: 0, slot: 0 };
+    const age = Date.now() - at;
     started.delete(worker);
     if (stopping) {
       if (!started.size) process.exit(0);
@@ -31,7 +33,7 @@ export function superviseWorkers(count: number, log: (line: string) => void): vo
       if (!started.size) process.exit(1);
       return;
     }
-    fork();
+    fork(slot);
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.on(signal, () => {
@@ -39,7 +41,7 @@ export function superviseWorkers(count: number, log: (line: string) => void): vo
       for (const w of started.keys()) w.process.kill(signal);
       if (!started.size) process.exit(0);
     });
-  for (let i = 0; i < count; i++) fork();
+  for (let slot = 0; slot < count; slot++) fork(slot);
 }
 
 export const isClusterWorker = (): boolean => cluster.isWorker;

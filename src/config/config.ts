@@ -73,6 +73,12 @@ const schema = z.object({
   PROJECTOR_ENABLED: bool.default(true),
   /** How often the projector polls the global cursor besides waking on NOTIFY. */
   PROJECTOR_INTERVAL_MS: int(10, 60_000).default(200),
+  /**
+   * Least time between the starts of two passes of a consumer woken by NOTIFY (projector, job and
+   * notify dispatch): the events of a burst share one pass. A consumer follows a post by at most this
+   * plus its pass; higher spends less CPU per event at moderate rates, 0 runs a pass per wake-up.
+   */
+  CONSUMER_PASS_GAP_MS: int(0, 1000).default(10),
   /** Events applied per projector transaction. */
   PROJECTOR_BATCH_SIZE: int(1, 100_000).default(1000),
   /**
@@ -95,6 +101,12 @@ const schema = z.object({
    * its own pools, LISTEN and relay. Default: the machine's cores. 1 runs the app in the one process.
    */
   WEB_CONCURRENCY: int(1, 256).default(availableParallelism()),
+  /**
+   * Set by `npm start`'s primary on each worker process it forks (0, 1, ...; a replacement keeps the
+   * slot of the worker it replaces), never by hand. Only slot 0 runs the consumers, so N workers do
+   * not each wake for every NOTIFY and compete for their locks; unset outside a cluster.
+   */
+  CLUSTER_WORKER_SLOT: int(0, 255).optional(),
   /**
    * Redis key prefix of every queue: deployments (or test databases) sharing one Redis stay apart.
    * May hold one Redis Cluster hash tag (`{atomcast}`: every queue in one slot); without one, each
@@ -251,9 +263,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return { ...result.data, PUBLIC_URL: (result.data.PUBLIC_URL ?? `http://localhost:${result.data.PORT}`).replace(/\/+$/, '') };
 }
 
-/** Whether this process runs the stream consumers (projector, job dispatcher): `consumers` or `worker` in ROLES. */
-export function runsConsumers(config: Pick<Config, 'ROLES'>): boolean {
-  return config.ROLES.includes('consumers') || config.ROLES.includes('worker');
+/**
+ * Whether this process runs the stream consumers (projector, job dispatcher, notify decisions):
+ * `consumers` or `worker` in ROLES, and in a cluster (WEB_CONCURRENCY > 1) worker slot 0 only.
+ */
+export function runsConsumers(config: Pick<Config, 'ROLES' | 'CLUSTER_WORKER_SLOT'>): boolean {
+  return (config.ROLES.includes('consumers') || config.ROLES.includes('worker')) && !config.CLUSTER_WORKER_SLOT;
 }
 
 export const CONFIG = Symbol('CONFIG');

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
-import type pg from 'pg';
+import pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
 import { inTransaction, type Queryable } from '../db/database.js';
 import { PG_POOL } from '../db/database.module.js';
@@ -7,9 +7,20 @@ import type { ChannelHead } from '../domain/channel.js';
 import type { ChannelEvent } from '../domain/events.js';
 import { BodyOpener } from './body-opener.js';
 import { ClusterClock } from './cluster-clock.js';
-import { type CursorPart, type GlobalCursor, START, type StoredData } from './events.js';
+import { type GlobalCursor, START, type StoredData } from './events.js';
 import { FanoutHint } from './fanout-hint.js';
-import { eventsBehind, headCursor, readChannel, readGlobal, readGlobalCluster } from './read-events.js';
+import {
+  type CheckpointRow,
+  checkpointCursor,
+  eventsBehind,
+  headCursor,
+  readAfterCheckpoint,
+  readChannel,
+  readGlobal,
+  readGlobalCluster,
+} from './read-events.js';
+
+export { type CheckpointRow, checkpointCursor } from './read-events.js';
 
 export interface Appended {
   seq: number;
@@ -134,11 +145,59 @@ export class EventStore implements OnModuleDestroy {
     return rows[0] ? checkpointCursor(rows[0]) : START;
   }
 
+  /**
+   * A consumer's checkpoint and up to `limit` events after it: one statement on one server, the
+   * checkpoint then readGlobal on Citus. Undefined when the consumer has no checkpoint row yet.
+   */
+  async readAfterCheckpoint(
+    name: string,
+    limit: number,
+    db: Queryable = this.pool,
+  ): Promise<{ checkpoint: GlobalCursor; events: Array<ChannelEvent & { cursor: string }> } | undefined> {
+    if (!(await this.clock.distributed())) return readAfterCheckpoint(db, name, limit, this.opener);
+    const { rows } = await db.query<CheckpointRow>('SELECT tx_id::text, position, parts FROM checkpoints WHERE name = $1', [name]);
+    if (!rows[0]) return undefined;
+    const checkpoint = checkpointCursor(rows[0]);
+    return { checkpoint, events: await readGlobalCluster(db, this.clock, checkpoint, limit, this.opener) };
+  }
+
+  /**
+   * Opens a consumer's batch transaction and moves its checkpoint from `from` to `to`, only if it is
+   * still at `from` (a rebuild may have reset it meanwhile): false when it was not, the transaction
+   * then still open. The row stays locked until the transaction ends, which serializes the batch
+   * with a rebuild, as storeCheckpoint's upsert does. One round trip: BEGIN and the UPDATE go as one
+   * simple query, so the values are literals (digits, and the consumer's own name escaped).
+   */
+  async beginMovingCheckpoint(db: pg.ClientBase, name: string, from: GlobalCursor, to: GlobalCursor): Promise<boolean> {
+    const lit = (v: string | null) => (v === null ? 'NULL' : pg.escapeLiteral(v));
+    const digits = (v: string) => {
+      if (!/^\d{1,20}$/.test(v)) throw new Error(`not a cursor part: ${v}`);
+      return v;
+    };
+    const results = (await db.query(
+      `BEGIN; UPDATE checkpoints SET tx_id = '${digits(to.txId)}'::xid8, position = ${digits(to.position)}, parts = ${lit(partsColumn(to))}::jsonb, updated_at = now()
+        WHERE name = ${lit(name)} AND tx_id = '${digits(from.txId)}'::xid8 AND position = ${digits(from.position)}
+          AND parts IS NOT DISTINCT FROM ${lit(partsColumn(from))}::jsonb`,
+    )) as unknown as pg.QueryResult[];
+    return results[1].rowCount === 1;
+  }
+
+  /**
+   * Moves a checkpoint from `from` to `to` in a statement of its own, only if it is still at `from`
+   * (a rebuild may have reset it meanwhile): false when it was not. For a batch that wrote nothing.
+   */
+  async moveCheckpoint(db: Queryable, name: string, from: GlobalCursor, to: GlobalCursor): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE checkpoints SET tx_id = $2::xid8, position = $3, parts = $4::jsonb, updated_at = now()
+        WHERE name = $1 AND tx_id = $5::xid8 AND position = $6 AND parts IS NOT DISTINCT FROM $7::jsonb`,
+      [name, to.txId, to.position, partsColumn(to), from.txId, from.position, partsColumn(from)],
+    );
+    return rowCount === 1;
+  }
+
   /** Store inside the same transaction as the consumer's own writes, so its effect is exactly-once. */
   async storeCheckpoint(db: Queryable, name: string, cursor: GlobalCursor): Promise<void> {
-    const parts = cursor.parts
-      ? JSON.stringify(Object.fromEntries(Object.entries(cursor.parts).map(([g, p]) => [g, `${p.txId}-${p.position}`])))
-      : null;
+    const parts = partsColumn(cursor);
     await db.query(
       // updated_at from excluded: Citus allows no non-immutable function in DO UPDATE SET.
       `INSERT INTO checkpoints (name, tx_id, position, parts, updated_at) VALUES ($1, $2::xid8, $3, $4::jsonb, now())
@@ -162,19 +221,8 @@ export class EventStore implements OnModuleDestroy {
   }
 }
 
-export interface CheckpointRow {
-  tx_id: string;
-  position: string;
-  parts: Record<string, string> | null;
-}
-
-/** A checkpoints row as a cursor: parts {"<group>": "<tx_id>-<position>"} on Citus, else tx_id/position. */
-export function checkpointCursor(row: CheckpointRow): GlobalCursor {
-  if (!row.parts) return { txId: row.tx_id, position: row.position };
-  const parts: Record<string, CursorPart> = {};
-  for (const [group, value] of Object.entries(row.parts)) {
-    const [txId, position] = value.split('-');
-    parts[group] = { txId, position };
-  }
-  return { ...START, parts };
+/** The checkpoints.parts value of a cursor: {"<group>": "<tx_id>-<position>"} on Citus, else null. */
+function partsColumn(cursor: GlobalCursor): string | null {
+  if (!cursor.parts) return null;
+  return JSON.stringify(Object.fromEntries(Object.entries(cursor.parts).map(([g, p]) => [g, `${p.txId}-${p.position}`])));
 }

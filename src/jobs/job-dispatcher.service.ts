@@ -44,6 +44,7 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       pool,
       batchSize: 500,
       intervalMs: config.JOBS_DISPATCH_INTERVAL_MS,
+      gapMs: config.CONSUMER_PASS_GAP_MS,
       onError: (err) => this.deferred(err),
     });
   }

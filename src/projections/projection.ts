@@ -5,8 +5,10 @@ import type { ChannelEvent } from '../event-store/events.js';
 export type GlobalEvent = ChannelEvent & { cursor: string };
 
 /**
- * A read model kept from the global event log. `apply` runs inside the projector's transaction,
- * together with the checkpoint write, so a batch takes effect exactly once. It must be a pure
+ * A read model kept from the global event log. The statements `apply` sends on `db` run in the
+ * projector's transaction, which the first of them opens with the checkpoint move, so a batch takes
+ * effect in the database exactly once (an apply that sends none only moves the checkpoint; its
+ * effects elsewhere, such as queued jobs with derived ids, are at-least-once either way). It must be a pure
  * function of the events (and of the bodies they carry), so that a rebuild from position 0
  * produces the same rows as the live projection.
  */

@@ -26,6 +26,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
           pool,
           batchSize: config.PROJECTOR_BATCH_SIZE,
           intervalMs: config.PROJECTOR_INTERVAL_MS,
+          gapMs: config.CONSUMER_PASS_GAP_MS,
           onError: (err) => this.log.warn(`projection ${projection.name}: ${err instanceof Error ? err.message : String(err)}`),
         }),
     );

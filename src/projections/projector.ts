@@ -13,6 +13,11 @@ export interface ProjectorOptions {
   batchSize: number;
   /** Poll period; NOTIFY wakes the projector sooner. */
   intervalMs: number;
+  /**
+   * Least time between the starts of two woken passes (CONSUMER_PASS_GAP_MS; default 0): the
+   * NOTIFYs of a burst are served by one pass and one batch instead of a pass each.
+   */
+  gapMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -31,8 +36,10 @@ const LAG_COUNT_CAP = 10_000;
  * Applies the global log to one projection: each batch and its checkpoint in one transaction
  * (at-least-once reads, exactly-once effect). One leader per projection across every node: the
  * session advisory lock held by a dedicated connection, which also runs the batches, so losing the
- * connection aborts the batch and frees the lead together. The checkpoint row is also locked
- * (FOR UPDATE) by every batch, which serializes a batch with a concurrent rebuild reset.
+ * connection aborts the batch and frees the lead together. Each batch moves the checkpoint row
+ * first (only if it is where the batch was read from), which locks it and so serializes the batch
+ * with a concurrent rebuild reset. Wake-ups are coalesced (`gapMs`): the cost of a pass is a few
+ * round trips whether it applies one event or a thousand.
  */
 export class Projector {
   private client: pg.Client | undefined;
@@ -41,6 +48,8 @@ export class Projector {
   private timer: NodeJS.Timeout | undefined;
   private queued = false;
   private stopped = false;
+  /** performance.now() when the last woken pass started. */
+  private lastStart = -Infinity;
   /** Events applied by this projector since it was created, by any pass (a poll, a NOTIFY, runOnce). */
   private appliedTotal = 0;
 
@@ -70,16 +79,20 @@ export class Projector {
   }
 
   /**
-   * Runs a pass unless one is already waiting to start. A wake-up during a running pass queues
-   * another one: the running pass may have read before the woken-for events were readable.
+   * Runs a pass unless one is already waiting to start, no sooner than `gapMs` after the last one
+   * started. A wake-up during a running pass queues another one: the running pass may have read
+   * before the woken-for events were readable. Wake-ups while one waits to start are served by it.
    */
   wake(): void {
     if (this.queued || this.stopped) return;
     this.queued = true;
     const pass = this.chain
       .catch(() => {})
-      .then(() => {
+      .then(async () => {
+        const wait = this.lastStart + (this.options.gapMs ?? 0) - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         this.queued = false;
+        this.lastStart = performance.now();
         return this.pass();
       });
     this.chain = pass;
@@ -136,6 +149,10 @@ export class Projector {
     };
   }
 
+  /**
+   * One pass: takes the lead if free, then applies batches until the log (below xmin) is exhausted.
+   * An idle pass is one statement (the checkpoint and the events after it, read together).
+   */
   private async pass(): Promise<number> {
     if (this.stopped) return 0;
     let client: pg.Client;
@@ -146,13 +163,11 @@ export class Projector {
       throw err;
     }
     if (!this.leading) return 0;
-    // An idle poll only reads: no transaction, no row lock, no transaction id burnt every tick.
-    const idle = !(await this.store.readGlobal(await this.checkpoint(client), 1, client)).length;
-    if (idle) return 0;
     let total = 0;
     try {
       for (;;) {
         const n = await this.applyBatch(client);
+        if (n === undefined) continue; // the checkpoint moved under the read (a rebuild reset it): read again
         total += n;
         this.appliedTotal += n;
         if (n < this.options.batchSize) return total;
@@ -165,18 +180,42 @@ export class Projector {
     }
   }
 
-  /** One transaction: lock the checkpoint, read the next batch after it, apply, move the checkpoint. */
-  private async applyBatch(client: pg.Client): Promise<number> {
+  /**
+   * One batch: reads the checkpoint and the events after it (outside a transaction: an idle read
+   * burns no transaction id and locks no row), then applies them. The transaction opens with the
+   * projection's first statement: BEGIN and the checkpoint move go first, in one round trip (the
+   * row lock serializes the batch with a rebuild reset), and COMMIT ends it. A batch whose apply
+   * sends no statement (a dispatcher with nothing to look up) only moves the checkpoint, in one
+   * statement of its own. Either move happens only if the checkpoint is still where the batch was
+   * read from: else undefined (nothing of the batch stays; read again). Returns how many it applied.
+   */
+  private async applyBatch(client: pg.Client): Promise<number | undefined> {
     const name = this.projection.name;
-    await client.query('BEGIN');
-    const cursor = await lockCheckpoint(client, name);
-    const events = await this.store.readGlobal(cursor, this.options.batchSize, client);
-    if (!events.length) {
-      await client.query('COMMIT');
-      return 0;
+    const read = await this.store.readAfterCheckpoint(name, this.options.batchSize, client);
+    if (!read) {
+      await ensureCheckpoint(client, name);
+      return undefined;
     }
-    await this.projection.apply(client, events);
-    await this.store.storeCheckpoint(client, name, parseCursor(events[events.length - 1].cursor)!);
+    const { checkpoint, events } = read;
+    if (!events.length) return 0;
+    const next = parseCursor(events[events.length - 1].cursor)!;
+    let opened: Promise<boolean> | undefined;
+    const tx: Queryable = {
+      query: (async (...args: Parameters<pg.Client['query']>) => {
+        if (!(await (opened ??= this.store.beginMovingCheckpoint(client, name, checkpoint, next)))) throw new CheckpointMoved();
+        return client.query(...args);
+      }) as Queryable['query'],
+    };
+    try {
+      await this.projection.apply(tx, events);
+    } catch (err) {
+      if (!(err instanceof CheckpointMoved)) throw err;
+    }
+    if (!opened) return (await this.store.moveCheckpoint(client, name, checkpoint, next)) ? events.length : undefined;
+    if (!(await opened)) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
     await client.query('COMMIT');
     return events.length;
   }
@@ -219,18 +258,25 @@ export class Projector {
   }
 }
 
+/** The checkpoint was reset between the batch's read and its first statement: the batch is dropped. */
+class CheckpointMoved extends Error {}
+
 export const lockKey = (projection: string) => `atomcast:projection:${projection}`;
 
 /**
- * The checkpoint, row-locked for the rest of the transaction (created at START if missing). Read
- * first, inserted only when missing: on Citus checkpoints is a reference table, where every write
- * goes to every node.
+ * Creates a consumer's checkpoint at START if it has none. Read first, inserted only when missing:
+ * on Citus checkpoints is a reference table, where every write goes to every node.
  */
+async function ensureCheckpoint(db: Queryable, name: string): Promise<void> {
+  await db.query(`INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`, [name]);
+}
+
+/** The checkpoint, row-locked for the rest of the transaction (created at START if missing). */
 export async function lockCheckpoint(db: Queryable, name: string): Promise<GlobalCursor> {
   const sql = 'SELECT tx_id::text, position, parts FROM checkpoints WHERE name = $1 FOR UPDATE';
   let { rows } = await db.query<CheckpointRow>(sql, [name]);
   if (!rows[0]) {
-    await db.query(`INSERT INTO checkpoints (name, tx_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`, [name]);
+    await ensureCheckpoint(db, name);
     ({ rows } = await db.query<CheckpointRow>(sql, [name]));
   }
   return rows[0] ? checkpointCursor(rows[0]) : START;

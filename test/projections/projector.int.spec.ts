@@ -193,6 +193,75 @@ describe('projector', () => {
     expect(await unread('UREADER', 'CWAKE')).toBe(2);
   });
 
+  /** Records every event it is given, in order (no table of its own); `statement`: sends one statement per batch. */
+  class RecordingProjection implements Projection {
+    readonly tables = [] as const;
+    readonly batches: string[][] = [];
+    constructor(
+      readonly name: string,
+      private readonly statement = false,
+    ) {}
+    async apply(db: Queryable, events: readonly GlobalEvent[]) {
+      if (this.statement) await db.query('SELECT 1');
+      this.batches.push(events.map((e) => `${e.channel}:${e.seq}`));
+    }
+  }
+
+  it.each([
+    ['a batch that sends no statement (the checkpoint moves alone)', false],
+    ['a batch that sends statements (the checkpoint moves in its transaction)', true],
+  ])('a checkpoint reset between the read and %s makes the batch read again from the reset', async (_, statement) => {
+    const channel = statement ? 'CRESETTX' : 'CRESET';
+    await seedChannel(pool, { channel, users: ['UPOSTER'] });
+    const recording = new RecordingProjection(`reset-test-${statement}`, statement);
+    // The store resets the checkpoint right after the next read, as a rebuild landing in between would.
+    let resetOnce = false;
+    const racing = Object.create(store) as EventStore;
+    racing.readAfterCheckpoint = async (...args: Parameters<EventStore['readAfterCheckpoint']>) => {
+      const read = await store.readAfterCheckpoint(...args);
+      if (resetOnce && read?.events.length) {
+        resetOnce = false;
+        await store.storeCheckpoint(pool, recording.name, START);
+      }
+      return read;
+    };
+    const p = new Projector(recording, racing, { databaseUrl: db.url, pool, batchSize: 1000, intervalMs: 60_000 });
+    projectors.push(p);
+    await p.catchUp();
+    const everything = recording.batches.flat();
+    const before = await store.loadCheckpoint(recording.name);
+    // Armed before the post: the post's NOTIFY may wake a pass before catchUp runs one.
+    recording.batches.length = 0;
+    resetOnce = true;
+    await post(channel, 'after the first catch-up');
+    await readableGlobally(before, 1);
+    await p.catchUp();
+    // The batch read from the old checkpoint was dropped: with statements, before any of them ran;
+    // without, after its apply (whose effects outside the database are at-least-once anyway) but
+    // without moving the checkpoint. Then the log was applied again from the start, once, in order.
+    expect(recording.batches.flat()).toEqual([...(statement ? [] : [`${channel}:1`]), ...everything, `${channel}:1`]);
+  });
+
+  it('wake-ups within the pass gap are served by one pass', async () => {
+    await seedChannel(pool, { channel: 'CBURST', users: ['UPOSTER'] });
+    const recording = new RecordingProjection('burst-test');
+    const p = new Projector(recording, store, { databaseUrl: db.url, pool, batchSize: 1000, intervalMs: 60_000, gapMs: 3000 });
+    projectors.push(p);
+    await p.catchUp();
+    p.wake(); // starts at once: the last woken pass is long ago
+    await p.runOnce(); // after it
+    recording.batches.length = 0;
+    const before = await store.loadCheckpoint(recording.name);
+    for (let i = 0; i < 3; i++) {
+      await post('CBURST', `burst ${i}`);
+      p.wake(); // each NOTIFY of a burst; the first queues a pass, no sooner than the gap after the last
+    }
+    await readableGlobally(before, 3);
+    const applied = async () => recording.batches.flat().length;
+    for (let i = 0; i < 400 && (await applied()) < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(recording.batches).toEqual([['CBURST:1', 'CBURST:2', 'CBURST:3']]);
+  });
+
   it('an empty log leaves the checkpoint at the start', async () => {
     const other = await createTestDatabase();
     const otherPool = new pg.Pool({ connectionString: other.url, max: 2 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type pg from 'pg';
-import { CONFIG, type Config } from '../../config/config.js';
+import { CONFIG, type Config, runsConsumers } from '../../config/config.js';
 import { PG_POOL } from '../../db/database.module.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { Projector } from '../../projections/projector.js';
@@ -13,7 +13,7 @@ import { NotifyRepository } from './notify.repository.js';
 
 /**
  * Runs the notification consumer (its own checkpoint `notify`, so slow decisions never hold up
- * unfurls) where the job dispatcher runs, and the notify worker where workers run. Both only when
+ * unfurls) where the job dispatcher runs (runsConsumers), and the notify worker where workers run. Both only when
  * VAPID keys are configured: without them there is nothing to send.
  */
 @Injectable()
@@ -37,6 +37,7 @@ export class NotifyDispatcher implements OnModuleInit, OnApplicationBootstrap, O
       pool,
       batchSize: 200,
       intervalMs: config.JOBS_DISPATCH_INTERVAL_MS,
+      gapMs: config.CONSUMER_PASS_GAP_MS,
       // While Redis is down every pass fails the same way; the next one retries.
       onError: (err) => this.log.debug(`notify dispatch deferred: ${err instanceof Error ? err.message : String(err)}`),
     });
@@ -51,7 +52,7 @@ export class NotifyDispatcher implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   onApplicationBootstrap(): void {
-    if (this.enabled && this.config.JOBS_DISPATCHER_ENABLED) this.projector.start();
+    if (this.enabled && this.config.JOBS_DISPATCHER_ENABLED && runsConsumers(this.config)) this.projector.start();
   }
 
   async onModuleDestroy(): Promise<void> {

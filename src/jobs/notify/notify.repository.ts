@@ -5,20 +5,20 @@ import { PG_POOL } from '../../db/database.module.js';
 
 export type NotifyLevel = 'all' | 'mentions' | 'nothing';
 
-/** What one message asks of the decision (from its text and its channel). */
-export interface NotifyCandidates {
+/** What one message asks of the decision (from its text and its thread). */
+export interface NotifyMessage {
   channel: string;
   author: string;
   /** Users named by `<@U…>`. */
   mentioned: string[];
-  /** A DM / group DM, or `<!channel>` / `<!everyone>`: every member is addressed. */
+  /** `<!channel>` / `<!everyone>`: every member is addressed (so is every member of a DM or group DM). */
   everyone: boolean;
   /** `<!here>`: every member who is active now. */
   here: boolean;
-  /** Authors of the thread's parent and replies (a reply only). */
-  participants: string[];
-  /** Not a thread reply (or a reply also sent to the channel): counts for the `all` level. */
-  topLevel: boolean;
+  /** A thread reply: its parent's ts in microseconds (the thread's participants are addressed). */
+  parent?: bigint;
+  /** A reply also sent to the channel: counts as top level for the `all` level. */
+  broadcast?: boolean;
 }
 
 export interface Recipient {
@@ -60,58 +60,74 @@ export class NotifyRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   /**
-   * Who is told about one message, one row per device. Candidates come from the members (all of
-   * them only for a DM, `<!channel>` or `<!here>`; otherwise the mentioned, the thread's
-   * participants and the few users whose level is `all`), then: not the author, not a deleted user,
-   * not muted, the level allows it (channel row, else workspace row, else `mentions`), `<!here>`
-   * reaches only users active now (a live socket on some node, not set away), and nobody who is
-   * looking at this channel now. One statement, whatever the member count.
+   * Who is told about each message of a batch, one row per device, in one statement whatever the
+   * batch or the member count (result i belongs to message i). Candidates come from the members
+   * (all of them only for a DM, `<!channel>` or `<!here>`; otherwise the mentioned, the thread's
+   * participants and the members whose level is `all` here or in the workspace), then: not the
+   * author, not a deleted user, not muted, the level allows it (channel row, else workspace row,
+   * else `mentions`), `<!here>` reaches only users active now (a live socket on some node, not set
+   * away), and nobody who is looking at this channel now.
    */
-  async recipients(db: Queryable, c: NotifyCandidates): Promise<Recipient[]> {
-    const { rows } = await db.query<{ id: string; user_id: string }>(
-      `WITH cand AS (
-         SELECT m.user_id, ($4 OR m.user_id = ANY($3::text[]) OR m.user_id = ANY($6::text[])) AS direct
-           FROM channel_members m
-          WHERE m.channel_id = $1 AND m.user_id <> $2
-            AND ($4 OR $5 OR m.user_id = ANY($3::text[]) OR m.user_id = ANY($6::text[])
-                 OR ($7 AND m.user_id IN (SELECT user_id FROM notify_prefs WHERE level = 'all')))
+  async recipients(db: Queryable, messages: NotifyMessage[]): Promise<Recipient[][]> {
+    if (!messages.length) return [];
+    const mentions = messages.flatMap((m, i) => m.mentioned.map((user) => ({ i, user })));
+    const { rows } = await db.query<{ i: number; id: string; user_id: string }>(
+      `WITH msg AS (
+         SELECT m.i, m.channel_id, m.author, m.here, m.parent,
+                (m.everyone OR c.kind IN ('im', 'mpim')) AS everyone,
+                (m.parent IS NULL OR m.broadcast) AS top_level
+           FROM unnest($1::int[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::bigint[], $7::bool[])
+                  AS m(i, channel_id, author, everyone, here, parent, broadcast)
+           JOIN channels c ON c.id = m.channel_id
+       ), direct AS (
+         SELECT x.i, x.user_id FROM unnest($8::int[], $9::text[]) AS x(i, user_id)
+         UNION
+         SELECT msg.i, t.user_id FROM msg
+           JOIN messages t ON t.channel_id = msg.channel_id AND (t.ts = msg.parent OR t.thread_ts = msg.parent) AND NOT t.deleted
+       ), all_level AS (
+         SELECT DISTINCT user_id FROM notify_prefs
+          WHERE level = 'all' AND (channel_id = '' OR channel_id IN (SELECT channel_id FROM msg))
+       ), cand AS (
+         SELECT msg.i, msg.channel_id, m.user_id, msg.here, msg.top_level, (msg.everyone OR d.user_id IS NOT NULL) AS direct
+           FROM msg
+           JOIN channel_members m ON m.channel_id = msg.channel_id AND m.user_id <> msg.author
+           LEFT JOIN direct d ON d.i = msg.i AND d.user_id = m.user_id
+          WHERE msg.everyone OR msg.here OR d.user_id IS NOT NULL
+             OR (msg.top_level AND m.user_id IN (SELECT user_id FROM all_level))
        ), live AS (
-         SELECT c.user_id, c.direct,
+         SELECT c.i, c.user_id, c.direct, c.top_level,
                 coalesce(cp.level, wp.level, 'mentions') AS level,
-                ($5 AND NOT u.manual_away AND EXISTS (
+                (c.here AND NOT u.manual_away AND EXISTS (
                    SELECT 1 FROM notify_viewers v WHERE v.user_id = c.user_id AND v.active_until > now())) AS here
            FROM cand c
            JOIN users u ON u.id = c.user_id AND NOT u.deleted
-           LEFT JOIN notify_prefs cp ON cp.user_id = c.user_id AND cp.channel_id = $1
+           LEFT JOIN notify_prefs cp ON cp.user_id = c.user_id AND cp.channel_id = c.channel_id
            LEFT JOIN notify_prefs wp ON wp.user_id = c.user_id AND wp.channel_id = ''
           WHERE NOT coalesce(cp.muted, false)
             AND NOT EXISTS (SELECT 1 FROM notify_viewers v
-                             WHERE v.user_id = c.user_id AND v.channel_id = $1 AND v.active_until > now())
+                             WHERE v.user_id = c.user_id AND v.channel_id = c.channel_id AND v.active_until > now())
        )
-       SELECT s.id::text, l.user_id
+       SELECT l.i, s.id::text, l.user_id
          FROM live l JOIN push_subscriptions s ON s.user_id = l.user_id
         WHERE CASE l.level WHEN 'nothing' THEN false
-                           WHEN 'all' THEN l.direct OR l.here OR $7
+                           WHEN 'all' THEN l.direct OR l.here OR l.top_level
                            ELSE l.direct OR l.here END
-        ORDER BY s.id`,
-      [c.channel, c.author, c.mentioned, c.everyone, c.here, c.participants, c.topLevel],
+        ORDER BY l.i, s.id`,
+      [
+        messages.map((_, i) => i),
+        messages.map((m) => m.channel),
+        messages.map((m) => m.author),
+        messages.map((m) => m.everyone),
+        messages.map((m) => m.here),
+        messages.map((m) => m.parent?.toString() ?? null),
+        messages.map((m) => !!m.broadcast),
+        mentions.map((x) => x.i),
+        mentions.map((x) => x.user),
+      ],
     );
-    return rows.map((r) => ({ subscription: r.id, user: r.user_id }));
-  }
-
-  /** Kind of each channel (DMs address every member). */
-  async channelKinds(db: Queryable, channels: string[]): Promise<Map<string, string>> {
-    const { rows } = await db.query<{ id: string; kind: string }>('SELECT id, kind FROM channels WHERE id = ANY($1::text[])', [channels]);
-    return new Map(rows.map((r) => [r.id, r.kind]));
-  }
-
-  /** Who wrote the parent or a reply of a thread (`parent`: the parent's ts in microseconds). */
-  async threadParticipants(db: Queryable, channel: string, parent: bigint): Promise<string[]> {
-    const { rows } = await db.query<{ user_id: string }>(
-      `SELECT DISTINCT user_id FROM messages WHERE channel_id = $1 AND (ts = $2 OR thread_ts = $2) AND NOT deleted`,
-      [channel, parent.toString()],
-    );
-    return rows.map((r) => r.user_id);
+    const out: Recipient[][] = messages.map(() => []);
+    for (const r of rows) out[r.i].push({ subscription: r.id, user: r.user_id });
+    return out;
   }
 
   async message(channel: string, seq: number): Promise<NotifiedMessage | undefined> {

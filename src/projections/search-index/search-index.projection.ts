@@ -11,6 +11,9 @@ export interface BlindKeySource {
   current(workspace: string, fresh?: boolean): Promise<BlindKey | undefined>;
 }
 
+/** Channels whose workspace the projection remembers (it starts over past this). */
+const MAX_CACHED_CHANNELS = 100_000;
+
 /** The final state of one message in a batch: indexed text, or gone. */
 type Entry =
   | { kind: 'index'; channel: string; ts: string; user: string; threadTs: string | null; text: string; posted: boolean }
@@ -40,7 +43,27 @@ export class SearchIndexProjection implements Projection {
   readonly name = 'search-index';
   readonly tables = ['search_messages'] as const;
 
+  /** Each channel's workspace, which never changes: a batch of known channels asks nothing. */
+  private readonly workspaceOf = new Map<string, string>();
+
   constructor(private readonly keys: BlindKeySource) {}
+
+  private async workspacesOf(db: Queryable, channels: string[]): Promise<Map<string, string>> {
+    const unknown = channels.filter((c) => !this.workspaceOf.has(c));
+    if (unknown.length) {
+      const { rows } = await db.query<{ id: string; workspace_id: string }>('SELECT id, workspace_id FROM channels WHERE id = ANY($1)', [
+        unknown,
+      ]);
+      if (this.workspaceOf.size + rows.length > MAX_CACHED_CHANNELS) this.workspaceOf.clear();
+      for (const r of rows) this.workspaceOf.set(r.id, r.workspace_id);
+    }
+    const out = new Map<string, string>();
+    for (const c of channels) {
+      const workspace = this.workspaceOf.get(c);
+      if (workspace !== undefined) out.set(c, workspace);
+    }
+    return out;
+  }
 
   async apply(db: Queryable, events: readonly GlobalEvent[]): Promise<void> {
     // Fold the batch: only each message's final state is written.
@@ -100,7 +123,7 @@ export class SearchIndexProjection implements Projection {
     if (removed.length) await removeRows(db, removed);
     const indexed = all.filter((e): e is Extract<Entry, { kind: 'index' }> => e.kind === 'index');
     if (!indexed.length) return;
-    const workspaces = await workspacesOf(db, [...new Set(indexed.map((e) => e.channel))]);
+    const workspaces = await this.workspacesOf(db, [...new Set(indexed.map((e) => e.channel))]);
     // Settings read fresh once per workspace and batch: a rotation or an enable is followed at once
     // (the re-keying job then finds every older row; a plain row in an EKM workspace is refused).
     const keys = new Map<string, BlindKey | undefined>();
@@ -162,13 +185,6 @@ function micros(ts: string): string {
   const value = parseTs(ts);
   if (value === undefined) throw new Error(`search-index projection: bad ts ${ts}`);
   return value.toString();
-}
-
-async function workspacesOf(db: Queryable, channels: string[]): Promise<Map<string, string>> {
-  const { rows } = await db.query<{ id: string; workspace_id: string }>('SELECT id, workspace_id FROM channels WHERE id = ANY($1)', [
-    channels,
-  ]);
-  return new Map(rows.map((r) => [r.id, r.workspace_id]));
 }
 
 async function removeRows(db: Queryable, rows: Array<{ channel: string; ts: string }>): Promise<void> {
