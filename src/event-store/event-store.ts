@@ -9,7 +9,7 @@ import { BodyOpener } from './body-opener.js';
 import { ClusterClock } from './cluster-clock.js';
 import { type CursorPart, type GlobalCursor, START, type StoredData } from './events.js';
 import { FanoutHint } from './fanout-hint.js';
-import { eventsBehind, headCursor, readChannel, readGlobal, readGlobalCluster } from './read-events.js';
+import { eventsBehind, headCursor, readChannel, readChannels, readGlobal, readGlobalCluster } from './read-events.js';
 
 export interface Appended {
   seq: number;
@@ -108,6 +108,17 @@ export class EventStore implements OnModuleDestroy {
 
   readChannel(channel: string, afterSeq: number, limit: number, db: Queryable = this.pool): Promise<ChannelEvent[]> {
     return readChannel(db, channel, afterSeq, limit, this.opener);
+  }
+
+  /** Events after each given seq of each given channel (up to `limit` per channel): one statement, except on Citus. */
+  async readChannels(
+    from: ReadonlyArray<{ channel: string; afterSeq: number }>,
+    limit: number,
+    db: Queryable = this.pool,
+  ): Promise<Map<string, ChannelEvent[]>> {
+    if (from.length > 1 && !(await this.clock.distributed())) return readChannels(db, from, limit, this.opener);
+    const pages = await Promise.all(from.map((f) => readChannel(db, f.channel, f.afterSeq, limit, this.opener)));
+    return new Map(from.map((f, i) => [f.channel, pages[i]]));
   }
 
   /**
