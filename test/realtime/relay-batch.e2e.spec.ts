@@ -33,7 +33,11 @@ describe('relay batch reads', () => {
   it('reads many channels in one statement, event for event what readChannel reads (EKM on)', async () => {
     const enabled = await t.admin('POST', `/workspaces/${ws}/ekm`, { provider: 'local' });
     expect(enabled.status).toBe(202);
-    await waitFor(async () => (await t.admin('GET', `/workspaces/${ws}/ekm/runs/${enabled.body.run.id}`)).body.status === 'done', 20_000, 'EKM on');
+    await waitFor(
+      async () => (await t.admin('GET', `/workspaces/${ws}/ekm/runs/${enabled.body.run.id}`)).body.status === 'done',
+      20_000,
+      'EKM on',
+    );
     for (const [i, channel] of channels.entries()) {
       const ts = await post(channel, `plain ${i}`);
       await t.api('chat.update', owner.token, { channel, ts, text: `edited ${i}` });
