@@ -209,7 +209,9 @@ async function main(): Promise<void> {
       const posted = total - failed;
       const appUs = (cpu1.app - cpu0.app) / 1000 / posted;
       const dbUs = (cpu1.db - cpu0.db) / 1000 / posted;
+      // Running or waiting for a core; the running part alone says whether the thread or the box's cores limit.
       const serverBusy = (cpu1.main - cpu0.main) / 1e6 / (cpu1.at - cpu0.at);
+      const serverRunning = (cpu1.mainRun - cpu0.mainRun) / 1e6 / (cpu1.at - cpu0.at);
       // The JavaScript thread's own CPU per post: one thread, so 1e6 / mainUs posts/s is this node's ceiling.
       const mainUs = (cpu1.mainRun - cpu0.mainRun) / 1000 / posted;
       const statements = Object.values(window.statements).reduce((a, b) => a + b, 0) / posted;
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
         fmt(mainUs, 0),
         fmt(dbUs, 0),
         fmt(statements, 2),
-        `${Math.round(100 * serverBusy)}%`,
+        `${Math.round(100 * serverBusy)}% (${Math.round(100 * serverRunning)}% running)`,
         fmt(window.loop.p99),
       ];
       log(`  ${row.join(' | ')}`);
@@ -250,6 +252,7 @@ async function main(): Promise<void> {
         dbUs,
         statements,
         serverBusy,
+        serverRunning,
         loop: window.loop,
         parts: window.profile ? partShares(window.profile, 0) : undefined,
         meets,
@@ -374,7 +377,10 @@ async function main(): Promise<void> {
           ack99,
           'ms',
           { op: '<=', value: 30 },
-          first.serverBusy >= 0.9 ? `the server's JavaScript thread, busy ${Math.round(100 * first.serverBusy)}% of the window` : undefined,
+          first.serverBusy >= 0.9
+            ? `the server's JavaScript thread, busy ${Math.round(100 * first.serverBusy)}% of the window ` +
+                `(running ${Math.round(100 * first.serverRunning)}%, the rest waiting for a core)`
+            : undefined,
         ),
         figure(`posts failed or not delivered within 30 s, ${at}`, first.undelivered + first.failed, 'posts'),
         figure(`server CPU per post (app process), ${at}`, first.appUs, 'µs'),
@@ -449,7 +455,7 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
-      '| many channels | p50 ms | p99 ms | post ack p50 ms | post ack p99 ms | delivered | failed posts | not delivered in 30 s | app µs/post | app JS thread µs/post | db µs/post | SQL statements/post | app JS thread busy | event-loop delay p99 ms |',
+      '| many channels | p50 ms | p99 ms | post ack p50 ms | post ack p99 ms | delivered | failed posts | not delivered in 30 s | app µs/post | app JS thread µs/post | db µs/post | SQL statements/post | app JS thread busy (running or waiting for a core) | event-loop delay p99 ms |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...manyRows.map((r) => `| ${r.join(' | ')} |`),
       '',
