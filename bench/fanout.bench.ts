@@ -202,7 +202,9 @@ async function main(): Promise<void> {
         );
       }
       await Promise.allSettled(sends);
-      const cpu1 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), db: times(dbPids).runNs, at: now() };
+      // Backends the pools opened during the window count too (all their CPU is the window's).
+      const endPids = [...new Set([...dbPids, ...(await appBackends(url))])];
+      const cpu1 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), db: times(endPids).runNs, at: now() };
       const window = (await app!.window({ window: 'stop' }))!;
       await clients.close();
       if (failure) log(`  first failed post: ${failure}`);
