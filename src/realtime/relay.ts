@@ -9,8 +9,13 @@ import { EVENTS_NOTIFY_CHANNEL, parseHint } from '../event-store/fanout-hint.js'
 import { RealtimeRepository } from './realtime.repository.js';
 
 const PAGE = 500;
-/** Channels per batch read: bounds one statement (and one synchronous delivery) under a hint storm. */
+/**
+ * Channels and events per batch read: bound one statement and the synchronous delivery after it
+ * (a reconnect catch-up can find every followed channel far behind); a channel that filled its
+ * share is read again in the next batch.
+ */
 const BATCH_CHANNELS = 100;
+const BATCH_EVENTS = 2000;
 
 /** What the relay hands its consumer (the socket delivery of this node). */
 export interface RelaySink {
@@ -31,6 +36,8 @@ interface Feed {
   wanted: number;
   /** In the batch being read now: hints only raise `wanted`, read after it. */
   reading: boolean;
+  /** A hint came while it was being read (what it announced may be newer than the read). */
+  hintedWhileReading: boolean;
 }
 
 /**
@@ -141,7 +148,7 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Starts following a channel from `from` (the seq this node's first socket starts after). */
   follow(channel: string, from: number): void {
-    if (!this.feeds.has(channel)) this.feeds.set(channel, { delivered: from, wanted: from, reading: false });
+    if (!this.feeds.has(channel)) this.feeds.set(channel, { delivered: from, wanted: from, reading: false, hintedWhileReading: false });
   }
 
   unfollow(channel: string): void {
@@ -161,6 +168,7 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     if (seq > feed.wanted) feed.wanted = seq;
+    if (feed.reading) feed.hintedWhileReading ||= seq > feed.delivered;
     if (feed.reading || feed.wanted <= feed.delivered) return;
     this.due.add(channel);
     if (!this.batching) void this.readDue();
@@ -191,6 +199,7 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
           const feed = this.feeds.get(channel);
           if (!feed || feed.reading || feed.wanted <= feed.delivered) continue;
           feed.reading = true;
+          feed.hintedWhileReading = false;
           batch.push([channel, feed]);
           if (batch.length === BATCH_CHANNELS) break;
         }
@@ -202,11 +211,12 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async readBatch(batch: Array<[string, Feed]>): Promise<void> {
+    const limit = Math.max(20, Math.min(PAGE, Math.floor(BATCH_EVENTS / batch.length)));
     let pages: Map<string, ChannelEvent[]>;
     try {
       pages = await this.store.readChannels(
         batch.map(([channel, feed]) => ({ channel, afterSeq: feed.delivered })),
-        PAGE,
+        limit,
         this.reads,
       );
     } catch (err) {
@@ -221,14 +231,16 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
       const events = pages.get(channel) ?? [];
       const fresh = events.filter((e) => e.seq > feed.delivered);
       if (!fresh.length) {
-        // The head said more exists but nothing is readable (it cannot be, committed heads only
-        // move with their events); trust the store and wait for the next hint or poll.
-        feed.wanted = feed.delivered;
+        // Nothing past a full page, or a head that said more exists but nothing is readable (it
+        // cannot be, committed heads only move with their events): trust the store and wait for
+        // the next hint or poll. A hint that came during the read is read next.
+        if (feed.hintedWhileReading) this.due.add(channel);
+        else feed.wanted = feed.delivered;
         continue;
       }
       feed.delivered = fresh[fresh.length - 1].seq;
       if (feed.delivered > feed.wanted) feed.wanted = feed.delivered;
-      if (events.length === PAGE && feed.wanted <= feed.delivered) feed.wanted = feed.delivered + 1;
+      if (events.length === limit && feed.wanted <= feed.delivered) feed.wanted = feed.delivered + 1;
       try {
         this.sink?.deliver(channel, fresh);
       } catch (err) {
