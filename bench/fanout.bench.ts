@@ -4,10 +4,13 @@
 // separate processes. Prints figures, never passes or fails (DESIGN.md section 5); writes
 // bench/results/fanout.json.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { backendPids, mainThread, times } from './append/cpu.js';
 import { children } from './append/processes.js';
+import { PARTS, partShares } from './append/parts.js';
 import { loadAverage } from './append/report.js';
 import { createBenchDatabase, dropBenchDatabase } from './append/setup.js';
 import { Clients, type ServerProcess, startServer } from './fanout/processes.js';
@@ -23,10 +26,12 @@ const option = (name: string, fallback: string) => {
 if (flag('help')) {
   process.stdout.write(`npm run bench:fanout -- [--quick] [--sizes 2000,10000] [--posts 30] [--rate 500] [--seconds 10]
   [--catchup 10000] [--catchup-runs 20] [--workers 4] [--database-server postgres://...]
-  [--sweep-steps 3]
+  [--sweep-steps 4] [--cpu-prof DIR]
   (--sizes 0 skips the one-channel rows, --rate 0 the many-channel row, --catchup-runs 0 the catch-up;
   a many-channel row that misses p99 <= 50 ms / ack p99 <= 30 ms is run again at half the rate, up to
   --sweep-steps times, and the highest rate that meets both is reported with the CPU per post)
+  --cpu-prof DIR: a V8 CPU profile of the app over each measured window into DIR, and its app CPU by part
+  in the results (summarise one with: node dist-bench/bench/profile-summary.js FILE)
   --quick: sizes 500,2000, 10 posts, 3 s, 5 catch-up runs: for checking the harness, not for figures
   Writes bench/results/fanout.json.\n`);
   process.exit(0);
@@ -44,10 +49,18 @@ const CATCHUP_RUNS = Number(option('catchup-runs', quick ? '5' : '20'));
 const WORKERS = Number(option('workers', '4'));
 const SERVER = option('database-server', process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432');
 const BIG_USERS = 100;
+/**
+ * Posts (and baseline broadcasts) sent before each one-channel row is measured: the first sends to
+ * thousands of sockets run cold code in the server and in the client processes (which the baseline,
+ * measured second, would otherwise find warm), and those few cold sends were the rows' p99.
+ */
+const WARMUP = 10;
 const MANY_CHANNELS = 200;
 const MANY_SOCKETS = 1000;
 /** Lower rates tried (each half the last) when the many-channel row misses its p99 targets. */
-const SWEEP_STEPS = Number(option('sweep-steps', quick ? '1' : '3'));
+const SWEEP_STEPS = Number(option('sweep-steps', quick ? '1' : '4'));
+const PROFILES = option('cpu-prof', '');
+if (PROFILES) mkdirSync(PROFILES, { recursive: true });
 
 const now = () => performance.timeOrigin + performance.now();
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -81,10 +94,20 @@ async function appBackends(url: string): Promise<number[]> {
 }
 
 /** Nanoseconds the process's JavaScript thread ran or waited for a core. */
-const mainThreadNs = (pid: number) => {
+const mainThreadOf = (pid: number) => {
   const t = mainThread(pid);
-  return t.runNs + t.waitNs;
+  return { main: t.runNs + t.waitNs, mainRun: t.runNs };
 };
+
+/** App CPU per post by part of the app (from the window's CPU profile), when profiled. */
+function partFigures(parts: ReturnType<typeof partShares>, appUs: number, at: string): Figure[] {
+  if (!parts) return [];
+  const figures = PARTS.filter((p) => parts[p] > 0).map((p) => figure(`app CPU per post: ${p}, ${at}`, parts[p] * appUs, 'µs'));
+  log(
+    `  app CPU per post by part: ${figures.map((f) => `${f.name.split(':')[1].split(',')[0].trim()} ${fmt(f.value ?? NaN, 0)}`).join('; ')}`,
+  );
+  return figures;
+}
 
 // ---- main ----
 
@@ -141,8 +164,20 @@ async function main(): Promise<void> {
       let undelivered = 0;
       let failure: string | undefined;
       const total = rate * SECONDS;
+      // Unmeasured first: one post to every channel, 20 at a time, so the window starts on warm code (see WARMUP).
+      for (let i = 0; i < MANY_CHANNELS; i += 20) {
+        await Promise.all(
+          data.many.slice(i, i + 20).map(async (c, j) => {
+            const key = `warm-${rate}-${i + j}`;
+            const arrived = clients.expect(key, perChannel, 30_000).catch(() => NaN);
+            await post(app!.url, data.poster.token, c.channel, key);
+            await arrived;
+          }),
+        );
+      }
       const dbPids = await appBackends(url);
-      const cpu0 = { app: times([app!.pid]).runNs, main: mainThreadNs(app!.pid), db: times(dbPids).runNs, at: now() };
+      await app!.window({ window: 'start', profile: PROFILES ? `${PROFILES}/many-${rate}.cpuprofile` : undefined });
+      const cpu0 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), db: times(dbPids).runNs, at: now() };
       const start = now() + 100;
       for (let i = 0; i < total; i++) {
         const at = start + (i * 1000) / rate;
@@ -167,13 +202,28 @@ async function main(): Promise<void> {
         );
       }
       await Promise.allSettled(sends);
-      const cpu1 = { app: times([app!.pid]).runNs, main: mainThreadNs(app!.pid), db: times(dbPids).runNs, at: now() };
+      // Backends the pools opened during the window count too (all their CPU is the window's).
+      const endPids = [...new Set([...dbPids, ...(await appBackends(url))])];
+      const cpu1 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), db: times(endPids).runNs, at: now() };
+      const window = (await app!.window({ window: 'stop' }))!;
       await clients.close();
       if (failure) log(`  first failed post: ${failure}`);
       const posted = total - failed;
       const appUs = (cpu1.app - cpu0.app) / 1000 / posted;
       const dbUs = (cpu1.db - cpu0.db) / 1000 / posted;
+      // Running or waiting for a core; the running part alone says whether the thread or the box's cores limit.
       const serverBusy = (cpu1.main - cpu0.main) / 1e6 / (cpu1.at - cpu0.at);
+      const serverRunning = (cpu1.mainRun - cpu0.mainRun) / 1e6 / (cpu1.at - cpu0.at);
+      // The JavaScript thread's own CPU per post: one thread, so 1e6 / mainUs posts/s is this node's ceiling.
+      const mainUs = (cpu1.mainRun - cpu0.mainRun) / 1000 / posted;
+      const statements = Object.values(window.statements).reduce((a, b) => a + b, 0) / posted;
+      log(
+        `  statements: ${Object.entries(window.statements)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 6)
+          .map(([text, n]) => `${fmt(n / posted, 2)}/post ${text.slice(0, 60)}`)
+          .join('; ')}`,
+      );
       const row = [
         `${MANY_CHANNELS} channels x ${perChannel} sockets, ${rate} posts/s`,
         fmt(quantile(lat, 0.5)),
@@ -184,20 +234,29 @@ async function main(): Promise<void> {
         `${failed}`,
         `${undelivered}`,
         fmt(appUs, 0),
+        fmt(mainUs, 0),
         fmt(dbUs, 0),
-        `${Math.round(100 * serverBusy)}%`,
+        fmt(statements, 2),
+        `${Math.round(100 * serverBusy)}% (${Math.round(100 * serverRunning)}% running)`,
+        fmt(window.loop.p99),
       ];
       log(`  ${row.join(' | ')}`);
       const meets = !failed && !undelivered && quantile(lat, 0.99) <= 50 && quantile(acked, 0.99) <= 30;
       return {
         at: `${MANY_CHANNELS} channels x ${perChannel} sockets at ${rate} posts/s`,
+        rate,
         lat,
         acked,
         failed,
         undelivered,
         appUs,
+        mainUs,
         dbUs,
+        statements,
         serverBusy,
+        serverRunning,
+        loop: window.loop,
+        parts: window.profile ? partShares(window.profile, 0) : undefined,
         meets,
         row,
       };
@@ -215,15 +274,27 @@ async function main(): Promise<void> {
       const appPerConn = ((await app.rss()) - appBefore) / ours / 1024;
       const oursLat: number[] = [];
       const acks: number[] = []; // the post's own HTTP round trip (request, commit, answer)
-      for (let k = 0; k < POSTS; k++) {
+      let bigCpu0 = 0;
+      const warm: number[] = [];
+      for (let k = -WARMUP; k < POSTS; k++) {
+        if (k === 0) {
+          await app.window({ window: 'start', profile: PROFILES ? `${PROFILES}/one-channel-${size}.cpuprofile` : undefined });
+          bigCpu0 = times([app.pid]).runNs;
+        }
         const key = `big-${size}-${k}`;
         const arrived = clients.expect(key, ours);
         const t0 = now();
         await post(app.url, data.poster.token, data.big.channel, key);
-        acks.push(now() - t0);
-        oursLat.push((await arrived) - t0);
+        const acked = now() - t0;
+        const last = (await arrived) - t0;
+        if (k >= 0) {
+          acks.push(acked);
+          oursLat.push(last);
+        } else warm.push(last);
         await pause(20);
       }
+      const bigAppUs = (times([app.pid]).runNs - bigCpu0) / 1000 / POSTS;
+      const bigWindow = (await app.window({ window: 'stop' }))!;
       await clients.close();
       // plain Socket.IO broadcast to as many sockets
       const plainBefore = await plain.rss();
@@ -234,14 +305,15 @@ async function main(): Promise<void> {
       await pause(2000);
       const plainPerConn = ((await plain.rss()) - plainBefore) / plainN / 1024;
       const plainLat: number[] = [];
-      for (let k = 0; k < POSTS; k++) {
+      for (let k = -WARMUP; k < POSTS; k++) {
         const key = `plain-${size}-${k}`;
         const arrived = clients.expect(key, plainN);
         const t0 = now();
         plain.send({
-          broadcast: { channel: 'plain', seq: k + 1, ts: '1764150000.000001', type: 'message', user: data.poster.id, text: key },
+          broadcast: { channel: 'plain', seq: k + 1 + WARMUP, ts: '1764150000.000001', type: 'message', user: data.poster.id, text: key },
         });
-        plainLat.push((await arrived) - t0);
+        const last = (await arrived) - t0;
+        if (k >= 0) plainLat.push(last);
         await pause(20);
       }
       await clients.close();
@@ -264,6 +336,10 @@ async function main(): Promise<void> {
         );
       }
       figures.push(
+        figure(`app event-loop delay, ${at}, p99`, bigWindow.loop.p99, 'ms'),
+        figure(`app event-loop delay, ${at}, max`, bigWindow.loop.max, 'ms'),
+        figure(`server CPU per post (app process), ${at}`, bigAppUs, 'µs'),
+        ...partFigures(bigWindow.profile ? partShares(bigWindow.profile, 0) : undefined, bigAppUs, at),
         figure(`memory per idle connection, ${size.toLocaleString('en-US')} sockets`, appPerConn, 'KB', { op: '<=', value: 30 }),
         figure(`memory per idle connection, plain Socket.IO, ${size.toLocaleString('en-US')} sockets`, plainPerConn, 'KB'),
       );
@@ -278,6 +354,10 @@ async function main(): Promise<void> {
         `${fmt(appPerConn)} / ${fmt(plainPerConn)}`,
       ]);
       log(`  ${rows.at(-1)!.join(' | ')}`);
+      log(
+        `  post acks p50 ${fmt(quantile(acks, 0.5))} / max ${fmt(Math.max(...acks))} ms; app event-loop delay p99 ${fmt(bigWindow.loop.p99)} / max ${fmt(bigWindow.loop.max)} ms; ` +
+          `ours by post: ${warm.map((v) => fmt(v, 0)).join(' ')} (warm-up) ${oursLat.map((v) => fmt(v, 0)).join(' ')}`,
+      );
     }
 
     const manyRows: string[][] = [];
@@ -299,15 +379,28 @@ async function main(): Promise<void> {
           ack99,
           'ms',
           { op: '<=', value: 30 },
-          first.serverBusy >= 0.9 ? `the server's JavaScript thread, busy ${Math.round(100 * first.serverBusy)}% of the window` : undefined,
+          first.serverBusy >= 0.9
+            ? `the server's JavaScript thread, busy ${Math.round(100 * first.serverBusy)}% of the window ` +
+                `(running ${Math.round(100 * first.serverRunning)}%, the rest waiting for a core)`
+            : undefined,
         ),
         figure(`posts failed or not delivered within 30 s, ${at}`, first.undelivered + first.failed, 'posts'),
         figure(`server CPU per post (app process), ${at}`, first.appUs, 'µs'),
+        figure(`app JavaScript thread CPU per post, ${at}`, first.mainUs, 'µs'),
+        figure(
+          `posts/s one app process could take at most (1e6 / its JavaScript thread's µs per post), ${at}`,
+          1e6 / first.mainUs,
+          'posts/s',
+        ),
+        figure(`SQL statements per post (app), ${at}`, first.statements, 'statements'),
         figure(`PostgreSQL CPU per post (the app's backends), ${at}`, first.dbUs, 'µs'),
+        figure(`app event-loop delay, ${at}, p99`, first.loop.p99, 'ms'),
+        figure(`app event-loop delay, ${at}, max`, first.loop.max, 'ms'),
+        ...partFigures(first.parts, first.appUs, at),
       );
       manyRows.push(first.row);
       // Missed: halve the rate until both p99 targets hold (at most SWEEP_STEPS runs), to say what this box sustains.
-      let best = first.meets ? RATE : undefined;
+      let best = first.meets ? first : undefined;
       for (
         let rate = Math.floor(RATE / 2), step = 0;
         best === undefined && rate >= 10 && step < SWEEP_STEPS;
@@ -315,19 +408,24 @@ async function main(): Promise<void> {
       ) {
         const r = await manyChannels(rate);
         manyRows.push(r.row);
-        if (r.meets) best = rate;
+        if (r.meets) best = r;
       }
       figures.push(
         figure(
           `highest rate tried with post -> last socket p99 <= 50 ms and post ack p99 <= 30 ms, ${MANY_CHANNELS} channels`,
-          best ?? 0,
+          best?.rate ?? 0,
           'posts/s',
           { op: '>=', value: RATE },
-          best !== undefined && best < RATE
-            ? `the server's CPU: ${Math.round(first.appUs)} µs of app and ${Math.round(first.dbUs)} µs of PostgreSQL CPU per post, with the load generator on the same cores`
-            : undefined,
+          `the server's CPU: ${Math.round(first.appUs)} µs of app (${Math.round(first.mainUs)} µs on its one JavaScript thread) and ` +
+            `${Math.round(first.dbUs)} µs of PostgreSQL CPU per post at ${RATE} posts/s, on ${cpus().length} cores shared with the load generator, ` +
+            `the socket clients (${WORKERS} processes) and load ${loadAverage()}`,
         ),
       );
+      if (best && best !== first)
+        figures.push(
+          figure(`post -> last socket, ${best.at}, p99`, quantile(best.lat, 0.99), 'ms'),
+          figure(`post ack, ${best.at}, p99`, quantile(best.acked, 0.99), 'ms'),
+        );
     }
 
     // catch-up
@@ -359,15 +457,15 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
-      '| many channels | p50 ms | p99 ms | post ack p50 ms | post ack p99 ms | delivered | failed posts | not delivered in 30 s | app µs/post | db µs/post | app busy |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| many channels | p50 ms | p99 ms | post ack p50 ms | post ack p99 ms | delivered | failed posts | not delivered in 30 s | app µs/post | app JS thread µs/post | db µs/post | SQL statements/post | app JS thread busy (running or waiting for a core) | event-loop delay p99 ms |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...manyRows.map((r) => `| ${r.join(' | ')} |`),
       '',
       '| catch-up | events | runs | p50 ms | p99 ms | events/s at p50 |',
       '| --- | --- | --- | --- | --- | --- |',
       `| one socket syncs from 0 | ${CATCHUP} | ${CATCHUP_RUNS} | ${fmt(c50)} | ${fmt(c99)} | ${fmt((CATCHUP / c50) * 1000, 0)} |`,
       '',
-      `latency = post sent (chat.postMessage over HTTP; for the baseline, the broadcast command) -> the last socket's receipt; ${POSTS} posts per row, one at a time.`,
+      `latency = post sent (chat.postMessage over HTTP; for the baseline, the broadcast command) -> the last socket's receipt; ${POSTS} posts per row, one at a time, after ${WARMUP} unmeasured ones.`,
       'targets: ratio <= 1.5; many-channel p99 <= 50 ms and post ack p99 <= 30 ms (missed: the rate is halved until both hold); <= 30 KB per idle connection; catch-up of 10,000 events p99 <= 1 s.',
       '',
     ];

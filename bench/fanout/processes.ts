@@ -3,6 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { children } from '../append/processes.js';
+import type { WindowCommand, WindowReport } from './app-server.js';
 import type { ClientCommand, ClientReport } from './clients.js';
 
 export class Clients {
@@ -98,6 +99,8 @@ export interface ServerProcess {
   pid: number;
   send(msg: unknown): void;
   rss(): Promise<number>;
+  /** Our app only: starts or stops its measured window (event-loop delay, optional CPU profile). */
+  window(cmd: WindowCommand): Promise<WindowReport | undefined>;
   stop(): Promise<void>;
 }
 
@@ -125,6 +128,16 @@ export function startServer(script: string, env: Record<string, string> = {}): P
             };
             child.on('message', handler);
             child.send({ rss: true });
+          }),
+        window: (cmd) =>
+          new Promise((done) => {
+            const handler = (r: { window?: string; report?: WindowReport }) => {
+              if (!r.window) return;
+              child.off('message', handler);
+              done(r.report);
+            };
+            child.on('message', handler);
+            child.send(cmd);
           }),
         stop: () =>
           new Promise<void>((done) => {

@@ -16,6 +16,7 @@ import {
   headCursor,
   readAfterCheckpoint,
   readChannel,
+  readChannels,
   readGlobal,
   readGlobalCluster,
 } from './read-events.js';
@@ -119,6 +120,17 @@ export class EventStore implements OnModuleDestroy {
 
   readChannel(channel: string, afterSeq: number, limit: number, db: Queryable = this.pool): Promise<ChannelEvent[]> {
     return readChannel(db, channel, afterSeq, limit, this.opener);
+  }
+
+  /** Events after each given seq of each given channel (up to `limit` per channel): one statement, except on Citus. */
+  async readChannels(
+    from: ReadonlyArray<{ channel: string; afterSeq: number }>,
+    limit: number,
+    db: Queryable = this.pool,
+  ): Promise<Map<string, ChannelEvent[]>> {
+    if (from.length > 1 && !(await this.clock.distributed())) return readChannels(db, from, limit, this.opener);
+    const pages = await Promise.all(from.map((f) => readChannel(db, f.channel, f.afterSeq, limit, this.opener)));
+    return new Map(from.map((f, i) => [f.channel, pages[i]]));
   }
 
   /**

@@ -6,12 +6,15 @@ const MAX_PAYLOAD = 7900; // NOTIFY payloads must stay under 8000 bytes
 /**
  * The wake-up for the real-time relay. NOTIFY inside an append transaction would take PostgreSQL's
  * database-wide notify lock at every commit, so committed (channel, seq) pairs are collected here
- * and sent after commit, many per NOTIFY, every `intervalMs`. Delivery never depends on it: the
+ * and sent after commit, many per NOTIFY, `intervalMs` after the first of them. One NOTIFY round is
+ * in flight at a time: what commits meanwhile goes out whole in the next round, so under load the
+ * rounds grow instead of queueing one statement per interval. Delivery never depends on it: the
  * relay reads the stream by seq, so a hint that is lost only delays delivery until the next one.
  */
 export class FanoutHint {
   private pending = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  private sending = false;
   private flushing: Promise<void> = Promise.resolve();
   /** In-process readers (this node's relay): told at once, without waiting for the NOTIFY round trip. */
   private readonly local: Array<(channel: string, seq: number) => void> = [];
@@ -29,23 +32,36 @@ export class FanoutHint {
   note(channel: string, seq: number): void {
     for (const listener of this.local) listener(channel, seq);
     if ((this.pending.get(channel) ?? 0) < seq) this.pending.set(channel, seq);
-    this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+    this.schedule();
   }
 
+  /** Sends everything noted so far (after the round in flight, if any). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.pending.size) return this.flushing;
+    this.flushing = this.flushing.then(() => this.send());
+    return this.flushing;
+  }
+
+  private schedule(): void {
+    if (!this.sending && this.pending.size) this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+  }
+
+  private async send(): Promise<void> {
+    if (!this.pending.size) return;
     const payloads = chunk([...this.pending].map(([channel, seq]) => `${channel}:${seq}`));
     this.pending.clear();
-    this.flushing = this.flushing.then(async () => {
+    this.sending = true;
+    try {
       for (const payload of payloads) {
         await this.pool.query('SELECT pg_notify($1, $2)', [EVENTS_NOTIFY_CHANNEL, payload]).catch(() => {
           // The relay repairs a lost hint from the stream; nothing to retry here.
         });
       }
-    });
-    return this.flushing;
+    } finally {
+      this.sending = false;
+      this.schedule();
+    }
   }
 }
 

@@ -57,6 +57,29 @@ export async function readChannel(
 }
 
 /**
+ * `readChannel` for many channels in one statement (the relay's wake-ups, gathered while its
+ * previous read ran): up to `limit` events per channel, each channel's in seq order. Not on Citus,
+ * where the lateral join on a set of channel ids is not a single-shard query.
+ */
+export async function readChannels(
+  db: Queryable,
+  from: ReadonlyArray<{ channel: string; afterSeq: number }>,
+  limit: number,
+  opener?: BodyOpener,
+): Promise<Map<string, ChannelEvent[]>> {
+  const { rows } = await db.query<EventRow>(
+    `SELECT x.* FROM unnest($1::text[], $2::bigint[]) AS f(channel_id, after_seq)
+       CROSS JOIN LATERAL (${SELECT_EVENTS} WHERE e.channel_id = f.channel_id AND e.seq > f.after_seq ORDER BY e.seq LIMIT $3) x
+      ORDER BY x.channel_id, x.seq`,
+    [from.map((f) => f.channel), from.map((f) => f.afterSeq), limit],
+  );
+  await opener?.openRows(rows.map((r) => r.body));
+  const byChannel = new Map<string, ChannelEvent[]>(from.map((f) => [f.channel, []]));
+  for (const row of rows) byChannel.get(row.channel_id)?.push(toChannelEvent(row));
+  return byChannel;
+}
+
+/**
  * Events of every channel after `cursor`, in commit-safe order. Only transactions older than every
  * transaction still running are read (pg_snapshot_xmin), so a writer that commits late can never be
  * skipped by a reader that has already moved past its position. One server: all rows are in clock

@@ -53,8 +53,11 @@ describe('Delivery backpressure', () => {
   const append = (n: number) => {
     for (let i = 0; i < n; i++) log.push({ channel, seq: log.length + 1, ts: `1.${log.length + 1}`, type: 'message', text: 'x' });
   };
+  const read = (ch: string, after: number, limit: number) => log.filter((e) => e.channel === ch && e.seq > after).slice(0, limit);
   const store = {
-    readChannel: async (ch: string, after: number, limit: number) => log.filter((e) => e.channel === ch && e.seq > after).slice(0, limit),
+    readChannel: async (ch: string, after: number, limit: number) => read(ch, after, limit),
+    readChannels: async (from: Array<{ channel: string; afterSeq: number }>, limit: number) =>
+      new Map(from.map((f) => [f.channel, read(f.channel, f.afterSeq, limit)])),
     onAppended: () => {},
   } as unknown as EventStore;
   const repo = {

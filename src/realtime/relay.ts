@@ -9,6 +9,13 @@ import { EVENTS_NOTIFY_CHANNEL, parseHint } from '../event-store/fanout-hint.js'
 import { RealtimeRepository } from './realtime.repository.js';
 
 const PAGE = 500;
+/**
+ * Channels and events per batch read: bound one statement and the synchronous delivery after it
+ * (a reconnect catch-up can find every followed channel far behind); a channel that filled its
+ * share is read again in the next batch.
+ */
+const BATCH_CHANNELS = 100;
+const BATCH_EVENTS = 2000;
 
 /** What the relay hands its consumer (the socket delivery of this node). */
 export interface RelaySink {
@@ -27,18 +34,26 @@ interface Feed {
   delivered: number;
   /** Highest seq known to exist (hint or poll). */
   wanted: number;
+  /** In the batch being read now: hints only raise `wanted`, read after it. */
   reading: boolean;
+  /** A hint came while it was being read (what it announced may be newer than the read). */
+  hintedWhileReading: boolean;
 }
 
 /**
  * One LISTEN connection per node. A NOTIFY is only a wake-up: for every followed channel the relay
  * reads the stream by seq from the last seq it delivered, so a burst of hints becomes one range read
  * and a lost hint is repaired by the next one, by the reconnect catch-up, or by the safety poll.
+ * One read is in flight at a time, for every channel hinted since the last one began: idle, a hint
+ * is read at once; busy, the reads merge into fewer statements instead of queueing one per post.
  */
 @Injectable()
 export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(Relay.name);
   private readonly feeds = new Map<string, Feed>();
+  /** Followed channels with more to read than delivered, waiting for the next batch read. */
+  private readonly due = new Set<string>();
+  private batching = false;
   private readonly unfollowed = new Set<string>();
   private unfollowedFlush: NodeJS.Immediate | undefined;
   private subscriber: Subscriber | undefined;
@@ -126,13 +141,14 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     this.closed = true;
     clearInterval(this.poll);
     if (this.unfollowedFlush) clearImmediate(this.unfollowedFlush);
+    this.due.clear();
     await this.subscriber?.close().catch(() => {});
     await this.reads.end().catch(() => {});
   }
 
   /** Starts following a channel from `from` (the seq this node's first socket starts after). */
   follow(channel: string, from: number): void {
-    if (!this.feeds.has(channel)) this.feeds.set(channel, { delivered: from, wanted: from, reading: false });
+    if (!this.feeds.has(channel)) this.feeds.set(channel, { delivered: from, wanted: from, reading: false, hintedWhileReading: false });
   }
 
   unfollow(channel: string): void {
@@ -152,7 +168,10 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     if (seq > feed.wanted) feed.wanted = seq;
-    if (!feed.reading && feed.wanted > feed.delivered) void this.read(channel, feed);
+    if (feed.reading) feed.hintedWhileReading ||= seq > feed.delivered;
+    if (feed.reading || feed.wanted <= feed.delivered) return;
+    this.due.add(channel);
+    if (!this.batching) void this.readDue();
   }
 
   get followed(): string[] {
@@ -169,30 +188,65 @@ export class Relay implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /** One reader per channel; hints that arrive meanwhile only raise `wanted`, read on the next lap. */
-  private async read(channel: string, feed: Feed): Promise<void> {
-    feed.reading = true;
+  /** Reads every due channel, a batch at a time, until none is left; hints meanwhile join the next batch. */
+  private async readDue(): Promise<void> {
+    this.batching = true;
     try {
-      while (!this.closed && this.feeds.get(channel) === feed && feed.wanted > feed.delivered) {
-        const events = await this.readChannel(channel, feed.delivered, PAGE);
-        if (this.feeds.get(channel) !== feed) return;
-        const fresh = events.filter((e) => e.seq > feed.delivered);
-        if (!fresh.length) {
-          // The head said more exists but nothing is readable (it cannot be, committed heads only
-          // move with their events); trust the store and wait for the next hint or poll.
-          feed.wanted = feed.delivered;
-          break;
+      while (!this.closed && this.due.size) {
+        const batch: Array<[string, Feed]> = [];
+        for (const channel of this.due) {
+          this.due.delete(channel);
+          const feed = this.feeds.get(channel);
+          if (!feed || feed.reading || feed.wanted <= feed.delivered) continue;
+          feed.reading = true;
+          feed.hintedWhileReading = false;
+          batch.push([channel, feed]);
+          if (batch.length === BATCH_CHANNELS) break;
         }
-        feed.delivered = fresh[fresh.length - 1].seq;
-        if (feed.delivered > feed.wanted) feed.wanted = feed.delivered;
-        this.sink?.deliver(channel, fresh);
-        if (events.length === PAGE && feed.wanted <= feed.delivered) feed.wanted = feed.delivered + 1;
+        if (batch.length) await this.readBatch(batch);
       }
+    } finally {
+      this.batching = false;
+    }
+  }
+
+  private async readBatch(batch: Array<[string, Feed]>): Promise<void> {
+    const limit = Math.max(20, Math.min(PAGE, Math.floor(BATCH_EVENTS / batch.length)));
+    let pages: Map<string, ChannelEvent[]>;
+    try {
+      pages = await this.store.readChannels(
+        batch.map(([channel, feed]) => ({ channel, afterSeq: feed.delivered })),
+        limit,
+        this.reads,
+      );
     } catch (err) {
       // The pool may be briefly unavailable; the safety poll retries.
-      if (!this.closed) this.logger.warn(`relay read ${channel}: ${(err as Error).message}`);
-    } finally {
+      for (const [, feed] of batch) feed.reading = false;
+      if (!this.closed) this.logger.warn(`relay read of ${batch.length} channels: ${(err as Error).message}`);
+      return;
+    }
+    for (const [channel, feed] of batch) {
       feed.reading = false;
+      if (this.closed || this.feeds.get(channel) !== feed) continue;
+      const events = pages.get(channel) ?? [];
+      const fresh = events.filter((e) => e.seq > feed.delivered);
+      if (!fresh.length) {
+        // Nothing past a full page, or a head that said more exists but nothing is readable (it
+        // cannot be, committed heads only move with their events): trust the store and wait for
+        // the next hint or poll. A hint that came during the read is read next.
+        if (feed.hintedWhileReading) this.due.add(channel);
+        else feed.wanted = feed.delivered;
+        continue;
+      }
+      feed.delivered = fresh[fresh.length - 1].seq;
+      if (feed.delivered > feed.wanted) feed.wanted = feed.delivered;
+      if (events.length === limit && feed.wanted <= feed.delivered) feed.wanted = feed.delivered + 1;
+      try {
+        this.sink?.deliver(channel, fresh);
+      } catch (err) {
+        this.logger.warn(`relay delivery ${channel}: ${(err as Error).message}`);
+      }
+      if (feed.wanted > feed.delivered) this.due.add(channel);
     }
   }
 
