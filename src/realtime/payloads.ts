@@ -39,10 +39,3 @@ export function parseChannels(value: unknown): string[] | undefined {
   if (!value.every((c): c is string => typeof c === 'string' && CHANNEL_ID.test(c))) return undefined;
   return [...new Set(value)];
 }
-
-/** PostgreSQL text cannot hold NUL: such payloads are refused before they reach a query. */
-export function holdsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (value === null || typeof value !== 'object' || depth > 4) return false;
-  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v, depth + 1));
-}

@@ -9,13 +9,13 @@ import { ConversationsService } from '../api/conversations/conversations.service
 import { slackValidation } from '../api/slack-args.js';
 import { enforce, signalPolicy } from '../domain/channel-policy.js';
 import { SlackError } from '../domain/slack-error.js';
-import { payloadProblem } from '../domain/payload.js';
+import { holdsNul, payloadProblem } from '../domain/payload.js';
 import { SharedBudget } from '../rate-limit/shared-budget.js';
 import { UnreadCountsRepository } from '../projections/unread/unread-counts.repository.js';
 import { type Caller, WorkspacesService } from '../workspaces/workspaces.service.js';
 import { Delivery } from './delivery.js';
 import { EphemeralBus, type EphemeralSignal } from './ephemeral-bus.js';
-import { holdsNul, isObject, parseChannel, parseChannels, parseCursors, parseUsers } from './payloads.js';
+import { isObject, parseChannel, parseChannels, parseCursors, parseUsers } from './payloads.js';
 import { ChannelWatch } from './channel-watch.js';
 import { Presence, type PresenceState } from './presence.js';
 import { RealtimeRepository } from './realtime.repository.js';
@@ -187,7 +187,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   /** `post {channel, text, client_msg_id, thread_ts?}`: chat.postMessage's rules and error codes. */
   private post(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, false, async (session) => {
-      if (!isObject(body) || holdsNul(body)) throw new SlackError('invalid_arguments');
+      if (!isObject(body) || holdsNul(body, 4)) throw new SlackError('invalid_arguments');
       const args = (await slackValidation.transform(body, { type: 'body', metatype: PostMessageArgs })) as PostMessageArgs;
       const { channel, ts, seq } = await this.chat.postMessage(session.caller, args);
       return { channel, ts, seq };
@@ -253,7 +253,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   /** `mark {channel, ts}`: conversations.mark. */
   private mark(socket: Socket, body: unknown): Promise<Ack> {
     return this.command(socket, false, async (session) => {
-      if (!isObject(body) || holdsNul(body)) throw new SlackError('invalid_arguments');
+      if (!isObject(body) || holdsNul(body, 4)) throw new SlackError('invalid_arguments');
       const args = (await slackValidation.transform(body, { type: 'body', metatype: MarkArgs })) as MarkArgs;
       await this.conversations.mark(session.caller, args);
       return {};

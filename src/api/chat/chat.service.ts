@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BodyCipher } from '../../crypto/body-cipher.js';
+import { BodyCipher, withEkmRetry } from '../../crypto/body-cipher.js';
 import { EventStore, type StreamTransaction } from '../../event-store/event-store.js';
 import { channelPolicy, enforce } from '../../domain/channel-policy.js';
 import { toSlackMessage } from '../../domain/message.js';
@@ -71,14 +71,8 @@ export class ChatService {
   }
 
   /** Gets the channel's day key (EKM; possibly a KMS round trip) outside any lock, then appends. */
-  private async post(cmd: PostMessage): Promise<Posted> {
-    try {
-      return await this.chat.postMessage(cmd, await this.cipher.sealer(cmd.workspace, cmd.channel));
-    } catch (err) {
-      if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
-      // Our cached view said "no EKM" but the workspace has it now: ask again with fresh settings, once.
-      return this.chat.postMessage(cmd, await this.cipher.sealer(cmd.workspace, cmd.channel, true));
-    }
+  private post(cmd: PostMessage): Promise<Posted> {
+    return withEkmRetry(async (fresh) => this.chat.postMessage(cmd, await this.cipher.sealer(cmd.workspace, cmd.channel, fresh)));
   }
 
   /**
@@ -111,14 +105,7 @@ export class ChatService {
       // Outside EKM the text and the rich content go to their own columns.
       return body.bodyEnc ? { ...body, rich: undefined } : { ...body, text: content.text, rich };
     };
-    const body = await seal(false);
-    try {
-      return await this.applyEdit(caller, args, ts, body);
-    } catch (err) {
-      if (!(err instanceof SlackError && err.code === 'ekm_required')) throw err;
-      // The database refused plaintext: the workspace turned EKM on after our cached view. Seal afresh, once.
-      return this.applyEdit(caller, args, ts, await seal(true));
-    }
+    return withEkmRetry(async (fresh) => this.applyEdit(caller, args, ts, await seal(fresh)));
   }
 
   private applyEdit(caller: Caller, args: UpdateMessageArgs, ts: bigint, body: EditedBody) {
