@@ -67,6 +67,8 @@ export class BodyCipher {
     max: MAX_CACHED_WORKSPACES,
     ttl: SETTINGS_TTL_MS,
   });
+  /** Reads of the settings under way, shared by the callers that missed the cache meanwhile. */
+  private readonly settingsLoads = new Map<string, Promise<EkmWorkspace | undefined>>();
   private readonly keys = new LRUCache<string, { row: DataKeyRow; key: Buffer }>({ max: MAX_CACHED_KEYS, ttl: KEY_TTL_MS });
   /** Today's data key id per workspace:channel:day, so sealing a body costs no query. */
   private readonly dayKeys = new LRUCache<string, string>({ max: MAX_CACHED_KEYS });
@@ -76,13 +78,28 @@ export class BodyCipher {
     @Inject(KEY_PROVIDERS) private readonly providers: KeyProviders,
   ) {}
 
-  /** The workspace's EKM settings, cached briefly; `fresh` skips the cache (post_message said ekm_required). */
-  async settings(workspace: string, fresh = false): Promise<EkmWorkspace | undefined> {
-    const hit = fresh ? undefined : this.settingsCache.get(workspace);
-    if (hit) return hit.value;
-    const value = await this.repo.settings(workspace);
-    this.settingsCache.set(workspace, { value });
-    return value;
+  /**
+   * The workspace's EKM settings, cached briefly; `fresh` skips the cache (post_message said
+   * ekm_required). Callers that miss the cache together share one read: when the entry expires
+   * under load, every waiting request would otherwise send its own.
+   */
+  settings(workspace: string, fresh = false): Promise<EkmWorkspace | undefined> {
+    if (!fresh) {
+      const hit = this.settingsCache.get(workspace);
+      if (hit) return Promise.resolve(hit.value);
+      const loading = this.settingsLoads.get(workspace);
+      if (loading) return loading;
+    }
+    const load = this.repo.settings(workspace).then((value) => {
+      this.settingsCache.set(workspace, { value });
+      return value;
+    });
+    this.settingsLoads.set(workspace, load);
+    const forget = () => {
+      if (this.settingsLoads.get(workspace) === load) this.settingsLoads.delete(workspace);
+    };
+    load.then(forget, forget);
+    return load;
   }
 
   /** Plaintext stays plaintext outside EKM workspaces; inside, only the sealed box is stored, bound to its message. */
