@@ -57,7 +57,8 @@ export const RANK_WINDOW = 200;
  * The walk's row budget and the probe's match limit for the `need` first matches (see candidates):
  * sqrt(need x 1,000,000). A word with more matches than that in a million messages is found
  * `need` times within that many rows read by time; one with fewer is cheaper read from the GIN
- * index, all of it. Either way a query reads at most about twice this many rows.
+ * index, all of it. Either way a query reads at most about twice this many rows. Never below
+ * COUNT_CAP: the probe then also gives the total.
  */
 export function walkBudget(need: number): number {
   return Math.min(60_000, Math.max(COUNT_CAP, Math.round(Math.sqrt(need * 1_000_000))));
@@ -69,11 +70,11 @@ export class SearchRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   /**
-   * One page of hits and the total. The total is counted exactly up to COUNT_CAP (then reported as
-   * COUNT_CAP: Slack's clients show such totals as "10,000+"), stopping at the cap. Both orders
-   * start from the newest (or oldest) matches of the query, found by `candidates`; score order ranks
-   * the newest RANK_WINDOW of them (more when a page reaches past them), so a frequent word does not
-   * rank its whole history for one page.
+   * One page of hits and the total, in one statement. The total is exact up to COUNT_CAP, then
+   * reported as COUNT_CAP ("2,000+": every page `page` allows at the default count). Both orders
+   * start from the first matches of the query in time order, found by `candidates`; score order
+   * ranks the newest RANK_WINDOW of them (more when a page reaches past them), so a frequent word
+   * does not rank its whole history for one page.
    */
   async search(f: SearchFilter): Promise<{ total: number; hits: SearchHit[] }> {
     const params: unknown[] = [f.workspace, f.caller];
@@ -108,12 +109,6 @@ export class SearchRepository {
     if (f.hasLink) where.push('s.has_link');
     if (f.hasPin) where.push('EXISTS (SELECT 1 FROM pins x WHERE x.channel_id = s.channel_id AND x.message_ts = s.ts)');
     if (f.hasReaction) where.push('EXISTS (SELECT 1 FROM reactions x WHERE x.channel_id = s.channel_id AND x.message_ts = s.ts)');
-    const countWhere = [...where, ...bounds].join(' AND ');
-    const counted = this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM search_messages s ${visible.join} WHERE ${countWhere} LIMIT ${COUNT_CAP}) x`,
-      [...params],
-    );
-
     // The walk reads by the narrowest time-ordered index the query allows: one channel, one author, or the workspace.
     const walkFrom =
       f.channels?.length === 1
@@ -125,30 +120,34 @@ export class SearchRepository {
     const cmp = f.dir === 'asc' ? '>' : '<';
     const k = f.after_key;
     const columns = 'h.channel_id, h.ts::text AS ts, h.user_id, u.name AS username, c.name AS channel_name, c.is_private, c.kind';
-    const page = `JOIN channels c ON c.id = h.channel_id LEFT JOIN users u ON u.id = h.user_id`;
+    const join = 'JOIN channels c ON c.id = h.channel_id LEFT JOIN users u ON u.id = h.user_id';
+    // The probe holds every match (without the keyset) when there are at most walkBudget(need) >= COUNT_CAP.
+    const withTotal = `SELECT (SELECT least(count(*), ${COUNT_CAP}) FROM probe)::int AS total, page.* FROM (SELECT) one LEFT JOIN page ON true`;
     let sql: string;
     if (f.sort === 'score' && f.match) {
       const window = Math.max(RANK_WINDOW, f.offset + f.limit);
       const keyset = k ? `WHERE (r.score, r.ts, r.channel_id) ${cmp} (${p(k.score)}::real, ${p(k.ts)}::bigint, ${p(k.channel)}::text)` : '';
-      sql = `WITH ${candidates(visible, walkFrom, where, bounds, 'DESC', window)},
-             ranked AS (SELECT cand.*, ${score('cand')} AS score FROM cand)
-             SELECT ${columns}, h.score FROM (SELECT * FROM ranked r ${keyset}
-                ORDER BY r.score ${dir}, r.ts ${dir}, r.channel_id ${dir} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}) h
-               ${page}
-              ORDER BY h.score ${dir}, h.ts ${dir}, h.channel_id ${dir}`;
+      sql = `WITH ${candidates(visible, walkFrom, where, bounds, [], 'DESC', window)},
+             ranked AS (SELECT cand.*, ${score('cand')} AS score FROM cand),
+             page AS (SELECT ${columns}, h.score FROM (SELECT * FROM ranked r ${keyset}
+                ORDER BY r.score ${dir}, r.ts ${dir}, r.channel_id ${dir} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}) h ${join})
+             ${withTotal} ORDER BY page.score ${dir}, page.ts::bigint ${dir}, page.channel_id ${dir}`;
     } else {
-      if (k) {
-        // The keyset's ts bounds the walk too; the row comparison settles ties of ts.
-        bounds.push(`s.ts ${cmp}= ${p(k.ts)}::bigint`, `(s.ts, s.channel_id) ${cmp} (${p(k.ts)}::bigint, ${p(k.channel)}::text)`);
-      }
-      sql = `WITH ${candidates(visible, walkFrom, where, bounds, dir, f.offset + f.limit)}
-             SELECT ${columns}, ${score('h')} AS score FROM (
-               SELECT * FROM cand ORDER BY cand.ts ${dir}, cand.channel_id ${dir} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}) h
-               ${page}
-              ORDER BY h.ts ${dir}, h.channel_id ${dir}`;
+      // The keyset's ts bounds the walk too; the row comparison settles ties of ts.
+      const keyset = k
+        ? [`s.ts ${cmp}= ${p(k.ts)}::bigint`, `(s.ts, s.channel_id) ${cmp} (${p(k.ts)}::bigint, ${p(k.channel)}::text)`]
+        : [];
+      sql = `WITH ${candidates(visible, walkFrom, where, bounds, keyset, dir, f.offset + f.limit)},
+             page AS (SELECT ${columns}, ${score('h')} AS score FROM (
+               SELECT * FROM cand ORDER BY cand.ts ${dir}, cand.channel_id ${dir} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}) h ${join})
+             ${withTotal} ORDER BY page.ts::bigint ${dir}, page.channel_id ${dir}`;
     }
-    const [count, rows] = await Promise.all([counted, this.pool.query<SearchHit>(sql, params)]);
-    return { total: count.rows[0].n, hits: rows.rows.map((r) => ({ ...r, score: String(r.score) })) };
+    // One row with a null page when the page is empty, for the total.
+    const { rows } = await this.pool.query<SearchHit & { total: number }>(sql, params);
+    return {
+      total: rows[0].total,
+      hits: rows.filter((r) => r.channel_id !== null).map(({ total: _total, ...r }) => ({ ...r, score: String(r.score) })),
+    };
   }
 
   /** The bodies of a page of hits (sealed ones are opened by the caller). */
@@ -203,22 +202,31 @@ export class SearchRepository {
  *   until `need` match, at most walkBudget(need) rows. Cheap for a frequent word.
  * - else the planner's own plan: a word frequent in old messages but not in recent ones.
  */
-function candidates(visible: Visible, walkFrom: string, where: string[], bounds: string[], dir: 'ASC' | 'DESC', need: number): string {
+function candidates(
+  visible: Visible,
+  walkFrom: string,
+  where: string[],
+  bounds: string[],
+  keyset: string[],
+  dir: 'ASC' | 'DESC',
+  need: number,
+): string {
   const cols = 's.channel_id, s.ts, s.user_id, s.key_version, s.tokens';
   const order = `ORDER BY s.ts ${dir}, s.channel_id ${dir}`;
   const all = [...where, ...bounds].join(' AND ');
+  const after = keyset.map((c) => ` AND ${c}`).join('');
   const probe = walkBudget(need);
   return `probe AS MATERIALIZED (
       SELECT ${cols} FROM search_messages s ${visible.join} WHERE ${all} LIMIT ${probe + 1}),
     walk AS MATERIALIZED (
       SELECT ${cols} FROM (
-        SELECT * FROM search_messages s WHERE ${[walkFrom, ...bounds].join(' AND ')} ${order} LIMIT ${walkBudget(need)}) s
-       WHERE (SELECT count(*) FROM probe) > ${probe} AND ${visible.filter} AND ${all} ${order} LIMIT ${need}),
+        SELECT * FROM search_messages s WHERE ${[walkFrom, ...bounds, ...keyset].join(' AND ')} ${order} LIMIT ${walkBudget(need)}) s
+       WHERE (SELECT count(*) FROM probe) > ${probe} AND ${visible.filter} AND ${all}${after} ${order} LIMIT ${need}),
     cand AS MATERIALIZED (
-      SELECT * FROM (SELECT * FROM probe s WHERE (SELECT count(*) FROM probe) <= ${probe} ${order} LIMIT ${need}) s
+      SELECT * FROM (SELECT * FROM probe s WHERE (SELECT count(*) FROM probe) <= ${probe}${after} ${order} LIMIT ${need}) s
       UNION ALL
       SELECT * FROM walk WHERE (SELECT count(*) FROM walk) = ${need}
       UNION ALL
       (SELECT ${cols} FROM search_messages s ${visible.join}
-        WHERE ${all} AND (SELECT count(*) FROM probe) > ${probe} AND (SELECT count(*) FROM walk) < ${need} ${order} LIMIT ${need}))`;
+        WHERE ${all}${after} AND (SELECT count(*) FROM probe) > ${probe} AND (SELECT count(*) FROM walk) < ${need} ${order} LIMIT ${need}))`;
 }
