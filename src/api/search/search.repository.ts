@@ -196,7 +196,7 @@ export class SearchRepository {
  * The CTE `cand`: the `need` first rows matching `where` in time order (`dir`, ties by channel),
  * with what ranking and the page need. One statement, three ways to the same rows, each run only
  * when the one before could not answer (one-time filters on the row counts):
- * - the probe: any walkBudget(need) + 1 matches, no order (the GIN bitmap, stopping there). A word
+ * - the probe: the keys of any walkBudget(need) + 1 matches, no order (the GIN bitmap, stopping there). A word
  *   with no more matches than that has them all here: they are sorted. Cheap for a rare word.
  * - the walk: rows read by time from `walkFrom` (within `bounds`), each tested against the query,
  *   until `need` match, at most walkBudget(need) rows. Cheap for a frequent word.
@@ -217,13 +217,15 @@ function candidates(
   const after = keyset.map((c) => ` AND ${c}`).join('');
   const probe = walkBudget(need);
   return `probe AS MATERIALIZED (
-      SELECT ${cols} FROM search_messages s ${visible.join} WHERE ${all} LIMIT ${probe + 1}),
+      SELECT s.channel_id, s.ts FROM search_messages s ${visible.join} WHERE ${all} LIMIT ${probe + 1}),
     walk AS MATERIALIZED (
       SELECT ${cols} FROM (
         SELECT * FROM search_messages s WHERE ${[walkFrom, ...bounds, ...keyset].join(' AND ')} ${order} LIMIT ${walkBudget(need)}) s
        WHERE (SELECT count(*) FROM probe) > ${probe} AND ${visible.filter} AND ${all}${after} ${order} LIMIT ${need}),
     cand AS MATERIALIZED (
-      SELECT * FROM (SELECT * FROM probe s WHERE (SELECT count(*) FROM probe) <= ${probe}${after} ${order} LIMIT ${need}) s
+      SELECT ${cols} FROM search_messages s JOIN (
+        SELECT * FROM probe s WHERE (SELECT count(*) FROM probe) <= ${probe}${after} ${order} LIMIT ${need}) k
+        ON s.channel_id = k.channel_id AND s.ts = k.ts
       UNION ALL
       SELECT * FROM walk WHERE (SELECT count(*) FROM walk) = ${need}
       UNION ALL
