@@ -31,7 +31,7 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
     app
       .getHttpAdapter()
       .getInstance()
-      .addHook('onResponse', async (req, reply) => {
+      .addHook('onResponse', (req, reply, done) => {
         const token = (req as { caller?: { tokenId?: string } }).caller?.tokenId;
         access.log({
           method: req.method,
@@ -40,19 +40,22 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
           ms: Math.round(reply.elapsedTime),
           ...(token ? { token_id: token } : {}),
         });
+        done();
       });
   // Before any pipe walks a body (class-transformer recurses): too deep a nesting or a lone UTF-16
   // surrogate is bad input on every surface (/api: invalid_arguments, elsewhere 400), never a 500.
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('preValidation', async (req, reply) => {
+    // Callback-style hooks (this one and the access log): Fastify then makes no promise per request.
+    .addHook('preValidation', (req, reply, done) => {
       const problem = payloadProblem(req.body) ?? payloadProblem(req.query);
-      if (!problem) return;
-      if (req.url.startsWith('/api/')) return reply.code(200).send({ ok: false, error: 'invalid_arguments' });
-      return reply
-        .code(400)
-        .send({ statusCode: 400, message: problem === 'too_deep' ? 'body nested too deeply' : 'lone UTF-16 surrogate in a string' });
+      if (!problem) return done();
+      if (req.url.startsWith('/api/')) reply.code(200).send({ ok: false, error: 'invalid_arguments' });
+      else
+        reply
+          .code(400)
+          .send({ statusCode: 400, message: problem === 'too_deep' ? 'body nested too deeply' : 'lone UTF-16 surrogate in a string' });
     });
   // Admin DTOs; the Slack API has its own pipe that answers with Slack error codes.
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
