@@ -15,7 +15,10 @@ import { webRoot } from './web/web.controller.js';
 
 /** Builds the HTTP application (Slack Web API, admin API, health) without listening. */
 export async function createApp(config: Config): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true });
+  // skipMiddie: the app has no Nest middleware (AppModule gives the logger none; guards, filters and
+  // the hooks below do that work), so @fastify/middie is not registered to run a hook per request for
+  // nothing. A NestMiddleware added later fails at startup (instance.use is missing) until middie is.
+  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, skipMiddie: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
