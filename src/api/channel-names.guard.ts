@@ -20,16 +20,27 @@ const CHANNEL_ID = /^[A-Z][A-Z0-9]{1,30}$/;
 export class ChannelNames implements CanActivate {
   constructor(private readonly channels: ChannelsRepository) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  // Synchronous when no argument is a name (the usual case: clients send ids): Nest then goes on
+  // without awaiting a promise.
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
-    if (req.caller) {
-      for (const args of [req.body, req.query] as Array<Record<string, unknown> | undefined>) {
-        const value = args && typeof args === 'object' ? args.channel : undefined;
-        if (typeof value !== 'string' || !value || CHANNEL_ID.test(value) || value.length > 81) continue;
-        const id = await this.channels.idByName(req.caller.workspace, value.replace(/^#/, ''));
-        if (id) args!.channel = id;
-      }
+    if (!req.caller || !(isName(req.body) || isName(req.query))) return true;
+    return this.resolve(req.caller, [req.body, req.query]);
+  }
+
+  private async resolve(caller: Caller, sources: unknown[]): Promise<boolean> {
+    for (const args of sources) {
+      if (!isName(args)) continue;
+      const named = args as { channel: string };
+      const id = await this.channels.idByName(caller.workspace, named.channel.replace(/^#/, ''));
+      if (id) named.channel = id;
     }
     return true;
   }
+}
+
+/** True when `args` has a `channel` argument that is a name to resolve, not an id. */
+function isName(args: unknown): boolean {
+  const value = args && typeof args === 'object' ? (args as Record<string, unknown>).channel : undefined;
+  return typeof value === 'string' && value !== '' && !CHANNEL_ID.test(value) && value.length <= 81;
 }

@@ -39,6 +39,17 @@ export class SharedBudget {
     });
   }
 
+  /**
+   * Takes one point from `key`'s lease in memory, without waiting: true when granted so. False means
+   * only that consume() must decide (no lease, an empty or expired one, a lease of 1): nothing taken.
+   */
+  tryConsume(key: string): boolean {
+    const lease = this.leases.get(key);
+    if (!lease || lease.left <= 0 || lease.until <= Date.now()) return false;
+    lease.left--;
+    return true;
+  }
+
   /** Takes one point of `key`'s budget: undefined when granted, else the seconds until one is free again. */
   async consume(key: string): Promise<number | undefined> {
     if (this.lease === 1) {

@@ -58,4 +58,17 @@ describe('a shared budget taken in leases', () => {
     // Another key has its own budget.
     expect(await node2.consume('T2')).toBeUndefined();
   });
+
+  // The guard's synchronous path: points of a lease in hand, nothing else; the budget stays one.
+  it('tryConsume grants only from a lease in memory, and shares its points with consume', async () => {
+    expect(node1.tryConsume('T3')).toBe(false); // no lease yet: nothing taken, consume decides
+    expect(await redis.get(`${prefix}:T3`)).toBeNull();
+    expect(await node1.consume('T3')).toBeUndefined(); // takes a lease of 10, grants 1
+    let sync = 0;
+    while (node1.tryConsume('T3')) sync++;
+    expect(sync).toBe(9);
+    expect(Number(await redis.get(`${prefix}:T3`))).toBe(10);
+    expect(await node1.consume('T3')).toBeUndefined(); // the lease used up: the next one comes from Redis
+    expect(Number(await redis.get(`${prefix}:T3`))).toBe(20);
+  });
 });

@@ -1,23 +1,25 @@
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 // One line per request: method, route template, status, duration and the token's id; never the
 // query string, the body or the token. ACCESS_LOG=false turns it off.
 describe('HTTP access log', () => {
   const lines: Array<Record<string, unknown>> = [];
-  beforeAll(() => {
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message: unknown) {
-      if ((this as unknown as { context?: string }).context === 'Access') lines.push(message as Record<string, unknown>);
-    });
-  });
-  afterAll(() => jest.restoreAllMocks());
+  // The access log goes to the root pino logger (it exists once an app has started), context "Access".
+  const capture = () =>
+    jest.spyOn(PinoLogger.root, 'info').mockImplementation(((line: Record<string, unknown>) => {
+      const { context, ...rest } = line;
+      if (context === 'Access') lines.push(rest);
+    }) as never);
+  afterEach(() => jest.restoreAllMocks());
 
   it('logs each request by its route template and token id, without query string, body or token', async () => {
     const t = await TestApp.start({ JOBS_DISPATCHER_ENABLED: 'false' });
     try {
       const ada: TestUser = await t.newUser(await t.newWorkspace());
       const channel = await t.newChannel(ada, 'logged');
+      capture();
       lines.length = 0;
       const res = await fetch(`${t.url}/api/chat.postMessage?secret=query-value`, {
         method: 'POST',
@@ -39,6 +41,7 @@ describe('HTTP access log', () => {
   it('is off with ACCESS_LOG=false', async () => {
     const t = await TestApp.start({ JOBS_DISPATCHER_ENABLED: 'false', ACCESS_LOG: 'false' });
     try {
+      capture();
       lines.length = 0;
       await t.api('auth.test', undefined);
       expect(lines).toEqual([]);
