@@ -2,18 +2,12 @@ import { createParamDecorator, type ExecutionContext, ValidationPipe, type Valid
 import { Transform } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
+import { holdsNul } from '../domain/payload.js';
 import { SlackError } from '../domain/slack-error.js';
 import type { Caller } from '../workspaces/workspaces.service.js';
 
 const FORM_OR_JSON = /^\s*application\/(json|x-www-form-urlencoded)\s*(;|$)/i;
 const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
-
-/** True when a string argument, or one inside an array or object argument, holds a NUL. */
-function holdsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (value === null || typeof value !== 'object' || depth > 4) return false;
-  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v, depth + 1));
-}
 
 /** A method's arguments: query string, form fields and JSON body merged, as Slack accepts them. */
 export const SlackArgs = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
@@ -27,7 +21,7 @@ export const SlackArgs = createParamDecorator((_: unknown, ctx: ExecutionContext
   const body = req.body && typeof req.body === 'object' ? req.body : {};
   const args = { ...(req.query as object), ...body };
   // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.
-  if (holdsNul(args)) throw new SlackError('invalid_arguments');
+  if (holdsNul(args, 4)) throw new SlackError('invalid_arguments');
   return args;
 });
 
