@@ -39,6 +39,8 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
   /** A permalink's message being brought into view (the pane does not follow the bottom meanwhile). */
   const focused = useRef<{ ts: string; until: number } | null>(null);
   const anchor = useRef<{ first: string; total: number; top: number } | null>(null);
+  /** Redraws while a permalink's message is being brought into view, whether or not anything else changes. */
+  const [, recheck] = useReducer((n: number) => n + 1, 0);
 
   const v = useVirtualizer({
     count: rows.length,
@@ -91,6 +93,10 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
     }
     atBottom.current = false;
     v.scrollToIndex(at, { align: 'center' });
+    // Rows measured after this scroll move the message again without a render of their own: look
+    // again shortly, so the scrolling does not stop short of it.
+    const again = setTimeout(() => recheck(0), 50);
+    return () => clearTimeout(again);
   });
 
   const items = v.getVirtualItems();
