@@ -165,13 +165,15 @@ export class Projector {
     if (!this.leading) return 0;
     let total = 0;
     try {
-      for (;;) {
+      // A stopping node stops between batches: the rest of a backlog is the next leader's.
+      while (!this.stopped) {
         const n = await this.applyBatch(client);
         if (n === undefined) continue; // the checkpoint moved under the read (a rebuild reset it): read again
         total += n;
         this.appliedTotal += n;
-        if (n < this.options.batchSize) return total;
+        if (n < this.options.batchSize) break;
       }
+      return total;
     } catch (err) {
       // Nothing of the failed batch stays: its writes and its checkpoint roll back together.
       // A connection that cannot even roll back is dropped, and the lead with it.

@@ -127,6 +127,39 @@ describe('projector', () => {
     expect(seqs.rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  it('stops between batches when stopped during a backlog; the next leader applies the rest once', async () => {
+    await seedChannel(pool, { channel: 'CSTOP', users: ['UPOSTER', 'UREADER'] });
+    const warmup = projector(new UnreadProjection());
+    await warmup.catchUp();
+    await warmup.stop();
+    const before = await store.loadCheckpoint('unread');
+    for (let i = 0; i < 40; i++) await post('CSTOP', `message ${i}`);
+    await readableGlobally(before, 40);
+
+    // Each batch of 2 waits a little, so the stop lands while most of the backlog is still ahead.
+    const unreadProjection = new UnreadProjection();
+    const slow: Projection = {
+      name: unreadProjection.name,
+      tables: unreadProjection.tables,
+      apply: async (db, events) => {
+        await new Promise((r) => setTimeout(r, 20));
+        await unreadProjection.apply(db, events);
+      },
+    };
+    const stopping = projector(slow, 2);
+    const pass = stopping.runOnce();
+    await new Promise((r) => setTimeout(r, 60));
+    await stopping.stop();
+    await pass;
+    const left = await rows('CSTOP');
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(40); // it did not work through the whole backlog before stopping
+
+    await projector(new UnreadProjection(), 4).catchUp();
+    const seqs = await pool.query('SELECT seq FROM unread_messages WHERE channel_id = $1 ORDER BY seq', ['CSTOP']);
+    expect(seqs.rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
   it('a slow append transaction holds the projector back instead of being skipped', async () => {
     await seedChannel(pool, { channel: 'CSLOW', users: ['UPOSTER', 'UREADER'] });
     await seedChannel(pool, { channel: 'CFAST', users: ['UPOSTER', 'UREADER'] });
