@@ -132,6 +132,8 @@ interface Load {
 async function main(): Promise<void> {
   const url = await createBenchDatabase(args['database-server']!);
   const db = new pg.Pool({ connectionString: url, max: highClients + 4 });
+  // Dropping the database at the end ends any connection still open; that is no error of the run.
+  db.on('error', () => {});
   const store = new EventStore(db, loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn' }));
   const chat = new ChatRepository(db, store);
   const figures: Figure[] = [];
