@@ -5,6 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadConfig } from '../src/config/config.js';
+import { EventStore } from '../src/event-store/event-store.js';
+import { PROJECTION_NAMES } from '../src/projections/projections.js';
 import type { CellSpec } from './append/cell.js';
 import { type AppServer, children, runCellProcess, startAppServer } from './append/processes.js';
 import { partShares } from './append/parts.js';
@@ -139,6 +143,7 @@ const startApp = (database: string, variant: Variant) =>
  * Profiling slows the app a little; the shares, not this cell's rate, are its figures.
  */
 async function profiledParts(url: string, data: CellSpec['data'], channels: number, clients: number): Promise<PartsCell | undefined> {
+  await consumersAtHead(url);
   const dir = mkdtempSync(`${os.tmpdir()}/atomcast-parts-`);
   const env = {
     ...appEnv,
@@ -161,6 +166,22 @@ async function profiledParts(url: string, data: CellSpec['data'], channels: numb
   } finally {
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves the consumers' checkpoints to the head of the log, so that the profiled cell measures posts
+ * as they come, not the consumers catching up with the ~100,000 events of the cells before it (that
+ * catch-up kept the profiled app busy past its stop and no profile was written).
+ */
+async function consumersAtHead(url: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const store = new EventStore(pool, loadConfig({ DATABASE_URL: url }));
+    const head = await store.head();
+    if (head) for (const name of [...PROJECTION_NAMES, 'job-dispatch']) await store.storeCheckpoint(pool, name, head);
+  } finally {
+    await pool.end();
   }
 }
 
