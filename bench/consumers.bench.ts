@@ -9,7 +9,7 @@
 // readGlobal loop (batches of 1,000) in this process. The projector's follow latency at the low rate
 // (post commit to its checkpoint covering the post, polled every 2 ms) is printed too.
 // Writes bench/results/consumers.json.
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { loadConfig } from '../src/config/config.js';
 import { EventStore } from '../src/event-store/event-store.js';
 import { type GlobalCursor, parseCursor, START } from '../src/event-store/events.js';
 import { cpuSupported, times } from './append/cpu.js';
+import { children, stopChild, track } from './append/processes.js';
 import { createBenchDatabase, dropBenchDatabase, seed, settle } from './append/setup.js';
 import { type Figure, figure, machineLines, ratio, type Ratio, startRun, writeResults } from './results.js';
 
@@ -53,8 +54,6 @@ const CONSUMERS = {
 } as const;
 type Consumer = keyof typeof CONSUMERS;
 
-const children = new Set<ChildProcess>();
-
 interface ConsumerProcess {
   pid: number;
   /** Statements the process has sent so far. */
@@ -76,18 +75,8 @@ function startConsumer(url: string, consumer: Consumer): Promise<ConsumerProcess
     },
     stdio: ['ignore', 2, 'inherit', 'ipc'],
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.send({ stop: true });
-    });
+  track(child);
+  const stop = () => stopChild(child);
   const statements = () =>
     new Promise<number>((resolve) => {
       const answer = (msg: { sent?: number }) => {

@@ -11,10 +11,23 @@ const SERVERS = {
 /** Every child still running, so an interrupted run can stop them before dropping the database. */
 export const children = new Set<ChildProcess>();
 
-function track(child: ChildProcess): ChildProcess {
+export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+/** Asks a child started here to stop ({stop: true} over IPC) and kills it if it has not exited after 10 s. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.send({ stop: true });
+  });
 }
 
 /** Runs one cell in a fresh Node process and returns what it measured. */
@@ -53,16 +66,7 @@ export function startAppServer(
 ): Promise<AppServer> {
   // The app logs to stdout with pino; keep the table on our stdout clean.
   const child = track(fork(SERVERS[server], [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.send({ stop: true });
-    });
+  const stop = () => stopChild(child);
   return new Promise((resolve, reject) => {
     const timeout = setTimeout(() => {
       void stop();
