@@ -126,6 +126,18 @@ describe('web client: search', () => {
     expect(new Set([...first, ...second]).size).toBe(40);
   });
 
+  it('a total past the server\'s exact count reads as a floor: "2,000+ messages"', async () => {
+    const standup = await t.newChannel(ada, 'standup', false, [grace]);
+    for (let i = 0; i < 2001; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, 2001 - i) }, (_, j) => post(ada.token, standup, `standup note ${i + j}`)));
+    }
+    await waitFor(async () => (await found(grace.token, 'standup note')) === 2000, 60_000, 'the search index');
+    await search(G.page, 'standup');
+    expect(await G.page.getByTestId('search-total').innerText()).toBe('2,000+ messages');
+    expect(await G.page.getByRole('navigation', { name: 'Result pages' }).locator('span').innerText()).toBe('Page 1 of 100');
+    await G.page.getByTestId('search-results').screenshot({ path: join(SCREENSHOTS, 'search-capped.png') });
+  });
+
   it('a click on a hit opens its channel at the message, highlighted, far up the history', async () => {
     await search(G.page, 'roadmap');
     await hits(G.page).first().click();

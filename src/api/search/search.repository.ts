@@ -49,7 +49,7 @@ interface Visible {
   filter: string;
 }
 
-/** Totals are exact up to this many hits. */
+/** Totals are exact up to this many hits (the web client shows the cap as "2,000+": MESSAGE_TOTAL_CAP). */
 export const COUNT_CAP = 2_000;
 /** Score order ranks this many of the newest matches (or as many as the page needs). */
 export const RANK_WINDOW = 200;

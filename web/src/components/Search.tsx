@@ -12,6 +12,14 @@ import { FileCard } from './Files';
 const HL_START = '\ue000';
 const HL_END = '\ue001';
 const COUNT = 20;
+/**
+ * search.messages counts matches exactly up to 2,000 and answers 2,000 beyond (docs/search.md, the
+ * server's COUNT_CAP): at the cap the total is a floor, and the client says so.
+ */
+const MESSAGE_TOTAL_CAP = 2000;
+
+/** A total as people read it: grouped digits, and a "+" when it is the server's cap. */
+const howMany = (total: number, cap = Infinity) => `${total.toLocaleString('en-US')}${total >= cap ? '+' : ''}`;
 
 export interface SearchHit {
   iid: string;
@@ -200,7 +208,7 @@ export function SearchResults({
             <p class="search-note" data-testid="search-total">
               {state.paging.total === 0
                 ? 'No messages match.'
-                : `${state.paging.total} ${state.paging.total === 1 ? 'message' : 'messages'}`}
+                : `${howMany(state.paging.total, MESSAGE_TOTAL_CAP)} ${state.paging.total === 1 ? 'message' : 'messages'}`}
             </p>
             <ul>
               {state.hits.map((h) => {
@@ -239,7 +247,9 @@ export function SearchResults({
         {state.kind === 'files' && (
           <>
             <p class="search-note" data-testid="search-total">
-              {state.paging.total === 0 ? 'No files match.' : `${state.paging.total} ${state.paging.total === 1 ? 'file' : 'files'}`}
+              {state.paging.total === 0
+                ? 'No files match.'
+                : `${howMany(state.paging.total)} ${state.paging.total === 1 ? 'file' : 'files'}`}
             </p>
             <ul>
               {state.files.map((f) => (
