@@ -24,7 +24,7 @@ describe('slackValidation', () => {
   it('validates the same way on every call, and strips unknown arguments', async () => {
     for (let i = 0; i < 3; i++) {
       expect(refusal({ text: 1 }, Base)).toBe('no_text');
-      const ok = (slackValidation.transform({ text: 'hi', extra: 1 }, args(Base))) as Base;
+      const ok = slackValidation.transform({ text: 'hi', extra: 1 }, args(Base)) as Base;
       expect(ok).toBeInstanceOf(Base);
       expect(ok).toEqual({ text: 'hi' });
     }
