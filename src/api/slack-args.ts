@@ -1,5 +1,4 @@
 import { type ArgumentMetadata, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
-import { closeArrayGaps } from '@nestjs/common/utils/close-array-gaps.util.js';
 import { stripProtoKeys } from '@nestjs/common/utils/strip-proto-keys.util.js';
 import { plainToInstance, Transform } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
@@ -92,7 +91,8 @@ const NOT_ARGUMENTS = new Set<unknown>([String, Boolean, Number, Array, Object, 
  * (class-transformer, for @ToBoolean/@ToInt), arguments without a rule are stripped and the rules
  * are checked (class-validator, whitelist); the first failed rule's Slack code is the refusal. It
  * does what Nest's ValidationPipe did with transform, whitelist and validateCustomDecorators, minus
- * what cannot happen to parsed form/JSON arguments (binary values) and its promises: Slack argument
+ * what cannot happen to arguments parsed from JSON, a form or a socket message (binary values,
+ * sparse arrays: JSON.parse and fast-querystring make dense ones) and its promises: Slack argument
  * classes have no async rule, so validateSync checks them and the pipe answers synchronously.
  */
 export class SlackValidationPipe implements PipeTransform {
@@ -101,9 +101,8 @@ export class SlackValidationPipe implements PipeTransform {
     const plain = value ?? {};
     // Arguments are an object (SlackArgs and the socket commands see to it); anything else is refused.
     if (typeof plain !== 'object' || Array.isArray(plain)) throw new SlackError('invalid_arguments');
-    // As ValidationPipe: sparse arrays closed in place and __proto__/constructor keys dropped
-    // before class-transformer copies the arguments onto an instance.
-    closeArrayGaps(plain);
+    // As ValidationPipe: __proto__/constructor keys dropped before class-transformer copies the
+    // arguments onto an instance.
     stripProtoKeys(plain);
     const args = plainToInstance(metatype as new () => object, plain) as object;
     const errors = validateSync(args, { whitelist: true, forbidUnknownValues: false, validationError: { target: false, value: false } });
