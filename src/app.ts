@@ -19,7 +19,11 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
   // the hooks below do that work), so @fastify/middie is not registered to run a hook per request for
   // nothing. A NestMiddleware added later fails at startup (instance.use is missing) until middie is.
   const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, skipMiddie: true });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true });
+  // bodyParser false: JSON bodies go to Fastify's own parser, not to Nest's wrapper around the same
+  // parser (it collects a Buffer and builds a new parser closure on every request); form bodies keep
+  // Nest's parser, registered below, as nothing of Fastify's reads them.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, bodyParser: false });
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: config.BODY_LIMIT_BYTES });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.useWebSocketAdapter(new RealtimeIoAdapter(app, config));

@@ -1,27 +1,16 @@
 // The real app for (c), in its own process (its own event loop and core, as in production).
 // Reports its port over IPC and stops on a "stop" message, exiting normally so that a --cpu-prof
 // profile gets written. With BENCH_COUNT_QUERIES=1 it prints, on stop, every SQL statement the app
-// sent and how often: round trips per request, seen from the driver.
+// sent and how often (query-count.ts), as floor-server.ts does for (e).
 //
 // BENCH_APP_PROCESSES=N (> 1) runs it as `npm start` does with WEB_CONCURRENCY=N: this process is the
 // node:cluster primary and N workers share the port (listen(0) in cluster workers picks one port).
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-
-const queries = new Map<string, number>();
-if (process.env.BENCH_COUNT_QUERIES === '1') {
-  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string } | undefined;
-    const text = (typeof first === 'string' ? first : (first?.text ?? '?')).replace(/\s+/g, ' ').slice(0, 100);
-    queries.set(text, (queries.get(text) ?? 0) + 1);
-    return query.apply(this, args);
-  } as typeof pg.Client.prototype.query;
-}
+import { printQueryCounts } from './query-count.js';
 
 const processes = Number(process.env.BENCH_APP_PROCESSES ?? 1);
 if (cluster.isPrimary && processes > 1) {
@@ -57,10 +46,7 @@ async function serve(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    if (queries.size) {
-      const lines = [...queries].sort((a, b) => b[1] - a[1]).map(([text, n]) => `${String(n).padStart(9)}  ${text}`);
-      process.stderr.write(`app queries (count, statement):\n${lines.join('\n')}\n`);
-    }
+    printQueryCounts('app');
     void app.close().finally(() => process.exit(0));
   };
   process.on('message', (msg: { stop?: boolean }) => {

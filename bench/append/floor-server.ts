@@ -4,7 +4,7 @@
 // (WorkspacesService.authenticate, its cache included), the same use case (ChatService.postMessage:
 // the EKM sealer lookup and one post_message() round trip) through the same pool. No guards,
 // pipes, interceptors, filters, rate limit, access log or class-validator. Reports its port over
-// IPC and stops on a "stop" message, as app-server.ts does.
+// IPC, stops on a "stop" message and counts its SQL statements (BENCH_COUNT_QUERIES=1) as app-server.ts does.
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
@@ -14,6 +14,7 @@ import { AppModule } from '../../src/app.module.js';
 import { loadConfig } from '../../src/config/config.js';
 import { SlackError } from '../../src/domain/slack-error.js';
 import { WorkspacesService } from '../../src/workspaces/workspaces.service.js';
+import { printQueryCounts } from './query-count.js';
 
 const config = loadConfig();
 const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: false });
@@ -42,6 +43,7 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
+  printQueryCounts('floor');
   void Promise.allSettled([server.close(), ctx.close()]).finally(() => process.exit(0));
 };
 process.on('message', (msg: { stop?: boolean }) => {

@@ -29,6 +29,9 @@ interface Profile {
   timeDeltas: number[];
 }
 
+const SOCKET_IO = /node_modules\/(socket\.io|engine\.io|ws|@socket\.io)\//;
+const FASTIFY = /node_modules\/fastify\//;
+
 /** What one frame belongs to, or undefined for frames that do not say (node internals, our glue). */
 function frameParts(url: string, name: string): Part | 'idle' | undefined {
   if (!url) {
@@ -38,7 +41,7 @@ function frameParts(url: string, name: string): Part | 'idle' | undefined {
   }
   if (/\/src\/projections\//.test(url)) return 'projector';
   if (/\/src\/jobs\//.test(url) || /node_modules\/bullmq\//.test(url)) return 'job dispatcher';
-  if (/\/src\/realtime\//.test(url) || /node_modules\/(socket\.io|engine\.io|ws|@socket\.io)/.test(url)) return 'relay and broadcast';
+  if (/\/src\/realtime\//.test(url) || SOCKET_IO.test(url)) return 'relay and broadcast';
   if (/node_modules\/(pino|pino-http|nestjs-pino|sonic-boom|thread-stream|pino-std-serializers)\//.test(url)) return 'logging';
   if (/node_modules\/(ioredis|rate-limiter-flexible|@ioredis|redis-parser)\//.test(url) || /\/src\/rate-limit\//.test(url))
     return 'rate limit and auth-failure checks (Redis)';
@@ -70,6 +73,7 @@ export function partShares(file: string, skipMs: number): Record<Part, number> |
     const known = memo.get(id);
     if (known) return known;
     let best: Part | undefined;
+    let inRequest = false;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = byId.get(at)!.callFrame;
       const p = frameParts(f.url, f.functionName);
@@ -77,6 +81,11 @@ export function partShares(file: string, skipMs: number): Record<Part, number> |
         memo.set(id, 'idle');
         return 'idle';
       }
+      // Socket.IO's engine puts its own 'request' listener in front of the HTTP server's and calls
+      // Fastify from it, so every HTTP request runs under an engine.io frame: below Fastify, that
+      // frame is the request's, not the relay's.
+      inRequest ||= FASTIFY.test(f.url);
+      if (p === 'relay and broadcast' && inRequest && SOCKET_IO.test(f.url)) continue;
       if (p && (best === undefined || rank(p) < rank(best))) best = p;
     }
     const part = best ?? 'other (V8, native)';

@@ -1,6 +1,7 @@
-import { createParamDecorator, type ExecutionContext, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { Transform } from 'class-transformer';
-import { getMetadataStorage } from 'class-validator';
+import { type ArgumentMetadata, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
+import { stripProtoKeys } from '@nestjs/common/utils/strip-proto-keys.util.js';
+import { plainToInstance, Transform } from 'class-transformer';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { holdsNul } from '../domain/payload.js';
 import { SlackError } from '../domain/slack-error.js';
@@ -82,12 +83,35 @@ function memoizeValidationRules(): void {
 }
 memoizeValidationRules();
 
-export const slackValidation = new ValidationPipe({
-  transform: true,
-  whitelist: true,
-  validateCustomDecorators: true,
-  exceptionFactory: (errors) => new SlackError(firstSlackError(errors)),
-});
+/** Built-in types are not argument classes: a param of one (the caller, a request) passes as it is. */
+const NOT_ARGUMENTS = new Set<unknown>([String, Boolean, Number, Array, Object, Buffer, Date]);
+
+/**
+ * The Slack methods' pipe: the arguments become an instance of the method's class
+ * (class-transformer, for @ToBoolean/@ToInt), arguments without a rule are stripped and the rules
+ * are checked (class-validator, whitelist); the first failed rule's Slack code is the refusal. It
+ * does what Nest's ValidationPipe did with transform, whitelist and validateCustomDecorators, minus
+ * what cannot happen to arguments parsed from JSON, a form or a socket message (binary values,
+ * sparse arrays: JSON.parse and fast-querystring make dense ones) and its promises: Slack argument
+ * classes have no async rule, so validateSync checks them and the pipe answers synchronously.
+ */
+export class SlackValidationPipe implements PipeTransform {
+  transform(value: unknown, { metatype }: ArgumentMetadata): unknown {
+    if (!metatype || NOT_ARGUMENTS.has(metatype)) return value;
+    const plain = value ?? {};
+    // Arguments are an object (SlackArgs and the socket commands see to it); anything else is refused.
+    if (typeof plain !== 'object' || Array.isArray(plain)) throw new SlackError('invalid_arguments');
+    // As ValidationPipe: __proto__/constructor keys dropped before class-transformer copies the
+    // arguments onto an instance.
+    stripProtoKeys(plain);
+    const args = plainToInstance(metatype as new () => object, plain) as object;
+    const errors = validateSync(args, { whitelist: true, forbidUnknownValues: false, validationError: { target: false, value: false } });
+    if (errors.length) throw new SlackError(firstSlackError(errors));
+    return args;
+  }
+}
+
+export const slackValidation = new SlackValidationPipe();
 
 /** Slack booleans arrive as true/false, "true"/"false" or "1"/"0". Anything else stays and fails @IsBoolean. */
 export const ToBoolean = () =>

@@ -27,8 +27,11 @@ type Handler = (...args: unknown[]) => unknown;
  */
 function answersOk(_target: object, _key: string | symbol, descriptor: PropertyDescriptor): void {
   const handler = descriptor.value as Handler;
-  const wrapped = async function (this: unknown, ...args: unknown[]) {
-    return { ok: true, ...((await handler.apply(this, args)) as object | undefined) };
+  const ok = (result: unknown) => ({ ok: true, ...(result as object | undefined) });
+  // Not an async function: the handler's promise is chained once instead of awaited in another one.
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    const result = handler.apply(this, args);
+    return result instanceof Promise ? result.then(ok) : Promise.resolve(ok(result));
   };
   for (const key of Reflect.getOwnMetadataKeys(handler)) Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, handler), wrapped);
   Object.defineProperty(wrapped, 'name', { value: handler.name });
