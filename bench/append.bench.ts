@@ -5,17 +5,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { loadConfig } from '../src/config/config.js';
-import { EventStore } from '../src/event-store/event-store.js';
-import { PROJECTION_NAMES } from '../src/projections/projections.js';
-import type { CellSpec } from './append/cell.js';
+import { type CellResult, type CellSpec, mergeRuns } from './append/cell.js';
 import { type AppServer, children, runCellProcess, startAppServer } from './append/processes.js';
 import { partShares } from './append/parts.js';
-import { cpuTable, failures, loadAverage, type PartsCell, partsTable, results, resultsTable, type Row, targets } from './append/report.js';
-import { createBenchDatabase, dropBenchDatabase, freeConnections, seed, settle } from './append/setup.js';
+import {
+  cpuTable,
+  failures,
+  loadAverage,
+  type LowLoad,
+  lowLoadTable,
+  type PartsCell,
+  partsTable,
+  results,
+  resultsTable,
+  type Row,
+  targets,
+} from './append/report.js';
+import { consumersAtHead, createBenchDatabase, dropBenchDatabase, freeConnections, seed, settle } from './append/setup.js';
 import { machineLines, startRun, writeResults } from './results.js';
-import { HTTP_VARIANTS, type Variant, VARIANTS } from './append/variants.js';
+import { HTTP_VARIANTS, LOW_LOAD_RUNS, type LowLoadRun, type Variant, VARIANTS } from './append/variants.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +31,9 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     'latency-seconds': { type: 'string' },
+    'low-load-rate': { type: 'string', default: '40' },
+    'low-load-seconds': { type: 'string' },
+    'low-load-rounds': { type: 'string', default: '3' },
     clients: { type: 'string', default: '1,16,64' },
     channels: { type: 'string', default: '1,100,1000' },
     variants: { type: 'string', default: 'abcdeg' },
@@ -46,6 +57,13 @@ if (args.help) {
   --seconds N             measured seconds per cell (default 4; quick 1)
   --warmup N              warm-up seconds per cell (default 1; quick 0.3)
   --latency-seconds N     measured seconds of the (c) latency run (default 3; quick 1)
+  --low-load-rate N       posts per second of the single post at low load (default 40; 0 skips it):
+                          (b), (e) and (c) each, one client posting on that schedule, p50 and p99
+  --low-load-seconds N    measured seconds of each variant at low load (default 9; quick 2),
+                          split over the rounds
+  --low-load-rounds N     rounds of (b), (e), (c) one after another, each a fresh process (default 3;
+                          quick 1): they share the box's moods instead of one each. (c) runs twice:
+                          with the app's default ROLES (the target) and with ROLES=api
   --clients 1,16,64       concurrent clients
   --channels 1,100,1000   channels (= Emmett streams) the clients spread over
   --variants abcdeg       a plain INSERT, b post_message() call, c HTTP chat.postMessage, d Emmett,
@@ -59,8 +77,9 @@ if (args.help) {
   --named-baseline        (a) as a named prepared statement (default: pg's unnamed one, which
                           PostgreSQL parses and plans on every call, as for (b))
   --app-pool-size N       PG_POOL_SIZE of the app in (c) (default: the app's default)
-  --app-env KEY=VALUE     more environment for the app in (c), repeatable; by default it runs
-                          the API role alone (no projector, job dispatcher or BullMQ workers):
+  --app-env KEY=VALUE     more environment for the app in (c), repeatable; by default the table's
+                          (c) runs the API role alone (no projector, job dispatcher or BullMQ
+                          workers) and the low-load (c) the app's default ROLES (all of them):
                           --app-env PROJECTOR_ENABLED=true --app-env ROLES=api,worker ...
   --database-server URL   PostgreSQL server (env BENCH_DATABASE_SERVER)
   --json FILE             also write the raw per-cell results as JSON (bench/results/append.json
@@ -85,6 +104,12 @@ const variants = [...args.variants!].filter((v): v is Variant => v in VARIANTS);
 const warmupMs = secs(args.warmup, 0.3, 1);
 const measureMs = secs(args.seconds, 1, 4);
 const latencyMs = secs(args['latency-seconds'], 1, 3);
+const lowLoadRate = Number(args['low-load-rate']);
+const lowLoadMs = secs(args['low-load-seconds'], 2, 9);
+const lowLoadRounds = args.quick ? 1 : Number(args['low-load-rounds']);
+// After the closed-loop warm-up: an app with every role is still settling for a few seconds after
+// it starts (posts then took up to a second at 40/s on this box), which is not low load either.
+const lowLoadWarmupMs = args.quick ? 1000 : 3000;
 const httpClient = (['undici', 'http', 'fetch'] as const).find((c) => c === args['http-client']);
 if (
   !httpClient ||
@@ -93,12 +118,19 @@ if (
   !variants.length ||
   !(measureMs > 0) ||
   !(warmupMs >= 0) ||
-  !(latencyMs > 0)
+  !(latencyMs > 0) ||
+  !(lowLoadRate >= 0) ||
+  !(lowLoadMs > 0) ||
+  !(Number.isInteger(lowLoadRounds) && lowLoadRounds > 0)
 ) {
   process.stderr.write('bench: nothing to run; see --help\n');
   process.exit(2);
 }
 
+const envLine = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 let url: string | undefined;
 
@@ -116,22 +148,32 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
 
-// (c) measures the request path: the background consumers of the stream (projector, job dispatcher,
-// workers) are measured by their own benchmarks and would compete for the same cores here.
-const appEnv: Record<string, string> = {
+// The environment of every app the benchmark starts: quiet logs, the rate limit out of the way (its
+// check still runs), Redis keys of our own.
+const baseEnv: Record<string, string> = {
   LOG_LEVEL: 'warn',
   RATE_LIMIT_PER_MINUTE: '10000000',
+  JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`, // the Redis server is shared: keys of our own
+  ...(args['app-pool-size'] ? { PG_POOL_SIZE: args['app-pool-size'] } : {}),
+};
+const extraEnv = Object.fromEntries(args['app-env']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+// The table's (c) measures the request path: the background consumers of the stream (projector, job
+// dispatcher, workers) are measured by their own benchmarks and would compete for the same cores here.
+const appEnv: Record<string, string> = {
+  ...baseEnv,
   ROLES: 'api',
   PROJECTOR_ENABLED: 'false',
   JOBS_DISPATCHER_ENABLED: 'false',
-  JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`, // the Redis server is shared: keys of our own
-  ...(args['app-pool-size'] ? { PG_POOL_SIZE: args['app-pool-size'] } : {}),
-  ...Object.fromEntries(args['app-env']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+  ...extraEnv,
 };
+// The single post at low load runs the app as `npm start` does by default (every role, the
+// projector, job dispatcher, notify consumer and BullMQ workers sharing the thread that answers),
+// in one process: all of its background work after a post can delay the next one.
+const lowLoadEnv: Record<string, string> = { ...baseEnv, ...extraEnv };
 
-const startApp = (database: string, variant: Variant) =>
+const startApp = (database: string, variant: Variant, env = appEnv) =>
   startAppServer(
-    { ...appEnv, DATABASE_URL: database, PORT: '0', ...(variant === 'g' ? { BENCH_APP_PROCESSES: '2' } : {}) },
+    { ...env, DATABASE_URL: database, PORT: '0', ...(variant === 'g' ? { BENCH_APP_PROCESSES: '2' } : {}) },
     execArgv,
     variant === 'e' ? 'floor' : 'app',
   );
@@ -170,19 +212,54 @@ async function profiledParts(url: string, data: CellSpec['data'], channels: numb
 }
 
 /**
- * Moves the consumers' checkpoints to the head of the log, so that the profiled cell measures posts
- * as they come, not the consumers catching up with the ~100,000 events of the cells before it (that
- * catch-up kept the profiled app busy past its stop and no profile was written).
+ * A single post at low load (issue 15: p50 <= 1.5x the store call alone): (b), (e) and (c) back to
+ * back, each one client posting on a fixed schedule of `lowLoadRate` per second after a warm-up, on
+ * the fewest channels of the run. (c) is the app with its default ROLES (see lowLoadEnv).
  */
-async function consumersAtHead(url: string): Promise<void> {
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  try {
-    const store = new EventStore(pool, loadConfig({ DATABASE_URL: url }));
-    const head = await store.head();
-    if (head) for (const name of [...PROJECTION_NAMES, 'job-dispatch']) await store.storeCheckpoint(pool, name, head);
-  } finally {
-    await pool.end();
+async function lowLoad(url: string, data: CellSpec['data'], errors: string[]): Promise<LowLoad | undefined> {
+  const measured = (Object.keys(LOW_LOAD_RUNS) as LowLoadRun[]).filter((run) => variants.includes(LOW_LOAD_RUNS[run].variant));
+  if (!lowLoadRate || !measured.length) return undefined;
+  const channels = Math.min(...channelCounts);
+  const runs: Partial<Record<LowLoadRun, CellResult[]>> = {};
+  for (let round = 1; round <= lowLoadRounds; round++) {
+    for (const run of measured) {
+      const { variant, label } = LOW_LOAD_RUNS[run];
+      const consumers = run === 'c';
+      await settle(url);
+      let app: AppServer | undefined;
+      try {
+        if (consumers) await consumersAtHead(url);
+        if (HTTP_VARIANTS.includes(variant)) app = await startApp(url, variant, consumers ? lowLoadEnv : appEnv);
+        const spec: CellSpec = {
+          variant,
+          data,
+          clients: 1,
+          channels,
+          warmupMs,
+          measureMs: Math.round(lowLoadMs / lowLoadRounds),
+          httpClient,
+          appUrl: app?.url,
+          appPid: app?.pid,
+          spaced: { rate: lowLoadRate, spacedWarmupMs: lowLoadWarmupMs, consumers },
+        };
+        const cell = await runCellProcess(spec, execArgv);
+        (runs[run] ??= []).push(cell);
+        const lat = cell.latency!;
+        log(
+          `low load, round ${round}/${lowLoadRounds}, ${label}: p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, ${lat.samples} posts at ${lowLoadRate}/s`,
+        );
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        errors.push(`low load, round ${round}, ${label}: ${reason}`);
+        log(`low load, round ${round}, ${label} FAILED: ${reason}`);
+      } finally {
+        await app?.stop();
+      }
+    }
   }
+  const cells: LowLoad['cells'] = {};
+  for (const run of measured) if (runs[run]?.length) cells[run] = mergeRuns(runs[run]);
+  return { rate: lowLoadRate, channels, rounds: lowLoadRounds, cells };
 }
 
 async function main(): Promise<void> {
@@ -199,6 +276,8 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   const errors: string[] = [];
+  // First, on the fresh database: the low-load app's consumers start near an empty log.
+  const low = await lowLoad(url, data, errors);
   const total = channelCounts.length * clientCounts.length * variants.length;
   let done = 0;
   for (const channels of channelCounts) {
@@ -255,33 +334,38 @@ async function main(): Promise<void> {
     ...machine,
     `load avg:   ${loadAverage()} (at end)`,
     `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop; (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement`,
-    `(c) app:    ${Object.entries(appEnv)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
+    `(c) app:    ${envLine(appEnv)}`,
+    ...(low
+      ? [
+          `low load:   one client posting ${lowLoadRate}/s, ${lowLoadRounds} round(s) of (b), (e), (c) twice, each ${lowLoadMs / lowLoadRounds / 1000} s measured after ${warmupMs / 1000} s closed-loop + ${lowLoadWarmupMs / 1000} s spaced warm-up; latency from the call; ${low.channels} channels`,
+          `            (c) app: its default ROLES (every consumer in the one process): ${envLine(lowLoadEnv)}; and as the table's (c), ROLES=api`,
+        ]
+      : []),
     ...variants.map((v) => `(${v}) ${VARIANTS[v]}`),
     '',
+    ...lowLoadTable(low),
     resultsTable(rows),
     '',
     ...cpuTable(rows),
     ...partsTable(parts),
     ...failures(rows),
     ...errors.map((e) => `not measured: ${e}`),
-    'Targets at 100 channels x 16 clients:',
-    ...targets(rows, parts).map((t) => `  ${t}`),
+    'Targets:',
+    ...targets(rows, parts, low).map((t) => `  ${t}`),
     '',
   ];
   process.stdout.write(out.join('\n'));
   writeResults(run, {
     benchmark: 'append',
     quick: args.quick!,
-    ...results(rows, parts),
+    ...results(rows, parts, low),
     notes: [
       `${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per cell; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement, (b) a named prepared one`,
       ...failures(rows),
       ...errors.map((e) => `not measured: ${e}`),
     ],
   });
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine, warmupMs, measureMs, latencyMs, httpClient, rows }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ machine, warmupMs, measureMs, latencyMs, httpClient, rows, low }, null, 2));
 }
 
 try {

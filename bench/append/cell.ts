@@ -2,8 +2,8 @@
 // state, connection pools, and the global pg type parsers Emmett's driver installs).
 import pg from 'pg';
 import { backendPids, type CpuPerEvent, type CpuSample, cpuSupported, perEvent, sample } from './cpu.js';
-import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './load.js';
-import type { BenchData } from './setup.js';
+import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult, type Operation, summarize } from './load.js';
+import { type BenchData, consumersCaughtUp, databaseNow } from './setup.js';
 import type { Variant } from './variants.js';
 import { type HttpClient, workload } from './workloads.js';
 
@@ -20,6 +20,14 @@ export interface CellSpec {
   namedBaseline?: boolean;
   /** Also measure latency, open loop at `fraction` of the closed-loop peak just measured. */
   latency?: { fraction: number; warmupMs: number; measureMs: number };
+  /**
+   * A single post at low load instead of the closed loop: after `warmupMs` of one closed-loop client
+   * (JIT, pools, caches), one client posts on a fixed schedule at `rate` per second (one post at a
+   * time when each takes less than the spacing): `spacedWarmupMs` unmeasured, then `measureMs`.
+   * `consumers`: the app runs the log's consumers; the spaced run starts once they have applied the
+   * warm-up's posts (a backlog is not low load).
+   */
+  spaced?: { rate: number; spacedWarmupMs: number; consumers?: boolean };
 }
 
 export interface CellResult {
@@ -32,6 +40,7 @@ export interface CellResult {
 export async function runCell(spec: CellSpec): Promise<CellResult> {
   const w = await workload(spec.variant, spec);
   try {
+    if (spec.spaced) return await spacedCell(spec, spec.spaced, w.op);
     const meter = cpuSupported ? await cpuMeter(spec) : undefined;
     const throughput = await closedLoop(spec.clients, w.op, spec.warmupMs, spec.measureMs, meter);
     const cpu = meter?.perEvent();
@@ -44,6 +53,46 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
   } finally {
     await w.close();
   }
+}
+
+async function spacedCell(
+  spec: CellSpec,
+  { rate, spacedWarmupMs, consumers }: NonNullable<CellSpec['spaced']>,
+  op: Operation,
+): Promise<CellResult> {
+  const since = consumers ? await databaseNow(spec.data.url) : undefined;
+  await closedLoop(1, op, spec.warmupMs, 0);
+  if (since && !(await consumersCaughtUp(spec.data.url, since, 30_000)))
+    throw new Error("the app's consumers did not catch up with the warm-up within 30 s");
+  const meter = cpuSupported ? await cpuMeter({ ...spec, warmupMs: spacedWarmupMs }) : undefined;
+  const latency = await openLoop(rate, op, 1, spacedWarmupMs, spec.measureMs, { window: meter, from: 'call', keepLatencies: true });
+  const throughput = { rate: latency.achievedRate, ok: latency.samples, failed: latency.failed, seconds: spec.measureMs / 1000 };
+  return { throughput, latency, cpu: meter?.perEvent() };
+}
+
+/**
+ * One result from spaced runs of the same variant (rounds of a low-load run): every latency pooled,
+ * CPU per event weighted by the posts of each run.
+ */
+export function mergeRuns(runs: CellResult[]): CellResult {
+  const latencies = runs.flatMap((r) => r.latency?.latencies ?? []).sort((x, y) => x - y);
+  const seconds = runs.reduce((t, r) => t + r.throughput.seconds, 0);
+  const failed = runs.reduce((t, r) => t + r.throughput.failed, 0);
+  const latency = summarize(latencies, runs[0].latency?.targetRate ?? NaN, seconds, failed);
+  const measured = runs.filter((r) => r.cpu);
+  const posts = measured.reduce((t, r) => t + r.throughput.ok, 0);
+  const mean = (f: (c: CpuPerEvent) => number | undefined) =>
+    measured.some((r) => f(r.cpu!) === undefined) ? undefined : measured.reduce((t, r) => t + f(r.cpu!)! * r.throughput.ok, 0) / posts;
+  const cpu: CpuPerEvent | undefined = posts
+    ? {
+        clientUs: mean((c) => c.clientUs)!,
+        appUs: mean((c) => c.appUs),
+        dbUs: mean((c) => c.dbUs)!,
+        dbWaitUs: mean((c) => c.dbWaitUs)!,
+        appBusy: mean((c) => c.appBusy),
+      }
+    : undefined;
+  return { throughput: { rate: latency.achievedRate, ok: latency.samples, failed, seconds }, latency, cpu };
 }
 
 /**

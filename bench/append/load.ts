@@ -10,6 +10,30 @@ export interface ClosedLoopResult {
   seconds: number;
 }
 
+/** Hooks around the measured window (the CPU meter): called with a count of the calls completed so far. */
+export interface Window {
+  start(completed: () => number): unknown;
+  end(completed: () => number): unknown;
+}
+
+/** Opens `window` after `warmupMs` and closes it `measureMs` later (or at `close()`, whichever is first). */
+function timeWindow(window: Window | undefined, completed: () => number, warmupMs: number, measureMs: number) {
+  let ended = false;
+  const end = () => {
+    if (!ended) window?.end(completed);
+    ended = true;
+  };
+  const opened = setTimeout(() => window?.start(completed), warmupMs);
+  const closed = setTimeout(end, warmupMs + measureMs);
+  return {
+    close: () => {
+      clearTimeout(opened);
+      clearTimeout(closed);
+      end(); // the last call can return just before the timer fires
+    },
+  };
+}
+
 /**
  * `clients` callers each issue the next operation as soon as the previous one returns (closed loop,
  * the throughput test). Operations that complete during the warm-up are not counted.
@@ -19,20 +43,13 @@ export async function closedLoop(
   op: Operation,
   warmupMs: number,
   measureMs: number,
-  window?: { start(completed: () => number): unknown; end(completed: () => number): unknown },
+  window?: Window,
 ): Promise<ClosedLoopResult> {
   const start = performance.now();
   const from = start + warmupMs;
   const until = from + measureMs;
   let completed = 0;
-  const count = () => completed;
-  let ended = false;
-  const end = () => {
-    if (!ended) window?.end(count);
-    ended = true;
-  };
-  const opened = setTimeout(() => window?.start(count), warmupMs);
-  const closed = setTimeout(end, warmupMs + measureMs);
+  const measured = timeWindow(window, () => completed, warmupMs, measureMs);
   let ok = 0;
   let failed = 0;
   const client = async (i: number) => {
@@ -51,9 +68,7 @@ export async function closedLoop(
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
-  clearTimeout(opened);
-  clearTimeout(closed);
-  end(); // the last call can return just before the timer fires
+  measured.close();
   const seconds = measureMs / 1000;
   return { rate: ok / seconds, ok, failed, seconds };
 }
@@ -66,14 +81,48 @@ export interface OpenLoopResult {
   max: number;
   failed: number;
   samples: number;
+  /** Every measured latency, sorted (kept when asked for: runs merged from several rounds). */
+  latencies?: number[];
+}
+
+/** Percentiles of sorted latencies measured over `seconds` at `targetRate`. */
+export function summarize(latencies: number[], targetRate: number, seconds: number, failed: number): OpenLoopResult {
+  return {
+    targetRate,
+    achievedRate: latencies.length / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    max: latencies.at(-1) ?? NaN,
+    failed,
+    samples: latencies.length,
+  };
+}
+
+export interface OpenLoopOptions {
+  window?: Window;
+  /**
+   * `schedule` (default): latency runs from the scheduled start, so a stall in the server or the
+   * client shows up in the percentiles instead of silently lowering the offered load. `call`: from
+   * when the call was made, so the load generator's own timer lateness is left out (a single post at
+   * low load, where that lateness would only add the same noise to every variant).
+   */
+  from?: 'schedule' | 'call';
+  /** Return every latency as well (to merge runs). */
+  keepLatencies?: boolean;
 }
 
 /**
  * Open loop (the latency test): operations start on a fixed schedule at `rate` per second whether
- * or not earlier ones returned; latency runs from the scheduled start, so a stall in the server or
- * the client shows up in the percentiles instead of silently lowering the offered load.
+ * or not earlier ones returned.
  */
-export async function openLoop(rate: number, op: Operation, clients: number, warmupMs: number, measureMs: number): Promise<OpenLoopResult> {
+export async function openLoop(
+  rate: number,
+  op: Operation,
+  clients: number,
+  warmupMs: number,
+  measureMs: number,
+  { window, from: origin = 'schedule', keepLatencies = false }: OpenLoopOptions = {},
+): Promise<OpenLoopResult> {
   const interval = 1000 / rate;
   const start = performance.now();
   const from = start + warmupMs;
@@ -81,15 +130,19 @@ export async function openLoop(rate: number, op: Operation, clients: number, war
   const latencies: number[] = [];
   let failed = 0;
   let sent = 0;
+  let completed = 0;
+  const measured = timeWindow(window, () => completed, warmupMs, measureMs);
   const inFlight = new Set<Promise<void>>();
 
   const fire = (scheduled: number) => {
     const client = sent++ % clients;
+    const called = origin === 'call' ? performance.now() : scheduled;
     const p = op(client)
       .catch(() => false)
       .then((good) => {
+        completed++;
         if (scheduled < from) return;
-        if (good) latencies.push(performance.now() - scheduled);
+        if (good) latencies.push(performance.now() - called);
         else failed++;
       })
       .finally(() => inFlight.delete(p));
@@ -110,17 +163,10 @@ export async function openLoop(rate: number, op: Operation, clients: number, war
     tick();
   });
   await Promise.all(inFlight);
+  measured.close();
 
   latencies.sort((x, y) => x - y);
-  return {
-    targetRate: rate,
-    achievedRate: latencies.length / (measureMs / 1000),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    max: latencies.at(-1) ?? NaN,
-    failed,
-    samples: latencies.length,
-  };
+  return { ...summarize(latencies, rate, measureMs / 1000, failed), ...(keepLatencies ? { latencies } : {}) };
 }
 
 /** Nearest-rank percentile of sorted values. */

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { type Figure, figure, type Ratio, ratio } from '../results.js';
 import type { CellResult } from './cell.js';
 import { type Part, PARTS } from './parts.js';
-import { type Variant, VARIANTS } from './variants.js';
+import { LOW_LOAD_RUNS, type LowLoadRun, type Variant, VARIANTS } from './variants.js';
 
 export interface Row {
   channels: number;
@@ -87,20 +87,20 @@ export function failures(rows: Row[]): string[] {
   return out;
 }
 
-/** The issue's targets, checked on the 100 channels x 16 clients row when it was measured. */
-export function targets(rows: Row[], parts?: PartsCell): string[] {
+/** The issue's targets: the single post at low load, and the 100 channels x 16 clients row when it was measured. */
+export function targets(rows: Row[], parts?: PartsCell, low?: LowLoad): string[] {
   const row = rows.find((r) => r.channels === 100 && r.clients === 16);
-  if (!row) return ['(the 100 channels x 16 clients row was not measured)'];
-  const single = rows.filter((r) => r.clients === 1).sort((x, y) => x.channels - y.channels)[0];
-  const { figures, ratios } = results(single && single !== row ? [single, row] : [row], parts);
-  const checked = [...ratios, ...figures.filter((f) => f.target)];
-  return checked.map((c) => {
-    const goal = `${c.target!.op} ${c.target!.value}${'unit' in c ? ` ${c.unit}` : ''}`;
-    const label = c.name.replace(/, 100 channels x 16 clients$/, '');
-    return c.value === null
-      ? `${label.padEnd(72)} not measured  (target ${goal})`
-      : `${label.padEnd(72)} ${c.value.toFixed(2).padStart(6)}  target ${goal.padEnd(9)} ${c.met ? 'met' : 'MISSED'}${c.limitedBy ? ` (${c.limitedBy})` : ''}`;
+  const { figures, ratios } = results(row ? [row] : [], parts, low);
+  const shown = [...ratios.filter((r) => r.target || r.name.startsWith(LOW_LOAD)), ...figures.filter((f) => f.target)];
+  const lines = shown.map((c) => {
+    const goal = c.target ? `${c.target.op} ${c.target.value}${'unit' in c ? ` ${c.unit}` : ''}` : '';
+    const label = c.name.replace(/, 100 channels x 16 clients$/, ' (100 x 16)');
+    if (c.value === null) return `${label.padEnd(80)} not measured${goal ? `  (target ${goal})` : ''}`;
+    const verdict = goal ? `target ${goal.padEnd(9)} ${c.met ? 'met' : 'MISSED'}${c.limitedBy ? ` (${c.limitedBy})` : ''}` : '(no target)';
+    return `${label.padEnd(80)} ${c.value.toFixed(2).padStart(6)}  ${verdict}`;
   });
+  if (!row) lines.push('(the 100 channels x 16 clients row was not measured)');
+  return lines;
 }
 
 const cell = (row: Row) => `${row.channels} channels x ${row.clients} clients`;
@@ -109,19 +109,10 @@ const cell = (row: Row) => `${row.channels} channels x ${row.clients} clients`;
  * Every cell's figures for bench/results/append.json, and the issue's targets on the 100 x 16 row.
  * A miss names its limit where the CPU figures show it.
  */
-export function results(rows: Row[], parts?: PartsCell): { figures: Figure[]; ratios: Ratio[] } {
+export function results(rows: Row[], parts?: PartsCell, low?: LowLoad): { figures: Figure[]; ratios: Ratio[] } {
   const figures: Figure[] = [];
   const ratios: Ratio[] = [];
-  // A single post at low load: the mean call time of one closed-loop client (1 / rate), over HTTP
-  // against the store call alone, on the fewest channels measured with one client.
-  const single = rows.filter((r) => r.clients === 1).sort((x, y) => x.channels - y.channels)[0];
-  if (single?.cells.b && single.cells.c) {
-    const at = cell(single);
-    const ms = (v: Variant) => figure(`(${v}) ${VARIANTS[v]}, mean time of one call, ${at}`, 1000 / rate(single, v)!, 'ms');
-    const [c, b] = [ms('c'), ms('b')];
-    figures.push(c, b);
-    ratios.push(ratio(`single post over HTTP / the store call alone, mean, ${at}`, c, b, { op: '<=', value: 1.5 }));
-  }
+  if (low) lowLoadResults(low, figures, ratios);
   for (const row of rows) {
     const at = cell(row);
     const rates = {} as Record<Variant, Figure>;
@@ -195,6 +186,77 @@ export function results(rows: Row[], parts?: PartsCell): { figures: Figure[]; ra
     }
   }
   return { figures, ratios };
+}
+
+/** The single post at low load: one client posting on a fixed schedule, per variant (b, e, c). */
+export interface LowLoad {
+  rate: number;
+  channels: number;
+  rounds: number;
+  cells: Partial<Record<LowLoadRun, CellResult>>;
+}
+
+const LOW_LOAD = 'single post at low load';
+
+/**
+ * p50 and p99 of a single post at low load for (b), (e) and (c), their CPU per post, and the issue's
+ * ratio (c)/(b) of the p50s (target <= 1.5) with (e)/(b), the floor HTTP itself sets, beside it.
+ */
+function lowLoadResults(low: LowLoad, figures: Figure[], ratios: Ratio[]): void {
+  const at = `1 client at ${low.rate} posts/s, ${low.channels} channel${low.channels === 1 ? '' : 's'}`;
+  const p50: Partial<Record<LowLoadRun, Figure>> = {};
+  for (const [run, c] of Object.entries(low.cells) as Array<[LowLoadRun, CellResult]>) {
+    if (!c.latency) continue;
+    const label = LOW_LOAD_RUNS[run].label;
+    p50[run] = figure(`${label}, ${LOW_LOAD}, p50, ${at}`, c.latency.p50, 'ms');
+    figures.push(p50[run], figure(`${label}, ${LOW_LOAD}, p99, ${at}`, c.latency.p99, 'ms'));
+    if (c.cpu?.appUs !== undefined) figures.push(figure(`${label}, app CPU per post, ${LOW_LOAD}, ${at}`, c.cpu.appUs, 'µs'));
+    if (c.cpu) figures.push(figure(`${label}, PostgreSQL CPU per post, ${LOW_LOAD}, ${at}`, c.cpu.dbUs, 'µs'));
+  }
+  const { b, e, c } = p50;
+  const api = p50['c-api'];
+  const ms = (f: Figure) => `${f.value!.toFixed(2)} ms`;
+  if (c && b) {
+    const limits: string[] = [];
+    if (e?.value && b.value && e.value / b.value > 1.5)
+      limits.push(
+        `the bare route (e) alone is ${(e.value / b.value).toFixed(2)}x the store call (${ms(e)} against ${ms(b)}): the HTTP client and server on this box, before any of the app's code`,
+      );
+    if (api?.value && c.value && api.value < c.value)
+      limits.push(`the app's consumers (default ROLES): ${ms(c)} against ${ms(api)} with ROLES=api`);
+    if (e?.value && (api ?? c).value! > e.value) limits.push(`the app's request path: ${ms(api ?? c)} against ${ms(e)} for the bare route`);
+    ratios.push(
+      ratio(
+        `${LOW_LOAD}: (c) over HTTP, default ROLES / (b) the store call alone, p50, ${at}`,
+        c,
+        b,
+        { op: '<=', value: 1.5 },
+        limits.join('; '),
+      ),
+    );
+  }
+  if (api && b) ratios.push(ratio(`${LOW_LOAD}: (c) over HTTP, ROLES=api / (b) the store call alone, p50, ${at}`, api, b));
+  if (e && b) ratios.push(ratio(`${LOW_LOAD}: (e) the bare route / (b) the store call alone, p50 (the floor), ${at}`, e, b));
+}
+
+/** The low-load runs as a console table: latency and CPU per post of each variant. */
+export function lowLoadTable(low: LowLoad | undefined): string[] {
+  if (!low) return [];
+  const cells = (Object.entries(low.cells) as Array<[LowLoadRun, CellResult]>).map(([run, c]) => [
+    LOW_LOAD_RUNS[run].label,
+    c.latency ? c.latency.p50.toFixed(2) : '-',
+    c.latency ? c.latency.p99.toFixed(2) : '-',
+    c.latency ? c.latency.max.toFixed(2) : '-',
+    n0(c.latency?.samples),
+    n0(c.cpu?.clientUs),
+    n0(c.cpu?.appUs),
+    n0(c.cpu?.dbUs),
+  ]);
+  return [
+    `Single post at low load (one client, ${low.rate} posts/s on a fixed schedule, ${low.rounds} round(s) pooled, ${low.channels} channels; CPU in µs per post):`,
+    formatTable(['variant', 'p50 ms', 'p99 ms', 'max ms', 'posts', 'client', 'app', 'db'], cells),
+    '',
+  ];
 }
 
 /** The profiled (c) cell: the app's CPU per post, and its shares by part. */

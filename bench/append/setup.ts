@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
+import { loadConfig } from '../../src/config/config.js';
 import { migrate } from '../../src/db/database.js';
+import { EventStore } from '../../src/event-store/event-store.js';
+import { PROJECTION_NAMES } from '../../src/projections/projections.js';
 import { newChannelId, newUserId, newWorkspaceId } from '../../src/domain/ids.js';
 import { issueToken } from '../../src/workspaces/tokens.js';
 
@@ -129,4 +132,54 @@ export async function freeConnections(url: string): Promise<number> {
   } finally {
     await client.end();
   }
+}
+
+/** Every consumer of the log that keeps a checkpoint: the projections, the job and notify dispatchers. */
+const CONSUMERS = [...PROJECTION_NAMES, 'job-dispatch', 'notify'];
+
+async function withStore<T>(url: string, work: (store: EventStore, pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    return await work(new EventStore(pool, loadConfig({ DATABASE_URL: url })), pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * Moves the consumers' checkpoints to the head of the log, so that an app started next measures
+ * posts as they come, not its consumers catching up with every earlier cell's events (that catch-up
+ * kept a profiled app busy past its stop, and would sit in a low-load run's latencies).
+ */
+export async function consumersAtHead(url: string): Promise<void> {
+  await withStore(url, async (store, pool) => {
+    const head = await store.head();
+    if (!head) return;
+    const { rows } = await pool.query<{ name: string }>('SELECT name FROM checkpoints');
+    for (const name of new Set([...CONSUMERS, ...rows.map((r) => r.name)])) await store.storeCheckpoint(pool, name, head);
+  });
+}
+
+/** The database's clock: what `consumersCaughtUp` compares checkpoint updates with. */
+export async function databaseNow(url: string): Promise<string> {
+  return withStore(url, async (_, pool) => (await pool.query<{ now: string }>('SELECT now()::text AS now')).rows[0].now);
+}
+
+/**
+ * Waits until the app's consumers have applied every event (their checkpoints at the head of the
+ * log), for at most `timeoutMs`; false when they had not by then. A consumer whose checkpoint has
+ * not moved since `since` (taken before posts began) does not run in this app and is not waited for.
+ */
+export async function consumersCaughtUp(url: string, since: string, timeoutMs: number): Promise<boolean> {
+  return withStore(url, async (store, pool) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await pool.query<{ name: string }>('SELECT name FROM checkpoints WHERE updated_at > $1', [since]);
+      let behind = 0;
+      for (const { name } of rows) behind += (await store.behind(await store.loadCheckpoint(name), 1)).n;
+      if (!behind) return true;
+      if (Date.now() > until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
 }
