@@ -29,42 +29,40 @@ export interface ChannelCounts {
 //
 // A channel whose newest countable message (unread_channels, kept by the projection) is not after
 // the read marker has nothing unread and costs its three rows: the join event and the messages are
-// only read behind that test, a CASE around the sub-select that counts, so a read channel does not
-// even start it (most of a sidebar is read). Otherwise the work per channel is bounded: one
-// index-only range scan of the countable index from `since` = max(marker, join), at most $3 rows,
-// gives `counted` = [scanned, unread, mentions, since] at once; only when it stops at the cap are
-// mentions counted again (the partial index of messages that mention anyone). The join event is
-// read by a join inside a FROM, not by a sub-select without FROM: Citus cannot push that down.
+// only probed behind that test (a WHERE on outer columns only is a one-time filter, evaluated per
+// channel before its scan). Most of a sidebar is read. Otherwise the work per channel is bounded:
+// one index-only range scan of the countable index from `since` = max(marker, join), at most $3
+// rows, gives unread and mentions together; only when it stops at the cap are mentions counted
+// separately (the partial index of messages that mention anyone). The join event is read by a join
+// inside a FROM, not by a sub-select without FROM: Citus cannot push that down.
 const COUNTS = `
-  SELECT k.channel_id, k.last_read, k.head_seq, k.kind, k.latest, coalesce(k.counted[2], 0)::int AS unread,
-         (CASE WHEN k.counted IS NULL THEN 0
-               -- In a DM every message is addressed to its members: each unread one counts as a mention (Slack).
-               WHEN k.kind <> 'channel' THEN k.counted[2]
-               WHEN k.counted[1] < $3 THEN k.counted[3]
+  SELECT m.channel_id, m.last_read, c.head_seq, c.kind, nullif(h.latest_ts, 0) AS latest,
+         s.unread::int AS unread,
+         -- In a DM every message is addressed to its members: each unread one counts as a mention (Slack).
+         (CASE WHEN c.kind <> 'channel' THEN s.unread
+               WHEN s.scanned < $3 THEN s.mentions
                ELSE (SELECT count(*) FROM unread_messages r
-                      WHERE r.channel_id = k.channel_id AND r.counts_as_unread AND NOT r.deleted
+                      WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted
                         AND (r.mentions_channel OR r.mentions_here OR r.mentions <> '{}')
-                        AND r.ts > k.counted[4] AND r.user_id <> $1
+                        AND r.ts > b.since AND r.user_id <> $1
                         AND (r.mentions_channel OR r.mentions_here OR $1 = ANY (r.mentions))) END)::int AS mentions
-    FROM (
-      SELECT m.channel_id, m.last_read, c.head_seq, c.kind, nullif(h.latest_ts, 0) AS latest,
-             CASE WHEN h.latest_ts > m.last_read THEN (
-               SELECT ARRAY[count(*),
-                            count(*) FILTER (WHERE x.user_id <> $1),
-                            count(*) FILTER (WHERE x.user_id <> $1 AND (x.mentions_channel OR x.mentions_here OR $1 = ANY (x.mentions))),
-                            max(b.since)]
-                 FROM (SELECT greatest(m.last_read, coalesce(max(je.ts), 0)) AS since FROM events je
-                        WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq) b
-                 CROSS JOIN LATERAL (
-                   SELECT r.user_id, r.mentions, r.mentions_channel, r.mentions_here FROM unread_messages r
-                    WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since AND h.latest_ts > b.since
-                    ORDER BY r.ts LIMIT $3) x) END AS counted
-        FROM channel_members m
-        JOIN channels c ON c.id = m.channel_id
-        LEFT JOIN unread_channels h ON h.channel_id = m.channel_id
-       WHERE m.user_id = $1 AND CHANNELS AND m.channel_id > $4
-       ORDER BY m.channel_id
-       LIMIT $5) k`;
+    FROM channel_members m
+    JOIN channels c ON c.id = m.channel_id
+    LEFT JOIN unread_channels h ON h.channel_id = m.channel_id
+    CROSS JOIN LATERAL (
+      SELECT greatest(m.last_read, coalesce(max(je.ts), 0)) AS since FROM events je
+       WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq AND h.latest_ts > m.last_read) b
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS scanned,
+             count(*) FILTER (WHERE x.user_id <> $1) AS unread,
+             count(*) FILTER (WHERE x.user_id <> $1 AND (x.mentions_channel OR x.mentions_here OR $1 = ANY (x.mentions))) AS mentions
+        FROM (SELECT r.user_id, r.mentions, r.mentions_channel, r.mentions_here FROM unread_messages r
+               WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since AND h.latest_ts > b.since
+               ORDER BY r.ts LIMIT $3) x
+    ) s
+   WHERE m.user_id = $1 AND CHANNELS AND m.channel_id > $4
+   ORDER BY m.channel_id
+   LIMIT $5`;
 
 /** One channel: $2. */
 const ONE_CHANNEL = COUNTS.replace('CHANNELS', 'm.channel_id = $2');
