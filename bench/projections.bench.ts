@@ -333,16 +333,25 @@ async function readSidebar(pool: pg.Pool, sidebar: string[], markers: 'realistic
   await pool.query('VACUUM ANALYZE channel_members');
 }
 
-/** A reading (ms) of the CPU of every backend of the benchmark's database open now (from /proc). */
-async function databaseCpu(url: string): Promise<() => number> {
+/**
+ * CPU of the benchmark database's backends over a window (from /proc): `stop()` gives the ms they
+ * ran since `databaseCpu` was called, a backend that connected meanwhile (a pool grows or replaces
+ * connections) counted from its start.
+ */
+async function databaseCpu(url: string): Promise<{ stop(): Promise<number> }> {
   const probe = new pg.Client({ connectionString: url });
   await probe.connect();
-  try {
-    const pids = await backendPids(probe);
-    return () => times(pids).runNs / 1e6;
-  } finally {
-    await probe.end();
-  }
+  const reading = async () => new Map((await backendPids(probe)).map((pid) => [pid, times([pid]).runNs]));
+  const start = await reading();
+  return {
+    async stop() {
+      const end = await reading();
+      await probe.end();
+      let ns = 0;
+      for (const [pid, runNs] of end) ns += runNs - (start.get(pid) ?? 0);
+      return ns / 1e6;
+    },
+  };
 }
 
 /**
@@ -360,17 +369,17 @@ async function countsHttp(
   const first = JSON.parse(await call()) as { channels: Array<{ unread_count: number }> };
   if (first.channels.length < SIDEBAR) throw new Error(`client.counts returned ${first.channels.length} channels`);
   for (let i = 0; i < 10; i++) await call();
-  const db = await databaseCpu(url); // after the warm-up: the app's connections are open
+  const db = await databaseCpu(url);
   const times: number[] = [];
   let bytes = 0;
-  const [app0, db0] = [process.cpuUsage(), db()];
+  const app0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const started = performance.now();
     bytes = (await call()).length;
     times.push(performance.now() - started);
   }
   const app = process.cpuUsage(app0);
-  return { times: times.sort((a, b) => a - b), bytes, appCpuMs: (app.user + app.system) / 1000 / n, dbCpuMs: (db() - db0) / n };
+  return { times: times.sort((a, b) => a - b), bytes, appCpuMs: (app.user + app.system) / 1000 / n, dbCpuMs: (await db.stop()) / n };
 }
 
 async function countsSql(url: string, pool: pg.Pool, user: string, n: number): Promise<{ times: number[]; dbCpuMs: number }> {
@@ -379,13 +388,12 @@ async function countsSql(url: string, pool: pg.Pool, user: string, n: number): P
   for (let i = 0; i < 5; i++) await repo.entriesForUser(user);
   const db = await databaseCpu(url);
   const times: number[] = [];
-  const db0 = db();
   for (let i = 0; i < n; i++) {
     const started = performance.now();
     await repo.entriesForUser(user);
     times.push(performance.now() - started);
   }
-  return { times: times.sort((a, b) => a - b), dbCpuMs: (db() - db0) / n };
+  return { times: times.sort((a, b) => a - b), dbCpuMs: (await db.stop()) / n };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
