@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
+import { backendPids, cpuSupported, times } from './append/cpu.js';
 import { ChatRepository } from '../src/api/chat/chat.repository.js';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
@@ -68,8 +69,11 @@ async function main(): Promise<void> {
       PROJECTOR_ENABLED: 'false',
       RATE_LIMIT_PER_MINUTE: '10000000',
       PORT: '0',
-      JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
-    }); // the Redis server is shared: keys of our own
+      JOBS_PREFIX: `bench_${randomBytes(4).toString('hex')}`, // the Redis server is shared: keys of our own
+      // An API node: the measured process serves HTTP only; BullMQ workers would run beside the
+      // requests in the same thread (issue 15: consumers run in processes of their own).
+      ROLES: 'api',
+    });
     const store = new EventStore(pool, config);
     const benchRun = await startRun(url);
     const machine = machineLines(benchRun.machine);
@@ -166,9 +170,21 @@ async function main(): Promise<void> {
       ];
       for (const c of sidebarCases) {
         await readSidebar(pool, sidebar, c.markers);
-        const { times, bytes } = await countsHttp(base, token.token, REQUESTS);
-        const sqlTimes = await countsSql(pool, userId(0), REQUESTS);
-        const [p50, p99, sql50, sql99] = [percentile(times, 50), percentile(times, 99), percentile(sqlTimes, 50), percentile(sqlTimes, 99)];
+        const http = await countsHttp(url, base, token.token, REQUESTS);
+        const sql = await countsSql(url, pool, userId(0), REQUESTS);
+        const { times: httpTimes, bytes } = http;
+        const [p50, p99, sql50, sql99] = [
+          percentile(httpTimes, 50),
+          percentile(httpTimes, 99),
+          percentile(sql.times, 50),
+          percentile(sql.times, 99),
+        ];
+        // CPU per request says where the time goes even when other work shares the cores: the
+        // database's (the sidebar's two halves run on two backends at once) and this process's (the
+        // app, and the fetch client that reads the answer).
+        const cpu = cpuSupported
+          ? `; CPU per request: app process ${http.appCpuMs.toFixed(1)} ms (the client's fetch included), database ${http.dbCpuMs.toFixed(1)} ms`
+          : '';
         figures.push(
           figure(`client.counts over HTTP, ${c.name}, p50`, p50, 'ms'),
           figure(
@@ -176,16 +192,24 @@ async function main(): Promise<void> {
             p99,
             'ms',
             c.target,
-            sql99 > 20 ? `its SQL alone: p99 ${sql99.toFixed(1)} ms` : `the HTTP request path (its SQL alone: p99 ${sql99.toFixed(1)} ms)`,
+            (sql99 > 20
+              ? `its SQL alone: p99 ${sql99.toFixed(1)} ms`
+              : `the HTTP request path (its SQL alone: p99 ${sql99.toFixed(1)} ms)`) + cpu,
           ),
           figure(`client.counts SQL alone, ${c.name}, p50`, sql50, 'ms'),
           figure(`client.counts SQL alone, ${c.name}, p99`, sql99, 'ms'),
           figure(`client.counts answer size, ${c.name}`, bytes / 1024, 'KiB'),
         );
+        if (cpuSupported)
+          figures.push(
+            figure(`client.counts over HTTP, ${c.name}, app process CPU per request (fetch client included)`, http.appCpuMs, 'ms'),
+            figure(`client.counts over HTTP, ${c.name}, database CPU per request`, http.dbCpuMs, 'ms'),
+            figure(`client.counts SQL alone, ${c.name}, database CPU per call`, sql.dbCpuMs, 'ms'),
+          );
         rows.push([
           `client.counts, ${c.name}, p99 ms (HTTP)`,
           p99.toFixed(1),
-          `p50 ${p50.toFixed(1)} ms; its SQL alone p50/p99 ${sql50.toFixed(1)}/${sql99.toFixed(1)} ms; ${fmt(bytes / 1024, 0)} KiB`,
+          `p50 ${p50.toFixed(1)} ms; its SQL alone p50/p99 ${sql50.toFixed(1)}/${sql99.toFixed(1)} ms; ${fmt(bytes / 1024, 0)} KiB${cpu}`,
           '',
           c.target ? '<= 20 ms' : '',
         ]);
@@ -309,34 +333,67 @@ async function readSidebar(pool: pg.Pool, sidebar: string[], markers: 'realistic
   await pool.query('VACUUM ANALYZE channel_members');
 }
 
-/** `n` sequential POST /api/client.counts after 10 warm-up ones: sorted times (ms) and the answer's size. */
-async function countsHttp(base: string, token: string, n: number): Promise<{ times: number[]; bytes: number }> {
-  const times: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < n + 10; i++) {
-    const started = performance.now();
-    const res = await fetch(`${base}/api/client.counts`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-    const body = await res.text();
-    if (i >= 10) times.push(performance.now() - started);
-    bytes = body.length;
-    if (i === 0) {
-      const parsed = JSON.parse(body) as { channels: Array<{ unread_count: number }> };
-      if (parsed.channels.length < SIDEBAR) throw new Error(`client.counts returned ${parsed.channels.length} channels`);
-    }
-  }
-  return { times: times.sort((a, b) => a - b), bytes };
+/**
+ * CPU of the benchmark database's backends over a window (from /proc): `stop()` gives the ms they
+ * ran since `databaseCpu` was called, a backend that connected meanwhile (a pool grows or replaces
+ * connections) counted from its start.
+ */
+async function databaseCpu(url: string): Promise<{ stop(): Promise<number> }> {
+  const probe = new pg.Client({ connectionString: url });
+  await probe.connect();
+  const reading = async () => new Map((await backendPids(probe)).map((pid) => [pid, times([pid]).runNs]));
+  const start = await reading();
+  return {
+    async stop() {
+      const end = await reading();
+      await probe.end();
+      let ns = 0;
+      for (const [pid, runNs] of end) ns += runNs - (start.get(pid) ?? 0);
+      return ns / 1e6;
+    },
+  };
 }
 
-async function countsSql(pool: pg.Pool, user: string, n: number): Promise<number[]> {
+/**
+ * `n` sequential POST /api/client.counts after 10 warm-up ones: sorted times (ms), the answer's
+ * size, and CPU per request of this process (the app and the fetch client) and of the database.
+ */
+async function countsHttp(
+  url: string,
+  base: string,
+  token: string,
+  n: number,
+): Promise<{ times: number[]; bytes: number; appCpuMs: number; dbCpuMs: number }> {
+  const call = async () =>
+    (await fetch(`${base}/api/client.counts`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).text();
+  const first = JSON.parse(await call()) as { channels: Array<{ unread_count: number }> };
+  if (first.channels.length < SIDEBAR) throw new Error(`client.counts returned ${first.channels.length} channels`);
+  for (let i = 0; i < 10; i++) await call();
+  const db = await databaseCpu(url);
+  const times: number[] = [];
+  let bytes = 0;
+  const app0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    bytes = (await call()).length;
+    times.push(performance.now() - started);
+  }
+  const app = process.cpuUsage(app0);
+  return { times: times.sort((a, b) => a - b), bytes, appCpuMs: (app.user + app.system) / 1000 / n, dbCpuMs: (await db.stop()) / n };
+}
+
+async function countsSql(url: string, pool: pg.Pool, user: string, n: number): Promise<{ times: number[]; dbCpuMs: number }> {
   const { UnreadCountsRepository } = await import('../src/projections/unread/unread-counts.repository.js');
   const repo = new UnreadCountsRepository(pool);
+  for (let i = 0; i < 5; i++) await repo.entriesForUser(user);
+  const db = await databaseCpu(url);
   const times: number[] = [];
-  for (let i = 0; i < n + 5; i++) {
+  for (let i = 0; i < n; i++) {
     const started = performance.now();
-    await repo.forUser(user);
-    if (i >= 5) times.push(performance.now() - started);
+    await repo.entriesForUser(user);
+    times.push(performance.now() - started);
   }
-  return times.sort((a, b) => a - b);
+  return { times: times.sort((a, b) => a - b), dbCpuMs: (await db.stop()) / n };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {

@@ -31,12 +31,12 @@ export interface ChannelCounts {
 // the read marker has nothing unread and costs its three rows: the join event and the messages are
 // only probed behind that test (a WHERE on outer columns only is a one-time filter, evaluated per
 // channel before its scan). Most of a sidebar is read. Otherwise the work per channel is bounded:
-// one index-only range scan of the countable index from max(marker, join), at most $3 rows, gives
-// unread and mentions together; only when it stops at the cap are mentions counted separately (the
-// partial index of messages that mention anyone). The join event is read by a join inside a FROM,
-// not by a sub-select without FROM: Citus cannot push that down.
+// one index-only range scan of the countable index from `since` = max(marker, join), at most $3
+// rows, gives unread and mentions together; only when it stops at the cap are mentions counted
+// separately (the partial index of messages that mention anyone). The join event is read by a join
+// inside a FROM, not by a sub-select without FROM: Citus cannot push that down.
 const COUNTS = `
-  SELECT m.channel_id, m.last_read::text, c.head_seq::text, c.kind, nullif(h.latest_ts, 0)::text AS latest,
+  SELECT m.channel_id, m.last_read, c.head_seq, c.kind, nullif(h.latest_ts, 0) AS latest,
          s.unread::int AS unread,
          -- In a DM every message is addressed to its members: each unread one counts as a mention (Slack).
          (CASE WHEN c.kind <> 'channel' THEN s.unread
@@ -44,22 +44,21 @@ const COUNTS = `
                ELSE (SELECT count(*) FROM unread_messages r
                       WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted
                         AND (r.mentions_channel OR r.mentions_here OR r.mentions <> '{}')
-                        AND r.ts > s.since AND r.user_id <> $1
+                        AND r.ts > b.since AND r.user_id <> $1
                         AND (r.mentions_channel OR r.mentions_here OR $1 = ANY (r.mentions))) END)::int AS mentions
     FROM channel_members m
     JOIN channels c ON c.id = m.channel_id
     LEFT JOIN unread_channels h ON h.channel_id = m.channel_id
     CROSS JOIN LATERAL (
+      SELECT greatest(m.last_read, coalesce(max(je.ts), 0)) AS since FROM events je
+       WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq AND h.latest_ts > m.last_read) b
+    CROSS JOIN LATERAL (
       SELECT count(*) AS scanned,
              count(*) FILTER (WHERE x.user_id <> $1) AS unread,
-             count(*) FILTER (WHERE x.user_id <> $1 AND (x.mentions_channel OR x.mentions_here OR $1 = ANY (x.mentions))) AS mentions,
-             max(b.since) AS since -- for the recount of mentions past the cap
-        FROM (SELECT greatest(m.last_read, coalesce(max(je.ts), 0)) AS since FROM events je
-               WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq AND h.latest_ts > m.last_read) b
-        CROSS JOIN LATERAL (
-          SELECT r.user_id, r.mentions, r.mentions_channel, r.mentions_here FROM unread_messages r
-           WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since AND h.latest_ts > b.since
-           ORDER BY r.ts LIMIT $3) x
+             count(*) FILTER (WHERE x.user_id <> $1 AND (x.mentions_channel OR x.mentions_here OR $1 = ANY (x.mentions))) AS mentions
+        FROM (SELECT r.user_id, r.mentions, r.mentions_channel, r.mentions_here FROM unread_messages r
+               WHERE r.channel_id = m.channel_id AND r.counts_as_unread AND NOT r.deleted AND r.ts > b.since AND h.latest_ts > b.since
+               ORDER BY r.ts LIMIT $3) x
     ) s
    WHERE m.user_id = $1 AND CHANNELS AND m.channel_id > $4
    ORDER BY m.channel_id
@@ -68,17 +67,32 @@ const COUNTS = `
 /** One channel: $2. */
 const ONE_CHANNEL = COUNTS.replace('CHANNELS', 'm.channel_id = $2');
 
+/** Microseconds as Slack writes a ts ("<seconds>.<6 digits>"; formatTs in SQL). */
+const slackTs = (micros: string) => `concat(${micros} / 1000000, '.', lpad((${micros} % 1000000)::text, 6, '0'))`;
+
+/**
+ * client.counts' entry of each channel, written as JSON by the database: the app passes it through
+ * instead of parsing seven columns per row, building an object and serializing it again (a 1,000
+ * channel sidebar is ~150 KiB). Same keys, order and values as the entry built from ChannelCounts.
+ */
+const ENTRY = (counts: string) => `
+  SELECT k.channel_id, k.kind,
+         concat('{"id":', to_json(k.channel_id), ',"last_read":"', ${slackTs('k.last_read')},
+                '","latest":', CASE WHEN k.latest IS NULL THEN 'null' ELSE concat('"', ${slackTs('k.latest')}, '"') END,
+                ',"latest_seq":', k.head_seq, ',"unread_count":', k.unread, ',"mention_count":', k.mentions,
+                ',"has_unreads":', CASE WHEN k.unread > 0 THEN 'true' ELSE 'false' END, '}') AS entry
+    FROM (${counts}) k`;
+
 /**
  * A sidebar is counted in HALVES queries at once, each over the channels whose id hashes to its
  * $2, on connections of their own: the per-channel probes are the whole cost, and two backends
- * share them between two cores. A prepared statement (named: parsed and planned once per
- * connection) saves planning this query on every call.
+ * share them between two cores. Prepared statements (named: parsed and planned once per
+ * connection) save planning these queries on every call.
  */
 const HALVES = 2;
-const SIDEBAR_PART = {
-  name: 'unread_counts_sidebar_part',
-  text: COUNTS.replace('CHANNELS', `(hashtext(m.channel_id) & ${HALVES - 1}) = $2`),
-};
+const SIDEBAR_PART_COUNTS = COUNTS.replace('CHANNELS', `(hashtext(m.channel_id) & ${HALVES - 1}) = $2`);
+const SIDEBAR_PART = { name: 'unread_counts_sidebar_part', text: SIDEBAR_PART_COUNTS };
+const SIDEBAR_PART_ENTRIES = { name: 'unread_counts_sidebar_part_entries', text: ENTRY(SIDEBAR_PART_COUNTS) };
 
 interface CountsRow {
   channel_id: string;
@@ -90,28 +104,51 @@ interface CountsRow {
   mentions: number;
 }
 
+/** A channel's client.counts entry, as JSON text. */
+export interface ChannelEntry {
+  channel_id: string;
+  kind: ChannelCounts['kind'];
+  entry: string;
+}
+
+type Page = { afterChannel?: string; limit?: number };
+
 /** Per-user reads of the unread projection, against channel_members.last_read (set by conversations.mark). */
 @Injectable()
 export class UnreadCountsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   /** The channels the user belongs to, ordered by id, after `afterChannel` (keyset pages). */
-  async forUser(user: string, page: { afterChannel?: string; limit?: number } = {}, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts[]> {
-    const parts = await Promise.all(
-      Array.from({ length: HALVES }, (_, k) =>
-        this.pool.query<CountsRow>({ ...SIDEBAR_PART, values: [user, k, cap, page.afterChannel ?? '', page.limit ?? null] }),
-      ),
-    );
-    // Each part is in id order and holds its first `limit`: the page is the first `limit` of their merge.
-    // Ids are ASCII letters and digits: JavaScript's order is PostgreSQL's for them.
-    const rows = parts.flatMap((p) => p.rows).sort((a, b) => (a.channel_id < b.channel_id ? -1 : a.channel_id > b.channel_id ? 1 : 0));
-    return rows.slice(0, page.limit ?? rows.length).map(toCounts);
+  async forUser(user: string, page: Page = {}, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts[]> {
+    return (await this.sidebar<CountsRow>(SIDEBAR_PART, user, page, cap)).map(toCounts);
+  }
+
+  /** forUser's channels as client.counts entries (JSON text), in the same order. */
+  async entriesForUser(user: string, page: Page = {}, cap = UNREAD_DISPLAY_CAP): Promise<ChannelEntry[]> {
+    return this.sidebar<ChannelEntry>(SIDEBAR_PART_ENTRIES, user, page, cap);
   }
 
   /** One channel; undefined when the user is not a member. */
   async forChannel(user: string, channel: string, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts | undefined> {
     const { rows } = await this.pool.query<CountsRow>(ONE_CHANNEL, [user, channel, cap, '', 1]);
     return rows[0] && toCounts(rows[0]);
+  }
+
+  private async sidebar<R extends { channel_id: string }>(
+    statement: { name: string; text: string },
+    user: string,
+    page: Page,
+    cap: number,
+  ): Promise<R[]> {
+    const parts = await Promise.all(
+      Array.from({ length: HALVES }, (_, k) =>
+        this.pool.query<R>({ ...statement, values: [user, k, cap, page.afterChannel ?? '', page.limit ?? null] }),
+      ),
+    );
+    // Each part is in id order and holds its first `limit`: the page is the first `limit` of their merge.
+    // Ids are ASCII letters and digits: JavaScript's order is PostgreSQL's for them.
+    const rows = parts.flatMap((p) => p.rows).sort((a, b) => (a.channel_id < b.channel_id ? -1 : a.channel_id > b.channel_id ? 1 : 0));
+    return rows.slice(0, page.limit ?? rows.length);
   }
 }
 
