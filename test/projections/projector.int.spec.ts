@@ -250,9 +250,9 @@ describe('projector', () => {
     // The store resets the checkpoint right after the next read, as a rebuild landing in between would.
     let resetOnce = false;
     const racing = Object.create(store) as EventStore;
-    racing.readAfterCheckpoint = async (...args: Parameters<EventStore['readAfterCheckpoint']>) => {
-      const read = await store.readAfterCheckpoint(...args);
-      if (resetOnce && read?.events.length) {
+    racing.readGlobal = async (...args: Parameters<EventStore['readGlobal']>) => {
+      const read = await store.readGlobal(...args);
+      if (resetOnce && read.length) {
         resetOnce = false;
         await store.storeCheckpoint(pool, recording.name, START);
       }
@@ -273,6 +273,80 @@ describe('projector', () => {
     // without, after its apply (whose effects outside the database are at-least-once anyway) but
     // without moving the checkpoint. Then the log was applied again from the start, once, in order.
     expect(recording.batches.flat()).toEqual([...(statement ? [] : [`${channel}:1`]), ...everything, `${channel}:1`]);
+  });
+
+  it('projections run together share each batch; one reset alone replays alone and joins the others at the end of the log', async () => {
+    await seedChannel(pool, { channel: 'CGROUP', users: ['UPOSTER'] });
+    const a = new RecordingProjection('group-a', true);
+    const b = new RecordingProjection('group-b');
+    const p = new Projector([a, b], store, { databaseUrl: db.url, pool, batchSize: 1000, intervalMs: 60_000 });
+    projectors.push(p);
+    await p.catchUp();
+    const before = await store.loadCheckpoint('group-a');
+    expect(await store.loadCheckpoint('group-b')).toEqual(before);
+    a.batches.length = 0;
+    b.batches.length = 0;
+    for (let i = 0; i < 3; i++) await post('CGROUP', `together ${i}`);
+    await readableGlobally(before, 3);
+    await p.catchUp();
+    expect(a.batches.flat()).toEqual(['CGROUP:1', 'CGROUP:2', 'CGROUP:3']);
+    expect(b.batches).toEqual(a.batches); // the same batches: one read for both
+    const head = await store.loadCheckpoint('group-a');
+    expect(await store.loadCheckpoint('group-b')).toEqual(head);
+
+    // A rebuild resets one of them: it alone gets the log again from the start, once, in order.
+    const everything = (await store.readGlobal(START, 100_000)).map((e) => `${e.channel}:${e.seq}`);
+    a.batches.length = 0;
+    b.batches.length = 0;
+    await store.storeCheckpoint(pool, 'group-b', START);
+    await p.catchUp();
+    expect(a.batches.flat()).toEqual([]);
+    expect(b.batches.flat().slice(0, everything.length)).toEqual(everything);
+    expect(await store.loadCheckpoint('group-b')).toEqual(await store.loadCheckpoint('group-a'));
+
+    // Back at the same checkpoint, they share batches again.
+    a.batches.length = 0;
+    b.batches.length = 0;
+    const again = await store.loadCheckpoint('group-a');
+    await post('CGROUP', 'together again');
+    await readableGlobally(again, 1);
+    await p.catchUp();
+    expect(a.batches.flat()).toContain('CGROUP:4');
+    expect(b.batches).toEqual(a.batches);
+  });
+
+  it('a group leads only while it holds every member lock', async () => {
+    const alone = new Projector(new RecordingProjection('lock-a'), store, {
+      databaseUrl: db.url,
+      pool,
+      batchSize: 1000,
+      intervalMs: 60_000,
+    });
+    projectors.push(alone);
+    await alone.runOnce();
+    const group = new Projector([new RecordingProjection('lock-b'), new RecordingProjection('lock-a')], store, {
+      databaseUrl: db.url,
+      pool,
+      batchSize: 1000,
+      intervalMs: 60_000,
+    });
+    projectors.push(group);
+    await group.runOnce();
+    expect([alone.isLeader, group.isLeader]).toEqual([true, false]);
+    // The lock it took (lock-b) was given back: a third projector of lock-b alone can lead.
+    const other = new Projector(new RecordingProjection('lock-b'), store, {
+      databaseUrl: db.url,
+      pool,
+      batchSize: 1000,
+      intervalMs: 60_000,
+    });
+    projectors.push(other);
+    await other.runOnce();
+    expect(other.isLeader).toBe(true);
+    await other.stop();
+    await alone.stop();
+    await group.runOnce();
+    expect(group.isLeader).toBe(true);
   });
 
   it('wake-ups within the pass gap are served by one pass', async () => {
