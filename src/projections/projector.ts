@@ -219,39 +219,44 @@ export class Projector {
 
   /**
    * One batch of the members at checkpoint `from`: reads the events after it (outside a transaction:
-   * an idle read burns no transaction id and locks no row), then applies them to each member. The
-   * transaction opens with the first statement a member sends: BEGIN and the first member's checkpoint
-   * move go first, in one round trip (the row lock serializes the batch with a rebuild reset), then
-   * the other members' moves, and COMMIT ends it. A batch that sends no statement (a dispatcher with
-   * nothing to look up) only moves the checkpoints, a statement each. A move happens only if the
-   * checkpoint is still at `from`: else undefined (nothing of the batch stays; read the checkpoints
-   * again). Returns how many events it applied.
+   * an idle read burns no transaction id and locks no row), then applies them to every member at
+   * once. The transaction opens with the first statement a member sends: BEGIN and the checkpoint
+   * moves go just before it, in the same round trip (the row locks serialize the batch with a
+   * rebuild reset), the members' statements share round trips, and COMMIT ends it: a pass of two
+   * projections that send one statement each is three round trips, the read included. A batch that
+   * sends no statement (a dispatcher with nothing to look up) only moves the checkpoints. A move
+   * happens only if the checkpoint is still at `from`: else the batch rolls back and undefined says
+   * so (read the checkpoints again). Returns how many events it applied.
    */
   private async applyBatch(client: pg.Client, members: readonly Projection[], from: GlobalCursor): Promise<number | undefined> {
     const events: readonly GlobalEvent[] = await this.store.readGlobal(from, this.options.batchSize, client);
     if (!events.length) return 0;
     const next = parseCursor(events[events.length - 1].cursor)!;
-    let opened: Promise<boolean> | undefined;
-    const open = async () => {
-      let moved = await this.store.beginMovingCheckpoint(client, members[0].name, from, next);
-      for (const p of members.slice(1)) moved &&= await this.store.moveCheckpoint(client, p.name, from, next);
-      return moved;
-    };
+    // Each call sends its statement at once (the async functions query before their first await),
+    // so on the pipelined connection the moves and what follows them go out together.
+    let moves: Promise<boolean[]> | undefined;
     const tx: Queryable = {
-      query: (async (...args: Parameters<pg.Client['query']>) => {
-        if (!(await (opened ??= open()))) throw new CheckpointMoved();
+      query: ((...args: Parameters<pg.Client['query']>) => {
+        moves ??= Promise.all([
+          this.store.beginMovingCheckpoint(client, members[0].name, from, next),
+          ...members.slice(1).map((p) => this.store.moveCheckpoint(client, p.name, from, next)),
+        ]);
         return client.query(...args);
       }) as Queryable['query'],
     };
-    try {
-      for (const p of members) await p.apply(tx, events);
-    } catch (err) {
-      if (!(err instanceof CheckpointMoved)) throw err;
+    // The members' statements share the round trips: they touch different tables, so their order
+    // within the transaction does not matter.
+    const applied = await Promise.allSettled(members.map((p) => p.apply(tx, events)));
+    const failed = applied.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await moves?.catch(() => {});
+      throw failed.reason; // the pass rolls back
     }
-    if (!opened) {
-      for (const p of members) if (!(await this.store.moveCheckpoint(client, p.name, from, next))) return undefined;
-    } else if (!(await opened)) {
-      await client.query('ROLLBACK');
+    if (!moves) {
+      const moved = await Promise.all(members.map((p) => this.store.moveCheckpoint(client, p.name, from, next)));
+      if (!moved.every(Boolean)) return undefined;
+    } else if (!(await moves).every(Boolean)) {
+      await client.query('ROLLBACK'); // a checkpoint was elsewhere: nothing of the batch stays
       return undefined;
     } else {
       await client.query('COMMIT');
@@ -282,7 +287,13 @@ export class Projector {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: `projector:${this.name}` });
+    // Pipelined: a batch's checkpoint moves and the members' statements go out without waiting for
+    // each other's answers (one round trip where there were one per statement).
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      application_name: `projector:${this.name}`,
+      pipeline: true,
+    });
     client.on('error', (err) => {
       // The lock went with the connection; the next pass reconnects and competes for it again.
       if (this.client === client) {
@@ -304,9 +315,6 @@ export class Projector {
     await client?.end().catch(() => {});
   }
 }
-
-/** The checkpoint was reset between the batch's read and its first statement: the batch is dropped. */
-class CheckpointMoved extends Error {}
 
 export const lockKey = (projection: string) => `atomcast:projection:${projection}`;
 

@@ -27,6 +27,7 @@ describe('projector', () => {
     // (createPool) ignore those the same way.
     pool.on('error', () => {});
     store = new EventStore(pool, loadConfig({ DATABASE_URL: db.url }));
+    await pool.query('CREATE TABLE recorded_events (id serial PRIMARY KEY, projection text NOT NULL, event text NOT NULL)');
     counts = new UnreadCountsRepository(pool);
   });
   // Each test starts with no projector holding the lead.
@@ -226,7 +227,10 @@ describe('projector', () => {
     expect(await unread('UREADER', 'CWAKE')).toBe(2);
   });
 
-  /** Records every event it is given, in order (no table of its own); `statement`: sends one statement per batch. */
+  /**
+   * Records every event it is given, in order; `statement`: also in the database (recorded_events),
+   * one statement per batch, so what a batch left in the database can be told from what it was given.
+   */
   class RecordingProjection implements Projection {
     readonly tables = [] as const;
     readonly batches: string[][] = [];
@@ -235,7 +239,11 @@ describe('projector', () => {
       private readonly statement = false,
     ) {}
     async apply(db: Queryable, events: readonly GlobalEvent[]) {
-      if (this.statement) await db.query('SELECT 1');
+      if (this.statement)
+        await db.query('INSERT INTO recorded_events (projection, event) SELECT $1, unnest($2::text[])', [
+          this.name,
+          events.map((e) => `${e.channel}:${e.seq}`),
+        ]);
       this.batches.push(events.map((e) => `${e.channel}:${e.seq}`));
     }
   }
@@ -269,10 +277,18 @@ describe('projector', () => {
     await post(channel, 'after the first catch-up');
     await readableGlobally(before, 1);
     await p.catchUp();
-    // The batch read from the old checkpoint was dropped: with statements, before any of them ran;
-    // without, after its apply (whose effects outside the database are at-least-once anyway) but
-    // without moving the checkpoint. Then the log was applied again from the start, once, in order.
-    expect(recording.batches.flat()).toEqual([...(statement ? [] : [`${channel}:1`]), ...everything, `${channel}:1`]);
+    // The batch read from the old checkpoint was dropped after its apply (whose effects outside the
+    // database are at-least-once anyway): with statements, they rolled back with the checkpoint
+    // moves; without, the checkpoint did not move. Then the log was applied again from the start,
+    // once, in order.
+    expect(recording.batches.flat()).toEqual([`${channel}:1`, ...everything, `${channel}:1`]);
+    if (statement) {
+      const { rows } = await pool.query<{ event: string }>('SELECT event FROM recorded_events WHERE projection = $1 ORDER BY id', [
+        recording.name,
+      ]);
+      expect(rows.map((r) => r.event).slice(-everything.length - 1)).toEqual([...everything, `${channel}:1`]);
+      expect(rows.map((r) => r.event).filter((e) => e === `${channel}:1`)).toEqual([`${channel}:1`]);
+    }
   });
 
   it('projections run together share each batch; one reset alone replays alone and joins the others at the end of the log', async () => {
