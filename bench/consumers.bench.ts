@@ -21,6 +21,7 @@ import { type GlobalCursor, parseCursor, START } from '../src/event-store/events
 import { cpuSupported, mainThread, times } from './append/cpu.js';
 import { children, stopChild, track } from './append/processes.js';
 import { createBenchDatabase, dropBenchDatabase, seed, settle } from './append/setup.js';
+import { keepAppTypeParsers } from './consumers/app-type-parsers.js';
 import { type Figure, figure, machineLines, ratio, type Ratio, startRun, writeResults } from './results.js';
 
 const { values: args } = parseArgs({
@@ -122,7 +123,7 @@ interface Load {
 }
 
 async function main(): Promise<void> {
-  const url = await createBenchDatabase(args['database-server']!);
+  const url = await keepAppTypeParsers(() => createBenchDatabase(args['database-server']!));
   const db = new pg.Pool({ connectionString: url, max: highClients + 4 });
   // Dropping the database at the end ends any connection still open; that is no error of the run.
   db.on('error', () => {});

@@ -13,6 +13,7 @@ import { EventStore } from '../../src/event-store/event-store.js';
 import { Projector } from '../../src/projections/projector.js';
 import { allProjections } from '../../src/projections/projections.js';
 import { createBenchDatabase, dropBenchDatabase, seed } from '../append/setup.js';
+import { keepAppTypeParsers } from './app-type-parsers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,7 +30,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   return query.apply(this, a);
 } as typeof pg.Client.prototype.query;
 
-const url = await createBenchDatabase(args['database-server']!);
+const url = await keepAppTypeParsers(() => createBenchDatabase(args['database-server']!));
 const pool = new pg.Pool({ connectionString: url, max: 4 });
 pool.on('error', () => {});
 const store = new EventStore(pool, loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn' }));
