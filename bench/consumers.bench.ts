@@ -236,7 +236,9 @@ async function main(): Promise<void> {
               us,
               'µs',
               { op: '<=', value: TARGET_US },
-              "a pass's fixed round trips (read, BEGIN+move, COMMIT), shared only by the events of one CONSUMER_PASS_GAP_MS",
+              rate === 'low'
+                ? 'the fixed cost of a pass (a NOTIFY received, its round trips: read, moves+writes, COMMIT), shared only by the few events of one CONSUMER_PASS_GAP_MS'
+                : 'per event: the row and its body read and parsed (the bare read below), the projections’ work and statement parameters, GC (bench/consumers/pass-cost)',
             ),
           );
           figures.push(figure(`${consumer} statements per event, ${label}`, statements, 'statements'));
