@@ -1,4 +1,4 @@
-// npm run bench:consumers [-- --quick | --seconds 10 --low-rate 200 --high-clients 16 --channels 100]
+// npm run bench:consumers [-- --quick | --seconds 10 --low-rate 200 --high-clients 16 --channels 100 | --only projector --rate low]
 // Issue 15, item 3: the app CPU per event of the projector (unread counts and search index) and of
 // the job dispatcher, each alone in a consumers-only process (ROLES=consumers), while posts arrive
 // through post_message() (the event store's chat path, fan-out hint and NOTIFY on) at a low rate (one
@@ -18,9 +18,10 @@ import { ChatRepository } from '../src/api/chat/chat.repository.js';
 import { loadConfig } from '../src/config/config.js';
 import { EventStore } from '../src/event-store/event-store.js';
 import { type GlobalCursor, parseCursor, START } from '../src/event-store/events.js';
-import { cpuSupported, times } from './append/cpu.js';
+import { cpuSupported, mainThread, times } from './append/cpu.js';
 import { children, stopChild, track } from './append/processes.js';
 import { createBenchDatabase, dropBenchDatabase, seed, settle } from './append/setup.js';
+import { keepAppTypeParsers } from './consumers/app-type-parsers.js';
 import { type Figure, figure, machineLines, ratio, type Ratio, startRun, writeResults } from './results.js';
 
 const { values: args } = parseArgs({
@@ -33,6 +34,9 @@ const { values: args } = parseArgs({
     'database-server': { type: 'string', default: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432' },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    /** One consumer ('projector' or 'dispatcher') and/or one rate ('low' or 'high'): a quicker A/B of one cell. */
+    only: { type: 'string' },
+    rate: { type: 'string' },
   },
 });
 
@@ -119,7 +123,7 @@ interface Load {
 }
 
 async function main(): Promise<void> {
-  const url = await createBenchDatabase(args['database-server']!);
+  const url = await keepAppTypeParsers(() => createBenchDatabase(args['database-server']!));
   const db = new pg.Pool({ connectionString: url, max: highClients + 4 });
   // Dropping the database at the end ends any connection still open; that is no error of the run.
   db.on('error', () => {});
@@ -201,8 +205,9 @@ async function main(): Promise<void> {
 
     /** CPU of each consumer process in a quiet second (polls, timers), ms. */
     const idle: Record<string, number> = {};
-    for (const consumer of Object.keys(CONSUMERS) as Consumer[]) {
-      for (const rate of ['low', 'high'] as const) {
+    const consumers = (Object.keys(CONSUMERS) as Consumer[]).filter((c) => !args.only || c.startsWith(args.only));
+    for (const consumer of consumers) {
+      for (const rate of (['low', 'high'] as const).filter((r) => !args.rate || r === args.rate)) {
         await settle(url);
         const proc = await startConsumer(url, consumer);
         try {
@@ -215,10 +220,12 @@ async function main(): Promise<void> {
           idle[consumer] = (times([proc.pid]).runNs - idleFrom.runNs) / 1e6;
           const sentBefore = await proc.statements();
           const before = times([proc.pid]);
+          const mainBefore = mainThread(proc.pid);
           const started = performance.now();
           const done = await load(rate, rate === 'low' && consumer === 'projector' ? 'unread' : undefined);
           await waitCaughtUp(db, CONSUMERS[consumer].checkpoints);
           const cpuNs = times([proc.pid]).runNs - before.runNs;
+          const mainNs = mainThread(proc.pid).runNs - mainBefore.runNs;
           const statements = ((await proc.statements()) - sentBefore) / done.posts;
           const elapsed = (performance.now() - started) / 1000;
           const us = cpuNs / 1000 / done.posts;
@@ -229,13 +236,15 @@ async function main(): Promise<void> {
               us,
               'µs',
               { op: '<=', value: TARGET_US },
-              "a pass's fixed round trips (read, BEGIN+move, COMMIT), shared only by the events of one CONSUMER_PASS_GAP_MS",
+              rate === 'low'
+                ? 'the fixed cost of a pass (a NOTIFY received, its round trips: read, moves+writes, COMMIT), shared only by the few events of one CONSUMER_PASS_GAP_MS'
+                : 'per event: the row and its body read and parsed (the bare read below), the projections’ work and statement parameters, GC (bench/consumers/pass-cost)',
             ),
           );
           figures.push(figure(`${consumer} statements per event, ${label}`, statements, 'statements'));
           lines.push(
             `${consumer.padEnd(15)} ${label.padEnd(32)} ${String(done.posts).padStart(7)} events  ${(done.posts / elapsed).toFixed(0).padStart(6)}/s  ` +
-              `${us.toFixed(1).padStart(7)} µs CPU/event  ${statements.toFixed(2).padStart(6)} statements/event`,
+              `${us.toFixed(1).padStart(7)} µs CPU/event (${(mainNs / 1000 / done.posts).toFixed(1)} on the main thread)  ${statements.toFixed(2).padStart(6)} statements/event`,
           );
           lines.push(`${''.padEnd(15)} idle before: ${idle[consumer].toFixed(1)} ms CPU in a quiet second`);
           if (done.followMs.length) {

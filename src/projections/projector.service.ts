@@ -7,11 +7,17 @@ import { EventStore } from '../event-store/event-store.js';
 import { type ProjectionLag, Projector } from './projector.js';
 import { allProjections } from './projections.js';
 
-/** Runs every projection in this process (a consumers role, PROJECTOR_ENABLED); the advisory lock keeps one leader per projection. */
+/**
+ * Runs every projection in this process (a consumers role, PROJECTOR_ENABLED), together: one read
+ * of each batch, one connection and one transaction for all of them (Projector). The advisory locks
+ * keep one leader per projection.
+ */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('Projector');
-  readonly projectors: Projector[];
+  /** One projector for all the projections (a list: the processes that run consumers list them all). */
+  readonly projectors: readonly Projector[];
+  private readonly projector: Projector;
 
   constructor(
     @Inject(PG_POOL) pool: pg.Pool,
@@ -19,36 +25,36 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     store: EventStore,
     searchKeys: SearchKeys,
   ) {
-    this.projectors = allProjections({ searchKeys }).map(
-      (projection) =>
-        new Projector(projection, store, {
-          databaseUrl: config.DATABASE_URL,
-          pool,
-          batchSize: config.PROJECTOR_BATCH_SIZE,
-          intervalMs: config.PROJECTOR_INTERVAL_MS,
-          gapMs: config.CONSUMER_PASS_GAP_MS,
-          onError: (err) => this.log.warn(`projection ${projection.name}: ${err instanceof Error ? err.message : String(err)}`),
-        }),
-    );
+    this.projector = new Projector(allProjections({ searchKeys }), store, {
+      databaseUrl: config.DATABASE_URL,
+      pool,
+      batchSize: config.PROJECTOR_BATCH_SIZE,
+      intervalMs: config.PROJECTOR_INTERVAL_MS,
+      gapMs: config.CONSUMER_PASS_GAP_MS,
+      onError: (err) => this.log.warn(`projections: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    this.projectors = [this.projector];
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.PROJECTOR_ENABLED && runsConsumers(this.config)) for (const projector of this.projectors) projector.start();
+    if (this.config.PROJECTOR_ENABLED && runsConsumers(this.config)) this.projector.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.projectors.map((p) => p.stop()));
+    await this.projector.stop();
   }
 
   /** Waits until every projection has applied the events committed before the call. */
   async catchUp(timeoutMs?: number): Promise<void> {
-    for (const projector of this.projectors) await projector.catchUp({ timeoutMs });
+    await this.projector.catchUp({ timeoutMs });
   }
 
   /** Lag per projection, for /readyz. */
   async lag(): Promise<Record<string, ProjectionLag & { leader_here: boolean }>> {
     const entries = await Promise.all(
-      this.projectors.map(async (p) => [p.projection.name, { ...(await p.lag()), leader_here: p.isLeader }] as const),
+      this.projector.projections.map(
+        async (p) => [p.name, { ...(await this.projector.lag(p.name)), leader_here: this.projector.isLeader }] as const,
+      ),
     );
     return Object.fromEntries(entries);
   }

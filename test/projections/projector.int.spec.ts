@@ -27,6 +27,7 @@ describe('projector', () => {
     // (createPool) ignore those the same way.
     pool.on('error', () => {});
     store = new EventStore(pool, loadConfig({ DATABASE_URL: db.url }));
+    await pool.query('CREATE TABLE recorded_events (id serial PRIMARY KEY, projection text NOT NULL, event text NOT NULL)');
     counts = new UnreadCountsRepository(pool);
   });
   // Each test starts with no projector holding the lead.
@@ -226,7 +227,10 @@ describe('projector', () => {
     expect(await unread('UREADER', 'CWAKE')).toBe(2);
   });
 
-  /** Records every event it is given, in order (no table of its own); `statement`: sends one statement per batch. */
+  /**
+   * Records every event it is given, in order; `statement`: also in the database (recorded_events),
+   * one statement per batch, so what a batch left in the database can be told from what it was given.
+   */
   class RecordingProjection implements Projection {
     readonly tables = [] as const;
     readonly batches: string[][] = [];
@@ -235,7 +239,11 @@ describe('projector', () => {
       private readonly statement = false,
     ) {}
     async apply(db: Queryable, events: readonly GlobalEvent[]) {
-      if (this.statement) await db.query('SELECT 1');
+      if (this.statement)
+        await db.query('INSERT INTO recorded_events (projection, event) SELECT $1, unnest($2::text[])', [
+          this.name,
+          events.map((e) => `${e.channel}:${e.seq}`),
+        ]);
       this.batches.push(events.map((e) => `${e.channel}:${e.seq}`));
     }
   }
@@ -250,9 +258,9 @@ describe('projector', () => {
     // The store resets the checkpoint right after the next read, as a rebuild landing in between would.
     let resetOnce = false;
     const racing = Object.create(store) as EventStore;
-    racing.readAfterCheckpoint = async (...args: Parameters<EventStore['readAfterCheckpoint']>) => {
-      const read = await store.readAfterCheckpoint(...args);
-      if (resetOnce && read?.events.length) {
+    racing.readGlobal = async (...args: Parameters<EventStore['readGlobal']>) => {
+      const read = await store.readGlobal(...args);
+      if (resetOnce && read.length) {
         resetOnce = false;
         await store.storeCheckpoint(pool, recording.name, START);
       }
@@ -269,10 +277,92 @@ describe('projector', () => {
     await post(channel, 'after the first catch-up');
     await readableGlobally(before, 1);
     await p.catchUp();
-    // The batch read from the old checkpoint was dropped: with statements, before any of them ran;
-    // without, after its apply (whose effects outside the database are at-least-once anyway) but
-    // without moving the checkpoint. Then the log was applied again from the start, once, in order.
-    expect(recording.batches.flat()).toEqual([...(statement ? [] : [`${channel}:1`]), ...everything, `${channel}:1`]);
+    // The batch read from the old checkpoint was dropped after its apply (whose effects outside the
+    // database are at-least-once anyway): with statements, they rolled back with the checkpoint
+    // moves; without, the checkpoint did not move. Then the log was applied again from the start,
+    // once, in order.
+    expect(recording.batches.flat()).toEqual([`${channel}:1`, ...everything, `${channel}:1`]);
+    if (statement) {
+      const { rows } = await pool.query<{ event: string }>('SELECT event FROM recorded_events WHERE projection = $1 ORDER BY id', [
+        recording.name,
+      ]);
+      expect(rows.map((r) => r.event).slice(-everything.length - 1)).toEqual([...everything, `${channel}:1`]);
+      expect(rows.map((r) => r.event).filter((e) => e === `${channel}:1`)).toEqual([`${channel}:1`]);
+    }
+  });
+
+  it('projections run together share each batch; one reset alone replays alone and joins the others at the end of the log', async () => {
+    await seedChannel(pool, { channel: 'CGROUP', users: ['UPOSTER'] });
+    const a = new RecordingProjection('group-a', true);
+    const b = new RecordingProjection('group-b');
+    const p = new Projector([a, b], store, { databaseUrl: db.url, pool, batchSize: 1000, intervalMs: 60_000 });
+    projectors.push(p);
+    await p.catchUp();
+    const before = await store.loadCheckpoint('group-a');
+    expect(await store.loadCheckpoint('group-b')).toEqual(before);
+    a.batches.length = 0;
+    b.batches.length = 0;
+    for (let i = 0; i < 3; i++) await post('CGROUP', `together ${i}`);
+    await readableGlobally(before, 3);
+    await p.catchUp();
+    expect(a.batches.flat()).toEqual(['CGROUP:1', 'CGROUP:2', 'CGROUP:3']);
+    expect(b.batches).toEqual(a.batches); // the same batches: one read for both
+    const head = await store.loadCheckpoint('group-a');
+    expect(await store.loadCheckpoint('group-b')).toEqual(head);
+
+    // A rebuild resets one of them: it alone gets the log again from the start, once, in order.
+    const everything = (await store.readGlobal(START, 100_000)).map((e) => `${e.channel}:${e.seq}`);
+    a.batches.length = 0;
+    b.batches.length = 0;
+    await store.storeCheckpoint(pool, 'group-b', START);
+    await p.catchUp();
+    expect(a.batches.flat()).toEqual([]);
+    expect(b.batches.flat().slice(0, everything.length)).toEqual(everything);
+    expect(await store.loadCheckpoint('group-b')).toEqual(await store.loadCheckpoint('group-a'));
+
+    // Back at the same checkpoint, they share batches again.
+    a.batches.length = 0;
+    b.batches.length = 0;
+    const again = await store.loadCheckpoint('group-a');
+    await post('CGROUP', 'together again');
+    await readableGlobally(again, 1);
+    await p.catchUp();
+    expect(a.batches.flat()).toContain('CGROUP:4');
+    expect(b.batches).toEqual(a.batches);
+  });
+
+  it('a group leads only while it holds every member lock', async () => {
+    const alone = new Projector(new RecordingProjection('lock-a'), store, {
+      databaseUrl: db.url,
+      pool,
+      batchSize: 1000,
+      intervalMs: 60_000,
+    });
+    projectors.push(alone);
+    await alone.runOnce();
+    const group = new Projector([new RecordingProjection('lock-b'), new RecordingProjection('lock-a')], store, {
+      databaseUrl: db.url,
+      pool,
+      batchSize: 1000,
+      intervalMs: 60_000,
+    });
+    projectors.push(group);
+    await group.runOnce();
+    expect([alone.isLeader, group.isLeader]).toEqual([true, false]);
+    // The lock it took (lock-b) was given back: a third projector of lock-b alone can lead.
+    const other = new Projector(new RecordingProjection('lock-b'), store, {
+      databaseUrl: db.url,
+      pool,
+      batchSize: 1000,
+      intervalMs: 60_000,
+    });
+    projectors.push(other);
+    await other.runOnce();
+    expect(other.isLeader).toBe(true);
+    await other.stop();
+    await alone.stop();
+    await group.runOnce();
+    expect(group.isLeader).toBe(true);
   });
 
   it('wake-ups within the pass gap are served by one pass', async () => {

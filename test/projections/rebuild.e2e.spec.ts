@@ -18,7 +18,7 @@ describe('projection rebuild', () => {
 
   const checksums = async () => {
     const out: Record<string, string> = {};
-    for (const projection of projector.projectors.map((p) => p.projection)) {
+    for (const projection of projector.projectors.flatMap((p) => p.projections)) {
       for (const table of projection.tables) {
         const { rows } = await t.pool.query<{ n: number; md5: string }>(
           `SELECT count(*)::int AS n, md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) AS md5 FROM ${table} r`,
@@ -72,7 +72,7 @@ describe('projection rebuild', () => {
     const live = await checksums();
     expect(live.unread_messages.startsWith('12:')).toBe(true);
 
-    for (const projection of projector.projectors.map((p) => p.projection)) {
+    for (const projection of projector.projectors.flatMap((p) => p.projections)) {
       // The app's own projector leads, so the rebuild resets and waits for it to replay.
       await rebuildProjection(t.app.get(PG_POOL), t.config.DATABASE_URL, t.app.get(EventStore), projection, { batchSize: 4 });
     }

@@ -124,13 +124,28 @@ export class SearchIndexProjection implements Projection {
     const indexed = all.filter((e): e is Extract<Entry, { kind: 'index' }> => e.kind === 'index');
     if (!indexed.length) return;
     const workspaces = await this.workspacesOf(db, [...new Set(indexed.map((e) => e.channel))]);
-    // Settings read fresh once per workspace and batch: a rotation or an enable is followed at once
-    // (the re-keying job then finds every older row; a plain row in an EKM workspace is refused).
+    // Keys from the settings cache: the write leaves out the rows of a workspace whose EKM settings
+    // moved on (enabled, or rotated to a newer key version) and names it; only those are made again,
+    // with settings read fresh, so a batch asks for no settings at all in the usual case.
+    let stale = await this.write(db, indexed, workspaces, new Set(workspaces.values()), false);
+    if (stale.length) stale = await this.write(db, indexed, workspaces, new Set(stale), true);
+    if (stale.length)
+      throw new Error(`search-index projection: the EKM settings of ${stale.join(', ')} keep changing; the batch is retried`);
+  }
+
+  /** Writes the rows of the given workspaces' messages; returns the workspaces left out (settings moved on). */
+  private async write(
+    db: Queryable,
+    indexed: ReadonlyArray<Extract<Entry, { kind: 'index' }>>,
+    workspaces: ReadonlyMap<string, string>,
+    only: ReadonlySet<string>,
+    fresh: boolean,
+  ): Promise<string[]> {
     const keys = new Map<string, BlindKey | undefined>();
     const unavailable = new Set<string>();
-    for (const workspace of new Set(workspaces.values())) {
+    for (const workspace of only) {
       try {
-        keys.set(workspace, await this.keys.current(workspace, true));
+        keys.set(workspace, await this.keys.current(workspace, fresh));
       } catch (err) {
         // A workspace whose key its provider refuses (revoked in the KMS) must not stall every
         // other workspace's index: its messages of this batch stay unindexed (docs/search.md).
@@ -138,24 +153,15 @@ export class SearchIndexProjection implements Projection {
         unavailable.add(workspace);
       }
     }
-    const rows: IndexRow[] = [];
-    const posted: boolean[] = [];
+    const posted: IndexRow[] = [];
+    const edited: IndexRow[] = [];
     for (const e of indexed) {
       const workspace = workspaces.get(e.channel);
-      if (!workspace || unavailable.has(workspace)) continue; // no workspace any more, or no usable key
-      rows.push(indexRow(keys.get(workspace), workspace, e));
-      posted.push(e.posted);
+      if (!workspace || !only.has(workspace) || unavailable.has(workspace)) continue; // no workspace any more, or no usable key
+      (e.posted ? posted : edited).push(indexRow(keys.get(workspace), workspace, e));
     }
-    await upsertRows(
-      db,
-      rows.filter((_r, i) => posted[i]),
-      true,
-    );
-    await upsertRows(
-      db,
-      rows.filter((_r, i) => !posted[i]),
-      false,
-    );
+    const stale = new Set([...(await upsertRows(db, posted, true)), ...(await upsertRows(db, edited, false))]);
+    return [...stale];
   }
 }
 
@@ -195,9 +201,14 @@ async function removeRows(db: Queryable, rows: Array<{ channel: string; ts: stri
   );
 }
 
-/** `insert`: rows of messages posted in this batch (created or replaced); otherwise only existing rows change. */
-export async function upsertRows(db: Queryable, rows: IndexRow[], insert: boolean): Promise<void> {
-  if (!rows.length) return;
+/**
+ * `insert`: rows of messages posted in this batch (created or replaced); otherwise only existing rows
+ * change. Rows made under settings that moved on are left out and their workspaces returned: plain
+ * words in a workspace that uses EKM now, or blind tokens under a key version older than its
+ * current one (a rotation); the caller makes them again with fresh settings.
+ */
+export async function upsertRows(db: Queryable, rows: IndexRow[], insert: boolean): Promise<string[]> {
+  if (!rows.length) return [];
   const params = [
     rows.map((r) => r.channel),
     rows.map((r) => r.ts),
@@ -208,22 +219,31 @@ export async function upsertRows(db: Queryable, rows: IndexRow[], insert: boolea
     rows.map((r) => r.keyVersion),
     rows.map((r) => r.tokens),
   ];
-  const values = `unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::boolean[], $7::int[], $8::text[])
-            AS v(channel_id, ts, workspace_id, user_id, thread_ts, has_link, key_version, tokens)`;
-  if (insert) {
-    await db.query(
-      `INSERT INTO search_messages (channel_id, ts, workspace_id, user_id, thread_ts, has_link, key_version, tokens)
-       SELECT v.channel_id, v.ts, v.workspace_id, v.user_id, v.thread_ts, v.has_link, v.key_version, v.tokens::tsvector FROM ${values}
-       ON CONFLICT (channel_id, ts) DO UPDATE SET
-         workspace_id = excluded.workspace_id, user_id = excluded.user_id, thread_ts = excluded.thread_ts,
-         has_link = excluded.has_link, key_version = excluded.key_version, tokens = excluded.tokens`,
-      params,
-    );
-  } else {
-    await db.query(
-      `UPDATE search_messages s SET has_link = v.has_link, key_version = v.key_version, tokens = v.tokens::tsvector
-         FROM ${values} WHERE s.channel_id = v.channel_id AND s.ts = v.ts`,
-      params,
-    );
-  }
+  const values = `v AS (
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::boolean[], $7::int[], $8::text[])
+                    AS v(channel_id, ts, workspace_id, user_id, thread_ts, has_link, key_version, tokens)),
+       stale AS (
+         SELECT DISTINCT v.workspace_id FROM v JOIN ekm_workspaces w ON w.workspace_id = v.workspace_id
+          WHERE v.key_version IS NULL OR v.key_version < w.key_version),
+       fit AS (SELECT * FROM v WHERE v.workspace_id NOT IN (SELECT workspace_id FROM stale))`;
+  const { rows: stale } = await db.query<{ workspace_id: string }>(
+    insert
+      ? `WITH ${values},
+         written AS (
+           INSERT INTO search_messages (channel_id, ts, workspace_id, user_id, thread_ts, has_link, key_version, tokens)
+           SELECT v.channel_id, v.ts, v.workspace_id, v.user_id, v.thread_ts, v.has_link, v.key_version, v.tokens::tsvector FROM fit v
+           ON CONFLICT (channel_id, ts) DO UPDATE SET
+             workspace_id = excluded.workspace_id, user_id = excluded.user_id, thread_ts = excluded.thread_ts,
+             has_link = excluded.has_link, key_version = excluded.key_version, tokens = excluded.tokens
+           RETURNING 1)
+         SELECT workspace_id FROM stale`
+      : `WITH ${values},
+         written AS (
+           UPDATE search_messages s SET has_link = v.has_link, key_version = v.key_version, tokens = v.tokens::tsvector
+             FROM fit v WHERE s.channel_id = v.channel_id AND s.ts = v.ts
+           RETURNING 1)
+         SELECT workspace_id FROM stale`,
+    params,
+  );
+  return stale.map((r) => r.workspace_id);
 }
