@@ -96,12 +96,12 @@ describe('npm start with WEB_CONCURRENCY', () => {
     const exited = new Promise<number | null>((resolve) => primary!.once('exit', (code) => resolve(code)));
     const pool = new pg.Pool({ connectionString: db.url, max: 1 });
     try {
-      // Every process that runs the projector holds a connection of its own for each projection.
+      // Every process that runs the projector holds one connection of its own for all the projections.
       const projectorConnections = async (since = '-infinity') =>
         (
           await pool.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity
-              WHERE datname = current_database() AND application_name = 'projector:unread' AND backend_start > $1::timestamptz`,
+              WHERE datname = current_database() AND application_name = 'projector:unread+search-index' AND backend_start > $1::timestamptz`,
             [since],
           )
         ).rows[0].n;
