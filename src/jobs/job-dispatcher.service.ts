@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type pg from 'pg';
 import { CONFIG, type Config, runsConsumers } from '../config/config.js';
 import { PG_POOL } from '../db/database.module.js';
-import { inTransaction, type Queryable } from '../db/database.js';
+import { inTransaction } from '../db/database.js';
 import { EventStore } from '../event-store/event-store.js';
 import { Projector } from '../projections/projector.js';
 import { JobDispatchProjection } from './job-dispatch.projection.js';
@@ -67,14 +67,12 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /** One pass: stream events, then (leader only) the retention schedule and the outboxes, in one transaction. */
+  /** One pass: stream events, then (leader only) the retention schedule and the outbox. */
   async pass(): Promise<void> {
     await this.projector.runOnce();
     if (this.projector.isLeader) {
-      await inTransaction(this.pool, async (tx) => {
-        await this.dispatchRuns(tx);
-        await this.dispatchTimed(tx);
-      });
+      await this.dispatchRuns();
+      await this.dispatchTimed();
     }
   }
 
@@ -83,53 +81,59 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * (a time already past runs at once). A Redis that restarts without its data loses the delayed
    * jobs but not the rows: see ScheduledMessagesService for how a row still pending is re-queued.
    */
-  private async dispatchTimed(tx: Queryable): Promise<void> {
-    const now = Date.now();
-    const expiring = await this.timed.undispatchedExpirations(tx, OUTBOX_BATCH);
-    if (expiring.length) {
-      await this.queues.get(QUEUES.statusExpiry).addBulk(
-        expiring.map((e) => ({
-          name: 'expire',
-          data: { user: e.user_id, expiration: e.expiration },
-          opts: { jobId: statusExpiryJobId(e.user_id, e.expiration), delay: Math.max(0, e.expiration * 1000 - now) },
-        })),
-      );
-      await this.timed.markExpirationsDispatched(tx, expiring);
-    }
-    const scheduled = await this.timed.undispatchedScheduled(tx, OUTBOX_BATCH);
-    if (scheduled.length) {
-      await this.queues.get(QUEUES.scheduled).addBulk(
-        scheduled.map((m) => ({
-          name: 'post',
-          data: { id: m.id },
-          opts: { jobId: scheduledMessageJobId(m.id), delay: Math.max(0, m.post_at * 1000 - now) },
-        })),
-      );
-      await this.timed.markScheduledDispatched(
-        tx,
-        scheduled.map((m) => m.id),
-      );
-    }
-    // Redis restarted without its data (or its delayed job was removed): the row is still pending.
-    const overdue = await this.timed.overdueScheduled(tx, Math.floor(now / 1000), OVERDUE_GRACE_SECONDS, OUTBOX_BATCH);
-    if (overdue.length) {
-      await this.queues
-        .get(QUEUES.scheduled)
-        .addBulk(overdue.map((id) => ({ name: 'post', data: { id }, opts: { jobId: scheduledMessageJobId(id) } })));
-    }
+  async dispatchTimed(): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
+      const now = Date.now();
+      const expiring = await this.timed.undispatchedExpirations(tx, OUTBOX_BATCH);
+      if (expiring.length) {
+        await this.queues.get(QUEUES.statusExpiry).addBulk(
+          expiring.map((e) => ({
+            name: 'expire',
+            data: { user: e.user_id, expiration: e.expiration },
+            opts: { jobId: statusExpiryJobId(e.user_id, e.expiration), delay: Math.max(0, e.expiration * 1000 - now) },
+          })),
+        );
+        await this.timed.markExpirationsDispatched(tx, expiring);
+      }
+      const scheduled = await this.timed.undispatchedScheduled(tx, OUTBOX_BATCH);
+      if (scheduled.length) {
+        await this.queues.get(QUEUES.scheduled).addBulk(
+          scheduled.map((m) => ({
+            name: 'post',
+            data: { id: m.id },
+            opts: { jobId: scheduledMessageJobId(m.id), delay: Math.max(0, m.post_at * 1000 - now) },
+          })),
+        );
+        await this.timed.markScheduledDispatched(
+          tx,
+          scheduled.map((m) => m.id),
+        );
+      }
+      // Redis restarted without its data (or its delayed job was removed): the row is still pending.
+      const overdue = await this.timed.overdueScheduled(tx, Math.floor(now / 1000), OVERDUE_GRACE_SECONDS, OUTBOX_BATCH);
+      if (overdue.length) {
+        await this.queues
+          .get(QUEUES.scheduled)
+          .addBulk(overdue.map((id) => ({ name: 'post', data: { id }, opts: { jobId: scheduledMessageJobId(id) } })));
+      }
+      return expiring.length + scheduled.length;
+    });
   }
 
-  /** Queues every recorded run not queued yet. */
-  private async dispatchRuns(tx: Queryable): Promise<void> {
-    await this.runs.scheduleSweep(tx, this.config.RETENTION_SWEEP_EVERY_MS);
-    await this.runs.scheduleSweep(tx, this.config.FILES_SWEEP_EVERY_MS, 'files-sweep');
-    const pending = await this.runs.undispatched(tx, OUTBOX_BATCH);
-    for (const run of pending) await this.queues.get(runQueue(run.kind)).add('run', { runId: run.id }, { jobId: runJobId(run.id) });
-    if (pending.length)
-      await this.runs.markDispatched(
-        tx,
-        pending.map((r) => r.id),
-      );
+  /** Queues every recorded run not queued yet; returns how many. */
+  async dispatchRuns(): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
+      await this.runs.scheduleSweep(tx, this.config.RETENTION_SWEEP_EVERY_MS);
+      await this.runs.scheduleSweep(tx, this.config.FILES_SWEEP_EVERY_MS, 'files-sweep');
+      const pending = await this.runs.undispatched(tx, OUTBOX_BATCH);
+      for (const run of pending) await this.queues.get(runQueue(run.kind)).add('run', { runId: run.id }, { jobId: runJobId(run.id) });
+      if (pending.length)
+        await this.runs.markDispatched(
+          tx,
+          pending.map((r) => r.id),
+        );
+      return pending.length;
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
