@@ -136,6 +136,9 @@ async function main(): Promise<void> {
       DATABASE_URL: url,
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: '10000000',
+      // 10,000 sockets over BIG_USERS tokens: the per-user and per-token socket caps would stop it early.
+      SOCKETS_PER_USER: '100000',
+      SOCKETS_PER_TOKEN: '100000',
       ROLES: 'api',
       PORT: '0',
       PROJECTOR_ENABLED: 'false',
