@@ -72,8 +72,8 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
       if (rows.some((r) => r.msg?.ts === focus.ts)) {
         chat.focus = null;
         // Rows measured meanwhile move it: keep scrolling for a while, however many renders that takes
-        // (a slow device renders more often before the rows settle).
-        focused.current = { ts: focus.ts, until: Date.now() + 5000 };
+        // (a slow device renders more often before the rows settle), until the reader scrolls.
+        focused.current = { ts: focus.ts, until: Date.now() + 15_000 };
         chat.highlighted = focus.ts;
         chat.changed();
       } else if (msgs.olderCursor === '')
@@ -87,9 +87,14 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
     const node = el.querySelector(`[data-index="${at}"]`);
     const box = node?.getBoundingClientRect();
     const pane = el.getBoundingClientRect();
-    if (at < 0 || Date.now() > f.until || (box && box.top >= pane.top && box.bottom <= pane.bottom)) {
+    if (Date.now() > f.until || (box && box.top >= pane.top && box.bottom <= pane.bottom)) {
       focused.current = null;
       return;
+    }
+    // Not among the rows for a moment (the list is being rebuilt, a catch-up): look again shortly.
+    if (at < 0) {
+      const later = setTimeout(() => recheck(0), 50);
+      return () => clearTimeout(later);
     }
     atBottom.current = false;
     v.scrollToIndex(at, { align: 'center' });
@@ -104,6 +109,9 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
   const onScreen = items.map((i) => rows[i.index]?.msg?.user).filter((u): u is string => !!u);
   useEffect(() => chat.watchPresence(onScreen), [onScreen.join(',')]);
 
+  const letGo = () => {
+    focused.current = null;
+  };
   const onScroll = () => {
     const el = scroller.current!;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
@@ -120,6 +128,10 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
       class="messages"
       ref={scroller}
       onScroll={onScroll}
+      // The reader's own scrolling ends a permalink's pull toward its message.
+      onWheel={letGo}
+      onTouchStart={letGo}
+      onKeyDown={letGo}
       role="log"
       aria-label="Messages"
       aria-live="polite"
