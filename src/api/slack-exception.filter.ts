@@ -24,7 +24,7 @@ function isDataException(err: unknown): boolean {
   return typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && typeof e.severity === 'string';
 }
 
-/** Seconds a client is asked to wait while PostgreSQL is unreachable (Slack clients honour Retry-After on 503). */
+/** Seconds a client is asked to wait while PostgreSQL or a key service is unreachable (Slack clients honour Retry-After on 503). */
 const OUTAGE_RETRY_AFTER_S = 5;
 
 /**
@@ -45,6 +45,7 @@ export function answerError(err: unknown, req: FastifyRequest, reply: FastifyRep
   }
   if (err instanceof SlackError) {
     if (err.status === 429) reply.header('Retry-After', String(err.extra.retry_after ?? 1));
+    else if (err.status === 503) reply.header('Retry-After', String(OUTAGE_RETRY_AFTER_S)); // ekm_unavailable
     const { retry_after: _, ...extra } = err.extra;
     void reply.status(err.status).send({ ok: false, error: err.code, ...extra });
     return;

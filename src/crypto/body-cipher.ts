@@ -5,7 +5,7 @@ import { unpackBody } from '../domain/message-content.js';
 import { SlackError } from '../domain/slack-error.js';
 import { open, newDataKey, seal } from './envelope.js';
 import { type DataKeyRow, EkmRepository, type EkmWorkspace, type Revocation } from './ekm.repository.js';
-import { KEY_PROVIDERS, type KeyProvider, type KeyProviders } from './key-provider.js';
+import { KEY_PROVIDERS, KeyAccessDenied, type KeyProvider, type KeyProviders, KeyServiceUnavailable } from './key-provider.js';
 
 export interface SealedBody {
   text: string | null;
@@ -117,12 +117,26 @@ export class BodyCipher {
     return { dataKeyId: row.id, seal: (text, owner) => seal(key, text, aad(channel, row.id, owner)) };
   }
 
-  /** Fills in `text` of sealed rows, or marks them `ekm_denied` when access is revoked or the key is gone. */
-  async openRows(rows: Array<MessageRow | null | undefined>): Promise<void> {
+  /**
+   * Fills in `text` of sealed rows, or marks them `ekm_denied` when access is revoked or the key is
+   * refused or gone. A key service that fails (unreachable, throttled) has not refused anything:
+   * `onServiceFailure` 'throw' (readers that answer one caller) throws KeyServiceUnavailable
+   * (`ekm_unavailable`, 503, to be retried); 'deny' (the event store's readers of many workspaces at
+   * once, whose pass one customer's failing KMS must not stop) marks those rows `ekm_denied` too.
+   */
+  async openRows(rows: Array<MessageRow | null | undefined>, onServiceFailure: 'throw' | 'deny' = 'throw'): Promise<void> {
     const sealed = rows.filter((r): r is MessageRow => !!r?.body_enc && !!r.data_key_id);
     if (!sealed.length) return;
     const keyRows = new Map<string, { row: DataKeyRow; key: Buffer | undefined }>();
-    for (const id of new Set(sealed.map((r) => r.data_key_id!))) keyRows.set(id, await this.keyById(id));
+    for (const id of new Set(sealed.map((r) => r.data_key_id!))) {
+      keyRows.set(
+        id,
+        await this.keyById(id).catch((err: unknown) => {
+          if (onServiceFailure === 'throw' || !(err instanceof KeyServiceUnavailable)) throw err;
+          return { row: err.row!, key: undefined };
+        }),
+      );
+    }
     const workspaces = [...new Set([...keyRows.values()].map((k) => k.row?.workspace_id).filter(Boolean))] as string[];
     const revocations = workspaces.length ? await this.repo.activeRevocations(workspaces) : [];
     for (const row of sealed) {
@@ -171,10 +185,14 @@ export class BodyCipher {
       const cached = await this.keyById(existing.id);
       this.dayKeys.set(slot, existing.id);
       if (cached.key) return { row: cached.row, key: cached.key };
-      throw new Error('the data key of this channel cannot be unwrapped');
+      throw new SlackError('ekm_access_denied'); // the provider refuses today's key: nothing can be sealed
     }
     const key = newDataKey();
-    const wrapped = await this.provider(settings.provider).wrap(settings.workspace_id, settings.key_ref, key);
+    const wrapped = await this.provider(settings.provider)
+      .wrap(settings.workspace_id, settings.key_ref, key)
+      .catch((err: unknown) => {
+        throw err instanceof KeyAccessDenied ? new SlackError('ekm_access_denied') : new KeyServiceUnavailable(err);
+      });
     const inserted = await this.repo.insertDataKey({
       workspace_id: settings.workspace_id,
       channel_id: channel,
@@ -189,6 +207,7 @@ export class BodyCipher {
     return { row: inserted, key };
   }
 
+  /** `key` undefined: the key is gone or the provider refuses it. Throws KeyServiceUnavailable when the provider fails. */
   private async keyById(id: string): Promise<{ row: DataKeyRow; key: Buffer | undefined }> {
     const hit = this.fresh(id);
     if (hit) return hit;
@@ -200,9 +219,11 @@ export class BodyCipher {
       this.remember(row, key);
       return { row, key };
     } catch (err) {
-      // A key the provider will not unwrap (revoked in KMS, wrong master key) denies access; it is not a crash.
       this.log.warn(`data key ${id} of ${row.workspace_id} could not be unwrapped: ${(err as Error).name}`);
-      return { row, key: undefined };
+      // A key the provider will not unwrap (revoked in KMS, wrong master key) denies access; any other
+      // failure is the service's, and is not remembered: the next read asks again.
+      if (err instanceof KeyAccessDenied) return { row, key: undefined };
+      throw new KeyServiceUnavailable(err, row);
     }
   }
 
