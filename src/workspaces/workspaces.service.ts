@@ -36,6 +36,12 @@ export class WorkspacesService {
    * database alone answers (the row is revoked there).
    */
   private readonly revoked = new LRUCache<string, true>({ max: 100_000, ttl: 2 * TOKEN_CACHE_MS });
+  /**
+   * Reads of a token row under way, shared by the callers that missed the cache meanwhile: when an
+   * entry expires under load, or a thousand sockets of one user reconnect at once, every one of them
+   * would otherwise send its own.
+   */
+  private readonly tokenLoads = new Map<string, Promise<TokenRow | undefined>>();
   private readonly revocationListeners: ((revocation: Revocation) => Promise<void>)[] = [];
 
   constructor(
@@ -188,7 +194,12 @@ export class WorkspacesService {
     if (this.revoked.has(id)) return undefined;
     const hit = this.tokenCache.get(id);
     if (hit) return hit;
-    const row = await this.repo.findByToken(id);
+    let load = this.tokenLoads.get(id);
+    if (!load) {
+      load = this.repo.findByToken(id).finally(() => this.tokenLoads.delete(id));
+      this.tokenLoads.set(id, load);
+    }
+    const row = await load;
     if (row && !this.revoked.has(id)) this.tokenCache.set(id, row);
     return this.revoked.has(id) ? undefined : row;
   }
