@@ -238,6 +238,7 @@ async function lowLoad(url: string, data: CellSpec['data'], errors: string[]): P
           warmupMs,
           measureMs: Math.round(lowLoadMs / lowLoadRounds),
           httpClient,
+          noDatabase: run === 'hop',
           appUrl: app?.url,
           appPid: app?.pid,
           spaced: { rate: lowLoadRate, spacedWarmupMs: lowLoadWarmupMs, consumers },

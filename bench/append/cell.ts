@@ -18,6 +18,8 @@ export interface CellSpec {
   appPid?: number;
   httpClient?: HttpClient;
   namedBaseline?: boolean;
+  /** (e) only: the bare route's server answering without a database (workloads.ts). */
+  noDatabase?: boolean;
   /** Also measure latency, open loop at `fraction` of the closed-loop peak just measured. */
   latency?: { fraction: number; warmupMs: number; measureMs: number };
   /**
@@ -87,6 +89,7 @@ export function mergeRuns(runs: CellResult[]): CellResult {
     ? {
         clientUs: mean((c) => c.clientUs)!,
         appUs: mean((c) => c.appUs),
+        appMainUs: mean((c) => c.appMainUs),
         dbUs: mean((c) => c.dbUs)!,
         dbWaitUs: mean((c) => c.dbWaitUs)!,
         appBusy: mean((c) => c.appBusy),
