@@ -62,7 +62,8 @@ if (args.help) {
                           on background threads whose CPU would count in the window (0: none)
   --latency-seconds N     measured seconds of the (c) latency run (default 3; quick 1)
   --low-load-rate N       posts per second of the single post at low load (default 40; 0 skips it):
-                          (b), (e) and (c) each, one client posting on that schedule, p50 and p99
+                          (b), (e) and (c) each, one client posting on that schedule, p50 and p99,
+                          and (e)'s server answering with no database (one HTTP round trip)
   --low-load-seconds N    measured seconds of each variant at low load (default 9; quick 2),
                           split over the rounds
   --low-load-rounds N     rounds of (b), (e), (c) one after another, each a fresh process (default 3;
