@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     seconds: { type: 'string' },
     warmup: { type: 'string' },
+    'server-warmup-posts': { type: 'string' },
     'latency-seconds': { type: 'string' },
     'low-load-rate': { type: 'string', default: '40' },
     'low-load-seconds': { type: 'string' },
@@ -56,9 +57,13 @@ if (args.help) {
   --quick                 1 s cells, 0.3 s warm-up: for checking the harness, not for figures
   --seconds N             measured seconds per cell (default 4; quick 1)
   --warmup N              warm-up seconds per cell (default 1; quick 0.3)
+  --server-warmup-posts N posts to a fresh app or bare-route server before that warm-up (default
+                          3000; quick 300): V8 optimises the server's code after enough calls,
+                          on background threads whose CPU would count in the window (0: none)
   --latency-seconds N     measured seconds of the (c) latency run (default 3; quick 1)
   --low-load-rate N       posts per second of the single post at low load (default 40; 0 skips it):
-                          (b), (e) and (c) each, one client posting on that schedule, p50 and p99
+                          (b), (e) and (c) each, one client posting on that schedule, p50 and p99,
+                          and (e)'s server answering with no database (one HTTP round trip)
   --low-load-seconds N    measured seconds of each variant at low load (default 9; quick 2),
                           split over the rounds
   --low-load-rounds N     rounds of (b), (e), (c) one after another, each a fresh process (default 3;
@@ -102,6 +107,7 @@ const clientCounts = list(args.clients!);
 const channelCounts = list(args.channels!);
 const variants = [...args.variants!].filter((v): v is Variant => v in VARIANTS);
 const warmupMs = secs(args.warmup, 0.3, 1);
+const serverWarmupPosts = Number(args['server-warmup-posts'] ?? (args.quick ? 300 : 3000));
 const measureMs = secs(args.seconds, 1, 4);
 const latencyMs = secs(args['latency-seconds'], 1, 3);
 const lowLoadRate = Number(args['low-load-rate']);
@@ -118,6 +124,7 @@ if (
   !variants.length ||
   !(measureMs > 0) ||
   !(warmupMs >= 0) ||
+  !(serverWarmupPosts >= 0) ||
   !(latencyMs > 0) ||
   !(lowLoadRate >= 0) ||
   !(lowLoadMs > 0) ||
@@ -198,11 +205,22 @@ async function profiledParts(url: string, data: CellSpec['data'], channels: numb
   const app = await startAppServer(env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   try {
     await settle(url);
-    const spec: CellSpec = { variant: 'c', data, clients, channels, warmupMs, measureMs, httpClient, appUrl: app.url, appPid: app.pid };
+    const spec: CellSpec = {
+      variant: 'c',
+      data,
+      clients,
+      channels,
+      warmupMs,
+      measureMs,
+      httpClient,
+      appUrl: app.url,
+      appPid: app.pid,
+      serverWarmupCalls: serverWarmupPosts,
+    };
     const cell = await runCellProcess(spec, []);
     await app.stop();
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${app.pid}.`));
-    const shares = file ? partShares(`${dir}/${file}`, app.readyMs + warmupMs) : undefined;
+    const shares = file ? partShares(`${dir}/${file}`, app.readyMs + (cell.serverWarmupMs ?? 0) + warmupMs) : undefined;
     if (!shares || cell.cpu?.appUs === undefined) return undefined;
     return { channels, clients, rate: cell.throughput.rate, appUs: cell.cpu.appUs, shares };
   } finally {
@@ -238,6 +256,7 @@ async function lowLoad(url: string, data: CellSpec['data'], errors: string[]): P
           warmupMs,
           measureMs: Math.round(lowLoadMs / lowLoadRounds),
           httpClient,
+          noDatabase: run === 'hop',
           appUrl: app?.url,
           appPid: app?.pid,
           spaced: { rate: lowLoadRate, spacedWarmupMs: lowLoadWarmupMs, consumers },
@@ -293,6 +312,7 @@ async function main(): Promise<void> {
           if (app) {
             spec.appUrl = app.url;
             spec.appPid = app.pid;
+            spec.serverWarmupCalls = serverWarmupPosts;
             if (variant === 'c') spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
           }
           const cell = (row.cells[variant] = await runCellProcess(spec, execArgv));
@@ -333,7 +353,7 @@ async function main(): Promise<void> {
     `bench:append  ${new Date().toISOString()}  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
     ...machine,
     `load avg:   ${loadAverage()} (at end)`,
-    `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop; (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement`,
+    `cells:      ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured, closed loop (servers: ${serverWarmupPosts} posts before); (c) latency open loop at 50% of its peak for ${latencyMs / 1000} s; (c) client: ${httpClient}; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement`,
     `(c) app:    ${envLine(appEnv)}`,
     ...(low
       ? [
@@ -360,7 +380,7 @@ async function main(): Promise<void> {
     quick: args.quick!,
     ...results(rows, parts, low),
     notes: [
-      `${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per cell; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement, (b) a named prepared one`,
+      `${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per cell, after ${serverWarmupPosts} posts to each fresh app or bare-route server; (a) ${args['named-baseline'] ? 'named prepared' : 'unnamed'} statement, (b) a named prepared one`,
       ...failures(rows),
       ...errors.map((e) => `not measured: ${e}`),
     ],

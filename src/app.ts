@@ -34,9 +34,10 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
   // The access log: the route template, never the URL (its query string may carry a token) nor the
   // body; the token's id, never the token. Written to pino itself, as Nest's Logger would write it
   // (context "Access"), without the three logger layers in between: they built the line per
-  // request even when its level is off.
+  // request even when its level is off. Above info (LOG_LEVEL, fixed at start) there is no hook at
+  // all: Fastify then runs no onResponse hook per request for a line that would not be written.
   const access = PinoLogger.root;
-  if (config.ACCESS_LOG)
+  if (config.ACCESS_LOG && ['info', 'debug', 'trace'].includes(config.LOG_LEVEL))
     app
       .getHttpAdapter()
       .getInstance()

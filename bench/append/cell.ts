@@ -2,7 +2,7 @@
 // state, connection pools, and the global pg type parsers Emmett's driver installs).
 import pg from 'pg';
 import { backendPids, type CpuPerEvent, type CpuSample, cpuSupported, perEvent, sample } from './cpu.js';
-import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult, type Operation, summarize } from './load.js';
+import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult, type Operation, summarize, warmUp } from './load.js';
 import { type BenchData, consumersCaughtUp, databaseNow } from './setup.js';
 import type { Variant } from './variants.js';
 import { type HttpClient, workload } from './workloads.js';
@@ -18,6 +18,13 @@ export interface CellSpec {
   appPid?: number;
   httpClient?: HttpClient;
   namedBaseline?: boolean;
+  /**
+   * (c), (e), (g): calls to the fresh server before the cell's own warm-up (load.ts warmUp), so that
+   * the window measures its steady state rather than V8 still optimising it.
+   */
+  serverWarmupCalls?: number;
+  /** (e) only: the bare route's server answering without a database (workloads.ts). */
+  noDatabase?: boolean;
   /** Also measure latency, open loop at `fraction` of the closed-loop peak just measured. */
   latency?: { fraction: number; warmupMs: number; measureMs: number };
   /**
@@ -35,12 +42,15 @@ export interface CellResult {
   latency?: OpenLoopResult;
   /** CPU time per event of the measured window, by process (Linux only). */
   cpu?: CpuPerEvent;
+  /** How long the server warm-up (serverWarmupCalls) took. */
+  serverWarmupMs?: number;
 }
 
 export async function runCell(spec: CellSpec): Promise<CellResult> {
   const w = await workload(spec.variant, spec);
   try {
     if (spec.spaced) return await spacedCell(spec, spec.spaced, w.op);
+    const serverWarmupMs = spec.serverWarmupCalls ? await warmUp(spec.clients, w.op, spec.serverWarmupCalls) : undefined;
     const meter = cpuSupported ? await cpuMeter(spec) : undefined;
     const throughput = await closedLoop(spec.clients, w.op, spec.warmupMs, spec.measureMs, meter);
     const cpu = meter?.perEvent();
@@ -49,7 +59,7 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
       const { fraction, warmupMs, measureMs } = spec.latency;
       latency = await openLoop(throughput.rate * fraction, w.op, spec.clients, warmupMs, measureMs);
     }
-    return { throughput, latency, cpu };
+    return { throughput, latency, cpu, serverWarmupMs };
   } finally {
     await w.close();
   }
@@ -87,6 +97,7 @@ export function mergeRuns(runs: CellResult[]): CellResult {
     ? {
         clientUs: mean((c) => c.clientUs)!,
         appUs: mean((c) => c.appUs),
+        appMainUs: mean((c) => c.appMainUs),
         dbUs: mean((c) => c.dbUs)!,
         dbWaitUs: mean((c) => c.dbWaitUs)!,
         appBusy: mean((c) => c.appBusy),

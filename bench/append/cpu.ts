@@ -22,6 +22,8 @@ export interface Times {
 export interface CpuPerEvent {
   clientUs: number;
   appUs?: number;
+  /** The app's main (JavaScript) thread alone: appUs less GC helpers, libuv's pool and other threads. */
+  appMainUs?: number;
   dbUs: number;
   /** Run-queue wait of the database backends per event: high means the cores were oversubscribed. */
   dbWaitUs: number;
@@ -128,6 +130,7 @@ export function perEvent(start: CpuSample, end: CpuSample, events: number, withA
   return {
     clientUs: us(start.client.runNs, end.client.runNs),
     appUs: withApp ? us(start.app.runNs, end.app.runNs) : undefined,
+    appMainUs: withApp ? us(start.appMain.runNs, end.appMain.runNs) : undefined,
     dbUs: us(start.db.runNs, end.db.runNs),
     dbWaitUs: us(start.db.waitNs, end.db.waitNs),
     appBusy: withApp

@@ -35,6 +35,9 @@ server.post('/api/chat.postMessage', async (req, reply) => {
     throw err;
   }
 });
+// The reference for the floor's own HTTP hop: the same request parsed and answered, with no token
+// check and no query (bench/append: the low-load "no database" run).
+server.post('/api/bench.ping', async () => ({ ok: true }));
 await server.listen({ port: 0, host: '127.0.0.1' });
 const address = server.server.address() as { port: number };
 process.send?.({ port: address.port, readyMs: performance.now() });

@@ -123,6 +123,8 @@ export function results(rows: Row[], parts?: PartsCell, low?: LowLoad): { figure
         figures.push(figure(`(${variant}) PostgreSQL CPU per event, ${at}`, c.cpu.dbUs, 'µs'));
         figures.push(figure(`(${variant}) load generator CPU per event, ${at}`, c.cpu.clientUs, 'µs'));
         if (c.cpu.appUs !== undefined) figures.push(figure(`(${variant}) app CPU per event, ${at}`, c.cpu.appUs, 'µs'));
+        if (c.cpu.appMainUs !== undefined)
+          figures.push(figure(`(${variant}) app JavaScript thread CPU per event, ${at}`, c.cpu.appMainUs, 'µs'));
         if (c.cpu.appBusy !== undefined) figures.push(figure(`(${variant}) app JavaScript thread busy, ${at}`, 100 * c.cpu.appBusy, '%'));
       }
     }
@@ -200,7 +202,8 @@ const LOW_LOAD = 'single post at low load';
 
 /**
  * p50 and p99 of a single post at low load for (b), (e) and (c), their CPU per post, and the issue's
- * ratio (c)/(b) of the p50s (target <= 1.5) with (e)/(b), the floor HTTP itself sets, beside it.
+ * ratio (c)/(b) of the p50s (target <= 1.5) with (e)/(b), the floor HTTP itself sets, beside it, and
+ * the round trip of (e)'s server with no database, what HTTP alone costs on this box.
  */
 function lowLoadResults(low: LowLoad, figures: Figure[], ratios: Ratio[]): void {
   const at = `1 client at ${low.rate} posts/s, ${low.channels} channel${low.channels === 1 ? '' : 's'}`;
@@ -213,14 +216,15 @@ function lowLoadResults(low: LowLoad, figures: Figure[], ratios: Ratio[]): void 
     if (c.cpu?.appUs !== undefined) figures.push(figure(`${label}, app CPU per post, ${LOW_LOAD}, ${at}`, c.cpu.appUs, 'µs'));
     if (c.cpu) figures.push(figure(`${label}, PostgreSQL CPU per post, ${LOW_LOAD}, ${at}`, c.cpu.dbUs, 'µs'));
   }
-  const { b, e, c } = p50;
+  const { b, e, c, hop } = p50;
   const api = p50['c-api'];
   const ms = (f: Figure) => `${f.value!.toFixed(2)} ms`;
   if (c && b) {
     const limits: string[] = [];
     if (e?.value && b.value && e.value / b.value > 1.5)
       limits.push(
-        `the bare route (e) alone is ${(e.value / b.value).toFixed(2)}x the store call (${ms(e)} against ${ms(b)}): the HTTP client and server on this box, before any of the app's code`,
+        `the bare route (e) alone is ${(e.value / b.value).toFixed(2)}x the store call (${ms(e)} against ${ms(b)}): the HTTP client and server on this box, before any of the app's code` +
+          (hop?.value ? ` (one HTTP round trip with no database: ${ms(hop)}, the processes' wake-ups on this box)` : ''),
       );
     if (api?.value && c.value && api.value < c.value)
       limits.push(`the app's consumers (default ROLES): ${ms(c)} against ${ms(api)} with ROLES=api`);
@@ -293,6 +297,7 @@ export function cpuTable(rows: Row[]): string[] {
         `${row.channels} x ${row.clients} (${variant})`,
         n0(cell.cpu!.clientUs),
         n0(cell.cpu!.appUs),
+        n0(cell.cpu!.appMainUs),
         n0(cell.cpu!.dbUs),
         n0(cell.cpu!.clientUs + (cell.cpu!.appUs ?? 0) + cell.cpu!.dbUs),
         n0(cell.cpu!.dbWaitUs),
@@ -301,9 +306,10 @@ export function cpuTable(rows: Row[]): string[] {
   );
   if (!cells.length) return [];
   return [
-    'CPU per event, microseconds (client = the load process; db = its PostgreSQL backends; db wait = their run-queue wait;',
-    "app busy = share of the window the app's JavaScript thread was running or waiting for a core):",
-    formatTable(['cell', 'client', 'app', 'db', 'total', 'db wait', 'app busy'], cells),
+    "CPU per event, microseconds (client = the load process; app js = the app's JavaScript thread alone, the rest of app is",
+    'its GC and libuv threads; db = its PostgreSQL backends; db wait = their run-queue wait; app busy = share of the window',
+    "the app's JavaScript thread was running or waiting for a core):",
+    formatTable(['cell', 'client', 'app', 'app js', 'db', 'total', 'db wait', 'app busy'], cells),
     '',
   ];
 }

@@ -23,6 +23,11 @@ export interface WorkloadOptions {
   /** (c), (e), (g): where the server listens, and which client library drives it. */
   appUrl?: string;
   httpClient?: HttpClient;
+  /**
+   * (e) only: the bare route's server without a database, `POST /api/bench.ping` with the same body
+   * and headers, answered `{"ok":true}` with no token check and no query: one HTTP round trip.
+   */
+  noDatabase?: boolean;
   /** (a) as a named prepared statement (parsed once per connection) instead of pg's default unnamed one. */
   namedBaseline?: boolean;
 }
@@ -110,6 +115,8 @@ function eventStore({ data, clients, channels }: WorkloadOptions): Workload {
   };
 }
 
+const httpPath = (o: WorkloadOptions) => (o.noDatabase ? '/api/bench.ping' : '/api/chat.postMessage');
+
 function postBody(o: WorkloadOptions, client: number) {
   const body = JSON.stringify({ channel: o.data.channels[pick(o.channels)], text: text(client) });
   const headers = {
@@ -126,7 +133,7 @@ function httpUndici(o: WorkloadOptions): Workload {
   return {
     op: async (client) => {
       const { body, headers } = postBody(o, client);
-      const res = await pool.request({ path: '/api/chat.postMessage', method: 'POST', headers, body });
+      const res = await pool.request({ path: httpPath(o), method: 'POST', headers, body });
       const answer = await res.body.text();
       return res.statusCode === 200 && answer.startsWith('{"ok":true');
     },
@@ -136,7 +143,7 @@ function httpUndici(o: WorkloadOptions): Workload {
 
 /** (c) with node:http and a keep-alive agent of `clients` sockets: the cheapest client Node has. */
 function httpNode(o: WorkloadOptions): Workload {
-  const url = new URL('/api/chat.postMessage', o.appUrl);
+  const url = new URL(httpPath(o), o.appUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.clients });
   return {
     op: (client) =>
@@ -158,7 +165,7 @@ function httpNode(o: WorkloadOptions): Workload {
 
 /** (c) with the global fetch (undici, keep-alive by default); costs the load generator more CPU. */
 function httpFetch(o: WorkloadOptions): Workload {
-  const url = new URL('/api/chat.postMessage', o.appUrl).toString();
+  const url = new URL(httpPath(o), o.appUrl).toString();
   return {
     op: async (client) => {
       const { body, headers } = postBody(o, client);

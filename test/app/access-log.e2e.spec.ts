@@ -3,7 +3,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { TestApp, type TestUser } from '../support/test-app.js';
 
 // One line per request: method, route template, status, duration and the token's id; never the
-// query string, the body or the token. ACCESS_LOG=false turns it off.
+// query string, the body or the token. ACCESS_LOG=false turns it off, and so does a LOG_LEVEL above info.
 describe('HTTP access log', () => {
   const lines: Array<Record<string, unknown>> = [];
   // The access log goes to the root pino logger (it exists once an app has started), context "Access".
@@ -15,7 +15,7 @@ describe('HTTP access log', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('logs each request by its route template and token id, without query string, body or token', async () => {
-    const t = await TestApp.start({ JOBS_DISPATCHER_ENABLED: 'false' });
+    const t = await TestApp.start({ JOBS_DISPATCHER_ENABLED: 'false', LOG_LEVEL: 'info' });
     try {
       const ada: TestUser = await t.newUser(await t.newWorkspace());
       const channel = await t.newChannel(ada, 'logged');
@@ -39,7 +39,20 @@ describe('HTTP access log', () => {
   });
 
   it('is off with ACCESS_LOG=false', async () => {
-    const t = await TestApp.start({ JOBS_DISPATCHER_ENABLED: 'false', ACCESS_LOG: 'false' });
+    const t = await TestApp.start({ JOBS_DISPATCHER_ENABLED: 'false', ACCESS_LOG: 'false', LOG_LEVEL: 'info' });
+    try {
+      capture();
+      lines.length = 0;
+      await t.api('auth.test', undefined);
+      expect(lines).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  // Its lines are info: with LOG_LEVEL above that, no request even builds one (no hook is added).
+  it('is not even attempted with LOG_LEVEL above info', async () => {
+    const t = await TestApp.start({ JOBS_DISPATCHER_ENABLED: 'false', LOG_LEVEL: 'warn' });
     try {
       capture();
       lines.length = 0;
