@@ -144,6 +144,9 @@ export interface ChannelEntry {
   entry: string;
 }
 
+/** A channel's client.boot entry, as JSON text; null for a channel of another workspace than the caller's. */
+export type BootEntry = Omit<ChannelEntry, 'entry'> & { entry: string | null };
+
 type Page = { afterChannel?: string; limit?: number };
 
 /** Per-user reads of the unread projection, against channel_members.last_read (set by conversations.mark). */
@@ -161,9 +164,9 @@ export class UnreadCountsRepository {
     return this.sidebar<ChannelEntry>(SIDEBAR_PART_ENTRIES, user, page, cap);
   }
 
-  /** forUser's channels as client.boot entries (JSON text), in the same order; null for a channel outside `workspace`. */
-  async bootEntriesForUser(user: string, workspace: string, page: Page = {}, cap = UNREAD_DISPLAY_CAP) {
-    return this.sidebar<Omit<ChannelEntry, 'entry'> & { entry: string | null }>(SIDEBAR_PART_BOOT, user, page, cap, [workspace]);
+  /** forUser's channels as client.boot entries (JSON text) for a caller of `workspace`, in the same order. */
+  async bootEntriesForUser(user: string, workspace: string, page: Page = {}, cap = UNREAD_DISPLAY_CAP): Promise<BootEntry[]> {
+    return this.sidebar<BootEntry>(SIDEBAR_PART_BOOT, user, page, cap, [workspace]);
   }
 
   /** One channel; undefined when the user is not a member. */
@@ -177,11 +180,11 @@ export class UnreadCountsRepository {
     user: string,
     page: Page,
     cap: number,
-    more: unknown[] = [],
+    extra: unknown[] = [], // $6 on
   ): Promise<R[]> {
     const parts = await Promise.all(
       Array.from({ length: HALVES }, (_, k) =>
-        this.pool.query<R>({ ...statement, values: [user, k, cap, page.afterChannel ?? '', page.limit ?? null, ...more] }),
+        this.pool.query<R>({ ...statement, values: [user, k, cap, page.afterChannel ?? '', page.limit ?? null, ...extra] }),
       ),
     );
     // Each part is in id order and holds its first `limit`: the page is the first `limit` of their merge.
