@@ -14,12 +14,25 @@ export interface RequestCpu {
   appWaitMs: number;
 }
 
-/** Starts a window; `stop(n)` ends it and divides by the n requests made in it. */
-export async function requestCpu(url: string): Promise<{ stop(n: number): Promise<RequestCpu> }> {
+/**
+ * Starts a window; `stop(n)` ends it and divides by the n requests made in it. `application`: only
+ * the backends of connections with that application_name (a pool of the benchmark's own, so that
+ * an app working in the background is not counted), else every backend of the database.
+ */
+export async function requestCpu(url: string, application?: string): Promise<{ stop(n: number): Promise<RequestCpu> }> {
   const probe = new pg.Client({ connectionString: url });
   await probe.connect();
+  const pids = async () =>
+    application === undefined
+      ? backendPids(probe)
+      : (
+          await probe.query<{ pid: number }>(
+            'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+            [application],
+          )
+        ).rows.map((r) => r.pid);
   // A backend that connected meanwhile (a pool grows or replaces connections) counts from its start.
-  const backends = async () => new Map((await backendPids(probe)).map((pid) => [pid, times([pid])]));
+  const backends = async () => new Map((await pids()).map((pid) => [pid, times([pid])]));
   const db0 = await backends();
   const app0 = times([process.pid]);
   return {
