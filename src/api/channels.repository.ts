@@ -203,25 +203,4 @@ export class ChannelsRepository {
     );
     return rows[0];
   }
-
-  /** Names and settings of the given channels (client.boot: the sidebar's page of channels). */
-  async sidebar(workspace: string, ids: string[]) {
-    const { rows } = await this.pool.query<{
-      id: string;
-      name: string;
-      is_private: boolean;
-      is_archived: boolean;
-      topic: string;
-      purpose: string;
-      creator: string;
-      created_at: Date;
-      kind: 'channel' | 'im' | 'mpim';
-      member_key: string | null;
-    }>(
-      `SELECT id, name, is_private, is_archived, topic, purpose, creator, created_at, kind, member_key
-         FROM channels WHERE workspace_id = $1 AND id = ANY($2)`,
-      [workspace, ids],
-    );
-    return rows;
-  }
 }

@@ -2,9 +2,10 @@ import { ProjectorService } from '../../src/projections/projector.service.js';
 import { TestApp, type TestUser } from '../support/test-app.js';
 import { createClusterDatabase, startClusterRedis } from './support/cluster.js';
 
-// client.counts on a Citus cluster: its counting query (a sub-select per unread channel, read
-// channels skipped) must plan across the workers, and answer what it answers on one server.
-describe('client.counts on a Citus cluster', () => {
+// client.counts and client.boot on a Citus cluster: their counting query (a sub-select per unread
+// channel, read channels skipped) must plan across the workers, and answer what it answers on one
+// server.
+describe('client.counts and client.boot on a Citus cluster', () => {
   let t: TestApp;
   let redis: Awaited<ReturnType<typeof startClusterRedis>> | undefined;
   let ada: TestUser;
@@ -58,5 +59,21 @@ describe('client.counts on a Citus cluster', () => {
     expect([...first.channels, ...rest.channels]).toEqual(counts.channels);
     const info = await ok('conversations.info', bob, { channel: channels[3] });
     expect(info.channel.unread_count).toBe(3);
+    // client.boot's entries come from the same counting query, with the channel rows around them.
+    const boot = await ok('client.boot', bob, {});
+    expect(boot.channels.map((c: { id: string; name: string }) => [c.id, c.name])).toEqual(
+      channels.map((c, i) => [c, `counts-${i}`]).sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+    const state = ({ id, last_read, latest, latest_seq, unread_count, mention_count, has_unreads }: Record<string, unknown>) => ({
+      id,
+      last_read,
+      latest,
+      latest_seq,
+      unread_count,
+      mention_count,
+      has_unreads,
+    });
+    expect(boot.channels.map(state)).toEqual(counts.channels);
+    expect(boot.ims).toEqual([expect.objectContaining({ id: im, is_im: true, user: ada.id, unread_count: 1, mention_count: 1 })]);
   });
 });

@@ -37,6 +37,8 @@ export interface ChannelCounts {
 // inside a FROM, not by a sub-select without FROM: Citus cannot push that down.
 const COUNTS = `
   SELECT m.channel_id, m.last_read, c.head_seq, c.kind, nullif(h.latest_ts, 0) AS latest,
+         -- What client.boot shows of the channel, from the row joined anyway.
+         c.workspace_id, c.name, c.is_private, c.is_archived, c.topic, c.purpose, c.created_at, coalesce(c.member_key, '') AS member_key,
          s.unread::int AS unread,
          -- In a DM every message is addressed to its members: each unread one counts as a mention (Slack).
          (CASE WHEN c.kind <> 'channel' THEN s.unread
@@ -70,17 +72,47 @@ const ONE_CHANNEL = COUNTS.replace('CHANNELS', 'm.channel_id = $2');
 /** Microseconds as Slack writes a ts ("<seconds>.<6 digits>"; formatTs in SQL). */
 const slackTs = (micros: string) => `concat(${micros} / 1000000, '.', lpad((${micros} % 1000000)::text, 6, '0'))`;
 
+/** A text column as a JSON string (PostgreSQL escapes as JSON.stringify does). */
+const json = (text: string) => `to_json(${text})::text`;
+
+/** The counts part of an entry, after its id: the same in client.counts and client.boot. */
+const STATE = `'"last_read":"', ${slackTs('k.last_read')},
+                '","latest":', CASE WHEN k.latest IS NULL THEN 'null' ELSE concat('"', ${slackTs('k.latest')}, '"') END,
+                ',"latest_seq":', k.head_seq, ',"unread_count":', k.unread, ',"mention_count":', k.mentions,
+                ',"has_unreads":', (k.unread > 0)::text, '}'`;
+
 /**
  * client.counts' entry of each channel, written as JSON by the database: the app passes it through
  * instead of parsing seven columns per row, building an object and serializing it again (a 1,000
  * channel sidebar is ~150 KiB). Same keys, order and values as the entry built from ChannelCounts.
  */
 const ENTRY = (counts: string) => `
+  SELECT k.channel_id, k.kind, concat('{"id":', ${json('k.channel_id')}, ',', ${STATE}) AS entry
+    FROM (${counts}) k`;
+
+/**
+ * client.boot's entry of each channel (the counts and what the sidebar shows of the channel), as
+ * JSON text the same way, from the channels row the counting query joins anyway: one query, no
+ * second read of 1,000 channels by id and no objects built in the app. Keys and order as Slack's
+ * conversation objects: an IM names the other member (`user`), a group DM its `mpdm-` name and
+ * members. $6 is the caller's workspace; a channel of another one has no entry (null).
+ */
+const BOOT_ENTRY = (counts: string) => `
   SELECT k.channel_id, k.kind,
-         concat('{"id":', to_json(k.channel_id), ',"last_read":"', ${slackTs('k.last_read')},
-                '","latest":', CASE WHEN k.latest IS NULL THEN 'null' ELSE concat('"', ${slackTs('k.latest')}, '"') END,
-                ',"latest_seq":', k.head_seq, ',"unread_count":', k.unread, ',"mention_count":', k.mentions,
-                ',"has_unreads":', CASE WHEN k.unread > 0 THEN 'true' ELSE 'false' END, '}') AS entry
+         CASE WHEN k.workspace_id = $6 THEN concat('{"id":', ${json('k.channel_id')},
+           CASE k.kind
+             WHEN 'im' THEN concat(',"is_im":true,"user":', ${json(
+               `CASE WHEN split_part(k.member_key, ',', 1) <> $1 OR split_part(k.member_key, ',', 2) IN ('', $1)
+                     THEN split_part(k.member_key, ',', 1) ELSE split_part(k.member_key, ',', 2) END`,
+             )})
+             WHEN 'mpim' THEN concat(',"is_mpim":true,"is_group":true,"is_private":true,"name":',
+               ${json(`concat('mpdm-', replace(lower(k.member_key), ',', '--'), '-1')`)},
+               ',"members":', to_json(string_to_array(k.member_key, ','))::text)
+             ELSE concat(',"name":', ${json('k.name')}, ',"is_channel":', (NOT k.is_private)::text,
+               ',"is_group":', k.is_private::text, ',"is_private":', k.is_private::text, ',"is_archived":', k.is_archived::text,
+               ',"topic":{"value":', ${json('k.topic')}, '},"purpose":{"value":', ${json('k.purpose')}, '}')
+           END,
+           ',"is_member":true,"created":', floor(extract(epoch FROM k.created_at)), ',', ${STATE}) END AS entry
     FROM (${counts}) k`;
 
 /**
@@ -93,6 +125,7 @@ const HALVES = 2;
 const SIDEBAR_PART_COUNTS = COUNTS.replace('CHANNELS', `(hashtext(m.channel_id) & ${HALVES - 1}) = $2`);
 const SIDEBAR_PART = { name: 'unread_counts_sidebar_part', text: SIDEBAR_PART_COUNTS };
 const SIDEBAR_PART_ENTRIES = { name: 'unread_counts_sidebar_part_entries', text: ENTRY(SIDEBAR_PART_COUNTS) };
+const SIDEBAR_PART_BOOT = { name: 'unread_counts_sidebar_part_boot', text: BOOT_ENTRY(SIDEBAR_PART_COUNTS) };
 
 interface CountsRow {
   channel_id: string;
@@ -111,6 +144,9 @@ export interface ChannelEntry {
   entry: string;
 }
 
+/** A channel's client.boot entry, as JSON text; null for a channel of another workspace than the caller's. */
+export type BootEntry = Omit<ChannelEntry, 'entry'> & { entry: string | null };
+
 type Page = { afterChannel?: string; limit?: number };
 
 /** Per-user reads of the unread projection, against channel_members.last_read (set by conversations.mark). */
@@ -128,6 +164,11 @@ export class UnreadCountsRepository {
     return this.sidebar<ChannelEntry>(SIDEBAR_PART_ENTRIES, user, page, cap);
   }
 
+  /** forUser's channels as client.boot entries (JSON text) for a caller of `workspace`, in the same order. */
+  async bootEntriesForUser(user: string, workspace: string, page: Page = {}, cap = UNREAD_DISPLAY_CAP): Promise<BootEntry[]> {
+    return this.sidebar<BootEntry>(SIDEBAR_PART_BOOT, user, page, cap, [workspace]);
+  }
+
   /** One channel; undefined when the user is not a member. */
   async forChannel(user: string, channel: string, cap = UNREAD_DISPLAY_CAP): Promise<ChannelCounts | undefined> {
     const { rows } = await this.pool.query<CountsRow>(ONE_CHANNEL, [user, channel, cap, '', 1]);
@@ -139,10 +180,11 @@ export class UnreadCountsRepository {
     user: string,
     page: Page,
     cap: number,
+    extra: unknown[] = [], // $6 on
   ): Promise<R[]> {
     const parts = await Promise.all(
       Array.from({ length: HALVES }, (_, k) =>
-        this.pool.query<R>({ ...statement, values: [user, k, cap, page.afterChannel ?? '', page.limit ?? null] }),
+        this.pool.query<R>({ ...statement, values: [user, k, cap, page.afterChannel ?? '', page.limit ?? null, ...extra] }),
       ),
     );
     // Each part is in id order and holds its first `limit`: the page is the first `limit` of their merge.
