@@ -164,6 +164,12 @@ BEGIN
     -- the channel lock). Try again.
   END LOOP;
   p_thread_ts := root;
+  -- The UPDATE found the workspace without EKM, and the append lock keeps it so until commit: the
+  -- EKM guard on messages need not look again at this channel's rows in this transaction
+  -- (migrations/1795693300000_ekm-guard-skips-checked-posts.sql).
+  IF p_body_enc IS NULL THEN
+    PERFORM set_config('atomcast.ekm_off_channel', p_channel, true);
+  END IF;
   INSERT INTO events (channel_id, seq, ts, type, user_id, data, client_msg_id)
   VALUES (p_channel, seq, ts, 'message', p_user,
           CASE WHEN p_thread_ts IS NULL THEN '{}'::jsonb
@@ -882,9 +888,9 @@ CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EAC
 
 CREATE TRIGGER files_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF name, title ON public.files FOR EACH ROW WHEN (((new.name IS NOT NULL) OR (new.title IS NOT NULL))) EXECUTE FUNCTION public.files_no_plaintext_in_ekm();
 
-CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN ((new.text IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
+CREATE TRIGGER messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE OF text ON public.messages FOR EACH ROW WHEN (((new.text IS NOT NULL) AND (new.channel_id IS DISTINCT FROM current_setting('atomcast.ekm_off_channel'::text, true)))) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
-CREATE TRIGGER messages_no_plaintext_rich_in_ekm BEFORE INSERT OR UPDATE OF rich ON public.messages FOR EACH ROW WHEN ((new.rich IS NOT NULL)) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
+CREATE TRIGGER messages_no_plaintext_rich_in_ekm BEFORE INSERT OR UPDATE OF rich ON public.messages FOR EACH ROW WHEN (((new.rich IS NOT NULL) AND (new.channel_id IS DISTINCT FROM current_setting('atomcast.ekm_off_channel'::text, true)))) EXECUTE FUNCTION public.messages_no_plaintext_in_ekm();
 
 CREATE TRIGGER search_messages_no_plaintext_in_ekm BEFORE INSERT OR UPDATE ON public.search_messages FOR EACH ROW WHEN ((new.key_version IS NULL)) EXECUTE FUNCTION public.search_no_plaintext_in_ekm();
 

@@ -83,6 +83,12 @@ BEGIN
     -- the channel lock). Try again.
   END LOOP;
   p_thread_ts := root;
+  -- The UPDATE found the workspace without EKM, and the append lock keeps it so until commit: the
+  -- EKM guard on messages need not look again at this channel's rows in this transaction
+  -- (migrations/1795693300000_ekm-guard-skips-checked-posts.sql).
+  IF p_body_enc IS NULL THEN
+    PERFORM set_config('atomcast.ekm_off_channel', p_channel, true);
+  END IF;
   INSERT INTO events (channel_id, seq, ts, type, user_id, data, client_msg_id)
   VALUES (p_channel, seq, ts, 'message', p_user,
           CASE WHEN p_thread_ts IS NULL THEN '{}'::jsonb
