@@ -1,5 +1,6 @@
--- The one place a channel's head moves, shared by every append path (append_event, append_events,
--- post_message). Takes the next p_count positions of the channel's stream and returns the first:
+-- How a channel's head moves, shared by append_event and append_events; post_message() moves it by
+-- the same rule in its own UPDATE, whose WHERE carries its checks (one statement instead of a locking
+-- read and this call). Takes the next p_count positions of the channel's stream and returns the first:
 -- seq = head_seq + 1, ts = max(head_ts + 1, now in microseconds); the i-th event (from 0) gets
 -- seq + i and ts + i. The UPDATE locks the head row FOR NO KEY UPDATE until commit: appends to one
 -- channel exclude each other, while foreign-key checks of rows that reference the channel do not
