@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
 import { type ArgumentMetadata, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { stripProtoKeys } from '@nestjs/common/utils/strip-proto-keys.util.js';
-import { plainToInstance, Transform, TransformationType } from 'class-transformer';
-import type { MetadataStorage } from 'class-transformer/types/MetadataStorage.js';
+import { plainToInstance, Transform } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { holdsNul } from '../domain/payload.js';
@@ -85,59 +83,6 @@ function memoizeValidationRules(): void {
 }
 memoizeValidationRules();
 
-// class-transformer's own registry of @Type, @Expose, @Exclude and @Transform (the one plainToInstance
-// reads); it is not exported from the package's index.
-const transformRules = (createRequire(import.meta.url)('class-transformer/cjs/storage.js') as { defaultMetadataStorage: MetadataStorage })
-  .defaultMetadataStorage;
-
-/**
- * Per argument class, per key: whether plainToInstance would copy a plain value of that key as it is.
- * A rule registered later (a class defined afterwards) clears the answers, as for the validation rules.
- */
-let copiedAsIs = new WeakMap<object, Map<string, boolean>>();
-for (const method of ['addTypeMetadata', 'addTransformMetadata', 'addExposeMetadata', 'addExcludeMetadata'] as const) {
-  const add = transformRules[method].bind(transformRules) as (metadata: never) => void;
-  transformRules[method] = (metadata: never) => {
-    copiedAsIs = new WeakMap();
-    add(metadata);
-  };
-}
-
-function copiesAsIs(cls: new () => object, key: string): boolean {
-  let keys = copiedAsIs.get(cls);
-  if (!keys) copiedAsIs.set(cls, (keys = new Map()));
-  let copied = keys.get(key);
-  if (copied === undefined) {
-    copied =
-      key !== '__proto__' &&
-      key !== 'constructor' &&
-      !(key in cls.prototype) &&
-      transformRules.getStrategy(cls) === 'none' &&
-      !transformRules.getExposedMetadatas(cls).length &&
-      !transformRules.findExcludeMetadata(cls, key) &&
-      !transformRules.findTypeMetadata(cls, key) &&
-      !transformRules.findTransformMetadatas(cls, key, TransformationType.PLAIN_TO_CLASS).length;
-    keys.set(key, copied);
-  }
-  return copied;
-}
-
-/**
- * The usual arguments (chat.postMessage's channel and text) are flat: strings, numbers, booleans,
- * none with a @Transform (ToBoolean, ToInt). plainToInstance would only copy them onto an instance,
- * after looking up each key's rules and walking each value; this copies them. Anything else (an
- * object or array value, a key with a rule) is undefined here and goes through plainToInstance.
- */
-function flatInstance(cls: new () => object, plain: object): object | undefined {
-  const args = new cls() as Record<string, unknown>;
-  for (const key of Object.keys(plain)) {
-    const value = (plain as Record<string, unknown>)[key];
-    if ((value !== null && typeof value === 'object') || typeof value === 'function' || !copiesAsIs(cls, key)) return undefined;
-    args[key] = value;
-  }
-  return args;
-}
-
 /** Built-in types are not argument classes: a param of one (the caller, a request) passes as it is. */
 const NOT_ARGUMENTS = new Set<unknown>([String, Boolean, Number, Array, Object, Buffer, Date]);
 
@@ -159,8 +104,7 @@ export class SlackValidationPipe implements PipeTransform {
     // As ValidationPipe: __proto__/constructor keys dropped before class-transformer copies the
     // arguments onto an instance.
     stripProtoKeys(plain);
-    const cls = metatype as new () => object;
-    const args = flatInstance(cls, plain) ?? (plainToInstance(cls, plain) as object);
+    const args = plainToInstance(metatype as new () => object, plain) as object;
     const errors = validateSync(args, { whitelist: true, forbidUnknownValues: false, validationError: { target: false, value: false } });
     if (errors.length) throw new SlackError(firstSlackError(errors));
     return args;

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString } from 'class-validator';
 import { SlackError } from '../../src/domain/slack-error.js';
 import { slack, slackValidation, ToBoolean } from '../../src/api/slack-args.js';
 
@@ -68,39 +67,6 @@ describe('slackValidation', () => {
     expect(out).toBeInstanceOf(Flagged);
     expect(out).toEqual({ text: 'hi', flag: true });
     expect(refusal({ text: 'hi', flag: 'maybe' }, Flagged)).toBe('invalid_arguments');
-  });
-
-  it('copies flat arguments as class-transformer would, and leaves typed, nested or transformed ones to it', () => {
-    class Child {
-      @IsString(slack('no_text'))
-      text: string;
-    }
-    class Rich {
-      @IsString(slack('no_text'))
-      text: string;
-
-      @IsOptional()
-      @Type(() => Number)
-      @IsInt(slack('invalid_limit'))
-      limit?: number;
-
-      @IsOptional()
-      @Type(() => Child)
-      @ValidateNested()
-      child?: Child;
-    }
-    const flat = slackValidation.transform({ text: 'hi', unknown: 'x', n: null }, args(Rich));
-    expect(flat).toBeInstanceOf(Rich);
-    expect(flat).toEqual({ text: 'hi' });
-    // @Type on a flat value: class-transformer converts it.
-    expect(slackValidation.transform({ text: 'hi', limit: '5' }, args(Rich))).toEqual({ text: 'hi', limit: 5 });
-    const nested = slackValidation.transform({ text: 'hi', child: { text: 'inner' } }, args(Rich)) as Rich;
-    expect(nested.child).toBeInstanceOf(Child);
-    expect(refusal({ text: 'hi', child: { text: 3 } }, Rich)).toBe('no_text');
-    // A transform registered after the class was validated is applied from then on.
-    expect(slackValidation.transform({ text: ' hi ' }, args(Child))).toEqual({ text: ' hi ' });
-    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))(Child.prototype, 'text');
-    expect(slackValidation.transform({ text: ' hi ' }, args(Child))).toEqual({ text: 'hi' });
   });
 
   it('drops prototype keys before copying, refuses arguments that are not an object, passes built-in types through', () => {
