@@ -232,30 +232,38 @@ export class Projector {
     const events: readonly GlobalEvent[] = await this.store.readGlobal(from, this.options.batchSize, client);
     if (!events.length) return 0;
     const next = parseCursor(events[events.length - 1].cursor)!;
-    // Each call sends its statement at once (the async functions query before their first await),
-    // so on the pipelined connection the moves and what follows them go out together.
-    let moves: Promise<boolean[]> | undefined;
+    const names = members.map((p) => p.name);
+    // The first statement a member sends opens the transaction: BEGIN and one move of every
+    // member's checkpoint go out just before it, on the pipelined connection.
+    let moves: Promise<boolean> | undefined;
     const tx: Queryable = {
       query: ((...args: Parameters<pg.Client['query']>) => {
-        moves ??= Promise.all([
-          this.store.beginMovingCheckpoint(client, members[0].name, from, next),
-          ...members.slice(1).map((p) => this.store.moveCheckpoint(client, p.name, from, next)),
-        ]);
+        moves ??= this.store.beginMovingCheckpoints(client, names, from, next);
         return client.query(...args);
       }) as Queryable['query'],
     };
     // The members' statements share the round trips: they touch different tables, so their order
-    // within the transaction does not matter.
-    const applied = await Promise.allSettled(members.map((p) => p.apply(tx, events)));
+    // within the transaction does not matter. The socket is corked while they apply, so what they
+    // send without waiting for an answer (the moves and each member's first statement) leaves in
+    // one write, and the server is woken once for all of it.
+    const stream = client.connection.stream;
+    stream.cork();
+    const uncork = setImmediate(() => stream.uncork());
+    let applied: PromiseSettledResult<void>[];
+    try {
+      applied = await Promise.allSettled(members.map((p) => p.apply(tx, events)));
+    } finally {
+      clearImmediate(uncork);
+      if (stream.writableCorked) stream.uncork();
+    }
     const failed = applied.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await moves?.catch(() => {});
       throw failed.reason; // the pass rolls back
     }
     if (!moves) {
-      const moved = await Promise.all(members.map((p) => this.store.moveCheckpoint(client, p.name, from, next)));
-      if (!moved.every(Boolean)) return undefined;
-    } else if (!(await moves).every(Boolean)) {
+      if (!(await this.store.moveCheckpoints(client, names, from, next))) return undefined;
+    } else if (!(await moves)) {
       await client.query('ROLLBACK'); // a checkpoint was elsewhere: nothing of the batch stays
       return undefined;
     } else {
