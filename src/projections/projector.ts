@@ -121,9 +121,13 @@ export class Projector {
     pass.catch((err) => this.options.onError?.(err));
   }
 
-  /** One pass: takes the lead if free, then applies batches until the log (below xmin) is exhausted. */
-  runOnce(): Promise<number> {
-    this.checkpoints = undefined;
+  /**
+   * One pass: takes the lead if free, then applies batches until the log (below xmin) is exhausted.
+   * `reload` (default): reads the checkpoints first, to see a rebuild's reset; a consumer that no
+   * rebuild resets (the job dispatcher) passes false and reads only the log.
+   */
+  runOnce({ reload = true }: { reload?: boolean } = {}): Promise<number> {
+    if (reload) this.checkpoints = undefined;
     const pass = this.chain.catch(() => {}).then(() => this.pass());
     this.chain = pass;
     return pass;
