@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Queryable } from '../db/database.js';
 import { checkpointCursor, type CheckpointRow, type EventStore } from '../event-store/event-store.js';
 import { cursorBehind, formatCursor, type GlobalCursor, parseCursor, START } from '../event-store/events.js';
+import type { GlobalEvent } from './projection.js';
 import { EVENTS_NOTIFY_CHANNEL } from '../event-store/fanout-hint.js';
 import type { Projection } from './projection.js';
 
@@ -63,14 +64,6 @@ export class Projector {
    * or runOnce (a rebuild's reset shows there), and after a move that found a checkpoint elsewhere.
    */
   private checkpoints: Map<string, GlobalCursor> | undefined;
-  /**
-   * Checkpoint moves of batches that wrote nothing, not made yet (member -> where its row is and
-   * where it goes): each goes out with the next read, in the same write, instead of a round trip
-   * of its own; or before the checkpoints are read again, and at stop. Such a batch's effects
-   * outside the database are at-least-once either way (Projection); a leader that dies first only
-   * has the next one read the batch again.
-   */
-  private readonly unsaved = new Map<string, { row: GlobalCursor; to: GlobalCursor }>();
 
   constructor(
     projections: Projection | readonly Projection[],
@@ -102,7 +95,6 @@ export class Projector {
     this.stopped = true;
     clearInterval(this.timer);
     await this.chain.catch(() => {});
-    if (this.leading && this.client && this.unsaved.size) await this.saveMoves(this.client).catch(() => {});
     await this.disconnect();
   }
 
@@ -204,14 +196,7 @@ export class Projector {
     try {
       // A stopping node stops between batches: the rest of a backlog is the next leader's.
       while (!this.stopped) {
-        // The rows are read after this node's unsaved moves are made (the same write; in this order).
-        const checkpoints = (this.checkpoints ??= (
-          await corked(
-            client,
-            () => Promise.all([this.saveMoves(client), loadCheckpoints(client, this.projections)]),
-            this.unsaved.size > 0,
-          )
-        )[1]);
+        const checkpoints = (this.checkpoints ??= await loadCheckpoints(client, this.projections));
         let full = false;
         for (const [from, members] of atSameCheckpoint(this.projections, checkpoints)) {
           const n = await this.applyBatch(client, members, from);
@@ -240,24 +225,18 @@ export class Projector {
    * One batch of the members at checkpoint `from`: reads the events after it (outside a transaction:
    * an idle read burns no transaction id and locks no row), then applies them to every member at
    * once. The transaction opens with the first statement a member sends: BEGIN and the checkpoint
-   * moves go just before it, in the same write (the row locks serialize the batch with a rebuild
-   * reset), the members' statements share round trips, and COMMIT ends it: a pass of two
+   * moves go just before it, in the same round trip (the row locks serialize the batch with a
+   * rebuild reset), the members' statements share round trips, and COMMIT ends it: a pass of two
    * projections that send one statement each is three round trips, the read included. A batch that
-   * sends no statement (a dispatcher with nothing to look up) leaves its moves to go out with the
-   * next read. A move happens only if the checkpoint is still where this node left it: else the
-   * batch rolls back and undefined says so (read the checkpoints again). Returns how many events it
-   * applied.
+   * sends no statement (a dispatcher with nothing to look up) only moves the checkpoints. A move
+   * happens only if the checkpoint is still at `from`: else the batch rolls back and undefined says
+   * so (read the checkpoints again). Returns how many events it applied.
    */
   private async applyBatch(client: pg.Client, members: readonly Projection[], from: GlobalCursor): Promise<number | undefined> {
-    const names = members.map((p) => p.name);
-    const [saved, events] = await corked(
-      client,
-      () => Promise.all([this.saveMoves(client, names), this.store.readGlobal(from, this.options.batchSize, client)]),
-      names.some((name) => this.unsaved.has(name)),
-    );
-    if (!saved) return undefined;
+    const events: readonly GlobalEvent[] = await this.store.readGlobal(from, this.options.batchSize, client);
     if (!events.length) return 0;
     const next = parseCursor(events[events.length - 1].cursor)!;
+    const names = members.map((p) => p.name);
     // The first statement a member sends opens the transaction: BEGIN and one move of every
     // member's checkpoint go out just before it, on the pipelined connection.
     let moves: Promise<boolean> | undefined;
@@ -268,15 +247,26 @@ export class Projector {
       }) as Queryable['query'],
     };
     // The members' statements share the round trips: they touch different tables, so their order
-    // within the transaction does not matter.
-    const applied = await corked(client, () => Promise.allSettled(members.map((p) => p.apply(tx, events))));
+    // within the transaction does not matter. The socket is corked while they apply, so what they
+    // send without waiting for an answer (the moves and each member's first statement) leaves in
+    // one write, and the server is woken once for all of it.
+    const stream = client.connection.stream;
+    stream.cork();
+    const uncork = setImmediate(() => stream.uncork());
+    let applied: PromiseSettledResult<void>[];
+    try {
+      applied = await Promise.allSettled(members.map((p) => p.apply(tx, events)));
+    } finally {
+      clearImmediate(uncork);
+      if (stream.writableCorked) stream.uncork();
+    }
     const failed = applied.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await moves?.catch(() => {});
       throw failed.reason; // the pass rolls back
     }
     if (!moves) {
-      for (const name of names) this.unsaved.set(name, { row: from, to: next });
+      if (!(await this.store.moveCheckpoints(client, names, from, next))) return undefined;
     } else if (!(await moves)) {
       await client.query('ROLLBACK'); // a checkpoint was elsewhere: nothing of the batch stays
       return undefined;
@@ -285,28 +275,6 @@ export class Projector {
     }
     for (const p of members) this.checkpoints?.set(p.name, next);
     return events.length;
-  }
-
-  /**
-   * Makes the unsaved moves of the named members (all by default), one statement per distinct move,
-   * each sent at once: false when a checkpoint was not where this node left it (a rebuild reset it).
-   */
-  private saveMoves(client: pg.Client, names: Iterable<string> = [...this.unsaved.keys()]): Promise<boolean> {
-    const moves = new Map<string, { row: GlobalCursor; to: GlobalCursor; names: string[] }>();
-    for (const name of names) {
-      const move = this.unsaved.get(name);
-      if (!move) continue;
-      // A move made (or found elsewhere) is settled either way: the next read shows which.
-      this.unsaved.delete(name);
-      const key = `${formatCursor(move.row)} ${formatCursor(move.to)}`;
-      const same = moves.get(key);
-      if (same) same.names.push(name);
-      else moves.set(key, { ...move, names: [name] });
-    }
-    if (!moves.size) return Promise.resolve(true);
-    return Promise.all([...moves.values()].map((m) => this.store.moveCheckpoints(client, m.names, m.row, m.to))).then((ok) =>
-      ok.every(Boolean),
-    );
   }
 
   /** The dedicated connection, holding the projection's advisory lock when this node leads. */
@@ -323,7 +291,6 @@ export class Projector {
       if (!this.leading && taken.length) await client.query('SELECT pg_advisory_unlock(hashtext(k)) FROM unnest($1::text[]) AS k', [taken]);
       if (this.leading) {
         this.checkpoints = undefined;
-        this.unsaved.clear(); // a previous lead's: the rows are read again
         await client.query(`LISTEN ${EVENTS_NOTIFY_CHANNEL}`);
       }
     }
@@ -357,26 +324,7 @@ export class Projector {
     const client = this.client;
     this.client = undefined;
     this.leading = false;
-    this.unsaved.clear();
     await client?.end().catch(() => {});
-  }
-}
-
-/**
- * Runs `send` with the connection's socket corked (`when` it sends more than one statement at once)
- * until the event loop's next turn: the statements it sends without waiting for an answer
- * (pipelined) leave in one write, and the server is woken once for all of them.
- */
-async function corked<T>(client: pg.Client, send: () => Promise<T>, when = true): Promise<T> {
-  if (!when) return send();
-  const stream = client.connection.stream;
-  stream.cork();
-  const uncork = setImmediate(() => stream.uncork());
-  try {
-    return await send();
-  } finally {
-    clearImmediate(uncork);
-    if (stream.writableCorked) stream.uncork();
   }
 }
 
