@@ -247,19 +247,8 @@ export class Projector {
       }) as Queryable['query'],
     };
     // The members' statements share the round trips: they touch different tables, so their order
-    // within the transaction does not matter. The socket is corked while they apply, so what they
-    // send without waiting for an answer (the moves and each member's first statement) leaves in
-    // one write, and the server is woken once for all of it.
-    const stream = client.connection.stream;
-    stream.cork();
-    const uncork = setImmediate(() => stream.uncork());
-    let applied: PromiseSettledResult<void>[];
-    try {
-      applied = await Promise.allSettled(members.map((p) => p.apply(tx, events)));
-    } finally {
-      clearImmediate(uncork);
-      if (stream.writableCorked) stream.uncork();
-    }
+    // within the transaction does not matter.
+    const applied = await Promise.allSettled(members.map((p) => p.apply(tx, events)));
     const failed = applied.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await moves?.catch(() => {});
