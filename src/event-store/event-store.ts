@@ -174,37 +174,26 @@ export class EventStore implements OnModuleDestroy {
   }
 
   /**
-   * Opens a consumer's batch transaction and moves its checkpoint from `from` to `to`, only if it is
-   * still at `from` (a rebuild may have reset it meanwhile): false when it was not, the transaction
-   * then still open. The row stays locked until the transaction ends, which serializes the batch
-   * with a rebuild, as storeCheckpoint's upsert does. One round trip: BEGIN and the UPDATE go as one
-   * simple query, so the values are literals (digits, and the consumer's own name escaped).
+   * Opens the batch transaction of consumers that share checkpoint `from` and moves each named
+   * checkpoint to `to`, only if it is still at `from` (a rebuild may have reset one meanwhile):
+   * false when one was not, the transaction then still open. The rows stay locked until the
+   * transaction ends, which serializes the batch with a rebuild, as storeCheckpoint's upsert does.
+   * One round trip for every name: BEGIN and one UPDATE go as one simple query, so the values are
+   * literals (digits, and the consumers' own names escaped).
    */
-  async beginMovingCheckpoint(db: pg.ClientBase, name: string, from: GlobalCursor, to: GlobalCursor): Promise<boolean> {
-    const lit = (v: string | null) => (v === null ? 'NULL' : pg.escapeLiteral(v));
-    const digits = (v: string) => {
-      if (!/^\d{1,20}$/.test(v)) throw new Error(`not a cursor part: ${v}`);
-      return v;
-    };
-    const results = (await db.query(
-      `BEGIN; UPDATE checkpoints SET tx_id = '${digits(to.txId)}'::xid8, position = ${digits(to.position)}, parts = ${lit(partsColumn(to))}::jsonb, updated_at = now()
-        WHERE name = ${lit(name)} AND tx_id = '${digits(from.txId)}'::xid8 AND position = ${digits(from.position)}
-          AND parts IS NOT DISTINCT FROM ${lit(partsColumn(from))}::jsonb`,
-    )) as unknown as pg.QueryResult[];
-    return results[1].rowCount === 1;
+  async beginMovingCheckpoints(db: pg.ClientBase, names: readonly string[], from: GlobalCursor, to: GlobalCursor): Promise<boolean> {
+    const results = (await db.query(`BEGIN; ${moveCheckpointsSql(names, from, to)}`)) as unknown as pg.QueryResult[];
+    return results[1].rowCount === names.length;
   }
 
   /**
-   * Moves a checkpoint from `from` to `to` in a statement of its own, only if it is still at `from`
-   * (a rebuild may have reset it meanwhile): false when it was not. For a batch that wrote nothing.
+   * Moves the named checkpoints from `from` to `to` in a statement of their own, each only if it is
+   * still at `from` (a rebuild may have reset one meanwhile): false when one was not. For a batch
+   * that wrote nothing.
    */
-  async moveCheckpoint(db: Queryable, name: string, from: GlobalCursor, to: GlobalCursor): Promise<boolean> {
-    const { rowCount } = await db.query(
-      `UPDATE checkpoints SET tx_id = $2::xid8, position = $3, parts = $4::jsonb, updated_at = now()
-        WHERE name = $1 AND tx_id = $5::xid8 AND position = $6 AND parts IS NOT DISTINCT FROM $7::jsonb`,
-      [name, to.txId, to.position, partsColumn(to), from.txId, from.position, partsColumn(from)],
-    );
-    return rowCount === 1;
+  async moveCheckpoints(db: Queryable, names: readonly string[], from: GlobalCursor, to: GlobalCursor): Promise<boolean> {
+    const { rowCount } = await db.query(moveCheckpointsSql(names, from, to));
+    return rowCount === names.length;
   }
 
   /** Store inside the same transaction as the consumer's own writes, so its effect is exactly-once. */
@@ -231,6 +220,25 @@ export class EventStore implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.hint.flush();
   }
+}
+
+/** The WHERE of the named checkpoints that are at `at`, as literals (digits, and the names escaped). */
+function atCheckpointSql(names: readonly string[], at: GlobalCursor): string {
+  return `name IN (${names.map((n) => pg.escapeLiteral(n)).join(', ')}) AND tx_id = '${digits(at.txId)}'::xid8 AND position = ${digits(at.position)}
+     AND parts IS NOT DISTINCT FROM ${literal(partsColumn(at))}::jsonb`;
+}
+
+/** The UPDATE that moves the named checkpoints that are at `from` to `to`. */
+function moveCheckpointsSql(names: readonly string[], from: GlobalCursor, to: GlobalCursor): string {
+  return `UPDATE checkpoints SET tx_id = '${digits(to.txId)}'::xid8, position = ${digits(to.position)}, parts = ${literal(partsColumn(to))}::jsonb,
+     updated_at = now() WHERE ${atCheckpointSql(names, from)}`;
+}
+
+const literal = (v: string | null) => (v === null ? 'NULL' : pg.escapeLiteral(v));
+
+function digits(v: string): string {
+  if (!/^\d{1,20}$/.test(v)) throw new Error(`not a cursor part: ${v}`);
+  return v;
 }
 
 /** The checkpoints.parts value of a cursor: {"<group>": "<tx_id>-<position>"} on Citus, else null. */

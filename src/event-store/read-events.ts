@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import type { ChannelEvent } from '../domain/events.js';
+import type { ChannelEvent, MessagePosted } from '../domain/events.js';
 import { MESSAGE_COLUMNS, toSlackMessage, type MessageRow } from '../domain/message.js';
 import { formatTs } from '../domain/ts.js';
 import type { BodyOpener } from './body-opener.js';
@@ -99,7 +99,7 @@ export async function readGlobal(
     [cursor.txId, cursor.position, limit],
   );
   await opener?.openRows(rows.map((r) => r.body));
-  return rows.map((row) => ({ ...toChannelEvent(row), cursor: formatCursor({ txId: row.tx_id, position: row.position }) }));
+  return rows.map((row) => withCursor(toChannelEvent(row), formatCursor({ txId: row.tx_id, position: row.position })));
 }
 
 /**
@@ -130,7 +130,7 @@ export async function readAfterCheckpoint(
   await opener?.openRows(found.map((r) => r.body));
   return {
     checkpoint,
-    events: found.map((row) => ({ ...toChannelEvent(row), cursor: formatCursor({ txId: row.tx_id, position: row.position }) })),
+    events: found.map((row) => withCursor(toChannelEvent(row), formatCursor({ txId: row.tx_id, position: row.position }))),
   };
 }
 
@@ -204,7 +204,7 @@ export async function readGlobalCluster(
     taken.push({ row, cursor: formatCursor({ ...START, parts: { ...parts } }) });
   }
   await opener?.openRows(taken.map((t) => t.row.body));
-  return taken.map(({ row, cursor: after }) => ({ ...toChannelEvent(row), cursor: after }));
+  return taken.map(({ row, cursor: after }) => withCursor(toChannelEvent(row), after));
 }
 
 /** The newest committed event of each clock domain visible now; undefined for an empty log. */
@@ -246,6 +246,13 @@ export async function eventsBehind(
   return { n, age };
 }
 
+/** The event with the cursor to resume after it, added in place (a copy per event of the log was garbage). */
+function withCursor(event: ChannelEvent, cursor: string): ChannelEvent & { cursor: string } {
+  const withIt = event as ChannelEvent & { cursor: string };
+  withIt.cursor = cursor;
+  return withIt;
+}
+
 const messageItem = (channel: string, ts: number) => ({ type: 'message' as const, channel, ts: formatTs(ts) });
 
 function toChannelEvent(row: EventRow): ChannelEvent {
@@ -253,30 +260,36 @@ function toChannelEvent(row: EventRow): ChannelEvent {
   const user = row.user_id ? { user: row.user_id } : {};
   switch (row.type) {
     case 'message': {
+      // Built field by field rather than by spreads: the projector reads every event of the log
+      // through here, and each spread was an object allocated and copied. The key order is the
+      // one clients and the replay see.
       // A deleted or expired message keeps its place in the log as a tombstone without text.
-      const body = row.body && !row.body.deleted ? toSlackMessage(row.body) : { text: '', subtype: 'tombstone' as const };
-      return {
-        ...base,
-        type: row.type,
-        ...user,
-        text: body.text,
-        ...(row.data.thread_ts ? { thread_ts: formatTs(row.data.thread_ts) } : {}),
-        ...(body.subtype === 'tombstone'
-          ? { subtype: 'tombstone' as const }
-          : row.data.reply_broadcast
-            ? { subtype: 'thread_broadcast' as const }
-            : body.subtype === 'me_message'
-              ? { subtype: 'me_message' as const }
-              : {}),
-        ...(row.client_msg_id ? { client_msg_id: row.client_msg_id } : {}),
-        ...('files' in body && body.files ? { files: body.files, upload: true } : {}),
-        // Blocks and attachments travel with the message, as Slack's message event carries them.
-        ...('blocks' in body && body.blocks ? { blocks: body.blocks } : {}),
-        ...('attachments' in body && body.attachments ? { attachments: body.attachments } : {}),
-        ...('bot_id' in body && body.bot_id ? { bot_id: body.bot_id, bot_profile: body.bot_profile } : {}),
-        ...('username' in body && body.username ? { username: body.username } : {}),
-        ...('icons' in body && body.icons ? { icons: body.icons } : {}),
-      };
+      const body = row.body && !row.body.deleted ? toSlackMessage(row.body) : undefined;
+      const { channel, seq, ts } = base;
+      const text = body?.text ?? '';
+      const event: MessagePosted = row.user_id
+        ? { channel, seq, ts, type: 'message', user: row.user_id, text }
+        : ({ channel, seq, ts, type: 'message', text } as MessagePosted);
+      if (row.data.thread_ts) event.thread_ts = formatTs(row.data.thread_ts);
+      if (!body) event.subtype = 'tombstone';
+      else if (row.data.reply_broadcast) event.subtype = 'thread_broadcast';
+      else if (body.subtype === 'me_message') event.subtype = 'me_message';
+      if (row.client_msg_id) event.client_msg_id = row.client_msg_id;
+      if (!body) return event;
+      if (body.files) {
+        event.files = body.files;
+        event.upload = true;
+      }
+      // Blocks and attachments travel with the message, as Slack's message event carries them.
+      if (body.blocks) event.blocks = body.blocks;
+      if (body.attachments) event.attachments = body.attachments;
+      if (body.bot_id) {
+        event.bot_id = body.bot_id;
+        event.bot_profile = body.bot_profile;
+      }
+      if (body.username) event.username = body.username;
+      if (body.icons) event.icons = body.icons;
+      return event;
     }
     case 'message_changed':
       return { ...base, type: row.type, ...user, message: row.body ? toSlackMessage(row.body) : undefined };

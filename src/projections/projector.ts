@@ -121,9 +121,13 @@ export class Projector {
     pass.catch((err) => this.options.onError?.(err));
   }
 
-  /** One pass: takes the lead if free, then applies batches until the log (below xmin) is exhausted. */
-  runOnce(): Promise<number> {
-    this.checkpoints = undefined;
+  /**
+   * One pass: takes the lead if free, then applies batches until the log (below xmin) is exhausted.
+   * `reload` (default): reads the checkpoints first, to see a rebuild's reset; a consumer that no
+   * rebuild resets (the job dispatcher) passes false and reads only the log.
+   */
+  runOnce({ reload = true }: { reload?: boolean } = {}): Promise<number> {
+    if (reload) this.checkpoints = undefined;
     const pass = this.chain.catch(() => {}).then(() => this.pass());
     this.chain = pass;
     return pass;
@@ -232,15 +236,13 @@ export class Projector {
     const events: readonly GlobalEvent[] = await this.store.readGlobal(from, this.options.batchSize, client);
     if (!events.length) return 0;
     const next = parseCursor(events[events.length - 1].cursor)!;
-    // Each call sends its statement at once (the async functions query before their first await),
-    // so on the pipelined connection the moves and what follows them go out together.
-    let moves: Promise<boolean[]> | undefined;
+    const names = members.map((p) => p.name);
+    // The first statement a member sends opens the transaction: BEGIN and one move of every
+    // member's checkpoint go out just before it, on the pipelined connection.
+    let moves: Promise<boolean> | undefined;
     const tx: Queryable = {
       query: ((...args: Parameters<pg.Client['query']>) => {
-        moves ??= Promise.all([
-          this.store.beginMovingCheckpoint(client, members[0].name, from, next),
-          ...members.slice(1).map((p) => this.store.moveCheckpoint(client, p.name, from, next)),
-        ]);
+        moves ??= this.store.beginMovingCheckpoints(client, names, from, next);
         return client.query(...args);
       }) as Queryable['query'],
     };
@@ -253,9 +255,8 @@ export class Projector {
       throw failed.reason; // the pass rolls back
     }
     if (!moves) {
-      const moved = await Promise.all(members.map((p) => this.store.moveCheckpoint(client, p.name, from, next)));
-      if (!moved.every(Boolean)) return undefined;
-    } else if (!(await moves).every(Boolean)) {
+      if (!(await this.store.moveCheckpoints(client, names, from, next))) return undefined;
+    } else if (!(await moves)) {
       await client.query('ROLLBACK'); // a checkpoint was elsewhere: nothing of the batch stays
       return undefined;
     } else {
