@@ -68,38 +68,16 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * One pass: stream events, then (leader only) the retention schedule and the outboxes, whose two
-   * transactions open only when one statement finds something to do: most passes find nothing.
+   * One pass: stream events, then (leader only) the retention schedule and the outboxes, each of
+   * whose transactions opens only when its repository finds something to do: most passes find nothing.
    * The stream's checkpoint is not read again: only this leader moves it, and no rebuild resets it.
    */
   async pass(): Promise<void> {
     await this.projector.runOnce({ reload: false });
-    if (this.projector.isLeader && (await this.outboxesHaveWork())) {
-      await this.dispatchRuns();
-      await this.dispatchTimed();
-    }
-  }
-
-  /**
-   * Whether dispatchRuns or dispatchTimed would find anything: a scheduled sweep due, a run not
-   * queued, a status expiration or scheduled message not queued, a scheduled message overdue.
-   * The same conditions as the statements those run (JobRunsRepository, TimedOutboxRepository),
-   * read without a transaction or a row lock.
-   */
-  private async outboxesHaveWork(): Promise<boolean> {
-    const { rows } = await this.pool.query<{ work: boolean }>(
-      `SELECT NOT EXISTS (SELECT 1 FROM job_runs WHERE kind = 'retention' AND workspace_id IS NULL
-                             AND created_at > now() - make_interval(secs => $1::float8 / 1000))
-           OR NOT EXISTS (SELECT 1 FROM job_runs WHERE kind = 'files-sweep' AND workspace_id IS NULL
-                             AND created_at > now() - make_interval(secs => $2::float8 / 1000))
-           OR EXISTS (SELECT 1 FROM job_runs WHERE dispatched_at IS NULL)
-           OR EXISTS (SELECT 1 FROM status_expirations WHERE dispatched_at IS NULL)
-           OR EXISTS (SELECT 1 FROM scheduled_messages WHERE dispatched_at IS NULL)
-           OR EXISTS (SELECT 1 FROM scheduled_messages WHERE state = 'pending' AND post_at < $3 AND dispatched_at IS NOT NULL)
-           AS work`,
-      [this.config.RETENTION_SWEEP_EVERY_MS, this.config.FILES_SWEEP_EVERY_MS, Math.floor(Date.now() / 1000) - OVERDUE_GRACE_SECONDS],
-    );
-    return rows[0].work;
+    if (!this.projector.isLeader) return;
+    const sweeps = { retention: this.config.RETENTION_SWEEP_EVERY_MS, 'files-sweep': this.config.FILES_SWEEP_EVERY_MS };
+    if (await this.runs.hasWork(this.pool, sweeps)) await this.dispatchRuns();
+    if (await this.timed.hasWork(this.pool, Math.floor(Date.now() / 1000), OVERDUE_GRACE_SECONDS)) await this.dispatchTimed();
   }
 
   /**

@@ -25,6 +25,16 @@ export interface JobRun {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+type SweepKind = 'retention' | 'files-sweep';
+
+/** No sweep of this kind recorded in the last `everyMs` (SQL parameters of the statement that uses it). */
+const SWEEP_DUE = (everyMs: string, kind: string) =>
+  `NOT EXISTS (SELECT 1 FROM job_runs WHERE kind = ${kind} AND workspace_id IS NULL
+                  AND created_at > now() - make_interval(secs => ${everyMs}::float8 / 1000))`;
+
+/** The outbox: runs not handed to BullMQ yet. */
+const UNDISPATCHED = 'SELECT id, kind FROM job_runs WHERE dispatched_at IS NULL';
+
 @Injectable()
 export class JobRunsRepository {
   constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
@@ -69,10 +79,9 @@ export class JobRunsRepository {
 
   /** The outbox: runs not handed to BullMQ yet, locked until the dispatcher's transaction ends. */
   async undispatched(db: Queryable, limit: number): Promise<Array<Pick<JobRun, 'id' | 'kind'>>> {
-    const { rows } = await db.query<Pick<JobRun, 'id' | 'kind'>>(
-      'SELECT id, kind FROM job_runs WHERE dispatched_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED',
-      [limit],
-    );
+    const { rows } = await db.query<Pick<JobRun, 'id' | 'kind'>>(`${UNDISPATCHED} ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`, [
+      limit,
+    ]);
     return rows;
   }
 
@@ -81,12 +90,22 @@ export class JobRunsRepository {
   }
 
   /** Records the scheduled sweep of every workspace unless one was recorded less than `everyMs` ago. */
-  async scheduleSweep(db: Queryable, everyMs: number, kind: 'retention' | 'files-sweep' = 'retention'): Promise<void> {
+  async scheduleSweep(db: Queryable, everyMs: number, kind: SweepKind = 'retention'): Promise<void> {
     await db.query(
-      `INSERT INTO job_runs (kind, workspace_id, params) SELECT $2, NULL, '{"scheduled": true}'
-        WHERE NOT EXISTS (SELECT 1 FROM job_runs WHERE kind = $2 AND workspace_id IS NULL
-                             AND created_at > now() - make_interval(secs => $1::float8 / 1000))`,
+      `INSERT INTO job_runs (kind, workspace_id, params) SELECT $2, NULL, '{"scheduled": true}' WHERE ${SWEEP_DUE('$1', '$2')}`,
       [everyMs, kind],
     );
+  }
+
+  /**
+   * Whether the dispatcher's transaction (scheduleSweep of each kind, then undispatched) would find
+   * anything, read without a transaction or a lock: most of its passes find nothing.
+   */
+  async hasWork(db: Queryable, everyMs: Record<SweepKind, number>): Promise<boolean> {
+    const { rows } = await db.query<{ work: boolean }>(
+      `SELECT ${SWEEP_DUE('$1', "'retention'")} OR ${SWEEP_DUE('$2', "'files-sweep'")} OR EXISTS (${UNDISPATCHED}) AS work`,
+      [everyMs.retention, everyMs['files-sweep']],
+    );
+    return rows[0].work;
   }
 }
