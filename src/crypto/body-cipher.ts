@@ -48,6 +48,9 @@ export async function withEkmRetry<T>(write: (fresh: boolean) => Promise<T>): Pr
   }
 }
 
+/** A data key by id: unwrapped, or not (`key` undefined: gone, or refused by the provider). */
+type DataKey = { row: DataKeyRow; key: Buffer } | { row?: DataKeyRow; key: undefined };
+
 const SETTINGS_TTL_MS = 2000;
 const MAX_CACHED_WORKSPACES = 10_000;
 const MAX_CACHED_KEYS = 10_000;
@@ -127,13 +130,13 @@ export class BodyCipher {
   async openRows(rows: Array<MessageRow | null | undefined>, onServiceFailure: 'throw' | 'deny' = 'throw'): Promise<void> {
     const sealed = rows.filter((r): r is MessageRow => !!r?.body_enc && !!r.data_key_id);
     if (!sealed.length) return;
-    const keyRows = new Map<string, { row: DataKeyRow; key: Buffer | undefined }>();
+    const keyRows = new Map<string, DataKey>();
     for (const id of new Set(sealed.map((r) => r.data_key_id!))) {
       keyRows.set(
         id,
         await this.keyById(id).catch((err: unknown) => {
           if (onServiceFailure === 'throw' || !(err instanceof KeyServiceUnavailable)) throw err;
-          return { row: err.row!, key: undefined };
+          return { key: undefined }; // no key: its rows read as denied
         }),
       );
     }
@@ -208,11 +211,11 @@ export class BodyCipher {
   }
 
   /** `key` undefined: the key is gone or the provider refuses it. Throws KeyServiceUnavailable when the provider fails. */
-  private async keyById(id: string): Promise<{ row: DataKeyRow; key: Buffer | undefined }> {
+  private async keyById(id: string): Promise<DataKey> {
     const hit = this.fresh(id);
     if (hit) return hit;
     const row = await this.repo.dataKey(id);
-    if (!row) return { row: undefined as unknown as DataKeyRow, key: undefined };
+    if (!row) return { key: undefined };
     const settings = await this.settings(row.workspace_id);
     try {
       const key = await this.provider(settings?.provider ?? 'local').unwrap(row.workspace_id, row.key_ref, row.wrapped);
@@ -223,7 +226,7 @@ export class BodyCipher {
       // A key the provider will not unwrap (revoked in KMS, wrong master key) denies access; any other
       // failure is the service's, and is not remembered: the next read asks again.
       if (err instanceof KeyAccessDenied) return { row, key: undefined };
-      throw new KeyServiceUnavailable(err, row);
+      throw new KeyServiceUnavailable(err);
     }
   }
 

@@ -1,5 +1,4 @@
 import { SlackError } from '../domain/slack-error.js';
-import type { DataKeyRow } from './ekm.repository.js';
 
 /**
  * Wraps and unwraps data keys with a workspace's key-encryption key (KEK). The KEK never leaves the
@@ -34,11 +33,7 @@ export class KeyAccessDenied extends Error {
  * the caller is told to retry (`ekm_unavailable`, HTTP 503), never that access is denied.
  */
 export class KeyServiceUnavailable extends SlackError {
-  /** `row`: the data key whose unwrap failed, when there was one. */
-  constructor(
-    readonly reason: unknown,
-    readonly row?: DataKeyRow,
-  ) {
+  constructor(readonly reason: unknown) {
     super('ekm_unavailable', 503);
     this.name = 'KeyServiceUnavailable';
   }
