@@ -83,13 +83,9 @@ describe('client.boot', () => {
       return res.body;
     };
     const raw = async (user: TestUser, args: Record<string, string> = {}) => {
-      const res = await fetch(`${t.url}/api/client.boot`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(args),
-      });
+      const res = await t.apiText('client.boot', user.token, args);
       expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
-      return res.text();
+      return res.text;
     };
     const busy = await t.newChannel(ada, 'busy', false, [bob, cat]);
     await ok('conversations.setTopic', ada, { channel: busy, topic: 'say "hi"\n\\ \u00e9t\u00e9 \u{1F600} <tab>\t' });

@@ -26,13 +26,9 @@ describe('client.counts answers exactly what forUser counts', () => {
     return res.body;
   };
   const raw = async (user: TestUser, args: Record<string, string> = {}) => {
-    const res = await fetch(`${t.url}/api/client.counts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(args),
-    });
+    const res = await t.apiText('client.counts', user.token, args);
     expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
-    return res.text();
+    return res.text;
   };
   // The answer as the controller built it from ChannelCounts objects before entries came as JSON.
   const built = (counts: ChannelCounts[], nextCursor: string) => {

@@ -70,12 +70,22 @@ export class TestApp {
 
   /** Calls a Slack Web API method with a form body, as @slack/web-api does. */
   async api(method: string, token: string | undefined, args: Record<string, string | number | boolean> = {}) {
-    const res = await fetch(`${this.url}/api/${method}`, {
+    const res = await this.post(method, token, args);
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  }
+
+  /** As api(), the answer's bytes as sent (for answers the app writes as text). */
+  async apiText(method: string, token: string | undefined, args: Record<string, string | number | boolean> = {}) {
+    const res = await this.post(method, token, args);
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+
+  private post(method: string, token: string | undefined, args: Record<string, string | number | boolean>) {
+    return fetch(`${this.url}/api/${method}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: new URLSearchParams(Object.entries(args).map(([k, v]) => [k, String(v)])),
     });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
   }
 
   /** Calls the admin API with the operator token unless another is given. */
