@@ -43,7 +43,12 @@ const channels = Number(args.channels);
 const rate = Number(args.rate);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** CPU seconds used so far by a PostgreSQL server's processes (the postmaster's children). */
+/**
+ * CPU seconds used so far by a PostgreSQL server's processes: the postmaster and its children alive
+ * now, plus the children that have ended (the kernel adds a reaped child's CPU to its parent's
+ * cutime/cstime). Without the latter, the backends of a cell's connections, gone when it ends, are
+ * left out: the coordinator's share read as almost nothing.
+ */
 function serverCpu(dataDir: string): number {
   const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   let ticks = 0;
@@ -54,6 +59,7 @@ function serverCpu(dataDir: string): number {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[1]) !== postmaster && Number(entry) !== postmaster) continue;
       ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+      if (Number(entry) === postmaster) ticks += Number(fields[13]) + Number(fields[14]); // cutime + cstime
     } catch {
       // the process ended meanwhile
     }
