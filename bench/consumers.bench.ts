@@ -52,6 +52,7 @@ const pct = (xs: number[], p: number) =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : undefined;
 
 const CONSUMER_PROCESS = fileURLToPath(new URL('./consumers/consumer-process.js', import.meta.url));
+const WAKE_FLOOR_PROCESS = fileURLToPath(new URL('./consumers/wake-floor-process.js', import.meta.url));
 const CONSUMERS = {
   projector: { env: { PROJECTOR_ENABLED: 'true', JOBS_DISPATCHER_ENABLED: 'false' }, checkpoints: ['unread', 'search-index'] },
   'job dispatcher': { env: { PROJECTOR_ENABLED: 'false', JOBS_DISPATCHER_ENABLED: 'true' }, checkpoints: ['job-dispatch'] },
@@ -94,6 +95,15 @@ function startConsumer(url: string, consumer: Consumer): Promise<ConsumerProcess
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve({ pid: child.pid!, statements, stop }));
     child.once('exit', (code) => reject(new Error(`consumer process exited with ${code} during start-up`)));
+  });
+}
+
+/** The wake floor's process (bench/consumers/wake-floor-process.ts), once it listens. */
+function startWakeFloor(url: string): Promise<{ pid: number; stop(): Promise<void> }> {
+  const child = track(fork(WAKE_FLOOR_PROCESS, [], { env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve({ pid: child.pid!, stop: () => stopChild(child) }));
+    child.once('exit', (code) => reject(new Error(`wake floor process exited with ${code} during start-up`)));
   });
 }
 
@@ -203,6 +213,33 @@ async function main(): Promise<void> {
       }
     }
 
+    // Baseline of the low rate, same load: a process that only wakes on the posts' NOTIFYs
+    // (coalesced as the consumers coalesce them) and sends one statement per pass. What a woken
+    // consumer costs here before doing any work.
+    const lowLabel = `low rate (1 writer, ${lowRate}/s)`;
+    let wakeFloor: Figure | undefined;
+    if (!args.rate || args.rate === 'low') {
+      await settle(url);
+      const proc = await startWakeFloor(url);
+      try {
+        await load('low', undefined, warmup);
+        const before = times([proc.pid]);
+        const done = await load('low');
+        await sleep(50); // the last pass
+        wakeFloor = figure(
+          `wake floor: CPU per event of a process that only wakes and sends one statement per pass, ${lowLabel}`,
+          (times([proc.pid]).runNs - before.runNs) / 1000 / done.posts,
+          'µs',
+        );
+        figures.push(wakeFloor);
+        lines.push(
+          `${'wake floor'.padEnd(15)} ${lowLabel.padEnd(32)} ${wakeFloor.value!.toFixed(1).padStart(7)} µs CPU/event (LISTEN, one statement per pass, nothing else)`,
+        );
+      } finally {
+        await proc.stop();
+      }
+    }
+
     /** CPU of each consumer process in a quiet second (polls, timers), ms. */
     const idle: Record<string, number> = {};
     const consumers = (Object.keys(CONSUMERS) as Consumer[]).filter((c) => !args.only || c.startsWith(args.only));
@@ -229,7 +266,7 @@ async function main(): Promise<void> {
           const statements = ((await proc.statements()) - sentBefore) / done.posts;
           const elapsed = (performance.now() - started) / 1000;
           const us = cpuNs / 1000 / done.posts;
-          const label = rate === 'low' ? `low rate (1 writer, ${lowRate}/s)` : `${channelCount} channels x ${highClients} writers`;
+          const label = rate === 'low' ? lowLabel : `${channelCount} channels x ${highClients} writers`;
           figures.push(
             figure(
               `${consumer} app CPU per event, ${label}`,
@@ -237,7 +274,10 @@ async function main(): Promise<void> {
               'µs',
               { op: '<=', value: TARGET_US },
               rate === 'low'
-                ? 'the fixed cost of a pass (a NOTIFY received, its round trips: read, moves+writes, COMMIT), shared only by the few events of one CONSUMER_PASS_GAP_MS'
+                ? 'the fixed cost of a pass (a NOTIFY received, its round trips: read, moves+writes, COMMIT), shared only by the few events of one CONSUMER_PASS_GAP_MS' +
+                    (wakeFloor
+                      ? `; waking alone, with one statement per pass, costs ${wakeFloor.value!.toFixed(0)} µs per event on this machine (the wake floor)`
+                      : '')
                 : 'per event: the row and its body read and parsed (the bare read below), the projections’ work and statement parameters, GC (bench/consumers/pass-cost)',
             ),
           );
@@ -272,7 +312,11 @@ async function main(): Promise<void> {
     const used = process.cpuUsage(cpu);
     const floor = figure('bare readGlobal loop CPU per event (batches of 1,000)', (used.user + used.system) / read, 'µs');
     figures.push(floor);
-    for (const f of figures.filter((x) => x.unit === 'µs' && x !== floor)) ratios.push(ratio(`${f.name} / bare read`, f, floor));
+    for (const f of figures.filter((x) => x.unit === 'µs' && x !== floor && x !== wakeFloor))
+      ratios.push(ratio(`${f.name} / bare read`, f, floor));
+    if (wakeFloor)
+      for (const f of figures.filter((x) => x.unit === 'µs' && x.name.endsWith(lowLabel) && x !== wakeFloor))
+        ratios.push(ratio(`${f.name} / wake floor`, f, wakeFloor));
 
     process.stdout.write(
       [
