@@ -149,6 +149,13 @@ const schema = z.object({
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
     .optional(),
   EKM_LOCAL_MASTER_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * EKM: how long the log's consumers (projector, job and notify dispatch, app event streams) wait
+   * for a failing key service before they read the bodies of its keys as denied and move on. They
+   * stop at the first such body meanwhile, so nothing is indexed, counted or delivered without its
+   * text; 0 never waits.
+   */
+  EKM_HOLD_SECONDS: int(0, 86_400).default(300),
   /** EKM AWS KMS provider: region, and an endpoint override (tests point it at a fake). */
   AWS_KMS_REGION: z.string().min(1).optional(),
   AWS_KMS_ENDPOINT: z.string().url().optional(),

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { MessageRow } from '../domain/message.js';
 import { unpackBody } from '../domain/message-content.js';
 import { SlackError } from '../domain/slack-error.js';
+import { CONFIG, type Config } from '../config/config.js';
 import { open, newDataKey, seal } from './envelope.js';
 import { type DataKeyRow, EkmRepository, type EkmWorkspace, type Revocation } from './ekm.repository.js';
 import { KEY_PROVIDERS, KeyAccessDenied, type KeyProvider, type KeyProviders, KeyServiceUnavailable } from './key-provider.js';
@@ -56,6 +57,8 @@ const MAX_CACHED_WORKSPACES = 10_000;
 const MAX_CACHED_KEYS = 10_000;
 /** Unwrapped keys are asked of the provider again after this, so a key disabled in KMS stops working here too. */
 const KEY_TTL_MS = 5 * 60_000;
+/** While the log's consumers wait for a failing key service, it is asked again at most this often. */
+const HOLD_RETRY_MS = 1000;
 
 /**
  * Seals message bodies of EKM workspaces before they are stored, and opens them on every read.
@@ -75,11 +78,17 @@ export class BodyCipher {
   private readonly keys = new LRUCache<string, { row: DataKeyRow; key: Buffer }>({ max: MAX_CACHED_KEYS, ttl: KEY_TTL_MS });
   /** Today's data key id per workspace:channel:day, so sealing a body costs no query. */
   private readonly dayKeys = new LRUCache<string, string>({ max: MAX_CACHED_KEYS });
+  /** Data keys whose key service failed a 'hold' read: since when, and when to ask it again. */
+  private readonly failing = new Map<string, { since: number; retryAt: number; error: KeyServiceUnavailable; denied: boolean }>();
+  private readonly holdMs: number;
 
   constructor(
     private readonly repo: EkmRepository,
     @Inject(KEY_PROVIDERS) private readonly providers: KeyProviders,
-  ) {}
+    @Inject(CONFIG) config: Config,
+  ) {
+    this.holdMs = config.EKM_HOLD_SECONDS * 1000;
+  }
 
   /**
    * The workspace's EKM settings, cached briefly; `fresh` skips the cache (post_message said
@@ -124,20 +133,24 @@ export class BodyCipher {
    * Fills in `text` of sealed rows, or marks them `ekm_denied` when access is revoked or the key is
    * refused or gone. A key service that fails (unreachable, throttled) has not refused anything:
    * `onServiceFailure` 'throw' (readers that answer one caller) throws KeyServiceUnavailable
-   * (`ekm_unavailable`, 503, to be retried); 'deny' (the event store's readers of many workspaces at
-   * once, whose pass one customer's failing KMS must not stop) marks those rows `ekm_denied` too.
+   * (`ekm_unavailable`, 503, to be retried); 'deny' (live delivery, which the client reads again)
+   * marks those rows `ekm_denied` too; 'hold' (the log's consumers, which read an event once) throws
+   * until the key has failed for EKM_HOLD_SECONDS, asking the service again at most once a second,
+   * then denies: one customer's failing KMS stops every workspace's consumers for that long at most.
    */
-  async openRows(rows: Array<MessageRow | null | undefined>, onServiceFailure: 'throw' | 'deny' = 'throw'): Promise<void> {
+  async openRows(rows: Array<MessageRow | null | undefined>, onServiceFailure: 'throw' | 'deny' | 'hold' = 'throw'): Promise<void> {
     const sealed = rows.filter((r): r is MessageRow => !!r?.body_enc && !!r.data_key_id);
     if (!sealed.length) return;
     const keyRows = new Map<string, DataKey>();
     for (const id of new Set(sealed.map((r) => r.data_key_id!))) {
       keyRows.set(
         id,
-        await this.keyById(id).catch((err: unknown) => {
-          if (onServiceFailure === 'throw' || !(err instanceof KeyServiceUnavailable)) throw err;
-          return { key: undefined }; // no key: its rows read as denied
-        }),
+        onServiceFailure === 'hold'
+          ? await this.keyOrHold(id)
+          : await this.keyById(id).catch((err: unknown) => {
+              if (onServiceFailure === 'throw' || !(err instanceof KeyServiceUnavailable)) throw err;
+              return { key: undefined }; // no key: its rows read as denied
+            }),
       );
     }
     const workspaces = [...new Set([...keyRows.values()].map((k) => k.row?.workspace_id).filter(Boolean))] as string[];
@@ -162,6 +175,36 @@ export class BodyCipher {
       delete row.body_enc;
       delete row.data_key_id;
     }
+  }
+
+  /**
+   * keyById for a 'hold' read (openRows): throws KeyServiceUnavailable while the key's service has
+   * failed for less than the hold, then answers no key (denied). A failing service is asked again
+   * at most once a second, whatever the number of passes; a success forgets the failure.
+   */
+  private async keyOrHold(id: string): Promise<DataKey> {
+    const now = Date.now();
+    let state = this.failing.get(id);
+    if (!state || now >= state.retryAt) {
+      try {
+        const key = await this.keyById(id);
+        this.failing.delete(id);
+        return key;
+      } catch (err) {
+        if (!(err instanceof KeyServiceUnavailable)) throw err;
+        if (!state) this.log.warn(`data key ${id}: key service failing; the log's consumers wait for it up to ${this.holdMs / 1000} s`);
+        state = { since: state?.since ?? now, retryAt: now + HOLD_RETRY_MS, error: err, denied: state?.denied ?? false };
+        this.failing.set(id, state);
+      }
+    }
+    if (now - state.since < this.holdMs) throw state.error;
+    if (!state.denied) {
+      state.denied = true;
+      this.log.error(
+        `data key ${id}: key service failing for ${Math.round((now - state.since) / 1000)} s; the log's consumers read its bodies as denied`,
+      );
+    }
+    return { key: undefined };
   }
 
   /** Forgets cached settings and keys of a workspace (after enable, rotate). */

@@ -6,10 +6,13 @@ import { EventStore } from './event-store.js';
 
 /**
  * The append path and the stream reads; the body cipher seals and opens EKM workspaces' bodies. The
- * store's readers (relay, projector, app streams) read many workspaces in one batch: a body whose
- * key service fails reads as denied there rather than stopping every workspace's pass.
+ * store's readers read many workspaces in one batch, so a body whose key service fails does not
+ * throw there the way a caller's read does: the relay reads it as denied, the log's consumers wait
+ * for it for a while (BodyOpener).
  */
-const opener = (cipher: BodyCipher): BodyOpener => ({ openRows: (rows) => cipher.openRows(rows, 'deny') });
+const opener = (cipher: BodyCipher): BodyOpener => ({
+  openRows: (rows, onServiceFailure = 'deny') => cipher.openRows(rows, onServiceFailure),
+});
 
 @Module({
   imports: [CryptoModule],

@@ -103,7 +103,15 @@ export class EventStore implements OnModuleDestroy {
   ) {
     this.hint = new FanoutHint(pool, config.NOTIFY_INTERVAL_MS);
     this.clock = new ClusterClock(pool, config.DATABASE_DISTRIBUTION);
+    this.logOpener = opener && { openRows: (rows) => opener.openRows(rows, 'hold') };
   }
+
+  /**
+   * The opener of the global reads: their consumers move past an event once, so a body whose key
+   * service fails stops the read (KeyServiceUnavailable, retried by the consumer's next pass) instead
+   * of reaching the search index, unread mentions, jobs or apps as denied (BodyOpener).
+   */
+  private readonly logOpener?: BodyOpener;
 
   /** Runs `work` in one transaction; the events it appended are hinted to the relay after commit. */
   async transaction<T>(work: (tx: StreamTransaction) => Promise<T>): Promise<T> {
@@ -138,8 +146,8 @@ export class EventStore implements OnModuleDestroy {
    * cursor to resume after it. On Citus the cursor has one part per node group (docs/scaling.md).
    */
   async readGlobal(cursor: GlobalCursor, limit: number, db: Queryable = this.pool) {
-    if (await this.clock.distributed()) return readGlobalCluster(db, this.clock, cursor, limit, this.opener);
-    return readGlobal(db, cursor, limit, this.opener);
+    if (await this.clock.distributed()) return readGlobalCluster(db, this.clock, cursor, limit, this.logOpener);
+    return readGlobal(db, cursor, limit, this.logOpener);
   }
 
   /** The newest committed event of the log (per node group on Citus); undefined for an empty log. */
@@ -166,11 +174,11 @@ export class EventStore implements OnModuleDestroy {
     limit: number,
     db: Queryable = this.pool,
   ): Promise<{ checkpoint: GlobalCursor; events: Array<ChannelEvent & { cursor: string }> } | undefined> {
-    if (!(await this.clock.distributed())) return readAfterCheckpoint(db, name, limit, this.opener);
+    if (!(await this.clock.distributed())) return readAfterCheckpoint(db, name, limit, this.logOpener);
     const { rows } = await db.query<CheckpointRow>('SELECT tx_id::text, position, parts FROM checkpoints WHERE name = $1', [name]);
     if (!rows[0]) return undefined;
     const checkpoint = checkpointCursor(rows[0]);
-    return { checkpoint, events: await readGlobalCluster(db, this.clock, checkpoint, limit, this.opener) };
+    return { checkpoint, events: await readGlobalCluster(db, this.clock, checkpoint, limit, this.logOpener) };
   }
 
   /**

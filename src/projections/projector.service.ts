@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type pg from 'pg';
 import { CONFIG, type Config, runsConsumers } from '../config/config.js';
 import { PG_POOL } from '../db/database.module.js';
+import { KeyServiceUnavailable } from '../crypto/key-provider.js';
 import { SearchKeys } from '../crypto/search-keys.js';
 import { EventStore } from '../event-store/event-store.js';
 import { type ProjectionLag, Projector } from './projector.js';
@@ -31,7 +32,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
       batchSize: config.PROJECTOR_BATCH_SIZE,
       intervalMs: config.PROJECTOR_INTERVAL_MS,
       gapMs: config.CONSUMER_PASS_GAP_MS,
-      onError: (err) => this.log.warn(`projections: ${err instanceof Error ? err.message : String(err)}`),
+      // A key service that fails holds the pass back (BodyOpener); BodyCipher logs that once, not per pass.
+      onError: (err) => {
+        if (!(err instanceof KeyServiceUnavailable)) this.log.warn(`projections: ${err instanceof Error ? err.message : String(err)}`);
+      },
     });
     this.projectors = [this.projector];
   }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { loadConfig } from '../../src/config/config.js';
 import { BodyCipher } from '../../src/crypto/body-cipher.js';
 import { EkmRepository } from '../../src/crypto/ekm.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -24,7 +25,7 @@ describe('BodyCipher settings cache', () => {
         };
       },
     });
-    cipher = new BodyCipher(new EkmRepository(counted), {} as never);
+    cipher = new BodyCipher(new EkmRepository(counted), {} as never, loadConfig({}));
   });
   afterAll(async () => {
     await pool.end();

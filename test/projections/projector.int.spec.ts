@@ -9,6 +9,7 @@ import { Projector } from '../../src/projections/projector.js';
 import { UnreadCountsRepository } from '../../src/projections/unread/unread-counts.repository.js';
 import { UnreadProjection } from '../../src/projections/unread/unread.projection.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { waitFor } from '../support/wait-for.js';
 import { seedChannel } from '../support/fixtures.js';
 
 // The projector against a real database: exactly-once effect across crashes, no skipped event
@@ -149,12 +150,11 @@ describe('projector', () => {
     };
     const stopping = projector(slow, 2);
     const pass = stopping.runOnce();
-    await new Promise((r) => setTimeout(r, 60));
+    // Stop once the first batch is in (a fixed delay raced the connect and lead on a loaded box).
+    await waitFor(async () => (await rows('CSTOP')) > 0, 10_000, 'the first batch');
     await stopping.stop();
     await pass;
-    const left = await rows('CSTOP');
-    expect(left).toBeGreaterThan(0);
-    expect(left).toBeLessThan(40); // it did not work through the whole backlog before stopping
+    expect(await rows('CSTOP')).toBeLessThan(40); // it did not work through the whole backlog before stopping
 
     await projector(new UnreadProjection(), 4).catchUp();
     const seqs = await pool.query('SELECT seq FROM unread_messages WHERE channel_id = $1 ORDER BY seq', ['CSTOP']);

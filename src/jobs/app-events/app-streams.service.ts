@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../../config/config.js';
+import { KeyServiceUnavailable } from '../../crypto/key-provider.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { formatCursor, type GlobalCursor, parseCursor } from '../../event-store/events.js';
 import { inTransaction } from '../../db/database.js';
@@ -66,7 +67,10 @@ export class AppStreamsService implements OnApplicationBootstrap, OnModuleDestro
         await repo.pause(app, reason);
       },
       onDelivered: (app, eventId) => this.delivered.forEach((l) => l(app, eventId)),
-      onError: (app, err) => this.log.warn(`app ${app}: ${err instanceof Error ? err.message : String(err)}`),
+      // A key service that fails holds the stream back (BodyOpener); BodyCipher logs that once, not per pass.
+      onError: (app, err) => {
+        if (!(err instanceof KeyServiceUnavailable)) this.log.warn(`app ${app}: ${err instanceof Error ? err.message : String(err)}`);
+      },
     };
     hub.onChange((appId, conn, open) => {
       if (!open) this.streams.get(appId)?.connectionClosed(conn.id);
