@@ -1,5 +1,11 @@
 import 'reflect-metadata';
-import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import {
+  type ArgumentMetadata,
+  type INestApplicationContext,
+  type PipeTransform,
+  ValidationPipe,
+  type ValidationPipeOptions,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -12,6 +18,24 @@ import { DatabaseOutage } from './db/database.js';
 import { payloadProblem } from './domain/payload.js';
 import { RealtimeIoAdapter } from './realtime/io-adapter.js';
 import { webRoot } from './web/web.controller.js';
+
+/**
+ * Nest's ValidationPipe for the admin DTOs. It leaves a custom param decorator's value as it is
+ * (validateCustomDecorators is off, and such params carry no `data` to convert): that of every
+ * Slack method's arguments and caller (SlackArgs, CurrentCaller), handed back here without its
+ * async call and promise.
+ */
+class AdminValidationPipe implements PipeTransform {
+  private readonly pipe: ValidationPipe;
+
+  constructor(options: ValidationPipeOptions) {
+    this.pipe = new ValidationPipe(options);
+  }
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'custom' && !metadata.data ? value : this.pipe.transform(value, metadata);
+  }
+}
 
 /** Builds the HTTP application (Slack Web API, admin API, health) without listening. */
 export async function createApp(config: Config): Promise<NestFastifyApplication> {
@@ -69,7 +93,7 @@ export async function createApp(config: Config): Promise<NestFastifyApplication>
           .send({ statusCode: 400, message: problem === 'too_deep' ? 'body nested too deeply' : 'lone UTF-16 surrogate in a string' });
     });
   // Admin DTOs; the Slack API has its own pipe that answers with Slack error codes.
-  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
+  app.useGlobalPipes(new AdminValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
 
   const openapi = new DocumentBuilder()
     .setTitle('atomcast admin API')

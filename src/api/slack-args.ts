@@ -1,7 +1,7 @@
 import { type ArgumentMetadata, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { stripProtoKeys } from '@nestjs/common/utils/strip-proto-keys.util.js';
 import { plainToInstance, Transform } from 'class-transformer';
-import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, type ValidationArguments, validateSync, type ValidationError, ValidationTypes } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { holdsNul } from '../domain/payload.js';
 import { SlackError } from '../domain/slack-error.js';
@@ -51,7 +51,8 @@ function firstSlackError(errors: ValidationError[]): string {
  * class it knows (for inherited ones) and groups them by property, a tenth of the app's CPU per
  * chat.postMessage in a profile. A class's rules are fixed once its decorators have run, so both
  * answers are kept per class and options; a rule registered later (a class defined afterwards)
- * clears them. Nothing changes in what is validated: the executor reads them and never alters them.
+ * clears them, and the compiled checks below. Nothing changes in what is validated: the executor
+ * reads them and never alters them.
  */
 function memoizeValidationRules(): void {
   type Storage = ReturnType<typeof getMetadataStorage>;
@@ -60,17 +61,34 @@ function memoizeValidationRules(): void {
   const lookup = storage.getTargetValidationMetadatas.bind(storage);
   const group = storage.groupByPropertyName.bind(storage);
   const add = storage.addValidationMetadata.bind(storage);
-  let rules = new Map<unknown, Map<string, Rules>>();
+  const addConstraint = storage.addConstraintMetadata.bind(storage);
+  // The options the Slack pipe and Nest's ValidationPipe use (no schema, groups or `always`) need no key.
+  let rules = new Map<unknown, Rules>();
+  let rulesByOptions = new Map<unknown, Map<string, Rules>>();
   let grouped = new WeakMap<Rules, ReturnType<Storage['groupByPropertyName']>>();
-  storage.addValidationMetadata = (metadata) => {
+  const forget = () => {
     rules = new Map();
+    rulesByOptions = new Map();
     grouped = new WeakMap();
+    compiledChecks.clear();
+  };
+  storage.addValidationMetadata = (metadata) => {
+    forget();
     add(metadata);
   };
+  storage.addConstraintMetadata = (metadata) => {
+    forget();
+    addConstraint(metadata);
+  };
   storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, groups) => {
+    if (schema === undefined && always === false && strictGroups === false && groups === undefined) {
+      let found = rules.get(target);
+      if (!found) rules.set(target, (found = lookup(target, schema, always, strictGroups, groups)));
+      return found;
+    }
     const key = `${schema}\u0000${always}\u0000${strictGroups}\u0000${groups?.join('\u0000') ?? ''}`;
-    let byOptions = rules.get(target);
-    if (!byOptions) rules.set(target, (byOptions = new Map()));
+    let byOptions = rulesByOptions.get(target);
+    if (!byOptions) rulesByOptions.set(target, (byOptions = new Map()));
     let found = byOptions.get(key);
     if (!found) byOptions.set(key, (found = lookup(target, schema, always, strictGroups, groups)));
     return found;
@@ -81,7 +99,72 @@ function memoizeValidationRules(): void {
     return found;
   };
 }
+
+/** A class's rules as one check (compileRules), or null when it has a rule the check does not cover. */
+const compiledChecks = new Map<unknown, ((args: object) => boolean) | null>();
 memoizeValidationRules();
+
+/**
+ * A class's rules, as validateSync with the pipe's options (whitelist, no groups) applies them,
+ * compiled once into a check that says only whether they all hold: the same rules (class-validator's
+ * metadata), in the same order, each decided by class-validator's own constraint. validateSync
+ * built, per call and per property, a ValidationError, five filtered copies of the rule list and the
+ * constraint lookups, about half of the pipe's CPU per chat.postMessage. A refusal is still
+ * validateSync's (its errors carry the codes), and a class with a rule this does not cover (nested,
+ * promise, async or `each` rules) is left to validateSync altogether: null.
+ */
+function compileRules(target: new () => object): ((args: object) => boolean) | null {
+  const storage = getMetadataStorage();
+  const byProperty = storage.groupByPropertyName(storage.getTargetValidationMetadatas(target, undefined!, false, false, undefined));
+  const covered = [
+    ValidationTypes.CONDITIONAL_VALIDATION,
+    ValidationTypes.IS_DEFINED,
+    ValidationTypes.CUSTOM_VALIDATION,
+    ValidationTypes.WHITELIST,
+  ];
+  const properties = Object.entries(byProperty).map(([property, rules]) => {
+    const conditions = rules.filter((r) => r.type === ValidationTypes.CONDITIONAL_VALIDATION);
+    // IS_DEFINED rules first, as class-validator checks them (after the conditions, before the rest).
+    const checked = [
+      ...rules.filter((r) => r.type === ValidationTypes.IS_DEFINED),
+      ...rules.filter((r) => r.type === ValidationTypes.CUSTOM_VALIDATION),
+    ].map((rule) => ({
+      rule,
+      // A constraint's instance comes from class-validator's container (getFromContainer, a linear
+      // search on each call); the app sets no container of its own (useContainer), so it is one object.
+      constraints: storage.getTargetValidatorConstraints(rule.constraintCls).map((c) => ({ async: c.async, instance: c.instance })),
+    }));
+    const unsupported =
+      rules.some((r) => !covered.includes(r.type) || r.each) || checked.some(({ constraints }) => constraints.some((c) => c.async));
+    return { property, conditions, checked, unsupported };
+  });
+  if (properties.some((p) => p.unsupported)) return null;
+  const known = new Set(Object.keys(byProperty).filter((property) => byProperty[property].length > 0));
+  return (args) => {
+    const object = args as Record<string, unknown>;
+    // whitelist: arguments without a rule are dropped first, as validateSync does.
+    for (const key of Object.keys(object)) if (!known.has(key)) delete object[key];
+    for (const { property, conditions, checked } of properties) {
+      const value = object[property];
+      if (!conditions.every((c) => (c.constraints[0] as (o: object, v: unknown) => boolean)(object, value))) continue;
+      for (const { rule, constraints } of checked) {
+        if (rule.validateIf && !rule.validateIf(object, value)) continue;
+        for (const { instance } of constraints) {
+          const validationArguments: ValidationArguments = {
+            targetName: object.constructor?.name,
+            property: rule.propertyName,
+            object,
+            value,
+            constraints: rule.constraints,
+          };
+          // Anything but true (a failure, a promise from a constraint async without saying so): validateSync decides.
+          if (instance.validate(value, validationArguments) !== true) return false;
+        }
+      }
+    }
+    return true;
+  };
+}
 
 /** Built-in types are not argument classes: a param of one (the caller, a request) passes as it is. */
 const NOT_ARGUMENTS = new Set<unknown>([String, Boolean, Number, Array, Object, Buffer, Date]);
@@ -105,6 +188,9 @@ export class SlackValidationPipe implements PipeTransform {
     // arguments onto an instance.
     stripProtoKeys(plain);
     const args = plainToInstance(metatype as new () => object, plain) as object;
+    let check = compiledChecks.get(metatype);
+    if (check === undefined) compiledChecks.set(metatype, (check = compileRules(metatype)));
+    if (check?.(args)) return args;
     const errors = validateSync(args, { whitelist: true, forbidUnknownValues: false, validationError: { target: false, value: false } });
     if (errors.length) throw new SlackError(firstSlackError(errors));
     return args;
