@@ -1,5 +1,7 @@
 import 'reflect-metadata';
-import { IsBoolean, IsInt, IsOptional, IsString } from 'class-validator';
+import { readdirSync, readFileSync } from 'node:fs';
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, IsBoolean, IsInt, IsOptional, IsString, validateSync } from 'class-validator';
 import { SlackError } from '../../src/domain/slack-error.js';
 import { slack, slackValidation, ToBoolean } from '../../src/api/slack-args.js';
 
@@ -79,5 +81,114 @@ describe('slackValidation', () => {
     const caller = { user: 'U1' };
     expect(slackValidation.transform(caller, { type: 'custom', metatype: Object, data: undefined })).toBe(caller);
     expect(slackValidation.transform({ text: 'hi' }, { type: 'custom', data: undefined })).toEqual({ text: 'hi' });
+  });
+});
+
+// The pipe decides the accept path with each class's rules compiled once (compileRules) and leaves
+// refusals to validateSync: for every argument class in src/, on seeded random arguments, it must
+// accept exactly what validateSync accepts, and hand back the same whitelisted instance.
+describe('slackValidation against validateSync, every argument class of the app', () => {
+  const VALUES: unknown[] = [
+    undefined,
+    null,
+    '',
+    'x',
+    'C123ABC',
+    'U123',
+    '#general',
+    'true',
+    'false',
+    '1',
+    '0',
+    '12',
+    '-3',
+    '1234567890123',
+    'a'.repeat(81),
+    'a'.repeat(2001),
+    'http://example.com/a.png',
+    'ftp://x',
+    'not a url',
+    '6f1f5d2e-1b2c-4d3e-8f9a-0b1c2d3e4f5a',
+    '1700000000.000100',
+    'xoxp-1',
+    'a,b',
+    '😀😀😀',
+    'é',
+    true,
+    false,
+    0,
+    1,
+    5,
+    -1,
+    1.5,
+    1e12,
+    [],
+    ['a'],
+    [1, 2],
+    {},
+    { a: 1 },
+    [{ type: 'section' }],
+  ];
+
+  /** Every exported class with class-validator rules, from the modules of src/ that use class-validator. */
+  async function argumentClasses(): Promise<Array<new () => object>> {
+    const root = new URL('../../src/', import.meta.url);
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && readFileSync(new URL(f, root), 'utf8').includes("from 'class-validator'"),
+    );
+    const storage = getMetadataStorage();
+    const classes = new Set<new () => object>();
+    for (const file of files) {
+      const module = (await import(`../../src/${file.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
+      for (const value of Object.values(module))
+        if (typeof value === 'function' && storage.getTargetValidationMetadatas(value, undefined!, false, false, undefined).length)
+          classes.add(value as new () => object);
+    }
+    return [...classes];
+  }
+
+  it('accepts exactly what validateSync accepts, with the same instance', async () => {
+    const classes = await argumentClasses();
+    expect(classes.length).toBeGreaterThan(40);
+    const storage = getMetadataStorage();
+    let seed = 1;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    let accepted = 0;
+    let refused = 0;
+    for (const cls of classes) {
+      const properties = Object.keys(
+        storage.groupByPropertyName(storage.getTargetValidationMetadatas(cls, undefined!, false, false, undefined)),
+      );
+      for (let i = 0; i < 300; i++) {
+        const plain: Record<string, unknown> = {};
+        for (const p of properties) if (random() < 0.6) plain[p] = VALUES[Math.floor(random() * VALUES.length)];
+        if (random() < 0.2) plain.extra = 'x';
+        const expected = plainToInstance(cls, structuredClone(plain));
+        const errors = validateSync(expected, {
+          whitelist: true,
+          forbidUnknownValues: false,
+          validationError: { target: false, value: false },
+        });
+        let out: unknown;
+        try {
+          out = slackValidation.transform(structuredClone(plain), args(cls));
+        } catch (err) {
+          if (!(err instanceof SlackError)) throw err;
+          out = err;
+        }
+        const what = `${cls.name} ${JSON.stringify(plain)}`;
+        if (errors.length) {
+          expect([what, out instanceof SlackError]).toEqual([what, true]);
+          refused++;
+        } else {
+          expect([what, out]).toEqual([what, expected]);
+          expect(Object.getPrototypeOf(out)).toBe(cls.prototype);
+          accepted++;
+        }
+      }
+    }
+    // The inputs reach both paths of the pipe.
+    expect(accepted).toBeGreaterThan(1000);
+    expect(refused).toBeGreaterThan(1000);
   });
 });
