@@ -247,13 +247,7 @@ export class Projector {
       }) as Queryable['query'],
     };
     // The members' statements share the round trips: they touch different tables, so their order
-    // within the transaction does not matter. The socket stays corked until the microtask queue is
-    // empty (a nextTick queued from a microtask runs then: no turn of the event loop, no timer), so
-    // the moves and what each member sends before it waits for I/O (its first statement, usually
-    // its only one) leave in one write, where each cost a write of its own.
-    const stream = client.connection.stream;
-    stream.cork();
-    queueMicrotask(() => process.nextTick(() => stream.uncork()));
+    // within the transaction does not matter.
     const applied = await Promise.allSettled(members.map((p) => p.apply(tx, events)));
     const failed = applied.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
