@@ -61,6 +61,7 @@ try {
   await projector.runOnce(); // warm-up: connection, lead, JIT
   for (const size of args.sizes!.split(',').map(Number)) {
     let cpuUs = 0;
+    let sysUs = 0;
     let statements = 0;
     let events = 0;
     for (let i = 0; i < Number(args.passes); i++) {
@@ -70,12 +71,14 @@ try {
       events += await projector.runOnce();
       const used = process.cpuUsage(before);
       cpuUs += used.user + used.system;
+      sysUs += used.system;
       statements += sent - sentBefore;
     }
     const passes = Number(args.passes);
     process.stdout.write(
       `${String(size).padStart(4)} events/pass: ${(cpuUs / passes).toFixed(0).padStart(6)} µs CPU/pass  ` +
-        `${(cpuUs / events).toFixed(1).padStart(7)} µs/event  ${(statements / passes).toFixed(1)} statements/pass\n`,
+        `${(cpuUs / events).toFixed(1).padStart(7)} µs/event  ${(statements / passes).toFixed(1)} statements/pass  ` +
+        `(system ${((100 * sysUs) / cpuUs).toFixed(0)}%)\n`,
     );
   }
 } finally {

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import { EKM_DENIED_TEXT } from '../../domain/message.js';
 import { hasLink, searchWords, tsvectorLiteral } from '../../domain/search-words.js';
-import { parseTs } from '../../domain/ts.js';
+import { tsMicros } from '../../domain/ts.js';
 import { type BlindKey, SearchKeyUnavailable } from '../../crypto/search-keys.js';
 import type { GlobalEvent, Projection } from '../projection.js';
 import { searchableText } from './searchable-text.js';
@@ -188,9 +188,9 @@ export function indexRow(
 const deniedText = (text: string) => text === EKM_DENIED_TEXT;
 
 function micros(ts: string): string {
-  const value = parseTs(ts);
+  const value = tsMicros(ts);
   if (value === undefined) throw new Error(`search-index projection: bad ts ${ts}`);
-  return value.toString();
+  return value;
 }
 
 async function removeRows(db: Queryable, rows: Array<{ channel: string; ts: string }>): Promise<void> {
