@@ -33,8 +33,9 @@ export async function seedChannels(
     [workspace, userId(members.from), ids],
   );
   await db.query(
-    `INSERT INTO channel_members (channel_id, user_id, joined_seq)
-     SELECT c, 'U' || lpad(u::text, 9, '0'), 0 FROM unnest($1::text[]) c, generate_series($2::int, $3::int - 1) u`,
+    // No join events: joined_seq 0 and its ts 0, as ChannelsRepository.addMember writes for seq 0.
+    `INSERT INTO channel_members (channel_id, user_id, joined_seq, joined_ts)
+     SELECT c, 'U' || lpad(u::text, 9, '0'), 0, 0 FROM unnest($1::text[]) c, generate_series($2::int, $3::int - 1) u`,
     [ids, members.from, members.to],
   );
   return ids;
