@@ -323,7 +323,9 @@ CREATE TABLE public.channel_members (
     joined_seq bigint NOT NULL,
     last_read bigint DEFAULT 0 NOT NULL,
     is_open boolean DEFAULT true NOT NULL,
+    joined_ts bigint,
     CONSTRAINT channel_members_joined_seq_check CHECK ((joined_seq >= 0)),
+    CONSTRAINT channel_members_joined_ts_check CHECK ((joined_ts >= 0)),
     CONSTRAINT channel_members_last_read_check CHECK ((last_read >= 0))
 );
 

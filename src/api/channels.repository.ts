@@ -141,8 +141,14 @@ export class ChannelsRepository {
     return rowCount === 1;
   }
 
+  /** `seq`: the join event's, appended before in the same transaction; its ts is copied for client.counts. */
   async addMember(db: Queryable, channel: string, user: string, seq: number): Promise<void> {
-    await db.query('INSERT INTO channel_members (channel_id, user_id, joined_seq) VALUES ($1, $2, $3)', [channel, user, seq]);
+    await db.query(
+      // INSERT ... SELECT, not a sub-select in VALUES: Citus refuses subqueries in an INSERT.
+      `INSERT INTO channel_members (channel_id, user_id, joined_seq, joined_ts)
+       SELECT $1, $2, $3, coalesce(max(e.ts), 0) FROM events e WHERE e.channel_id = $1 AND e.seq = $3`,
+      [channel, user, seq],
+    );
   }
 
   async removeMember(db: Queryable, channel: string, user: string): Promise<void> {

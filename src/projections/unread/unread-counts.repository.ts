@@ -28,13 +28,14 @@ export interface ChannelCounts {
 // that name the user, <!channel>/<!everyone> or <!here>.
 //
 // A channel whose newest countable message (unread_channels, kept by the projection) is not after
-// the read marker has nothing unread and costs its three rows: the join event and the messages are
-// only probed behind that test (a WHERE on outer columns only is a one-time filter, evaluated per
-// channel before its scan). Most of a sidebar is read. Otherwise the work per channel is bounded:
-// one index-only range scan of the countable index from `since` = max(marker, join), at most $3
-// rows, gives unread and mentions together; only when it stops at the cap are mentions counted
-// separately (the partial index of messages that mention anyone). The join event is read by a join
-// inside a FROM, not by a sub-select without FROM: Citus cannot push that down.
+// the read marker has nothing unread and costs its three rows: the messages are only probed behind
+// that test (a WHERE on outer columns only is a one-time filter, evaluated per channel before its
+// scan). Most of a sidebar is read. Otherwise the work per channel is bounded: one index-only range
+// scan of the countable index from `since` = max(marker, join), at most $3 rows, gives unread and
+// mentions together; only when it stops at the cap are mentions counted separately (the partial
+// index of messages that mention anyone). The join's ts is the membership's copy (joined_ts); only
+// a row written without one reads the join event in the log, by a join inside a FROM, not by a
+// sub-select without FROM: Citus cannot push that down.
 const COUNTS = `
   SELECT m.channel_id, m.last_read, c.head_seq, c.kind, nullif(h.latest_ts, 0) AS latest,
          -- What client.boot shows of the channel, from the row joined anyway.
@@ -52,8 +53,8 @@ const COUNTS = `
     JOIN channels c ON c.id = m.channel_id
     LEFT JOIN unread_channels h ON h.channel_id = m.channel_id
     CROSS JOIN LATERAL (
-      SELECT greatest(m.last_read, coalesce(max(je.ts), 0)) AS since FROM events je
-       WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq AND h.latest_ts > m.last_read) b
+      SELECT greatest(m.last_read, coalesce(m.joined_ts, max(je.ts), 0)) AS since FROM events je
+       WHERE je.channel_id = m.channel_id AND je.seq = m.joined_seq AND h.latest_ts > m.last_read AND m.joined_ts IS NULL) b
     CROSS JOIN LATERAL (
       SELECT count(*) AS scanned,
              count(*) FILTER (WHERE x.user_id <> $1) AS unread,
