@@ -180,7 +180,8 @@ async function main(): Promise<void> {
       }
       const dbPids = await appBackends(url);
       await app!.window({ window: 'start', profile: PROFILES ? `${PROFILES}/many-${rate}.cpuprofile` : undefined });
-      const cpu0 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), db: times(dbPids).runNs, at: now() };
+      const db0 = new Map(dbPids.map((pid) => [pid, times([pid]).runNs]));
+      const cpu0 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), at: now() };
       const start = now() + 100;
       for (let i = 0; i < total; i++) {
         const at = start + (i * 1000) / rate;
@@ -205,15 +206,18 @@ async function main(): Promise<void> {
         );
       }
       await Promise.allSettled(sends);
-      // Backends the pools opened during the window count too (all their CPU is the window's).
-      const endPids = [...new Set([...dbPids, ...(await appBackends(url))])];
-      const cpu1 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), db: times(endPids).runNs, at: now() };
+      // Each backend's run time at the end less at the start; one the pools opened during the window
+      // counts whole. One that closed during the window took its run time with it: left out (a lower
+      // bound), where subtracting its start made the sum negative at low rates.
+      let dbNs = 0;
+      for (const pid of await appBackends(url)) dbNs += times([pid]).runNs - (db0.get(pid) ?? 0);
+      const cpu1 = { app: times([app!.pid]).runNs, ...mainThreadOf(app!.pid), at: now() };
       const window = (await app!.window({ window: 'stop' }))!;
       await clients.close();
       if (failure) log(`  first failed post: ${failure}`);
       const posted = total - failed;
       const appUs = (cpu1.app - cpu0.app) / 1000 / posted;
-      const dbUs = (cpu1.db - cpu0.db) / 1000 / posted;
+      const dbUs = dbNs / 1000 / posted;
       // Running or waiting for a core; the running part alone says whether the thread or the box's cores limit.
       const serverBusy = (cpu1.main - cpu0.main) / 1e6 / (cpu1.at - cpu0.at);
       const serverRunning = (cpu1.mainRun - cpu0.mainRun) / 1e6 / (cpu1.at - cpu0.at);

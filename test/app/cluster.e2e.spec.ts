@@ -129,6 +129,8 @@ describe('npm start with WEB_CONCURRENCY', () => {
         'a replacement worker',
       );
       const replacement = childrenOf(primary.pid!).find((pid) => !workers.includes(pid))!;
+      // Between fork and exec, /proc shows the primary's environment (its slot is empty).
+      await waitFor(() => slotOf(replacement) !== '', 10_000, "the replacement's own environment");
       expect(slotOf(replacement)).toBe('0');
       await waitFor(async () => (await projectorConnections(killedAt)) === 1, 60_000, 'the replacement to run the consumers');
       await waitFor(async () => (await projectorConnections()) === 1, 10_000, "the dead worker's connection to go");
