@@ -79,7 +79,9 @@ export class BodyCipher {
   /** Today's data key id per workspace:channel:day, so sealing a body costs no query. */
   private readonly dayKeys = new LRUCache<string, string>({ max: MAX_CACHED_KEYS });
   /** Data keys whose key service failed a 'hold' read: since when, and when to ask it again. */
-  private readonly failing = new Map<string, { since: number; retryAt: number; error: KeyServiceUnavailable; denied: boolean }>();
+  private readonly failing = new LRUCache<string, { since: number; retryAt: number; error: KeyServiceUnavailable; denied: boolean }>({
+    max: MAX_CACHED_KEYS,
+  });
   private readonly holdMs: number;
 
   constructor(
@@ -192,6 +194,8 @@ export class BodyCipher {
         return key;
       } catch (err) {
         if (!(err instanceof KeyServiceUnavailable)) throw err;
+        // A failure long after the last one asked (the key unread meanwhile) starts a hold of its own.
+        if (state && now - state.retryAt > this.holdMs) state = undefined;
         if (!state) this.log.warn(`data key ${id}: key service failing; the log's consumers wait for it up to ${this.holdMs / 1000} s`);
         state = { since: state?.since ?? now, retryAt: now + HOLD_RETRY_MS, error: err, denied: state?.denied ?? false };
         this.failing.set(id, state);
