@@ -218,10 +218,19 @@ async function profiledParts(url: string, data: CellSpec['data'], channels: numb
       serverWarmupCalls: serverWarmupPosts,
     };
     const cell = await runCellProcess(spec, []);
-    await app.stop();
+    // The profile is written when the app exits: give a consumer's last batch time to finish.
+    const stopping = performance.now();
+    const exited = await app.stop(60_000);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${app.pid}.`));
-    const shares = file ? partShares(`${dir}/${file}`, app.readyMs + (cell.serverWarmupMs ?? 0) + warmupMs) : undefined;
-    if (!shares || cell.cpu?.appUs === undefined) return undefined;
+    if (!file)
+      throw new Error(
+        exited
+          ? `the profiled app exited after ${Math.round(performance.now() - stopping)} ms but wrote no profile`
+          : 'the profiled app did not exit within 60 s of its stop, so it wrote no profile',
+      );
+    if (cell.cpu?.appUs === undefined) throw new Error('the profiled cell measured no app CPU');
+    const shares = partShares(`${dir}/${file}`, app.readyMs + (cell.serverWarmupMs ?? 0) + warmupMs);
+    if (!shares) return undefined;
     return { channels, clients, rate: cell.throughput.rate, appUs: cell.cpu.appUs, shares };
   } finally {
     await app.stop();

@@ -63,7 +63,7 @@ interface ConsumerProcess {
   pid: number;
   /** Statements the process has sent so far. */
   statements(): Promise<number>;
-  stop(): Promise<void>;
+  stop(): Promise<boolean>;
 }
 
 function startConsumer(url: string, consumer: Consumer): Promise<ConsumerProcess> {
@@ -99,7 +99,7 @@ function startConsumer(url: string, consumer: Consumer): Promise<ConsumerProcess
 }
 
 /** The wake floor's process (bench/consumers/wake-floor-process.ts), once it listens. */
-function startWakeFloor(url: string): Promise<{ pid: number; stop(): Promise<void> }> {
+function startWakeFloor(url: string): Promise<{ pid: number; stop(): Promise<boolean> }> {
   const child = track(fork(WAKE_FLOOR_PROCESS, [], { env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve({ pid: child.pid!, stop: () => stopChild(child) }));

@@ -17,14 +17,21 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** Asks a child started here to stop ({stop: true} over IPC) and kills it if it has not exited after 10 s. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+/**
+ * Asks a child started here to stop ({stop: true} over IPC) and kills it if it has not exited after
+ * `graceMs`. False when it had to be killed (a --cpu-prof profile is written only by an exit).
+ */
+export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.signalCode === null);
+    let killed = false;
+    const force = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, graceMs);
     child.once('exit', () => {
       clearTimeout(force);
-      resolve();
+      resolve(!killed);
     });
     child.send({ stop: true });
   });
@@ -52,7 +59,8 @@ export interface AppServer {
   pid: number;
   /** When it listened, in ms since its process started. */
   readyMs: number;
-  stop(): Promise<void>;
+  /** False when it did not exit within `graceMs` (default 10 s) and was killed. */
+  stop(graceMs?: number): Promise<boolean>;
 }
 
 /**
@@ -66,7 +74,7 @@ export function startAppServer(
 ): Promise<AppServer> {
   // The app logs to stdout with pino; keep the table on our stdout clean.
   const child = track(fork(SERVERS[server], [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 2, 'inherit', 'ipc'] }));
-  const stop = () => stopChild(child);
+  const stop = (graceMs?: number) => stopChild(child, graceMs);
   return new Promise((resolve, reject) => {
     const timeout = setTimeout(() => {
       void stop();
