@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import type { TestApp, TestUser } from '../support/test-app.js';
-import { type CuttableProxy, launchBrowser, openChannel, SCREENSHOTS, signedIn, startWebApp, type Person } from './support.js';
+import { connected, type CuttableProxy, launchBrowser, openChannel, SCREENSHOTS, signedIn, startWebApp, type Person } from './support.js';
 
 // A bot's Block Kit message and legacy attachment as a person sees them in the browser; a button
 // click sends client.blockAction with the block's fields; an ephemeral message is marked as such;
@@ -241,5 +241,49 @@ describe('web client: Block Kit messages', () => {
     }, target.ts);
     await page.screenshot({ path: join(SCREENSHOTS, 'blocks-permalink.png') });
     await page.close();
+  });
+
+  it("a permalink lands when its channel's first page arrives between a redraw and the effects after it (a slow device)", async () => {
+    // The linked channel's author is someone the page does not know yet: looking up their name is
+    // what shows that the first page has been taken in (the clock stops the redraw that would show it).
+    const linus = await t.newUser(ada.workspace, 'member', 'linus');
+    const links = await t.newChannel(linus, 'links', false, [grace]);
+    const elsewhere = await t.newChannel(ada, 'elsewhere', false, [grace]);
+    const target = await json('chat.postMessage', linus.token, { channel: links, text: 'Linked from a slow phone' });
+    for (let i = 1; i <= 40; i++) await json('chat.postMessage', linus.token, { channel: links, text: `After the link ${i}` });
+    const { permalink } = await json('chat.getPermalink', grace.token, { channel: links, message_ts: target.ts });
+    const P = await signedIn(browser, t, base, grace);
+    try {
+      const { page } = P;
+      let release = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      await page.route('**/api/conversations.history', async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.clock.install();
+      await page.goto(permalink);
+      await connected(page);
+      await page.getByTestId('messages').waitFor(); // the channel is open, its first page on the way
+      // From here on frames, and the effects that run after them, wait for the clock; the network does not.
+      await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 100);
+      // A redraw while the page is on the way (an event elsewhere: its badge shows the redraw happened).
+      // Frames fall every 16 ms of the clock: steps of 4 ms stop it before the next frame (or the 35 ms
+      // fallback), where Preact runs that redraw's effects.
+      await json('chat.postMessage', ada.token, { channel: elsewhere, text: 'Meanwhile elsewhere' });
+      const badge = page.locator(`[data-channel=${elsewhere}] [data-testid=badge]`);
+      for (let i = 0; i < 1000 && !(await badge.count()); i++) await page.clock.runFor(4);
+      expect(await badge.innerText()).toBe('1');
+      // The first page arrives and is taken in (its author's name is asked for right after) before that
+      // redraw's effects run.
+      const taken = page.waitForRequest((r) => r.url().endsWith('/api/users.info') && r.postDataJSON().user === linus.id);
+      release();
+      await taken;
+      await page.clock.resume();
+      await page.locator(`[data-testid=message][data-ts="${target.ts}"].highlight`).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(SCREENSHOTS, 'blocks-permalink-slow.png') });
+    } finally {
+      await P.context.close();
+    }
   });
 });

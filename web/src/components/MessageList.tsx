@@ -76,9 +76,14 @@ export function MessageList({ chat, channel, onThread }: { chat: Chat; channel: 
         focused.current = { ts: focus.ts, until: Date.now() + 15_000 };
         chat.highlighted = focus.ts;
         chat.changed();
-      } else if (msgs.olderCursor === '')
-        chat.focus = null; // not in the channel (deleted, or a reply only)
-      else if (msgs.olderCursor && !msgs.loading) chat.loadOlder(channel).catch(() => undefined);
+      } else if (!msgs.visible().some((m) => m.ts === focus.ts)) {
+        // Not among this render's rows, nor in a page that arrived after it (this effect runs after
+        // paint, or first thing in the next render; the render that shows that page takes it from
+        // there). Those rows beside the cursor of now would read as "no older page: not in the channel".
+        if (msgs.olderCursor === '')
+          chat.focus = null; // not in the channel (deleted, or a reply only)
+        else if (msgs.olderCursor && !msgs.loading) chat.loadOlder(channel).catch(() => undefined);
+      }
     }
     const f = focused.current;
     const el = scroller.current;
