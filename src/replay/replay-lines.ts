@@ -28,12 +28,14 @@ const present = (key: string, json: string) => `COALESCE(',"${key}":' || (${json
 const truthy = (key: string, json: string) =>
   `CASE WHEN (${json}) IS NULL OR (${json}) IN ('null'::jsonb, 'false'::jsonb, '0'::jsonb, '""'::jsonb) THEN '' ELSE ',"${key}":' || (${json})::text END`;
 const str = (sql: string) => `to_json((${sql})::text)::text`;
+/** A uuid as a JSON string: its text is hex digits and dashes, nothing to escape (to_json's cost per call saved). */
+const uuid = (sql: string) => `('"' || (${sql})::text || '"')`;
 
 // toSlackMessage (domain/message.ts) of the messages row `m2`, for message_changed.
 const SLACK_MESSAGE = `'{"type":"message","user":' || COALESCE(${str('m2.user_id')}, 'null')
   || ',"text":' || CASE WHEN m2.deleted THEN '""' ELSE ${str("COALESCE(m2.text, '')")} END
   || ',"ts":' || ${tsJson('m2.ts')}
-  || CASE WHEN m2.client_msg_id IS NULL THEN '' ELSE ',"client_msg_id":' || ${str('m2.client_msg_id')} END
+  || CASE WHEN m2.client_msg_id IS NULL THEN '' ELSE ',"client_msg_id":' || ${uuid('m2.client_msg_id')} END
   || CASE WHEN m2.thread_ts IS NOT NULL AND m2.thread_ts <> 0
             THEN ',"thread_ts":' || ${tsJson('m2.thread_ts')} || CASE WHEN m2.reply_broadcast THEN ',"subtype":"thread_broadcast"' ELSE '' END
           WHEN m2.reply_count > 0 OR (m2.latest_reply IS NOT NULL AND m2.latest_reply <> 0)
@@ -65,7 +67,7 @@ const BY_TYPE = `CASE e.type
       || CASE WHEN m1.seq IS NULL OR m1.deleted THEN ',"subtype":"tombstone"'
               WHEN e.data->'reply_broadcast' IS NULL OR e.data->'reply_broadcast' IN ('null'::jsonb, 'false'::jsonb) THEN ''
               ELSE ',"subtype":"thread_broadcast"' END
-      || CASE WHEN e.client_msg_id IS NULL THEN '' ELSE ',"client_msg_id":' || ${str('e.client_msg_id')} END
+      || CASE WHEN e.client_msg_id IS NULL THEN '' ELSE ',"client_msg_id":' || ${uuid('e.client_msg_id')} END
     END
   WHEN 'message_changed' THEN
     CASE WHEN m2.seq IS NULL THEN ''
@@ -86,8 +88,9 @@ const BY_TYPE = `CASE e.type
   WHEN 'pin_removed' THEN ',"channel_id":' || ${str('e.channel_id')} || ${item}
   END`;
 
+// The type unescaped: BY_TYPE knows only plain words, any other type makes the line NULL.
 const HEAD = `'{"channel":' || ${str('e.channel_id')} || ',"seq":' || e.seq::text || ',"ts":' || ${tsJson('e.ts')}
-  || ',"type":' || ${str('e.type')}
+  || ',"type":"' || e.type || '"'
   || CASE WHEN COALESCE(e.user_id, '') = '' THEN '' ELSE ',"user":' || ${str('e.user_id')} END`;
 
 // The bodies as read-events joins them: a message its own row, an edit the message it changed.
