@@ -42,6 +42,8 @@ export interface Figure {
   met?: boolean;
   /** What limits it, when the target is missed and the benchmark can tell. */
   limitedBy?: string;
+  /** A median of rounds (`roundsFigure`): the lowest and highest round, so the noise shows. */
+  spread?: { rounds: number; min: number; max: number };
 }
 
 /** A figure over its baseline from the same run (both named among `figures`). */
@@ -95,6 +97,14 @@ export function figure(name: string, value: number | null | undefined, unit: str
     if (f.met === false && limitedBy) f.limitedBy = limitedBy;
   }
   return f;
+}
+
+/** The median of several rounds' values, with their spread (a short measure run once is noisy on a shared box). */
+export function roundsFigure(name: string, values: number[], unit: string, target?: Target): Figure {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { ...figure(name, median, unit, target), spread: { rounds: sorted.length, min: sorted[0], max: sorted[sorted.length - 1] } };
 }
 
 /** numerator / denominator, with the same target bookkeeping as `figure`. */

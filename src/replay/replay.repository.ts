@@ -1,10 +1,10 @@
-import type { Queryable } from '../db/database.js';
+import type pg from 'pg';
 import { cursorPart, type GlobalCursor } from '../event-store/events.js';
 import { channelLines, globalLines, type LineRow } from './replay-lines.js';
 
 /** The few channel lookups replay needs besides the event store's reads. */
 export class ReplayRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: pg.Pool) {}
 
   async channelWorkspace(channel: string): Promise<string | undefined> {
     const { rows } = await this.db.query<{ workspace_id: string }>('SELECT workspace_id FROM channels WHERE id = $1', [channel]);

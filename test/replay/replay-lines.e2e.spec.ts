@@ -165,6 +165,9 @@ describe('replay lines built in SQL', () => {
     ]) {
       expect({ needle, found: text.includes(needle) }).toEqual({ needle, found: true });
     }
+    // A client_msg_id (a uuid, written unescaped) on a message and on the message its edit carries.
+    const withId = text.split('\n').filter((l) => l.includes('"client_msg_id":"6f1c8a0e-8a43-4f55-9a8e-6d0b7a5e2c11"'));
+    expect(withId.map((l) => (JSON.parse(l) as { type: string }).type).sort()).toEqual(['message', 'message_changed']);
     const rows = await new ReplayRepository(t.pool).globalLines(START, 100_000);
     expect(rows.filter((r) => r.line === null).length).toBeLessThan(rows.length / 4);
   });
