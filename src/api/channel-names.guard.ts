@@ -23,7 +23,7 @@ export class ChannelNames implements CanActivate {
   // Synchronous when no argument is a name (the usual case: clients send ids): Nest then goes on
   // without awaiting a promise.
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    const req = ctx.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
+    const req = ctx.getArgByIndex<FastifyRequest & { caller?: Caller }>(0);
     if (!req.caller || !(isName(req.body) || isName(req.query))) return true;
     return this.resolve(req.caller, [req.body, req.query]);
   }

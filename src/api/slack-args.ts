@@ -12,7 +12,9 @@ const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
 
 /** A method's arguments: query string, form fields and JSON body merged, as Slack accepts them. */
 export const SlackArgs = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
-  const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+  // Argument 0 is the request, as switchToHttp().getRequest() returns it, without the three closures
+  // switchToHttp() assigns to the context on each call (the Slack guards read it so too).
+  const req = ctx.getArgByIndex<FastifyRequest>(0);
   // Fastify parses text/plain by itself; Slack takes only form and JSON bodies.
   const type = req.headers['content-type'] ?? '';
   if (req.body !== undefined && !FORM_OR_JSON.test(type)) throw new SlackError('invalid_post_type');
@@ -27,7 +29,7 @@ export const SlackArgs = createParamDecorator((_: unknown, ctx: ExecutionContext
 });
 
 export const CurrentCaller = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): Caller => ctx.switchToHttp().getRequest<{ caller: Caller }>().caller,
+  (_: unknown, ctx: ExecutionContext): Caller => ctx.getArgByIndex<{ caller: Caller }>(0).caller,
 );
 
 /** The Slack error a failed constraint maps to: `@IsString(slack('no_text'))`; otherwise invalid_arguments. */
@@ -144,9 +146,10 @@ function compileRules(target: new () => object): ((args: object) => boolean) | n
     const object = args as Record<string, unknown>;
     // whitelist: arguments without a rule are dropped first, as validateSync does.
     for (const key of Object.keys(object)) if (!known.has(key)) delete object[key];
-    for (const { property, conditions, checked } of properties) {
+    properties: for (const { property, conditions, checked } of properties) {
       const value = object[property];
-      if (!conditions.every((c) => (c.constraints[0] as (o: object, v: unknown) => boolean)(object, value))) continue;
+      // A loop, not every() with a closure: this runs for each of a class's properties on every request.
+      for (const c of conditions) if (!(c.constraints[0] as (o: object, v: unknown) => boolean)(object, value)) continue properties;
       for (const { rule, constraints } of checked) {
         if (rule.validateIf && !rule.validateIf(object, value)) continue;
         for (const { instance } of constraints) {
@@ -164,6 +167,15 @@ function compileRules(target: new () => object): ((args: object) => boolean) | n
     }
     return true;
   };
+}
+
+/** True when stripProtoKeys has nothing to do: no value is an object, no key is __proto__, prototype or constructor. */
+function flatWithoutProtoKeys(args: object): boolean {
+  for (const key in args) {
+    const value = (args as Record<string, unknown>)[key];
+    if ((typeof value === 'object' && value !== null) || key === '__proto__' || key === 'prototype' || key === 'constructor') return false;
+  }
+  return true;
 }
 
 /** Built-in types are not argument classes: a param of one (the caller, a request) passes as it is. */
@@ -185,8 +197,8 @@ export class SlackValidationPipe implements PipeTransform {
     // Arguments are an object (SlackArgs and the socket commands see to it); anything else is refused.
     if (typeof plain !== 'object' || Array.isArray(plain)) throw new SlackError('invalid_arguments');
     // As ValidationPipe: __proto__/constructor keys dropped before class-transformer copies the
-    // arguments onto an instance.
-    stripProtoKeys(plain);
+    // arguments onto an instance (arguments of strings and numbers alone, most of them, have none).
+    if (!flatWithoutProtoKeys(plain)) stripProtoKeys(plain);
     const args = plainToInstance(metatype as new () => object, plain) as object;
     let check = compiledChecks.get(metatype);
     if (check === undefined) compiledChecks.set(metatype, (check = compileRules(metatype)));

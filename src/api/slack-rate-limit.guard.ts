@@ -26,7 +26,7 @@ export class SlackRateLimitGuard implements CanActivate, OnApplicationShutdown {
   // Synchronous while the token's lease has points (nearly every request): Nest then goes on without
   // awaiting a promise.
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    const caller = ctx.switchToHttp().getRequest<{ caller: Caller }>().caller;
+    const caller = ctx.getArgByIndex<{ caller: Caller }>(0).caller;
     return this.budget.tryConsume(caller.tokenId) || this.consume(caller.tokenId);
   }
 

@@ -64,4 +64,22 @@ describe('token lookup: one read per token for concurrent misses', () => {
     spy.mockRestore();
     expect((await service.authenticate(cy.token))?.user.id).toBe(cy.id);
   });
+
+  // SlackAuthGuard answers without a promise from the cache (cachedCaller) and asks authenticate otherwise.
+  it('cachedCaller answers as authenticate once the row is cached, and nothing for what authenticate would refuse', async () => {
+    const di: TestUser = await t.newUser(ws, 'member', 'di-flight');
+    expect(service.cachedCaller(di.token)).toBeUndefined(); // not read yet
+    const caller = await service.authenticate(di.token);
+    expect(caller?.user.id).toBe(di.id);
+    expect(service.cachedCaller(di.token)).toEqual(caller);
+    // The cached id with another secret, and the token presented as a web session.
+    const wrong = di.token.slice(0, -1) + (di.token.endsWith('a') ? 'b' : 'a');
+    expect(service.cachedCaller(wrong)).toBeUndefined();
+    expect(await service.authenticate(wrong)).toBeUndefined();
+    expect(service.cachedCaller(di.token, 'session')).toBeUndefined();
+    const tokenId = (await t.pool.query<{ id: string }>('SELECT id FROM tokens WHERE user_id = $1', [di.id])).rows[0].id;
+    service.forget([tokenId]);
+    expect(service.cachedCaller(di.token)).toBeUndefined();
+    expect(await service.authenticate(di.token)).toBeUndefined();
+  });
 });
