@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     'low-load-rate': { type: 'string', default: '40' },
     'low-load-seconds': { type: 'string' },
     'low-load-rounds': { type: 'string', default: '3' },
+    'cpu-rounds': { type: 'string' },
     clients: { type: 'string', default: '1,16,64' },
     channels: { type: 'string', default: '1,100,1000' },
     variants: { type: 'string', default: 'abcdeg' },
@@ -69,6 +70,9 @@ if (args.help) {
   --low-load-rounds N     rounds of (b), (e), (c) one after another, each a fresh process (default 3;
                           quick 1): they share the box's moods instead of one each. (c) runs twice:
                           with the app's default ROLES (the target) and with ROLES=api
+  --cpu-rounds N          more cells of (e) and (c), alternated, on the 100 x 16 row after the table
+                          (default 4; quick 0): the app CPU target is the ratio of the medians of
+                          these and the table's cell (one cell of each swung it by 0.2 between runs)
   --clients 1,16,64       concurrent clients
   --channels 1,100,1000   channels (= Emmett streams) the clients spread over
   --variants abcdeg       a plain INSERT, b post_message() call, c HTTP chat.postMessage, d Emmett,
@@ -113,6 +117,7 @@ const latencyMs = secs(args['latency-seconds'], 1, 3);
 const lowLoadRate = Number(args['low-load-rate']);
 const lowLoadMs = secs(args['low-load-seconds'], 2, 9);
 const lowLoadRounds = args.quick ? 1 : Number(args['low-load-rounds']);
+const cpuRounds = Number(args['cpu-rounds'] ?? (args.quick ? 0 : 4));
 // After the closed-loop warm-up: an app with every role is still settling for a few seconds after
 // it starts (posts then took up to a second at 40/s on this box), which is not low load either.
 const lowLoadWarmupMs = args.quick ? 1000 : 3000;
@@ -238,6 +243,32 @@ async function profiledParts(url: string, data: CellSpec['data'], channels: numb
   }
 }
 
+/** One closed-loop cell of the table in its own process, against a fresh server for (c), (e) and (g); `latency`: (c)'s open-loop run after it. */
+async function measureCell(
+  url: string,
+  data: CellSpec['data'],
+  variant: Variant,
+  channels: number,
+  clients: number,
+  latency: boolean,
+): Promise<CellResult> {
+  await settle(url);
+  const spec: CellSpec = { variant, data, clients, channels, warmupMs, measureMs, httpClient, namedBaseline: args['named-baseline'] };
+  let app: AppServer | undefined;
+  try {
+    if (HTTP_VARIANTS.includes(variant)) app = await startApp(url, variant);
+    if (app) {
+      spec.appUrl = app.url;
+      spec.appPid = app.pid;
+      spec.serverWarmupCalls = serverWarmupPosts;
+      if (latency) spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
+    }
+    return await runCellProcess(spec, execArgv);
+  } finally {
+    await app?.stop();
+  }
+}
+
 /**
  * A single post at low load (issue 15: p50 <= 1.5x the store call alone): (b), (e) and (c) back to
  * back, each one client posting on a fixed schedule of `lowLoadRate` per second after a warm-up, on
@@ -313,18 +344,8 @@ async function main(): Promise<void> {
       const row: Row = { channels, clients, cells: {} };
       rows.push(row);
       for (const variant of variants) {
-        await settle(url);
-        const spec: CellSpec = { variant, data, clients, channels, warmupMs, measureMs, httpClient, namedBaseline: args['named-baseline'] };
-        let app: AppServer | undefined;
         try {
-          if (HTTP_VARIANTS.includes(variant)) app = await startApp(url, variant);
-          if (app) {
-            spec.appUrl = app.url;
-            spec.appPid = app.pid;
-            spec.serverWarmupCalls = serverWarmupPosts;
-            if (variant === 'c') spec.latency = { fraction: 0.5, warmupMs: Math.min(warmupMs, 500), measureMs: latencyMs };
-          }
-          const cell = (row.cells[variant] = await runCellProcess(spec, execArgv));
+          const cell = (row.cells[variant] = await measureCell(url, data, variant, channels, clients, variant === 'c'));
           const lat = cell.latency
             ? `; p50 ${cell.latency.p50.toFixed(1)} ms, p99 ${cell.latency.p99.toFixed(1)} ms at ${Math.round(cell.latency.achievedRate)}/s`
             : '';
@@ -337,10 +358,28 @@ async function main(): Promise<void> {
           const reason = err instanceof Error ? err.message : String(err);
           errors.push(`${channels} x ${clients} (${variant}): ${reason}`);
           log(`[${++done}/${total}] ${channels} channels x ${clients} clients (${variant}) FAILED: ${reason}`);
-        } finally {
-          await app?.stop();
         }
       }
+    }
+  }
+
+  // The app CPU target's two cells again, alternated: one cell of each moved the ratio by 0.2 between
+  // runs on a quiet box ((e) alone from 74 to 97 µs), more than the changes it is there to judge.
+  const target = rows.find((r) => r.channels === 100 && r.clients === 16);
+  if (cpuRounds > 0 && target?.cells.c?.cpu?.appUs !== undefined && target.cells.e?.cpu?.appUs !== undefined) {
+    const rounds = (target.cpuRounds = { c: [target.cells.c.cpu.appUs], e: [target.cells.e.cpu.appUs] });
+    for (let round = 1; round <= cpuRounds; round++) {
+      for (const variant of ['e', 'c'] as const) {
+        try {
+          const us = (await measureCell(url, data, variant, 100, 16, false)).cpu?.appUs;
+          if (us !== undefined) rounds[variant].push(us);
+        } catch (err) {
+          errors.push(`app CPU round ${round} (${variant}): ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      log(
+        `app CPU round ${round}/${cpuRounds}, 100 channels x 16 clients: (e) ${Math.round(rounds.e.at(-1)!)} µs, (c) ${Math.round(rounds.c.at(-1)!)} µs per post`,
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { type Figure, figure, type Ratio, ratio } from '../results.js';
+import { type Figure, figure, type Ratio, ratio, roundsFigure } from '../results.js';
 import type { CellResult } from './cell.js';
 import { type Part, PARTS } from './parts.js';
 import { LOW_LOAD_RUNS, type LowLoadRun, type Variant, VARIANTS } from './variants.js';
@@ -8,6 +8,8 @@ export interface Row {
   channels: number;
   clients: number;
   cells: Partial<Record<Variant, CellResult>>;
+  /** App CPU per post of (c) and (e), the table's cell first, then `--cpu-rounds` more cells of each, alternated. */
+  cpuRounds?: { c: number[]; e: number[] };
 }
 
 export const loadAverage = () =>
@@ -158,8 +160,12 @@ export function results(rows: Row[], parts?: PartsCell, low?: LowLoad): { figure
         : dbBound('g', 'c');
     pair('g', 'c', 1.4, limitOfTwo);
     if (cpu('c')?.appUs !== undefined && cpu('e')?.appUs !== undefined) {
-      const appC = figures.find((f) => f.name === `(c) app CPU per event, ${at}`)!;
-      const appE = figures.find((f) => f.name === `(e) app CPU per event, ${at}`)!;
+      const rounds = row.cpuRounds;
+      const median = (v: 'c' | 'e') =>
+        roundsFigure(`(${v}) app CPU per event, median of ${rounds![v].length} cells, ${at}`, rounds![v], 'µs');
+      const appC = rounds ? median('c') : figures.find((f) => f.name === `(c) app CPU per event, ${at}`)!;
+      const appE = rounds ? median('e') : figures.find((f) => f.name === `(e) app CPU per event, ${at}`)!;
+      if (rounds) figures.push(appC, appE);
       // What (c) pays that (e) does not is Nest's request path: say how much, and the profile's share of it.
       const extra = appC.value! - appE.value!;
       const nest = parts?.shares['HTTP and Nest pipeline (guards, validation, serialization)'];
