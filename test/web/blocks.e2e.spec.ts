@@ -280,7 +280,14 @@ describe('web client: Block Kit messages', () => {
       release();
       await taken;
       await page.clock.resume();
-      await page.locator(`[data-testid=message][data-ts="${target.ts}"].highlight`).waitFor({ timeout: 10_000 });
+      const row = page.locator(`[data-testid=message][data-ts="${target.ts}"].highlight`);
+      await row.waitFor({ timeout: 10_000 });
+      // The highlight fades in (a CSS transition): the screenshot shows it as the reader sees it, once in.
+      await page.waitForFunction(
+        (ts) =>
+          getComputedStyle(document.querySelector(`[data-testid=message][data-ts="${ts}"]`)!).backgroundColor === 'rgb(255, 246, 214)',
+        target.ts,
+      );
       await page.screenshot({ path: join(SCREENSHOTS, 'blocks-permalink-slow.png') });
     } finally {
       await P.context.close();
